@@ -1,0 +1,126 @@
+package dev.baton;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one node knows about itself, shared by its verticles (each on its own event loop, hence
+ * volatile fields and atomic counters). Redis up/down transitions are logged here, once each.
+ */
+public final class NodeState {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeState.class);
+
+  /** The role verticle a node runs. */
+  public enum Role {
+    STARTING,
+    GENERATOR,
+    HANDLER;
+
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Per-node counters, reported by /status. */
+  public static final class Counters {
+    public final AtomicLong published = new AtomicLong();
+    public final AtomicLong processed = new AtomicLong();
+    public final AtomicLong errors = new AtomicLong();
+    public final AtomicLong reclaimed = new AtomicLong();
+    public final AtomicLong deadLettered = new AtomicLong();
+  }
+
+  private final String nodeId;
+  private final Counters counters = new Counters();
+  private volatile Role role = Role.STARTING;
+  private volatile boolean switching;
+  private volatile long epoch;
+  private volatile boolean redisUp = true;
+  private volatile String redisProblem = "";
+  private volatile String httpAddress = "";
+  private volatile boolean backlogPaused;
+  private volatile long backlog;
+
+  public NodeState(String nodeId) {
+    this.nodeId = nodeId;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public Counters counters() {
+    return counters;
+  }
+
+  public Role role() {
+    return role;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public boolean switching() {
+    return switching;
+  }
+
+  public void beginSwitch() {
+    switching = true;
+  }
+
+  public void roleSettled(Role newRole, long newEpoch) {
+    this.epoch = newRole == Role.GENERATOR ? newEpoch : 0;
+    this.role = newRole;
+    this.switching = false;
+  }
+
+  public boolean redisUp() {
+    return redisUp;
+  }
+
+  public String redisProblem() {
+    return redisProblem;
+  }
+
+  /** Records that a Redis call succeeded; logs once when Redis comes back. */
+  public void redisOk() {
+    if (!redisUp) {
+      redisUp = true;
+      redisProblem = "";
+      LOG.atInfo().addKeyValue("node", nodeId).log("Redis is reachable again");
+    }
+  }
+
+  /** Records that a Redis call failed for want of Redis; logs once per outage. */
+  public void redisFailed(Throwable cause) {
+    String reason = String.valueOf(cause.getMessage());
+    if (redisUp) {
+      redisUp = false;
+      redisProblem = reason;
+      LOG.atWarn().addKeyValue("node", nodeId).log("Redis is unreachable: {}", reason);
+    }
+  }
+
+  public String httpAddress() {
+    return httpAddress;
+  }
+
+  public void httpAddress(String address) {
+    this.httpAddress = address;
+  }
+
+  public boolean backlogPaused() {
+    return backlogPaused;
+  }
+
+  public long backlog() {
+    return backlog;
+  }
+
+  public void backlog(long size, boolean paused) {
+    this.backlog = size;
+    this.backlogPaused = paused;
+  }
+}

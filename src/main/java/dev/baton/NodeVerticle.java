@@ -1,0 +1,162 @@
+package dev.baton;
+
+import dev.baton.bus.Addresses;
+import dev.baton.config.NodeConfig;
+import dev.baton.election.ElectionVerticle;
+import dev.baton.generator.GeneratorVerticle;
+import dev.baton.generator.RandomText;
+import dev.baton.handler.HandlerVerticle;
+import dev.baton.heartbeat.HeartbeatVerticle;
+import dev.baton.http.HttpVerticle;
+import dev.baton.redis.DedicatedConnection;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.RedisSupport;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Baton node. Deploys the Heartbeat, HTTP and Election verticles, then follows the election:
+ * on {@code granted} it undeploys the Handler and deploys a Generator for the granted epoch, on
+ * {@code revoked} the reverse. Switches run one at a time and always undeploy the old role verticle
+ * before deploying the new one, so a node never runs both roles; it runs neither only during a
+ * switch.
+ */
+public final class NodeVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
+
+  private final NodeConfig config;
+  private NodeState state;
+  private Keys keys;
+  private Redis redis;
+  private RedisOps ops;
+  private RedisOptions dedicatedOptions;
+  private ElectionVerticle election;
+  private HttpVerticle http;
+  private MessageConsumer<JsonObject> electionEvents;
+
+  private Future<Void> switching = Future.succeededFuture();
+  private String roleDeployment;
+  private NodeState.Role wantedRole = NodeState.Role.STARTING;
+  private long wantedEpoch;
+  private boolean stopping;
+
+  public NodeVerticle(NodeConfig config) {
+    this.config = config;
+  }
+
+  public NodeState state() {
+    return state;
+  }
+
+  /** The HTTP port actually bound. */
+  public int httpPort() {
+    return http.port();
+  }
+
+  @Override
+  public Future<?> start() {
+    state = new NodeState(config.nodeId());
+    keys = new Keys(config.redis().keyPrefix());
+    redis = Redis.createClient(vertx, RedisSupport.poolOptions(config.redis().url(), config.redis().poolSize(),
+        config.redis().commandTimeoutMs()));
+    ops = new RedisOps(redis, config.redis().commandTimeoutMs());
+    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis().url(), config.redis().commandTimeoutMs());
+
+    LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
+        RedisSupport.redact(config.redis().url()), config.redis().keyPrefix());
+
+    electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
+      JsonObject event = msg.body();
+      if ("granted".equals(event.getString("event"))) {
+        want(NodeState.Role.GENERATOR, event.getLong("epoch"));
+      } else {
+        want(NodeState.Role.HANDLER, 0);
+      }
+    });
+
+    election = new ElectionVerticle(config.election(), ops, keys, state, this::dedicated);
+    http = new HttpVerticle(config.http(), ops, keys, state,
+        () -> election.knownLeader().isEmpty() ? null
+            : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
+    return electionEvents.completion()
+        .compose(v -> vertx.deployVerticle(http))
+        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), ops, keys, state)))
+        .compose(id -> vertx.deployVerticle(election))
+        .compose(id -> {
+          // not granted by the first attempt: start as a handler (a grant arrives as an event)
+          if (!election.leading()) {
+            want(NodeState.Role.HANDLER, 0);
+          }
+          return switching;
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
+    return redis.close().otherwiseEmpty();
+  }
+
+  private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,
+      io.vertx.core.Handler<Void> onEnd) {
+    return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
+  }
+
+  private void want(NodeState.Role role, long epoch) {
+    wantedRole = role;
+    wantedEpoch = epoch;
+    switching = switching.transform(ar -> converge());
+  }
+
+  /** Brings the running role verticle in line with the wanted role, undeploying before deploying. */
+  private Future<Void> converge() {
+    NodeState.Role role = wantedRole;
+    long epoch = wantedEpoch;
+    if (stopping || (state.role() == role && state.epoch() == (role == NodeState.Role.GENERATOR ? epoch : 0))) {
+      return Future.succeededFuture();
+    }
+    state.beginSwitch();
+    Future<Void> undeployed = roleDeployment == null
+        ? Future.succeededFuture()
+        : vertx.undeploy(roleDeployment).otherwiseEmpty();
+    return undeployed
+        .compose(v -> {
+          roleDeployment = null;
+          if (stopping) {
+            return Future.succeededFuture();
+          }
+          return vertx.deployVerticle(roleVerticle(role, epoch)).map(id -> {
+            roleDeployment = id;
+            state.roleSettled(role, epoch);
+            LOG.atInfo().addKeyValue("node", state.nodeId()).log("role is now {}{}", role.label(),
+                role == NodeState.Role.GENERATOR ? " (epoch " + epoch + ")" : "");
+            vertx.eventBus().publish(Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
+                new JsonObject().put("role", role.label()).put("epoch", epoch));
+            return null;
+          });
+        })
+        .<Void>mapEmpty()
+        .recover(e -> {
+          LOG.atError().addKeyValue("node", state.nodeId()).setCause(e).log("role switch to {} failed", role.label());
+          return Future.succeededFuture();
+        });
+  }
+
+  private Deployable roleVerticle(NodeState.Role role, long epoch) {
+    if (role == NodeState.Role.GENERATOR) {
+      return new GeneratorVerticle(config.generator(), ops, keys, state, epoch, new RandomText(new SplittableRandom()));
+    }
+    return new HandlerVerticle(config.handler(), config.heartbeat(), ops, keys, state, this::dedicated,
+        new SplittableRandom());
+  }
+}

@@ -1,0 +1,20 @@
+package dev.baton.bus;
+
+/**
+ * Every event-bus address. Several nodes may share one Vert.x instance (tests, the scale
+ * benchmark), so each address is suffixed with the node id.
+ */
+public final class Addresses {
+  /** Election → node: {@code {"event": "granted"|"revoked", "epoch": n, "reason": "..."}}. */
+  public static final String ELECTION = "baton.election";
+  /** Generator → election: a publish was refused by the fence, {@code {"epoch": n}}. */
+  public static final String FENCED = "baton.generator.fenced";
+  /** Node → anyone: the role verticle changed, {@code {"role": "...", "epoch": n}}. */
+  public static final String ROLE_CHANGED = "baton.role.changed";
+
+  private Addresses() {}
+
+  public static String of(String base, String nodeId) {
+    return base + "." + nodeId;
+  }
+}

@@ -1,0 +1,273 @@
+package dev.baton.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Builds the effective configuration: the defaults shipped in the jar (conf/node.json), then the
+ * conf file, then {@code BATON_*} environment variables. The defaults define the schema: a key
+ * they lack or a value of another type is refused with a message naming the setting.
+ */
+public final class ConfigLoader {
+  public static final String ENV_PREFIX = "BATON_";
+  private static final String DEFAULTS_RESOURCE = "/baton/node.json";
+
+  private ConfigLoader() {}
+
+  /** The defaults, exactly as conf/node.json lists them. */
+  public static JsonObject defaults() {
+    return DEFAULTS.copy();
+  }
+
+  private static final JsonObject DEFAULTS = readDefaults();
+
+  private static JsonObject readDefaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("missing " + DEFAULTS_RESOURCE + " in the jar");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + DEFAULTS_RESOURCE, e);
+    }
+  }
+
+  /** Reads and validates; {@code confFile} may be null (defaults and environment only). */
+  public static NodeConfig load(Path confFile, Map<String, String> env) {
+    JsonObject file = confFile == null ? new JsonObject() : readFile(confFile);
+    return NodeConfig.fromJson(merge(file, env));
+  }
+
+  /** Defaults overlaid with {@code overrides} (checked against the schema) and the environment. */
+  public static JsonObject merge(JsonObject overrides, Map<String, String> env) {
+    JsonObject merged = defaults();
+    overlay(merged, overrides, "");
+    applyEnv(merged, env);
+    return merged;
+  }
+
+  static JsonObject readFile(Path confFile) {
+    String text;
+    try {
+      text = Files.readString(confFile, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException("conf file " + confFile + ": cannot be read (" + e + ")", e);
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ConfigException("conf file " + confFile + ": not a JSON object (" + firstLine(e) + ")", e);
+    }
+  }
+
+  /** The environment variable that overrides a JSON path: {@code http.port} → BATON_HTTP_PORT. */
+  public static String envName(String path) {
+    StringBuilder sb = new StringBuilder(ENV_PREFIX);
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c == '.') {
+        sb.append('_');
+      } else if (Character.isUpperCase(c)) {
+        sb.append('_').append(c);
+      } else {
+        sb.append(Character.toUpperCase(c));
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Every leaf path of the schema, e.g. {@code redis.url}. */
+  public static List<String> leafPaths() {
+    List<String> out = new ArrayList<>();
+    collectLeaves(defaults(), "", out);
+    return out;
+  }
+
+  private static void collectLeaves(JsonObject node, String prefix, List<String> out) {
+    for (String key : node.fieldNames()) {
+      Object v = node.getValue(key);
+      if (v instanceof JsonObject child) {
+        collectLeaves(child, prefix + key + ".", out);
+      } else {
+        out.add(prefix + key);
+      }
+    }
+  }
+
+  private static void overlay(JsonObject target, JsonObject source, String prefix) {
+    for (String key : new TreeSet<>(source.fieldNames())) {
+      String path = prefix + key;
+      if (!target.containsKey(key)) {
+        throw new ConfigException(path + ": unknown setting");
+      }
+      Object schema = target.getValue(key);
+      Object value = source.getValue(key);
+      if (schema instanceof JsonObject schemaObject) {
+        if (!(value instanceof JsonObject valueObject)) {
+          throw new ConfigException(path + ": must be an object, got " + describe(value));
+        }
+        overlay(schemaObject, valueObject, path + ".");
+      } else {
+        target.put(key, checkType(path, schema, value));
+      }
+    }
+  }
+
+  private static Object checkType(String path, Object schema, Object value) {
+    if (value == null) {
+      if (schema == null) {
+        return null;
+      }
+      throw new ConfigException(path + ": must not be null");
+    }
+    if (schema == null || schema instanceof String) {
+      if (value instanceof String) {
+        return value;
+      }
+      throw new ConfigException(path + ": must be a string, got " + describe(value));
+    }
+    if (schema instanceof Boolean) {
+      if (value instanceof Boolean) {
+        return value;
+      }
+      throw new ConfigException(path + ": must be true or false, got " + describe(value));
+    }
+    if (schema instanceof Integer || schema instanceof Long) {
+      if (value instanceof Number n && isIntegral(n)) {
+        return n.longValue();
+      }
+      throw new ConfigException(path + ": must be a whole number, got " + describe(value));
+    }
+    if (schema instanceof Number) {
+      if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
+        return n.doubleValue();
+      }
+      throw new ConfigException(path + ": must be a number, got " + describe(value));
+    }
+    if (schema instanceof JsonArray) {
+      if (value instanceof JsonArray) {
+        return value;
+      }
+      throw new ConfigException(path + ": must be a list, got " + describe(value));
+    }
+    throw new IllegalStateException("unsupported schema type at " + path);
+  }
+
+  private static boolean isIntegral(Number n) {
+    if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
+      return true;
+    }
+    double d = n.doubleValue();
+    return Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) < 9.0e15;
+  }
+
+  private static void applyEnv(JsonObject merged, Map<String, String> env) {
+    Map<String, String> known = new java.util.HashMap<>();
+    for (String path : leafPaths()) {
+      known.put(envName(path), path);
+    }
+    for (String name : new TreeSet<>(env.keySet())) {
+      if (!name.startsWith(ENV_PREFIX)) {
+        continue;
+      }
+      String path = known.get(name);
+      if (path == null) {
+        throw new ConfigException(name + ": unknown setting (environment variables starting with "
+            + ENV_PREFIX + " must name a setting, e.g. BATON_HTTP_PORT)");
+      }
+      setPath(merged, path, parseEnv(name, path, schemaAt(defaults(), path), env.get(name)));
+    }
+  }
+
+  private static Object parseEnv(String name, String path, Object schema, String raw) {
+    String text = raw.trim();
+    String where = name + " (" + path + ")";
+    if (schema == null || schema instanceof String) {
+      return raw;
+    }
+    if (schema instanceof Boolean) {
+      if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+        return Boolean.parseBoolean(text);
+      }
+      throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
+    }
+    if (schema instanceof Integer || schema instanceof Long) {
+      try {
+        return Long.parseLong(text);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(where + ": must be a whole number, got '" + raw + "'");
+      }
+    }
+    if (schema instanceof Number) {
+      try {
+        double d = Double.parseDouble(text);
+        if (Double.isFinite(d)) {
+          return d;
+        }
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      throw new ConfigException(where + ": must be a number, got '" + raw + "'");
+    }
+    if (schema instanceof JsonArray) {
+      JsonArray list = new JsonArray();
+      for (String part : text.split(",")) {
+        if (!part.isBlank()) {
+          list.add(part.trim());
+        }
+      }
+      return list;
+    }
+    throw new IllegalStateException("unsupported schema type at " + path);
+  }
+
+  private static Object schemaAt(JsonObject root, String path) {
+    String[] parts = path.split("\\.");
+    JsonObject node = root;
+    for (int i = 0; i < parts.length - 1; i++) {
+      node = node.getJsonObject(parts[i]);
+    }
+    return node.getValue(parts[parts.length - 1]);
+  }
+
+  private static void setPath(JsonObject root, String path, Object value) {
+    String[] parts = path.split("\\.");
+    JsonObject node = root;
+    for (int i = 0; i < parts.length - 1; i++) {
+      node = node.getJsonObject(parts[i]);
+    }
+    node.put(parts[parts.length - 1], value);
+  }
+
+  private static String describe(Object value) {
+    if (value == null) {
+      return "null";
+    }
+    if (value instanceof String s) {
+      return "'" + s + "'";
+    }
+    if (value instanceof JsonObject) {
+      return "an object";
+    }
+    if (value instanceof JsonArray) {
+      return "a list";
+    }
+    return String.valueOf(value);
+  }
+
+  private static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}

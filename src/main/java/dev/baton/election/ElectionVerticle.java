@@ -1,0 +1,309 @@
+package dev.baton.election;
+
+import dev.baton.NodeState;
+import dev.baton.bus.Addresses;
+import dev.baton.config.NodeConfig.ElectionSettings;
+import dev.baton.redis.Backoff;
+import dev.baton.redis.DedicatedConnection;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds or waits for the generator lease and announces {@code granted} / {@code revoked} on the
+ * event bus. Invariant: this node believes it leads only while its lease provably still runs in
+ * Redis, counted from when the last successful renewal was sent, minus a safety margin. So there
+ * is never a second generator by this node's own account; and since every publish is fenced in
+ * Redis, not even a paused or partitioned one can act as such. Sometimes there is none for a
+ * lease's length.
+ *
+ * <p>Followers sleep until the holder's lease would run out (its PTTL), so they cost about one
+ * command per lease while a leader renews, and take over as soon as it lapses; a graceful release
+ * is also announced over Pub/Sub so a follower takes over at once.
+ */
+public final class ElectionVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ElectionVerticle.class);
+
+  private final ElectionSettings settings;
+  private final Lease lease;
+  private final NodeState state;
+  private final DedicatedConnection.Factory subscriberFactory;
+  private final String eventsChannel;
+  private final long marginMs;
+  private final long retryMs;
+
+  private boolean leader;
+  private volatile boolean leading;
+  private long epoch;
+  private long validUntilMs;
+  private long maxEpochSeen;
+  private long attemptTimer = -1;
+  private long renewTimer = -1;
+  private long guardTimer = -1;
+  private long subscribeTimer = -1;
+  private boolean attempting;
+  private boolean stopped;
+  private volatile String knownLeader = "";
+  private volatile long knownEpoch;
+  private DedicatedConnection subscriber;
+  private final Backoff subscribeBackoff = new Backoff(100, 5_000);
+  private MessageConsumer<JsonObject> fencedConsumer;
+
+  /**
+   * @param subscriberFactory makes the connection the released-lease notices arrive on, or null to
+   *     rely on the lease TTL alone
+   */
+  public ElectionVerticle(ElectionSettings settings, RedisOps redis, Keys keys, NodeState state,
+      DedicatedConnection.Factory subscriberFactory) {
+    this.settings = settings;
+    this.lease = new Lease(redis, keys, state.nodeId(), settings.leaseMs());
+    this.state = state;
+    this.subscriberFactory = subscriberFactory;
+    this.eventsChannel = keys.events();
+    this.marginMs = Math.max(1, settings.leaseMs() / 10);
+    this.retryMs = Math.max(50, Math.min(1000, settings.leaseMs() / 4));
+  }
+
+  /** Whether this node holds the lease now (readable from any thread). */
+  public boolean leading() {
+    return leading;
+  }
+
+  /** The leader and epoch this node saw last (from its own grants and attempts). */
+  public String knownLeader() {
+    return knownLeader;
+  }
+
+  public long knownEpoch() {
+    return knownEpoch;
+  }
+
+  @Override
+  public Future<?> start() {
+    fencedConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.FENCED, state.nodeId()), msg -> {
+      long fencedEpoch = msg.body().getLong("epoch", -1L);
+      if (leader && fencedEpoch == epoch) {
+        revoke("a publish was refused by the fence (another node holds the lease)");
+      }
+    });
+    if (subscriberFactory != null) {
+      subscriber = subscriberFactory.create(conn -> conn.handler(this::onPubSub),
+          v -> resubscribeLater());
+      subscribe();
+    }
+    return fencedConsumer.completion().compose(v -> attempt());
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    cancelTimers();
+    Future<?> closing = subscriber == null ? Future.succeededFuture() : subscriber.close();
+    if (!leader) {
+      return closing;
+    }
+    leader = false;
+    leading = false;
+    long releasing = epoch;
+    return lease.release(releasing)
+        .onSuccess(released -> LOG.atInfo().addKeyValue("node", state.nodeId())
+            .log("released the lease of epoch {} on stop", releasing))
+        .onFailure(e -> LOG.atWarn().addKeyValue("node", state.nodeId())
+            .log("could not release the lease of epoch {} on stop ({}); it lapses by itself", releasing,
+                e.getMessage()))
+        .otherwiseEmpty()
+        .compose(v -> closing);
+  }
+
+  private Future<Void> attempt() {
+    if (stopped || leader || attempting) {
+      return Future.succeededFuture();
+    }
+    attempting = true;
+    cancel(attemptTimer);
+    attemptTimer = -1;
+    long sentAt = now();
+    return lease.acquire(maxEpochSeen)
+        .onComplete(ar -> attempting = false)
+        .onSuccess(a -> {
+          state.redisOk();
+          maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
+          knownLeader = a.holder() == null ? "" : a.holder();
+          knownEpoch = a.epoch();
+          if (stopped) {
+            return;
+          }
+          if (a.granted()) {
+            grant(a.epoch(), sentAt);
+          } else {
+            scheduleAttempt(followerDelay(a.pttlMs()));
+          }
+        })
+        .onFailure(e -> {
+          if (!RedisOps.isErrorReply(e)) {
+            state.redisFailed(e);
+          } else {
+            LOG.atWarn().addKeyValue("node", state.nodeId()).log("lease attempt refused: {}", e.getMessage());
+          }
+          scheduleAttempt(retryMs);
+        })
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  private long followerDelay(long pttlMs) {
+    if (pttlMs == -2) {
+      return 0; // expired between the two reads: try again now
+    }
+    if (pttlMs < 0) {
+      LOG.atWarn().addKeyValue("node", state.nodeId())
+          .log("the lease key has no expiry (set by hand?); checking every lease period");
+      return settings.leaseMs();
+    }
+    return pttlMs + 1;
+  }
+
+  private void grant(long newEpoch, long sentAt) {
+    leader = true;
+    leading = true;
+    epoch = newEpoch;
+    validUntilMs = sentAt + settings.leaseMs() - marginMs;
+    LOG.atInfo().addKeyValue("node", state.nodeId()).log("granted the lease, epoch {}", newEpoch);
+    announce("granted", newEpoch, "lease acquired");
+    armGuard();
+    scheduleRenew(sentAt + settings.renewMs());
+  }
+
+  private void renew() {
+    renewTimer = -1;
+    if (!leader || stopped) {
+      return;
+    }
+    long renewingEpoch = epoch;
+    long sentAt = now();
+    lease.renew(renewingEpoch)
+        .onSuccess(extended -> {
+          state.redisOk();
+          if (!leader || epoch != renewingEpoch || stopped) {
+            return;
+          }
+          if (extended) {
+            validUntilMs = Math.max(validUntilMs, sentAt + settings.leaseMs() - marginMs);
+            armGuard();
+            scheduleRenew(sentAt + settings.renewMs());
+          } else {
+            revoke("the lease no longer names this node and epoch");
+          }
+        })
+        .onFailure(e -> {
+          if (!RedisOps.isErrorReply(e)) {
+            state.redisFailed(e);
+          }
+          if (leader && epoch == renewingEpoch && !stopped) {
+            // keep trying until the guard revokes at validUntil
+            scheduleRenew(now() + Math.min(settings.renewMs(), retryMs));
+          }
+        });
+  }
+
+  private void armGuard() {
+    cancel(guardTimer);
+    long delay = Math.max(1, validUntilMs - now());
+    guardTimer = vertx.setTimer(delay, id -> {
+      guardTimer = -1;
+      if (leader && now() >= validUntilMs) {
+        revoke("no renewal succeeded within the lease");
+      } else if (leader) {
+        armGuard();
+      }
+    });
+  }
+
+  private void revoke(String reason) {
+    if (!leader) {
+      return;
+    }
+    leader = false;
+    leading = false;
+    cancel(renewTimer);
+    cancel(guardTimer);
+    renewTimer = -1;
+    guardTimer = -1;
+    LOG.atInfo().addKeyValue("node", state.nodeId()).log("revoked epoch {}: {}", epoch, reason);
+    announce("revoked", epoch, reason);
+    scheduleAttempt(0);
+  }
+
+  private void announce(String event, long ep, String reason) {
+    vertx.eventBus().publish(Addresses.of(Addresses.ELECTION, state.nodeId()),
+        new JsonObject().put("event", event).put("epoch", ep).put("reason", reason));
+  }
+
+  private void scheduleRenew(long atMs) {
+    cancel(renewTimer);
+    renewTimer = vertx.setTimer(Math.max(1, atMs - now()), id -> renew());
+  }
+
+  private void scheduleAttempt(long delayMs) {
+    if (stopped || leader) {
+      return;
+    }
+    cancel(attemptTimer);
+    attemptTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+      attemptTimer = -1;
+      attempt();
+    });
+  }
+
+  private void subscribe() {
+    subscribeTimer = -1;
+    if (stopped) {
+      return;
+    }
+    subscriber.connection()
+        .compose(conn -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(eventsChannel)))
+        .onSuccess(r -> subscribeBackoff.reset())
+        .onFailure(e -> resubscribeLater());
+  }
+
+  private void resubscribeLater() {
+    if (!stopped && subscribeTimer < 0) {
+      subscribeTimer = vertx.setTimer(subscribeBackoff.nextDelayMs(), id -> subscribe());
+    }
+  }
+
+  private void onPubSub(Response message) {
+    if (message == null || message.size() < 3 || !"message".equals(String.valueOf(message.get(0)))) {
+      return;
+    }
+    if ("released".equals(String.valueOf(message.get(2))) && !leader && !stopped) {
+      attempt();
+    }
+  }
+
+  private void cancelTimers() {
+    cancel(attemptTimer);
+    cancel(renewTimer);
+    cancel(guardTimer);
+    cancel(subscribeTimer);
+    attemptTimer = renewTimer = guardTimer = subscribeTimer = -1;
+  }
+
+  private void cancel(long timer) {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+}

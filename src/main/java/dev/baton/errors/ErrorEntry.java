@@ -1,0 +1,66 @@
+package dev.baton.errors;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Response;
+import java.time.Instant;
+
+/**
+ * One entry of the errors stream: a JSON error record as handlers write it, or, when a third
+ * party wrote something else there, the raw text (shown as-is and still drained).
+ */
+public record ErrorEntry(String errorId, JsonObject record, String raw) {
+
+  public static ErrorEntry of(Response entry) {
+    String errorId = entry.get(0).toString();
+    Response fields = entry.size() > 1 ? entry.get(1) : null;
+    String recordText = null;
+    StringBuilder all = new StringBuilder();
+    if (fields != null) {
+      for (int i = 0; i + 1 < fields.size(); i += 2) {
+        String name = String.valueOf(fields.get(i));
+        String value = String.valueOf(fields.get(i + 1));
+        if (name.equals("record")) {
+          recordText = value;
+        }
+        if (all.length() > 0) {
+          all.append(' ');
+        }
+        all.append(name).append('=').append(value);
+      }
+    }
+    if (recordText != null) {
+      try {
+        return new ErrorEntry(errorId, new JsonObject(recordText), null);
+      } catch (RuntimeException notJson) {
+        return new ErrorEntry(errorId, null, recordText);
+      }
+    }
+    return new ErrorEntry(errorId, null, all.toString());
+  }
+
+  public boolean isRaw() {
+    return record == null;
+  }
+
+  /** Every field, plus {@code errorId}; a raw entry as {@code {"errorId", "raw"}}. */
+  public JsonObject toJson() {
+    if (record == null) {
+      return new JsonObject().put("errorId", errorId).put("raw", raw);
+    }
+    return record.copy().put("errorId", errorId);
+  }
+
+  /** One line: message id, message time (ISO-8601), text; tabs and newlines escaped. */
+  public String toLine() {
+    if (record == null) {
+      return errorId + "\t-\t" + oneLine("(raw) " + raw);
+    }
+    Object ts = record.getValue("ts");
+    String time = ts instanceof Number n ? Instant.ofEpochMilli(n.longValue()).toString() : String.valueOf(ts);
+    return record.getValue("id", errorId) + "\t" + time + "\t" + oneLine(String.valueOf(record.getValue("text")));
+  }
+
+  private static String oneLine(String s) {
+    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r");
+  }
+}

@@ -1,0 +1,63 @@
+package dev.baton.generator;
+
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
+import dev.baton.redis.Scripts;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The fenced publish: one script that XADDs only while the lease names this node and epoch. */
+public final class Publisher {
+  private final RedisOps redis;
+  private final Keys keys;
+  private final String nodeId;
+  private final long epoch;
+  private final long maxBacklog;
+
+  /** What a publish call did. */
+  public enum Status {
+    PUBLISHED,
+    FENCED,
+    BACKLOG_FULL
+  }
+
+  /** The outcome: on {@code PUBLISHED} the stream ids added, in order. */
+  public record Outcome(Status status, long backlog, long ts, List<String> ids) {}
+
+  public Publisher(RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog) {
+    this.redis = redis;
+    this.keys = keys;
+    this.nodeId = nodeId;
+    this.epoch = epoch;
+    this.maxBacklog = maxBacklog;
+  }
+
+  public Future<Outcome> publish(long firstSeq, List<String> texts) {
+    List<String> args = new ArrayList<>(4 + texts.size());
+    args.add(nodeId);
+    args.add(Long.toString(epoch));
+    args.add(Long.toString(maxBacklog));
+    args.add(Long.toString(firstSeq));
+    args.addAll(texts);
+    return redis.eval(Scripts.PUBLISH, List.of(keys.leader(), keys.epoch(), keys.messages(), keys.stats()), args)
+        .map(Publisher::outcome);
+  }
+
+  private static Outcome outcome(Response r) {
+    long code = Replies.num(r.get(0), 0);
+    if (code == -1) {
+      return new Outcome(Status.FENCED, 0, 0, List.of());
+    }
+    if (code == -2) {
+      return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, List.of());
+    }
+    List<String> ids = new ArrayList<>(r.size() - 3);
+    for (int i = 3; i < r.size(); i++) {
+      ids.add(r.get(i).toString());
+    }
+    return new Outcome(Status.PUBLISHED, Replies.num(r.get(1), 0), Replies.num(r.get(2), 0), ids);
+  }
+}

@@ -1,0 +1,42 @@
+package dev.baton.generator;
+
+import java.util.random.RandomGenerator;
+
+/** Random human-readable text: a short sentence of common English words. */
+public final class RandomText {
+  private static final String[] WORDS = (
+      "amber anchor apple arrow autumn badge bakery balloon banner barrel basket beacon berry "
+      + "blanket blossom bottle breeze bridge bright brook bucket butter cabin camera candle canyon "
+      + "carpet castle cedar chalk cherry cinder citrus cliff clock cloud clover cobalt comet copper "
+      + "coral cotton crane crystal dawn desert diamond dolphin dragon drum eagle echo ember engine "
+      + "falcon feather fern festival field fig flame forest fossil fountain fox frost galaxy garden "
+      + "garnet ginger glacier glass globe granite grape harbor harvest hazel helmet heron honey "
+      + "horizon island ivory jacket jade jasmine jungle kettle kite lantern lemon library lighthouse "
+      + "lily linen lotus magnet maple marble meadow melody meteor mint mirror moon mosaic mountain "
+      + "needle nest nickel noble oasis ocean olive onyx orbit orchid otter paddle palace paper "
+      + "pebble pepper piano pilot planet plum pocket pond prism pumpkin quartz quill rabbit radar "
+      + "rain raven reef ribbon river rocket rose ruby saddle saffron sail salmon sapphire satellite "
+      + "scarlet shadow shell silver sky slate snow spark spice spruce star stone storm summer sun "
+      + "swan thistle thunder tiger timber topaz tower trail tulip tunnel valley velvet violet "
+      + "voyage walnut wave willow window winter wolf yarrow zephyr")
+      .split(" ");
+
+  private final RandomGenerator random;
+
+  public RandomText(RandomGenerator random) {
+    this.random = random;
+  }
+
+  /** Three to eight random words separated by spaces. */
+  public String next() {
+    int n = 3 + random.nextInt(6);
+    StringBuilder sb = new StringBuilder(n * 8);
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        sb.append(' ');
+      }
+      sb.append(WORDS[random.nextInt(WORDS.length)]);
+    }
+    return sb.toString();
+  }
+}

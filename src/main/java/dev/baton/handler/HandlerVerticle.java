@@ -1,0 +1,303 @@
+package dev.baton.handler;
+
+import dev.baton.NodeState;
+import dev.baton.config.NodeConfig.HandlerSettings;
+import dev.baton.config.NodeConfig.HeartbeatSettings;
+import dev.baton.redis.Backoff;
+import dev.baton.redis.DedicatedConnection;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
+import dev.baton.redis.Scripts;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads messages from the stream's consumer group on a dedicated connection ({@code XREADGROUP
+ * BLOCK}), judges each (an error with probability {@code handler.errorProbability}) and commits
+ * them exactly once through {@link Committer}. Periodically reclaims entries left pending on dead
+ * or stalled consumers, dead-letters entries delivered too often, and removes consumers of nodes
+ * that are gone once nothing is pending on them. Invariant: an entry leaves the stream only through
+ * the commit script, after its effect was applied exactly once.
+ */
+public final class HandlerVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(HandlerVerticle.class);
+  private static final String CURSOR_START = "0-0";
+
+  private final HandlerSettings settings;
+  private final HeartbeatSettings heartbeat;
+  private final RedisOps redis;
+  private final Keys keys;
+  private final NodeState state;
+  private final DedicatedConnection.Factory readerFactory;
+  private final RandomGenerator random;
+  private final Committer committer;
+  private final Backoff backoff = new Backoff(50, 2_000);
+
+  private DedicatedConnection reader;
+  private boolean stopped;
+  private boolean readOwnPending = true;
+  private long loopTimer = -1;
+  private long reclaimTimer = -1;
+  private String reclaimCursor = CURSOR_START;
+  private long lastReapMs;
+  private Future<?> processing = Future.succeededFuture();
+  private Future<?> reclaiming = Future.succeededFuture();
+  private String lastErrorReply = "";
+
+  public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps redis, Keys keys,
+      NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random) {
+    this.settings = settings;
+    this.heartbeat = heartbeat;
+    this.redis = redis;
+    this.keys = keys;
+    this.state = state;
+    this.readerFactory = readerFactory;
+    this.random = random;
+    this.committer = new Committer(redis, keys, state.nodeId());
+  }
+
+  @Override
+  public Future<?> start() {
+    reader = readerFactory.create(null, null);
+    lastReapMs = now();
+    return ensureGroup()
+        .otherwiseEmpty()
+        .onComplete(ar -> {
+          loop();
+          scheduleReclaim();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    cancel(loopTimer);
+    cancel(reclaimTimer);
+    return reader.close()
+        .otherwiseEmpty()
+        .compose(v -> Future.join(processing, reclaiming).otherwiseEmpty())
+        .compose(v -> finishOwnPending())
+        .otherwiseEmpty();
+  }
+
+  /** Creates the group at the stream's start, so messages published before any handler count. */
+  private Future<Void> ensureGroup() {
+    return redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(keys.messages()).arg(Keys.HANDLERS_GROUP)
+            .arg("0").arg("MKSTREAM"))
+        .<Void>mapEmpty()
+        .recover(e -> e.getMessage() != null && e.getMessage().startsWith("BUSYGROUP")
+            ? Future.succeededFuture()
+            : Future.failedFuture(e));
+  }
+
+  private Request read(boolean ownPending) {
+    Request r = Request.cmd(Command.XREADGROUP).arg("GROUP").arg(Keys.HANDLERS_GROUP).arg(state.nodeId())
+        .arg("COUNT").arg(settings.batchSize());
+    if (!ownPending) {
+      r.arg("BLOCK").arg(settings.blockMs());
+    }
+    return r.arg("STREAMS").arg(keys.messages()).arg(ownPending ? "0" : ">");
+  }
+
+  private void loop() {
+    loopTimer = -1;
+    if (stopped) {
+      return;
+    }
+    boolean ownPending = readOwnPending;
+    reader.send(read(ownPending), settings.blockMs() + redis.timeoutMs())
+        .compose(reply -> {
+          List<Response> entries = streamEntries(reply);
+          if (ownPending && entries.isEmpty()) {
+            readOwnPending = false;
+          }
+          return handle(entries, false);
+        })
+        .onSuccess(v -> {
+          state.redisOk();
+          backoff.reset();
+          lastErrorReply = "";
+          loop();
+        })
+        .onFailure(this::onReadFailure);
+  }
+
+  private void onReadFailure(Throwable e) {
+    if (stopped) {
+      return;
+    }
+    readOwnPending = true;
+    if (RedisOps.isNoGroup(e)) {
+      LOG.atInfo().addKeyValue("node", state.nodeId()).log("consumer group missing (Redis lost its data?): recreating it");
+      ensureGroup().onComplete(ar -> later(backoff.nextDelayMs()));
+      return;
+    }
+    if (RedisOps.isErrorReply(e)) {
+      if (!e.getMessage().equals(lastErrorReply)) {
+        lastErrorReply = e.getMessage();
+        LOG.atWarn().addKeyValue("node", state.nodeId()).log("Redis refused a read or commit: {}", e.getMessage());
+      }
+    } else {
+      state.redisFailed(e);
+    }
+    later(backoff.nextDelayMs());
+  }
+
+  private void later(long delayMs) {
+    if (!stopped && loopTimer < 0) {
+      loopTimer = vertx.setTimer(Math.max(1, delayMs), id -> loop());
+    }
+  }
+
+  /** Judges and commits entries; {@code reclaimed} marks entries taken over from another consumer. */
+  private Future<Void> handle(List<Response> entries, boolean reclaimed) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    long now = System.currentTimeMillis();
+    List<Committer.Outcome> outcomes = new ArrayList<>(entries.size());
+    for (Response entry : entries) {
+      Message.Parsed parsed = Message.parse(entry);
+      if (!parsed.valid()) {
+        outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.DEAD, parsed.problem()));
+      } else if (random.nextDouble() < settings.errorProbability()) {
+        outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.ERROR,
+            parsed.message().errorRecord(state.nodeId(), now).encode()));
+      } else {
+        outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.OK, null));
+      }
+    }
+    Future<Void> done = committer.commit(outcomes).map(flags -> {
+      NodeState.Counters c = state.counters();
+      for (int i = 0; i < flags.length; i++) {
+        if (!flags[i]) {
+          continue;
+        }
+        switch (outcomes.get(i).kind()) {
+          case OK -> c.processed.incrementAndGet();
+          case ERROR -> {
+            c.processed.incrementAndGet();
+            c.errors.incrementAndGet();
+          }
+          case DEAD -> c.deadLettered.incrementAndGet();
+        }
+        if (reclaimed) {
+          c.reclaimed.incrementAndGet();
+        }
+      }
+      return null;
+    });
+    processing = done;
+    return done;
+  }
+
+  private static List<Response> streamEntries(Response reply) {
+    List<Response> out = new ArrayList<>();
+    if (reply == null) {
+      return out;
+    }
+    for (Response stream : reply) {
+      Response entries = stream.size() > 1 ? stream.get(1) : null;
+      if (entries != null) {
+        for (Response e : entries) {
+          if (e != null) {
+            out.add(e);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private void scheduleReclaim() {
+    if (!stopped) {
+      reclaimTimer = vertx.setTimer(Math.max(50, settings.reclaimIdleMs() / 2), id -> reclaim());
+    }
+  }
+
+  private void reclaim() {
+    reclaimTimer = -1;
+    if (stopped) {
+      return;
+    }
+    reclaiming = redis.eval(Scripts.RECLAIM, List.of(keys.messages(), keys.deadLetter(), keys.stats()),
+            List.of(Keys.HANDLERS_GROUP, state.nodeId(), Long.toString(settings.reclaimIdleMs()), reclaimCursor,
+                Integer.toString(settings.batchSize()), Integer.toString(settings.maxDeliveries())))
+        .compose(r -> {
+          reclaimCursor = Replies.str(r.get(0));
+          long dead = Replies.num(r.get(2), 0);
+          List<Response> claimed = new ArrayList<>();
+          for (Response e : r.get(1)) {
+            claimed.add(e);
+          }
+          if (dead > 0) {
+            state.counters().deadLettered.addAndGet(dead);
+            LOG.atWarn().addKeyValue("node", state.nodeId())
+                .log("dead-lettered {} messages delivered more than {} times", dead, settings.maxDeliveries());
+          }
+          if (!claimed.isEmpty()) {
+            LOG.atInfo().addKeyValue("node", state.nodeId())
+                .log("reclaimed {} messages idle for over {} ms", claimed.size(), settings.reclaimIdleMs());
+          }
+          return handle(claimed, true);
+        })
+        .compose(v -> reapIfDue())
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            reclaimCursor = CURSOR_START;
+            if (RedisOps.isNoGroup(ar.cause())) {
+              ensureGroup();
+            }
+          }
+          if (ar.succeeded() && !CURSOR_START.equals(reclaimCursor) && !stopped) {
+            reclaimTimer = vertx.setTimer(1, id -> reclaim()); // more pending entries to scan
+          } else {
+            scheduleReclaim();
+          }
+        });
+  }
+
+  private Future<Void> reapIfDue() {
+    if (!CURSOR_START.equals(reclaimCursor) || now() - lastReapMs < heartbeat.timeoutMs()) {
+      return Future.succeededFuture();
+    }
+    lastReapMs = now();
+    return redis.eval(Scripts.REAP, List.of(keys.messages(), keys.heartbeats()),
+            List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeat.timeoutMs())))
+        .map(removed -> {
+          if (removed.size() > 0) {
+            List<String> names = new ArrayList<>();
+            removed.forEach(n -> names.add(n.toString()));
+            LOG.atInfo().addKeyValue("node", state.nodeId()).log("removed consumers of departed nodes: {}", names);
+          }
+          return null;
+        });
+  }
+
+  /** On stop: commits what was delivered to this consumer but not yet handled, if Redis answers. */
+  private Future<Void> finishOwnPending() {
+    return redis.send(read(true))
+        .compose(reply -> handle(streamEntries(reply), false))
+        .onFailure(e -> LOG.atInfo().addKeyValue("node", state.nodeId())
+            .log("left pending messages for reclaim on stop ({})", e.getMessage()));
+  }
+
+  private void cancel(long timer) {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+}

@@ -1,0 +1,70 @@
+package dev.baton.heartbeat;
+
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
+import dev.baton.redis.Scripts;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Response;
+import java.util.List;
+import java.util.Map;
+
+/** A consistent snapshot of the cluster as Redis sees it: leader, members, backlog, totals. */
+public record ClusterView(
+    long serverTimeMs,
+    String leader,
+    long epoch,
+    long leaderTtlMs,
+    JsonArray members,
+    long streamLength,
+    long pending,
+    JsonObject totals) {
+
+  public static Future<ClusterView> fetch(RedisOps redis, Keys keys) {
+    return redis.eval(Scripts.VIEW,
+            List.of(keys.leader(), keys.epoch(), keys.heartbeats(), keys.nodes(), keys.messages(), keys.stats()),
+            List.of(Keys.HANDLERS_GROUP))
+        .map(ClusterView::parse);
+  }
+
+  private static ClusterView parse(Response r) {
+    long now = r.get(0).toLong();
+    Map<String, String> seen = Replies.pairs(r.get(4));
+    Map<String, String> infos = Replies.pairs(r.get(5));
+    JsonArray members = new JsonArray();
+    seen.forEach((id, ms) -> {
+      JsonObject info = parseInfo(infos.get(id));
+      members.add(new JsonObject()
+          .put("nodeId", id)
+          .put("role", info.getString("role", "unknown"))
+          .put("lastSeenMs", Math.max(0, now - (long) Double.parseDouble(ms)))
+          .put("http", info.getString("http", "")));
+    });
+    JsonObject totals = new JsonObject();
+    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, parseLong(v)));
+    String leader = Replies.str(r.get(1));
+    return new ClusterView(now, leader == null || leader.isEmpty() ? null : leader, r.get(2).toLong(),
+        r.get(3).toLong(), members, r.get(6).toLong(), r.get(7).toLong(), totals);
+  }
+
+  private static JsonObject parseInfo(String json) {
+    if (json == null) {
+      return new JsonObject();
+    }
+    try {
+      return new JsonObject(json);
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  private static long parseLong(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package dev.baton.heartbeat;
+
+import dev.baton.NodeState;
+import dev.baton.config.NodeConfig.HeartbeatSettings;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Scripts;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.util.List;
+
+/**
+ * Records this node in the cluster view every {@code heartbeat.intervalMs}, stamped with the Redis
+ * server's clock so nodes with skewed clocks still agree on who is alive. Members silent for
+ * {@code heartbeat.timeoutMs} are dropped by whichever node beats next.
+ */
+public final class HeartbeatVerticle extends VerticleBase {
+  private final HeartbeatSettings settings;
+  private final RedisOps redis;
+  private final Keys keys;
+  private final NodeState state;
+  private long timer = -1;
+  private boolean stopped;
+  private volatile long lastBeatServerMs;
+
+  public HeartbeatVerticle(HeartbeatSettings settings, RedisOps redis, Keys keys, NodeState state) {
+    this.settings = settings;
+    this.redis = redis;
+    this.keys = keys;
+    this.state = state;
+  }
+
+  /** Redis server time of this node's last recorded heartbeat, 0 before the first. */
+  public long lastBeatServerMs() {
+    return lastBeatServerMs;
+  }
+
+  @Override
+  public Future<?> start() {
+    return beat();
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    // leave the view at once rather than after the timeout; best effort
+    return redis.send(Request.cmd(Command.ZREM).arg(keys.heartbeats()).arg(state.nodeId()))
+        .compose(v -> redis.send(Request.cmd(Command.HDEL).arg(keys.nodes()).arg(state.nodeId())))
+        .otherwiseEmpty();
+  }
+
+  private Future<Void> beat() {
+    long sentAt = now();
+    JsonObject info = new JsonObject()
+        .put("role", state.role().label())
+        .put("http", state.httpAddress())
+        .put("epoch", state.epoch());
+    return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes()),
+            List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs())))
+        .onSuccess(r -> {
+          lastBeatServerMs = r.toLong();
+          state.redisOk();
+        })
+        .onFailure(e -> {
+          if (!RedisOps.isErrorReply(e)) {
+            state.redisFailed(e);
+          }
+        })
+        .<Void>mapEmpty()
+        .otherwiseEmpty()
+        .onComplete(ar -> {
+          if (!stopped) {
+            timer = vertx.setTimer(Math.max(1, sentAt + settings.intervalMs() - now()), id -> beat());
+          }
+        });
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+}

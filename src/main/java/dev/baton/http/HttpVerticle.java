@@ -1,0 +1,256 @@
+package dev.baton.http;
+
+import dev.baton.NodeState;
+import dev.baton.config.NodeConfig.HttpSettings;
+import dev.baton.errors.Drainer;
+import dev.baton.errors.ErrorEntry;
+import dev.baton.errors.ErrorStore;
+import dev.baton.heartbeat.ClusterView;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status} and
+ * {@code GET /health}. Bad input gets a 400 with a JSON body naming the parameter, unknown paths a
+ * 404, and a Redis outage a 503; a 500 means a bug.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final String JSON = "application/json";
+  private static final int MAX_QUERY_CHARS = 4_096;
+
+  private final HttpSettings settings;
+  private final RedisOps redis;
+  private final Keys keys;
+  private final NodeState state;
+  private final Supplier<JsonObject> leaderSeen;
+  private final ErrorStore store;
+  private HttpServer server;
+
+  /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
+  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state,
+      Supplier<JsonObject> leaderSeen) {
+    this.settings = settings;
+    this.redis = redis;
+    this.keys = keys;
+    this.state = state;
+    this.leaderSeen = leaderSeen;
+    this.store = new ErrorStore(redis, keys);
+  }
+
+  /** The port actually bound (useful with {@code http.port} 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(this::limitQuery);
+    router.get("/errors").handler(this::listErrors);
+    router.post("/errors/drain").handler(this::drainErrors);
+    router.get("/status").handler(this::status);
+    router.get("/health").handler(this::health);
+    router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
+    router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
+    router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
+    router.errorHandler(500, ctx -> {
+      LOG.atError().addKeyValue("node", state.nodeId()).setCause(ctx.failure()).log("HTTP handler failed");
+      error(ctx, 500, "internal error");
+    });
+    // long request lines reach the router, which answers 400 in JSON instead of Netty's bare 414
+    return vertx.createHttpServer(new HttpServerOptions().setMaxInitialLineLength(64 * 1024))
+        .requestHandler(router)
+        .listen(settings.port(), settings.host())
+        .onSuccess(s -> {
+          server = s;
+          state.httpAddress("http://" + settings.host() + ":" + s.actualPort());
+          LOG.atInfo().addKeyValue("node", state.nodeId()).log("HTTP on {}", state.httpAddress());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void limitQuery(RoutingContext ctx) {
+    String query = ctx.request().query();
+    if (query != null && query.length() > MAX_QUERY_CHARS) {
+      error(ctx, 400, "query string longer than " + MAX_QUERY_CHARS + " characters");
+      return;
+    }
+    ctx.next();
+  }
+
+  private void listErrors(RoutingContext ctx) {
+    MultiMap params;
+    try {
+      params = ctx.queryParams();
+    } catch (RuntimeException e) {
+      error(ctx, 400, "malformed query string");
+      return;
+    }
+    Integer limit = intParam(ctx, params, "limit", ErrorStore.DEFAULT_LIMIT, 1, ErrorStore.MAX_LIMIT);
+    if (limit == null) {
+      return;
+    }
+    List<String> cursors = params.getAll("cursor");
+    if (cursors.size() > 1) {
+      error(ctx, 400, "parameter 'cursor' given more than once");
+      return;
+    }
+    String cursor = cursors.isEmpty() || cursors.get(0).isEmpty() ? null : cursors.get(0);
+    if (cursor != null && !ErrorStore.validCursor(cursor)) {
+      error(ctx, 400, "parameter 'cursor' must be a cursor returned as 'next' by this endpoint");
+      return;
+    }
+    store.page(cursor, limit)
+        .onSuccess(page -> {
+          JsonArray errors = new JsonArray();
+          page.errors().forEach(e -> errors.add(e.toJson()));
+          json(ctx, 200, new JsonObject().put("errors", errors).put("count", errors.size()).put("next", page.next()));
+        })
+        .onFailure(e -> unavailable(ctx, e));
+  }
+
+  /** Streams {@code {"drained": [...], "count": n}} in chunks, deleting each batch once written. */
+  private void drainErrors(RoutingContext ctx) {
+    HttpServerResponse response = ctx.response();
+    response.setChunked(true).putHeader("content-type", JSON);
+    boolean[] first = {true};
+    Drainer drainer = new Drainer(vertx, redis, keys);
+    drainer.drain(batch -> {
+          if (response.closed()) {
+            return Future.failedFuture("client went away");
+          }
+          StringBuilder sb = new StringBuilder();
+          for (ErrorEntry e : batch) {
+            sb.append(first[0] ? "{\"drained\":[" : ",").append(e.toJson().encode());
+            first[0] = false;
+          }
+          return response.write(sb.toString());
+        })
+        .onSuccess(result -> {
+          String head = first[0] ? "{\"drained\":[" : "";
+          response.end(head + "],\"count\":" + result.delivered() + ",\"heldByOtherRuns\":"
+              + result.heldByOthers() + "}");
+        })
+        .onFailure(e -> {
+          if (first[0] && !response.headWritten()) {
+            unavailable(ctx, e);
+          } else {
+            // part of the body is out; what was not acknowledged stays stored for the next drain
+            LOG.atWarn().addKeyValue("node", state.nodeId()).log("drain over HTTP stopped: {}", e.getMessage());
+            response.reset();
+          }
+        });
+  }
+
+  private void status(RoutingContext ctx) {
+    NodeState.Counters c = state.counters();
+    JsonObject body = new JsonObject()
+        .put("nodeId", state.nodeId())
+        .put("role", state.role().label())
+        .put("epoch", state.role() == NodeState.Role.GENERATOR ? state.epoch() : null)
+        .put("counters", new JsonObject()
+            .put("published", c.published.get())
+            .put("processed", c.processed.get())
+            .put("errors", c.errors.get())
+            .put("reclaimed", c.reclaimed.get())
+            .put("deadLettered", c.deadLettered.get()));
+    if (state.role() == NodeState.Role.GENERATOR) {
+      body.put("publishing", new JsonObject().put("paused", state.backlogPaused()).put("backlog", state.backlog()));
+    }
+    ClusterView.fetch(redis, keys)
+        .onSuccess(view -> {
+          state.redisOk();
+          body.put("redis", "up")
+              .put("leader", view.leader() == null ? null
+                  : new JsonObject().put("nodeId", view.leader()).put("epoch", view.epoch()))
+              .put("backlog", new JsonObject().put("length", view.streamLength()).put("pending", view.pending()))
+              .put("cluster", view.totals())
+              .put("nodes", view.members());
+          json(ctx, 200, body);
+        })
+        .onFailure(e -> {
+          body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
+              .put("redisProblem", e.getMessage())
+              .put("leader", leaderSeen.get())
+              .put("nodes", new JsonArray());
+          json(ctx, 200, body);
+        });
+  }
+
+  private void health(RoutingContext ctx) {
+    redis.send(Request.cmd(Command.PING))
+        .onSuccess(pong -> {
+          if (state.role() == NodeState.Role.STARTING || state.switching()) {
+            json(ctx, 503, new JsonObject().put("status", "unavailable").put("role", state.role().label())
+                .put("reason", "role not settled yet"));
+          } else {
+            json(ctx, 200, new JsonObject().put("status", "ok").put("role", state.role().label()));
+          }
+        })
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "unavailable")
+            .put("role", state.role().label()).put("reason", "Redis does not answer: " + e.getMessage())));
+  }
+
+  private Integer intParam(RoutingContext ctx, MultiMap params, String name, int fallback, int min, int max) {
+    List<String> values = params.getAll(name);
+    if (values.isEmpty()) {
+      return fallback;
+    }
+    if (values.size() > 1) {
+      error(ctx, 400, "parameter '" + name + "' given more than once");
+      return null;
+    }
+    String raw = values.get(0).trim();
+    long value;
+    try {
+      if (raw.isEmpty() || raw.length() > 12) {
+        throw new NumberFormatException();
+      }
+      value = Long.parseLong(raw);
+    } catch (NumberFormatException e) {
+      error(ctx, 400, "parameter '" + name + "' must be a whole number from " + min + " to " + max);
+      return null;
+    }
+    if (value < min || value > max) {
+      error(ctx, 400, "parameter '" + name + "' must be from " + min + " to " + max + ", got " + value);
+      return null;
+    }
+    return (int) value;
+  }
+
+  private void unavailable(RoutingContext ctx, Throwable e) {
+    error(ctx, 503, "Redis is unavailable: " + e.getMessage());
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, new JsonObject().put("error", message).put("status", status));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("content-type", JSON).end(body.encode());
+  }
+}

@@ -1,0 +1,68 @@
+package dev.baton.redis;
+
+/**
+ * Every Redis key and channel of one Baton cluster. All keys share one hash tag, {@code {prefix}},
+ * so every script stays valid on Redis Cluster and two clusters can share a Redis.
+ */
+public final class Keys {
+  /** The consumer group all handlers read the message stream with. */
+  public static final String HANDLERS_GROUP = "handlers";
+  /** The consumer group getErrors runs claim error records with. */
+  public static final String DRAIN_GROUP = "drain";
+
+  private final String tag;
+
+  public Keys(String prefix) {
+    this.tag = "{" + prefix + "}";
+  }
+
+  /** The lease: the generator's node id, with a TTL. */
+  public String leader() {
+    return tag + ":leader";
+  }
+
+  /** The fencing token counter; the current value is the epoch of the latest grant. */
+  public String epoch() {
+    return tag + ":epoch";
+  }
+
+  /** Uncommitted messages (a stream; committed entries are deleted). */
+  public String messages() {
+    return tag + ":messages";
+  }
+
+  /** Error records (a stream of JSON documents). */
+  public String errors() {
+    return tag + ":errors";
+  }
+
+  /** Live getErrors runs: a sorted set, score = lease expiry in server ms. */
+  public String drainers() {
+    return tag + ":errors:drainers";
+  }
+
+  /** Entries that could not be processed, with the reason. */
+  public String deadLetter() {
+    return tag + ":dead-letter";
+  }
+
+  /** Cluster-wide counters (a hash). */
+  public String stats() {
+    return tag + ":stats";
+  }
+
+  /** Last heartbeat per node: a sorted set, score = server ms. */
+  public String heartbeats() {
+    return tag + ":heartbeats";
+  }
+
+  /** What each live node reports of itself (a hash of JSON documents). */
+  public String nodes() {
+    return tag + ":nodes";
+  }
+
+  /** Pub/Sub channel for cluster events (a released lease). */
+  public String events() {
+    return tag + ":events";
+  }
+}

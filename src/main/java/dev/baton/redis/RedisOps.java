@@ -1,0 +1,71 @@
+package dev.baton.redis;
+
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.types.ErrorType;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Commands and scripts over the shared connection pool, each with a deadline (the client has no
+ * per-command timeout, and a frozen Redis would otherwise hold a caller forever). Scripts go by
+ * EVALSHA and fall back to EVAL once when Redis lost its script cache (restart, SCRIPT FLUSH).
+ */
+public final class RedisOps {
+  private final Redis redis;
+  private final long timeoutMs;
+
+  public RedisOps(Redis redis, long timeoutMs) {
+    this.redis = redis;
+    this.timeoutMs = timeoutMs;
+  }
+
+  public Redis client() {
+    return redis;
+  }
+
+  public long timeoutMs() {
+    return timeoutMs;
+  }
+
+  public Future<Response> send(Request request) {
+    return redis.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  public Future<Response> eval(Script script, List<String> keys, List<String> args) {
+    return send(scriptRequest(Command.EVALSHA, script.sha1(), keys, args))
+        .recover(e -> isNoScript(e)
+            ? send(scriptRequest(Command.EVAL, script.source(), keys, args))
+            : Future.failedFuture(e));
+  }
+
+  static Request scriptRequest(Command command, String body, List<String> keys, List<String> args) {
+    Request r = Request.cmd(command).arg(body).arg(keys.size());
+    for (String k : keys) {
+      r.arg(k);
+    }
+    for (String a : args) {
+      r.arg(a);
+    }
+    return r;
+  }
+
+  /** True when Redis answered with an error reply (the connection itself is fine). */
+  public static boolean isErrorReply(Throwable e) {
+    return e instanceof ErrorType;
+  }
+
+  public static boolean isNoScript(Throwable e) {
+    String m = e.getMessage();
+    return m != null && m.startsWith("NOSCRIPT");
+  }
+
+  /** True when Redis answered with a NOGROUP error: the stream or its group is gone. */
+  public static boolean isNoGroup(Throwable e) {
+    String m = e.getMessage();
+    return m != null && m.startsWith("NOGROUP");
+  }
+}

@@ -1,0 +1,34 @@
+package dev.baton.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** A Lua script shipped under resources/lua, with the SHA1 EVALSHA calls it by. */
+public record Script(String name, String source, String sha1) {
+
+  public static Script load(String name) {
+    String path = "/lua/" + name + ".lua";
+    try (InputStream in = Script.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing script " + path);
+      }
+      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return new Script(name, source, sha1(source));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read script " + path, e);
+    }
+  }
+
+  private static String sha1(String source) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-1");
+      return HexFormat.of().formatHex(md.digest(source.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+-- Commit processed messages exactly once.
+-- KEYS[1] messages, KEYS[2] errors, KEYS[3] dead-letter, KEYS[4] stats
+-- ARGV[1] group, ARGV[2] handler node id, then triples: message id, kind, payload, where kind is
+-- 'ok', 'error' (payload: the error record JSON) or 'dead' (payload: the reason).
+-- For each message: XACK, and only when XACK returned 1 (nobody committed it before) apply its
+-- effect and XDEL it, so the stream keeps only uncommitted work.
+-- Returns one flag per message: 1 committed now, 0 already committed elsewhere.
+-- Key types are checked before any write: a script has no rollback.
+for i = 2, 4 do
+  local t = redis.call('TYPE', KEYS[i]).ok
+  local want = (i == 4) and 'hash' or 'stream'
+  if t ~= 'none' and t ~= want then
+    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is a ' .. t .. ', expected a ' .. want)
+  end
+end
+local flags = {}
+local processed, errors, dead = 0, 0, 0
+for i = 3, #ARGV, 3 do
+  local id, kind, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
+    if kind == 'error' then
+      redis.call('XADD', KEYS[2], '*', 'record', payload)
+      errors = errors + 1
+      processed = processed + 1
+    elseif kind == 'dead' then
+      local args = {'*', 'messageId', id, 'reason', payload, 'handler', ARGV[2]}
+      local entry = redis.call('XRANGE', KEYS[1], id, id)
+      if entry[1] then
+        local fields = entry[1][2]
+        for j = 1, math.min(#fields, 400), 2 do
+          args[#args + 1] = 'field:' .. fields[j]
+          args[#args + 1] = fields[j + 1]
+        end
+      end
+      redis.call('XADD', KEYS[3], unpack(args))
+      dead = dead + 1
+    else
+      processed = processed + 1
+    end
+    redis.call('XDEL', KEYS[1], id)
+    flags[#flags + 1] = 1
+  else
+    flags[#flags + 1] = 0
+  end
+end
+if processed > 0 then redis.call('HINCRBY', KEYS[4], 'processed', processed) end
+if errors > 0 then redis.call('HINCRBY', KEYS[4], 'errors', errors) end
+if dead > 0 then redis.call('HINCRBY', KEYS[4], 'deadLettered', dead) end
+return flags

@@ -1,0 +1,38 @@
+-- Take over messages left pending on a dead or stalled consumer (XAUTOCLAIM), and dead-letter
+-- those delivered more than the allowed number of times instead of handing them out again.
+-- KEYS[1] messages, KEYS[2] dead-letter, KEYS[3] stats
+-- ARGV[1] group, ARGV[2] this consumer, ARGV[3] min idle ms, ARGV[4] cursor, ARGV[5] count,
+-- ARGV[6] max deliveries
+-- Returns {next cursor, claimed entries, dead-lettered count}.
+local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local maxDeliveries = tonumber(ARGV[6])
+local claimed = {}
+local dead = 0
+for _, e in ipairs(r[2]) do
+  if type(e) == 'table' and type(e[2]) == 'table' then
+    local id = e[1]
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+    local deliveries = (p[1] and p[1][4]) or 0
+    if deliveries > maxDeliveries then
+      local args = {'*', 'messageId', id, 'reason',
+        'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')',
+        'handler', ARGV[2]}
+      local fields = e[2]
+      for j = 1, math.min(#fields, 400), 2 do
+        args[#args + 1] = 'field:' .. fields[j]
+        args[#args + 1] = fields[j + 1]
+      end
+      redis.call('XACK', KEYS[1], ARGV[1], id)
+      redis.call('XADD', KEYS[2], unpack(args))
+      redis.call('XDEL', KEYS[1], id)
+      dead = dead + 1
+    else
+      claimed[#claimed + 1] = e
+    end
+  elseif type(e) == 'table' and e[1] then
+    -- Redis 6.2 lists entries deleted meanwhile with nil fields: drop them from the PEL.
+    redis.call('XACK', KEYS[1], ARGV[1], e[1])
+  end
+end
+if dead > 0 then redis.call('HINCRBY', KEYS[3], 'deadLettered', dead) end
+return {r[1], claimed, dead}
