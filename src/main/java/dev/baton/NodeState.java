@@ -41,6 +41,8 @@ public final class NodeState {
   private volatile String httpAddress = "";
   private volatile boolean backlogPaused;
   private volatile long backlog;
+  private final java.util.concurrent.atomic.AtomicInteger roleVerticles = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger maxRoleVerticles = new java.util.concurrent.atomic.AtomicInteger();
 
   public NodeState(String nodeId) {
     this.nodeId = nodeId;
@@ -74,6 +76,27 @@ public final class NodeState {
     this.epoch = newRole == Role.GENERATOR ? newEpoch : 0;
     this.role = newRole;
     this.switching = false;
+  }
+
+  /** Called by a role verticle (generator or handler) when it starts. */
+  public void roleVerticleStarted() {
+    int now = roleVerticles.incrementAndGet();
+    maxRoleVerticles.accumulateAndGet(now, Math::max);
+  }
+
+  /** Called by a role verticle when it stops. */
+  public void roleVerticleStopped() {
+    roleVerticles.decrementAndGet();
+  }
+
+  /** Role verticles running now (0 only during a switch, never more than 1). */
+  public int roleVerticles() {
+    return roleVerticles.get();
+  }
+
+  /** The most role verticles this node ever ran at once (the never-both invariant: 1). */
+  public int maxRoleVerticles() {
+    return maxRoleVerticles.get();
   }
 
   public boolean redisUp() {

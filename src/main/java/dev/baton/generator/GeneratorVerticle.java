@@ -45,6 +45,7 @@ public final class GeneratorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    state.roleVerticleStarted();
     nextDueMs = now();
     tick();
     return Future.succeededFuture();
@@ -56,7 +57,7 @@ public final class GeneratorVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return inFlight.otherwiseEmpty();
+    return inFlight.otherwiseEmpty().onComplete(ar -> state.roleVerticleStopped());
   }
 
   private void tick() {

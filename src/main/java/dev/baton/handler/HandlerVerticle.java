@@ -67,6 +67,7 @@ public final class HandlerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    state.roleVerticleStarted();
     reader = readerFactory.create(null, null);
     lastReapMs = now();
     return ensureGroup()
@@ -86,7 +87,8 @@ public final class HandlerVerticle extends VerticleBase {
         .otherwiseEmpty()
         .compose(v -> Future.join(processing, reclaiming).otherwiseEmpty())
         .compose(v -> finishOwnPending())
-        .otherwiseEmpty();
+        .otherwiseEmpty()
+        .onComplete(ar -> state.roleVerticleStopped());
   }
 
   /** Creates the group at the stream's start, so messages published before any handler count. */
