@@ -41,6 +41,7 @@ public final class NodeState {
   private volatile String httpAddress = "";
   private volatile boolean backlogPaused;
   private volatile long backlog;
+  private volatile String lastPublishedId = "";
   private final java.util.concurrent.atomic.AtomicInteger roleVerticles = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger maxRoleVerticles = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -132,6 +133,15 @@ public final class NodeState {
 
   public void httpAddress(String address) {
     this.httpAddress = address;
+  }
+
+  /** Stream id of the last message this node published, "" before any. */
+  public String lastPublishedId() {
+    return lastPublishedId;
+  }
+
+  public void lastPublishedId(String id) {
+    this.lastPublishedId = id;
   }
 
   public boolean backlogPaused() {

@@ -83,6 +83,9 @@ public final class GeneratorVerticle extends VerticleBase {
       case PUBLISHED -> {
         seq += outcome.ids().size();
         state.counters().published.addAndGet(outcome.ids().size());
+        if (!outcome.ids().isEmpty()) {
+          state.lastPublishedId(outcome.ids().get(outcome.ids().size() - 1));
+        }
         if (paused) {
           paused = false;
           LOG.atInfo().addKeyValue("node", state.nodeId())

@@ -1,0 +1,182 @@
+package dev.baton.election;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.bus.Addresses;
+import dev.baton.redis.Scripts;
+import dev.baton.support.Await;
+import dev.baton.support.Monitor;
+import dev.baton.support.RedisServer;
+import dev.baton.support.TcpProxy;
+import dev.baton.support.TestNode;
+import dev.baton.support.TestRedis;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(120)
+class ElectionTest {
+  private static RedisServer redis;
+  private static TestRedis rc;
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
+
+  @BeforeAll
+  static void startRedis() {
+    redis = RedisServer.start();
+    rc = new TestRedis(redis.url());
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    rc.close();
+    redis.close();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T t) {
+    resources.add(t);
+    return t;
+  }
+
+  private String key(String name) {
+    return "{" + prefix + "}:" + name;
+  }
+
+  private TestNode node(String id, JsonObject overrides) {
+    JsonObject settings = TestNode.fastSettings(redis.url(), prefix).put("nodeId", id);
+    overrides.forEach(e -> {
+      if (e.getValue() instanceof JsonObject o) {
+        settings.getJsonObject(e.getKey(), new JsonObject()).mergeIn(o);
+        if (!settings.containsKey(e.getKey())) {
+          settings.put(e.getKey(), o);
+        }
+      } else {
+        settings.put(e.getKey(), e.getValue());
+      }
+    });
+    return track(TestNode.start(settings));
+  }
+
+  private TestNode behindProxy(String id, TcpProxy proxy, JsonObject election) {
+    return node(id, new JsonObject().put("redis", new JsonObject().put("url", proxy.url())).put("election", election));
+  }
+
+  @Test
+  void fiveNodesGrantExactlyOneLeaseAndEveryGrantTakesAHigherEpoch() {
+    List<TestNode> nodes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      nodes.add(node("e" + i, new JsonObject()));
+    }
+    Await.until("one generator", Duration.ofSeconds(10),
+        () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
+    long previous = Long.parseLong(rc.str("GET", key("epoch")));
+    for (int round = 0; round < 3; round++) {
+      TestNode leader = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
+      long leaderEpoch = leader.state().epoch();
+      assertThat(leaderEpoch).isEqualTo(previous);
+      leader.close();
+      nodes.remove(leader);
+      Await.until("a new generator", Duration.ofSeconds(10), () -> nodes.stream().anyMatch(TestNode::isGenerator));
+      assertThat(nodes.stream().filter(TestNode::isGenerator).count()).isEqualTo(1);
+      TestNode next = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
+      assertThat(next.state().epoch()).isGreaterThan(leaderEpoch);
+      previous = next.state().epoch();
+    }
+  }
+
+  @Test
+  void followerTakesOverWhenLeaderDiesWithoutReleasing() {
+    TcpProxy proxy = track(new TcpProxy(redis.port()));
+    TestNode leader = behindProxy("doomed", proxy, new JsonObject());
+    Await.until("doomed leads", Duration.ofSeconds(10), leader::isGenerator);
+    TestNode follower = node("heir", new JsonObject());
+    long epoch = leader.state().epoch();
+
+    proxy.cut(); // its release on close can no longer reach Redis: a crash, as far as Redis knows
+    leader.close();
+    assertThat(rc.str("GET", key("leader"))).isEqualTo("doomed");
+
+    Await.until("the follower takes over", Duration.ofSeconds(10), follower::isGenerator);
+    assertThat(follower.state().epoch()).isGreaterThan(epoch);
+  }
+
+  @Test
+  void leaderRevokesWhenTheLeaseNoLongerNamesIt() {
+    TestNode leader = node("l1", new JsonObject());
+    Await.until("l1 leads", Duration.ofSeconds(10), leader::isGenerator);
+    // another node took the lease behind its back (e.g. after a pause past its lease)
+    rc.cmd("SET", key("leader"), "usurper", "PX", "60000");
+    rc.cmd("INCR", key("epoch"));
+    Await.until("l1 becomes a handler", Duration.ofSeconds(10), leader::isHandler);
+    assertThat(rc.str("GET", key("leader"))).isEqualTo("usurper");
+  }
+
+  @Test
+  void leaderCutOffFromRedisRevokesBeforeItsLeaseRunsOutInRedis() {
+    TcpProxy proxy = track(new TcpProxy(redis.port()));
+    JsonObject election = new JsonObject().put("leaseMs", 3000).put("renewMs", 1000);
+    TestNode leader = behindProxy("cutoff", proxy, election);
+    Await.until("cutoff leads", Duration.ofSeconds(10), leader::isGenerator);
+    ConcurrentLinkedQueue<Long> revokedAt = new ConcurrentLinkedQueue<>();
+    leader.vertx().eventBus().<JsonObject>localConsumer(Addresses.of(Addresses.ELECTION, "cutoff"), m -> {
+      if ("revoked".equals(m.body().getString("event"))) {
+        revokedAt.add(System.nanoTime());
+      }
+    }).completion().toCompletionStage().toCompletableFuture().join();
+
+    proxy.freeze();
+    long pttl = rc.num("PTTL", key("leader"));
+    long expiresAt = System.nanoTime() + pttl * 1_000_000;
+    assertThat(pttl).isPositive();
+
+    Await.until("the leader revokes itself", Duration.ofSeconds(10), () -> !revokedAt.isEmpty());
+    assertThat(revokedAt.peek()).as("revoked before the lease ran out in Redis").isLessThan(expiresAt);
+    proxy.heal();
+  }
+
+  @Test
+  void gracefulStopReleasesTheLeaseSoAFollowerTakesOverAtOnce() {
+    JsonObject longLease = new JsonObject().put("election", new JsonObject().put("leaseMs", 15_000).put("renewMs", 5000));
+    TestNode leader = node("g1", longLease);
+    Await.until("g1 leads", Duration.ofSeconds(10), leader::isGenerator);
+    TestNode follower = node("g2", longLease);
+    Await.until("g2 settles as handler", Duration.ofSeconds(10), follower::isHandler);
+
+    long stoppedAt = System.nanoTime();
+    leader.close();
+    Await.until("g2 takes over", Duration.ofSeconds(14), follower::isGenerator);
+    long tookMs = (System.nanoTime() - stoppedAt) / 1_000_000;
+    // without the release the follower would wait out most of the 15 s lease
+    assertThat(tookMs).isLessThan(15_000 / 2);
+  }
+
+  @Test
+  void followersCostAboutOneLeaseAttemptPerLeaseWhileALeaderRenews() {
+    JsonObject defaults = new JsonObject().put("election", new JsonObject().put("leaseMs", 1000).put("renewMs", 300));
+    TestNode leader = node("f0", defaults);
+    Await.until("f0 leads", Duration.ofSeconds(10), leader::isGenerator);
+    for (int i = 1; i <= 4; i++) {
+      node("f" + i, defaults);
+    }
+    List<String> lines = Monitor.record(redis.port(), 3_000);
+    long attempts = lines.stream().filter(l -> l.contains(Scripts.ACQUIRE.sha1())).count();
+    double perFollowerPerSecond = attempts / 4.0 / 3.0;
+    // a follower sleeps for the holder's remaining lease: ~1 to 1.5 attempts a second here
+    assertThat(perFollowerPerSecond).isGreaterThan(0.3).isLessThan(3.0);
+  }
+}
