@@ -41,11 +41,13 @@ public final class TestRedis implements AutoCloseable {
   }
 
   /** Sends many commands pipelined in chunks (bulk setup). */
-  public void pipeline(List<Request> requests) {
+  public List<Response> pipeline(List<Request> requests) {
     try {
+      List<Response> out = new ArrayList<>(requests.size());
       for (int i = 0; i < requests.size(); i += 1000) {
-        redis.batch(requests.subList(i, Math.min(requests.size(), i + 1000))).await(60, TimeUnit.SECONDS);
+        out.addAll(redis.batch(requests.subList(i, Math.min(requests.size(), i + 1000))).await(60, TimeUnit.SECONDS));
       }
+      return out;
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("redis batch timed out", e);
     }
