@@ -42,18 +42,18 @@ public final class Main implements Callable<Integer> {
   }
 
   /** Loads the configuration or prints why not; null when it is invalid. */
-  public static NodeConfig loadConfig(Path conf) {
+  public static NodeConfig loadConfig(Path conf, java.io.PrintStream err) {
     try {
       return ConfigLoader.load(conf, System.getenv());
     } catch (ConfigException e) {
-      System.err.println("configuration error: " + e.getMessage());
+      err.println("configuration error: " + e.getMessage());
       return null;
     }
   }
 
   @Override
   public Integer call() throws Exception {
-    NodeConfig config = loadConfig(conf);
+    NodeConfig config = loadConfig(conf, System.err);
     if (config == null) {
       return EXIT_CONFIG;
     }

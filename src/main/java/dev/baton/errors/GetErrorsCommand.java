@@ -40,10 +40,24 @@ public final class GetErrorsCommand implements Callable<Integer> {
   @Option(names = "--json", description = "JSON Lines with every field of each error")
   boolean json;
 
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public GetErrorsCommand() {
+    this(new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false,
+        StandardCharsets.UTF_8), System.err);
+  }
+
+  /** With the streams errors and messages go to (tests capture them). */
+  public GetErrorsCommand(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
   @Override
   public Integer call() throws Exception {
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
-    NodeConfig config = Main.loadConfig(conf);
+    NodeConfig config = Main.loadConfig(conf, err);
     if (config == null) {
       return Main.EXIT_CONFIG;
     }
@@ -51,13 +65,11 @@ public final class GetErrorsCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     Redis redis = RedisSupport.pool(vertx, config.redis().url(), 2, CONNECT_TIMEOUT_MS);
     RedisOps ops = new RedisOps(redis, Math.max(CONNECT_TIMEOUT_MS, config.redis().commandTimeoutMs()));
-    PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
-        false, StandardCharsets.UTF_8);
     try {
       try {
         redis.send(Request.cmd(io.vertx.redis.client.Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        System.err.println("getErrors: cannot reach Redis at " + where + ": " + reason(e));
+        err.println("getErrors: cannot reach Redis at " + where + ": " + reason(e));
         return EXIT_REDIS;
       }
       Drainer.Result result;
@@ -76,10 +88,10 @@ public final class GetErrorsCommand implements Callable<Integer> {
             .await();
       } catch (Exception e) {
         boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
-        System.err.println("getErrors: stopped: " + reason(e) + "; errors not printed stay stored for the next run");
+        err.println("getErrors: stopped: " + reason(e) + "; errors not printed stay stored for the next run");
         return output ? EXIT_OUTPUT : EXIT_REDIS;
       }
-      System.err.println(result.delivered() + " errors printed" + (result.delivered() == result.deleted() ? ""
+      err.println(result.delivered() + (result.delivered() == 1 ? " error printed" : " errors printed") + (result.delivered() == result.deleted() ? ""
           : " (" + (result.delivered() - result.deleted()) + " of them were also claimed by another run)")
           + (result.heldByOthers() > 0 ? "; " + result.heldByOthers() + " more are being printed by another run" : ""));
       return 0;
