@@ -75,7 +75,8 @@ public final class HttpVerticle extends VerticleBase {
       error(ctx, 500, "internal error");
     });
     // long request lines reach the router, which answers 400 in JSON instead of Netty's bare 414
-    return vertx.createHttpServer(new HttpServerOptions().setMaxInitialLineLength(64 * 1024))
+    return vertx.createHttpServer(new HttpServerOptions()
+            .setMaxInitialLineLength(64 * 1024).setMaxHeaderSize(64 * 1024).setHttp2ClearTextEnabled(false))
         .requestHandler(router)
         .listen(settings.port(), settings.host())
         .onSuccess(s -> {

@@ -53,10 +53,26 @@ public final class RedisOps {
     return r;
   }
 
-  /** True when Redis answered with an error reply (the connection itself is fine). */
+  /**
+   * True when Redis answered with an error reply to the command itself (WRONGTYPE, OOM, NOGROUP...).
+   * False for failures that mean Redis is unavailable: the client's own CONNECTION_CLOSED, timeouts,
+   * refused connections, and the replies of a server that cannot serve yet (LOADING, MASTERDOWN...).
+   */
   public static boolean isErrorReply(Throwable e) {
-    return e instanceof ErrorType;
+    if (!(e instanceof ErrorType)) {
+      return false;
+    }
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    for (String unavailable : UNAVAILABLE) {
+      if (m.startsWith(unavailable)) {
+        return false;
+      }
+    }
+    return true;
   }
+
+  private static final List<String> UNAVAILABLE =
+      List.of("CONNECTION_CLOSED", "ILLEGAL_STATE", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
 
   public static boolean isNoScript(Throwable e) {
     String m = e.getMessage();
