@@ -102,16 +102,17 @@ class ElectionTest {
   @Test
   void followerTakesOverWhenLeaderDiesWithoutReleasing() {
     TcpProxy proxy = track(new TcpProxy(redis.port()));
-    TestNode leader = behindProxy("doomed", proxy, new JsonObject());
+    JsonObject election = new JsonObject().put("leaseMs", 3000).put("renewMs", 1000);
+    TestNode leader = behindProxy("doomed", proxy, election);
     Await.until("doomed leads", Duration.ofSeconds(10), leader::isGenerator);
-    TestNode follower = node("heir", new JsonObject());
+    TestNode follower = node("heir", new JsonObject().put("election", election));
     long epoch = leader.state().epoch();
 
     proxy.cut(); // its release on close can no longer reach Redis: a crash, as far as Redis knows
     leader.close();
     assertThat(rc.str("GET", key("leader"))).isEqualTo("doomed");
 
-    Await.until("the follower takes over", Duration.ofSeconds(10), follower::isGenerator);
+    Await.until("the follower takes over once the lease lapsed", Duration.ofSeconds(10), follower::isGenerator);
     assertThat(follower.state().epoch()).isGreaterThan(epoch);
   }
 
