@@ -288,6 +288,7 @@ public final class HandlerVerticle extends VerticleBase {
   /** On stop: commits what was delivered to this consumer but not yet handled, if Redis answers. */
   private Future<Void> finishOwnPending() {
     return redis.send(read(true))
+        .recover(e -> RedisOps.isNoGroup(e) ? Future.succeededFuture() : Future.failedFuture(e))
         .compose(reply -> handle(streamEntries(reply), false))
         .onFailure(e -> LOG.atInfo().addKeyValue("node", state.nodeId())
             .log("left pending messages for reclaim on stop ({})", e.getMessage()));
