@@ -141,7 +141,11 @@ public final class ElectionVerticle extends VerticleBase {
           if (stopped) {
             return;
           }
-          if (a.granted()) {
+          if (a.granted() && now() >= sentAt + settings.leaseMs() - marginMs) {
+            // the answer took longer than the lease (Redis was frozen): the grant may already have
+            // lapsed, so take a fresh one rather than act on it
+            scheduleAttempt(0);
+          } else if (a.granted()) {
             grant(a.epoch(), sentAt);
           } else {
             scheduleAttempt(followerDelay(a.pttlMs()));

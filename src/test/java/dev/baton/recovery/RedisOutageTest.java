@@ -127,6 +127,23 @@ class RedisOutageTest {
   }
 
   @Test
+  void aFrozenRedisCostsTheGeneratorItsLeaseAndEverythingResumesWhenItThaws() {
+    RedisServer redis = track(RedisServer.start(false));
+    List<TestNode> nodes = cluster(redis, 2);
+    Await.until("20 processed", Duration.ofSeconds(20), () -> processed(nodes) >= 20);
+    redis.pause(); // SIGSTOP: connections stay open, nothing answers
+    try {
+      Await.until("the generator revokes itself", Duration.ofSeconds(10),
+          () -> nodes.stream().noneMatch(TestNode::isGenerator));
+    } finally {
+      redis.resume();
+    }
+    long before = processed(nodes);
+    Await.until("a generator again and work goes on", Duration.ofSeconds(30),
+        () -> nodes.stream().anyMatch(TestNode::isGenerator) && processed(nodes) > before + 20);
+  }
+
+  @Test
   void scriptsFlushedFromRedisAreReloadedTransparently() {
     RedisServer redis = track(RedisServer.start(false));
     List<TestNode> nodes = cluster(redis, 2);
