@@ -35,8 +35,9 @@ public final class TestRedis implements AutoCloseable {
     }
     try {
       return redis.send(r).await(20, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("redis timed out: " + args[0], e);
+    } catch (Throwable e) {
+      // the client rethrows Redis errors (a Throwable) unchecked: surface them as one type
+      throw new IllegalStateException(args[0] + ": " + e.getMessage(), e);
     }
   }
 
