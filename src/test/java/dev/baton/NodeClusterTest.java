@@ -2,6 +2,7 @@ package dev.baton;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bus.Addresses;
 import dev.baton.support.Await;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestNode;
@@ -10,6 +11,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,13 +52,41 @@ class NodeClusterTest {
         nodes.stream().filter(TestNode::isGenerator).count() == 1
             && nodes.stream().filter(TestNode::isHandler).count() == 4);
     TestNode generator = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-    Await.until("200 messages committed", Duration.ofSeconds(30),
-        () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() >= 200);
+    Await.until("100 messages committed", Duration.ofSeconds(30),
+        () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() >= 100);
     assertThat(generator.state().counters().processed.get()).isZero();
     assertThat(nodes.stream().filter(n -> n != generator)
         .filter(n -> n.state().counters().processed.get() > 0).count())
         .as("handlers that processed something").isGreaterThanOrEqualTo(2);
     assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
     assertThat(rc.str("GET", "{" + prefix + "}:leader")).isEqualTo(generator.id());
+  }
+
+  @Test
+  void eachRoleIsAVerticleAndASwitchUndeploysTheOldRoleBeforeDeployingTheNew() {
+    TestNode node = TestNode.start(redis.url(), prefix, "switcher");
+    nodes.add(node);
+    Await.until("generator", Duration.ofSeconds(10), node::isGenerator);
+    // node, HTTP, heartbeat, election and exactly one role verticle
+    assertThat(node.vertx().deploymentIDs()).hasSize(5);
+    List<String> roles = new CopyOnWriteArrayList<>();
+    List<Integer> runningAtSwitch = new CopyOnWriteArrayList<>();
+    node.vertx().eventBus().<JsonObject>localConsumer(Addresses.of(Addresses.ROLE_CHANGED, "switcher"), m -> {
+      roles.add(m.body().getString("role"));
+      runningAtSwitch.add(node.state().roleVerticles());
+    }).completion().toCompletionStage().toCompletableFuture().join();
+
+    for (int round = 0; round < 3; round++) {
+      // someone else takes the lease for a moment: the node must switch to handler and back
+      rc.cmd("SET", "{" + prefix + "}:leader", "other", "PX", "300");
+      rc.cmd("INCR", "{" + prefix + "}:epoch");
+      int expected = 2 * (round + 1);
+      Await.until("switched away and back", Duration.ofSeconds(10), () -> roles.size() >= expected);
+    }
+    Await.until("generator again", Duration.ofSeconds(10), node::isGenerator);
+    assertThat(roles).startsWith("handler", "generator", "handler", "generator", "handler", "generator");
+    assertThat(runningAtSwitch).containsOnly(1);
+    assertThat(node.state().maxRoleVerticles()).isEqualTo(1);
+    assertThat(node.vertx().deploymentIDs()).hasSize(5);
   }
 }
