@@ -67,7 +67,7 @@ public final class EmbeddedRedis {
     long deadline = System.nanoTime() + START_TIMEOUT_MS * 1_000_000;
     while (System.nanoTime() < deadline) {
       if (answers(host, port)) {
-        LOG.info("started an embedded Redis on {}:{} ({}), AOF under {}; it keeps running after this node stops "
+        LOG.atInfo().addKeyValue("node", config.nodeId()).log("started an embedded Redis on {}:{} ({}), AOF under {}; it keeps running after this node stops "
             + "(stop it with: redis-cli -p {} shutdown)", host, port, binary, dir, port);
         return Optional.of(new Started(binary, host, port, dir));
       }
