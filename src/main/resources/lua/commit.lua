@@ -1,12 +1,14 @@
 -- Commit processed messages exactly once.
--- KEYS[1] messages, KEYS[2] errors, KEYS[3] dead-letter, KEYS[4] stats
--- ARGV[1] group, ARGV[2] handler node id, then triples: message id, kind, payload, where kind is
--- 'ok', 'error' (payload: the error record JSON) or 'dead' (payload: the reason).
+-- KEYS[1] messages, KEYS[2] errors, KEYS[3] dead-letter, KEYS[4] stats, KEYS[5] audit ledger (committed)
+-- ARGV[1] group, ARGV[2] handler node id, ARGV[3] '1' to record each commit in the audit ledger,
+-- ARGV[4] '1' when the messages were reclaimed from another consumer, then triples: message id,
+-- kind, payload, where kind is 'ok', 'error' (payload: the error record JSON) or 'dead' (payload:
+-- the reason).
 -- For each message: XACK, and only when XACK returned 1 (nobody committed it before) apply its
 -- effect and XDEL it, so the stream keeps only uncommitted work.
 -- Returns one flag per message: 1 committed now, 0 already committed elsewhere.
 -- Key types are checked before any write: a script has no rollback.
-for i = 2, 4 do
+for i = 2, 5 do
   local t = redis.call('TYPE', KEYS[i]).ok
   local want = (i == 4) and 'hash' or 'stream'
   if t ~= 'none' and t ~= want then
@@ -15,7 +17,8 @@ for i = 2, 4 do
 end
 local flags = {}
 local processed, errors, dead = 0, 0, 0
-for i = 3, #ARGV, 3 do
+local audit = ARGV[3] == '1'
+for i = 5, #ARGV, 3 do
   local id, kind, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
     if kind == 'error' then
@@ -38,6 +41,9 @@ for i = 3, #ARGV, 3 do
       processed = processed + 1
     end
     redis.call('XDEL', KEYS[1], id)
+    if audit then
+      redis.call('XADD', KEYS[5], '*', 'msg', id, 'handler', ARGV[2], 'kind', kind, 'reclaimed', ARGV[4])
+    end
     flags[#flags + 1] = 1
   else
     flags[#flags + 1] = 0

@@ -1,14 +1,19 @@
 -- Delete error records a run has printed, and renew its lease.
--- KEYS[1] errors, KEYS[2] drainers; ARGV[1] group, ARGV[2] run id, ARGV[3] run lease ms, ARGV[4..] ids
+-- KEYS[1] errors, KEYS[2] drainers, KEYS[3] audit ledger (drained)
+-- ARGV[1] group, ARGV[2] run id, ARGV[3] run lease ms, ARGV[4] '1' to record deletions in the audit
+-- ledger, ARGV[5..] pairs: error record id, message id
 -- A record is deleted only if this XACK acknowledged it (it was still pending).
 -- Returns how many records were deleted.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
 local deleted = 0
-for i = 4, #ARGV do
+for i = 5, #ARGV, 2 do
   if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
     redis.call('XDEL', KEYS[1], ARGV[i])
+    if ARGV[4] == '1' then
+      redis.call('XADD', KEYS[3], '*', 'msg', ARGV[i + 1], 'errorId', ARGV[i])
+    end
     deleted = deleted + 1
   end
 end

@@ -5,8 +5,8 @@
 -- Each run is a consumer of the errors stream and holds a lease in KEYS[2] (score = expiry, server
 -- ms) that this call renews. Records left pending by a run whose lease expired (killed half-way)
 -- are claimed first; then undelivered records up to the snapshot.
--- Returns {records, state}: state 'more' (records claimed), 'waiting' (nothing to claim now, but
--- another run still holds records) or 'done'.
+-- Returns {records, state, wait ms}: state 'more' (records claimed), 'waiting' (nothing to claim
+-- now, but other runs still hold records; their leases lapse within wait ms unless renewed) or 'done'.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
@@ -59,6 +59,13 @@ if #fresh > 0 then
 end
 local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
 if summary[1] > 0 then
-  return {{}, 'waiting'}
+  local wait = 0
+  for _, holder in ipairs(summary[4]) do
+    local expiry = redis.call('ZSCORE', KEYS[2], holder[1])
+    if expiry then
+      wait = math.max(wait, tonumber(expiry) - now)
+    end
+  end
+  return {{}, 'waiting', wait}
 end
-return {{}, 'done'}
+return {{}, 'done', 0}

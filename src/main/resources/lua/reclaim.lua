@@ -1,8 +1,8 @@
 -- Take over messages left pending on a dead or stalled consumer (XAUTOCLAIM), and dead-letter
 -- those delivered more than the allowed number of times instead of handing them out again.
--- KEYS[1] messages, KEYS[2] dead-letter, KEYS[3] stats
+-- KEYS[1] messages, KEYS[2] dead-letter, KEYS[3] stats, KEYS[4] audit ledger (committed)
 -- ARGV[1] group, ARGV[2] this consumer, ARGV[3] min idle ms, ARGV[4] cursor, ARGV[5] count,
--- ARGV[6] max deliveries
+-- ARGV[6] max deliveries, ARGV[7] '1' to record dead-lettered messages in the audit ledger
 -- Returns {next cursor, claimed entries, dead-lettered count}.
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local maxDeliveries = tonumber(ARGV[6])
@@ -22,10 +22,14 @@ for _, e in ipairs(r[2]) do
         args[#args + 1] = 'field:' .. fields[j]
         args[#args + 1] = fields[j + 1]
       end
-      redis.call('XACK', KEYS[1], ARGV[1], id)
-      redis.call('XADD', KEYS[2], unpack(args))
-      redis.call('XDEL', KEYS[1], id)
-      dead = dead + 1
+      if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
+        redis.call('XADD', KEYS[2], unpack(args))
+        redis.call('XDEL', KEYS[1], id)
+        if ARGV[7] == '1' then
+          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], 'kind', 'dead', 'reclaimed', '1')
+        end
+        dead = dead + 1
+      end
     else
       claimed[#claimed + 1] = e
     end

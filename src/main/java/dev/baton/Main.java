@@ -1,5 +1,6 @@
 package dev.baton;
 
+import dev.baton.audit.VerifyCommand;
 import dev.baton.config.ConfigException;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "node-fat.jar", mixinStandardHelpOptions = true, version = "Baton 1.0",
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
-    subcommands = {GetErrorsCommand.class})
+    subcommands = {GetErrorsCommand.class, VerifyCommand.class})
 public final class Main implements Callable<Integer> {
   /** Exit code for a configuration error. */
   public static final int EXIT_CONFIG = 2;

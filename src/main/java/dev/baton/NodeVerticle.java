@@ -84,7 +84,7 @@ public final class NodeVerticle extends VerticleBase {
     });
 
     election = new ElectionVerticle(config.election(), ops, keys, state, this::dedicated);
-    http = new HttpVerticle(config.http(), ops, keys, state,
+    http = new HttpVerticle(config.http(), ops, keys, state, config.audit().enabled(),
         () -> election.knownLeader().isEmpty() ? null
             : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
     return electionEvents.completion()
@@ -154,9 +154,10 @@ public final class NodeVerticle extends VerticleBase {
 
   private Deployable roleVerticle(NodeState.Role role, long epoch) {
     if (role == NodeState.Role.GENERATOR) {
-      return new GeneratorVerticle(config.generator(), ops, keys, state, epoch, new RandomText(new SplittableRandom()));
+      return new GeneratorVerticle(config.generator(), ops, keys, state, epoch, new RandomText(new SplittableRandom()),
+          config.audit().enabled());
     }
     return new HandlerVerticle(config.handler(), config.heartbeat(), ops, keys, state, this::dedicated,
-        new SplittableRandom());
+        new SplittableRandom(), config.audit().enabled());
   }
 }

@@ -18,7 +18,8 @@ public record NodeConfig(
     GeneratorSettings generator,
     HandlerSettings handler,
     HeartbeatSettings heartbeat,
-    HttpSettings http) {
+    HttpSettings http,
+    AuditSettings audit) {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -47,6 +48,9 @@ public record NodeConfig(
   public record HeartbeatSettings(long intervalMs, long timeoutMs) {}
 
   public record HttpSettings(String host, int port) {}
+
+  /** When enabled, the publish, commit and drain scripts record every message id in a ledger. */
+  public record AuditSettings(boolean enabled) {}
 
   /** Validates a merged configuration (see {@link ConfigLoader#merge}). */
   public static NodeConfig fromJson(JsonObject json) {
@@ -120,7 +124,9 @@ public record NodeConfig(
     }
     HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535));
 
-    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http);
+    AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
+
+    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http, audit);
   }
 
   /** The configuration as JSON, in the shape of conf/node.json. */
@@ -147,11 +153,12 @@ public record NodeConfig(
         .put("heartbeat", new JsonObject()
             .put("intervalMs", heartbeat.intervalMs)
             .put("timeoutMs", heartbeat.timeoutMs))
-        .put("http", new JsonObject().put("host", http.host).put("port", http.port));
+        .put("http", new JsonObject().put("host", http.host).put("port", http.port))
+        .put("audit", new JsonObject().put("enabled", audit.enabled));
   }
 
   public NodeConfig withNodeId(String id) {
-    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http);
+    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http, audit);
   }
 
   public static String randomNodeId() {

@@ -34,20 +34,22 @@ public final class Drainer {
   private final Keys keys;
   private final long leaseMs;
   private final int batch;
+  private final String audit;
 
   /** What a run did: records handed to the sink, deleted, and left held by another live run. */
   public record Result(long delivered, long deleted, long heldByOthers) {}
 
-  public Drainer(Vertx vertx, RedisOps redis, Keys keys) {
-    this(vertx, redis, keys, DEFAULT_LEASE_MS, DEFAULT_BATCH);
+  public Drainer(Vertx vertx, RedisOps redis, Keys keys, boolean audit) {
+    this(vertx, redis, keys, DEFAULT_LEASE_MS, DEFAULT_BATCH, audit);
   }
 
-  public Drainer(Vertx vertx, RedisOps redis, Keys keys, long leaseMs, int batch) {
+  public Drainer(Vertx vertx, RedisOps redis, Keys keys, long leaseMs, int batch, boolean audit) {
     this.vertx = vertx;
     this.redis = redis;
     this.keys = keys;
     this.leaseMs = leaseMs;
     this.batch = batch;
+    this.audit = audit ? "1" : "0";
   }
 
   /**
@@ -71,7 +73,7 @@ public final class Drainer {
     private String snapshot;
     private long delivered;
     private long deleted;
-    private long waitingSinceMs = -1;
+    private long waitUntilMs = -1;
     private long renewTimer = -1;
 
     Run(String id, Function<List<ErrorEntry>, Future<Void>> sink) {
@@ -98,17 +100,15 @@ public final class Drainer {
       Response records = reply.get(0);
       String status = reply.get(1).toString();
       if (records.size() > 0) {
-        waitingSinceMs = -1;
+        waitUntilMs = -1;
         List<ErrorEntry> entries = new ArrayList<>(records.size());
-        List<String> ids = new ArrayList<>(records.size());
         for (Response e : records) {
           entries.add(ErrorEntry.of(e));
-          ids.add(e.get(0).toString());
         }
         sink.apply(entries)
             .compose(v -> {
               delivered += entries.size();
-              return ack(ids);
+              return ack(entries);
             })
             .onSuccess(n -> {
               deleted += n;
@@ -118,12 +118,13 @@ public final class Drainer {
         return;
       }
       if ("waiting".equals(status)) {
+        // records held by other runs: wait until they delete them or their leases lapse (a killed
+        // run), then claim; a run still renewing its lease is alive and keeps its records
         long now = System.nanoTime() / 1_000_000;
-        if (waitingSinceMs < 0) {
-          waitingSinceMs = now;
+        if (waitUntilMs < 0) {
+          waitUntilMs = now + reply.get(2).toLong() + POLL_MS;
         }
-        // records held by another run: wait until it deletes them or its lease lapses (then claim)
-        if (now - waitingSinceMs <= leaseMs + 1_000) {
+        if (now <= waitUntilMs) {
           vertx.setTimer(POLL_MS, t -> next());
           return;
         }
@@ -131,13 +132,18 @@ public final class Drainer {
       end();
     }
 
-    private Future<Long> ack(List<String> ids) {
-      List<String> args = new ArrayList<>(3 + ids.size());
+    private Future<Long> ack(List<ErrorEntry> entries) {
+      List<String> args = new ArrayList<>(4 + entries.size() * 2);
       args.add(Keys.DRAIN_GROUP);
       args.add(id);
       args.add(Long.toString(leaseMs));
-      args.addAll(ids);
-      return redis.eval(Scripts.DRAIN_ACK, List.of(keys.errors(), keys.drainers()), args).map(Response::toLong);
+      args.add(audit);
+      for (ErrorEntry e : entries) {
+        args.add(e.errorId());
+        args.add(e.isRaw() ? "" : String.valueOf(e.record().getValue("id", "")));
+      }
+      return redis.eval(Scripts.DRAIN_ACK, List.of(keys.errors(), keys.drainers(), keys.auditDrained()), args)
+          .map(Response::toLong);
     }
 
     private void end() {
@@ -149,7 +155,9 @@ public final class Drainer {
     }
 
     private void fail(Throwable e) {
-      result.tryFail(e);
+      // give up what this run still holds so the next run need not wait for its lease
+      redis.eval(Scripts.DRAIN_END, List.of(keys.errors(), keys.drainers()), List.of(Keys.DRAIN_GROUP, id))
+          .onComplete(ar -> result.tryFail(e));
     }
   }
 }

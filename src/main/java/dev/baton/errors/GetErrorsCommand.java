@@ -74,7 +74,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
       }
       Drainer.Result result;
       try {
-        result = new Drainer(vertx, ops, new Keys(config.redis().keyPrefix()))
+        result = new Drainer(vertx, ops, new Keys(config.redis().keyPrefix()), config.audit().enabled())
             .drain(batch -> vertx.executeBlocking(() -> {
               for (ErrorEntry e : batch) {
                 out.println(json ? e.toJson().encode() : e.toLine());

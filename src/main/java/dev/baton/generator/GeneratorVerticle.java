@@ -35,11 +35,11 @@ public final class GeneratorVerticle extends VerticleBase {
   private Future<?> inFlight = Future.succeededFuture();
 
   public GeneratorVerticle(GeneratorSettings settings, RedisOps redis, Keys keys, NodeState state, long epoch,
-      RandomText text) {
+      RandomText text, boolean audit) {
     this.settings = settings;
     this.state = state;
     this.epoch = epoch;
-    this.publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog());
+    this.publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
     this.text = text;
   }
 

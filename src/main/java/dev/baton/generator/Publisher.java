@@ -16,6 +16,7 @@ public final class Publisher {
   private final String nodeId;
   private final long epoch;
   private final long maxBacklog;
+  private final String audit;
 
   /** What a publish call did. */
   public enum Status {
@@ -27,22 +28,25 @@ public final class Publisher {
   /** The outcome: on {@code PUBLISHED} the stream ids added, in order. */
   public record Outcome(Status status, long backlog, long ts, List<String> ids) {}
 
-  public Publisher(RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog) {
+  public Publisher(RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog, boolean audit) {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
     this.epoch = epoch;
     this.maxBacklog = maxBacklog;
+    this.audit = audit ? "1" : "0";
   }
 
   public Future<Outcome> publish(long firstSeq, List<String> texts) {
-    List<String> args = new ArrayList<>(4 + texts.size());
+    List<String> args = new ArrayList<>(5 + texts.size());
     args.add(nodeId);
     args.add(Long.toString(epoch));
     args.add(Long.toString(maxBacklog));
     args.add(Long.toString(firstSeq));
+    args.add(audit);
     args.addAll(texts);
-    return redis.eval(Scripts.PUBLISH, List.of(keys.leader(), keys.epoch(), keys.messages(), keys.stats()), args)
+    return redis.eval(Scripts.PUBLISH,
+            List.of(keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()), args)
         .map(Publisher::outcome);
   }
 

@@ -33,28 +33,35 @@ public final class Committer {
   private final RedisOps redis;
   private final Keys keys;
   private final String nodeId;
+  private final String audit;
 
-  public Committer(RedisOps redis, Keys keys, String nodeId) {
+  public Committer(RedisOps redis, Keys keys, String nodeId, boolean audit) {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
+    this.audit = audit ? "1" : "0";
   }
 
-  /** Flags in order: true where this call committed the message, false where it was done before. */
-  public Future<boolean[]> commit(List<Outcome> outcomes) {
+  /**
+   * Flags in order: true where this call committed the message, false where it was done before.
+   * {@code reclaimed} marks messages taken over from another consumer (recorded in the ledger).
+   */
+  public Future<boolean[]> commit(List<Outcome> outcomes, boolean reclaimed) {
     if (outcomes.isEmpty()) {
       return Future.succeededFuture(new boolean[0]);
     }
-    List<String> args = new ArrayList<>(2 + outcomes.size() * 3);
+    List<String> args = new ArrayList<>(4 + outcomes.size() * 3);
     args.add(Keys.HANDLERS_GROUP);
     args.add(nodeId);
+    args.add(audit);
+    args.add(reclaimed ? "1" : "0");
     for (Outcome o : outcomes) {
       args.add(o.id());
       args.add(o.kind().wire);
       args.add(o.payload() == null ? "" : o.payload());
     }
     return redis.eval(Scripts.COMMIT,
-            List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats()), args)
+            List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), args)
         .map(Committer::flags);
   }
 

@@ -41,6 +41,7 @@ public final class HandlerVerticle extends VerticleBase {
   private final RandomGenerator random;
   private final Committer committer;
   private final Backoff backoff = new Backoff(50, 2_000);
+  private final String audit;
 
   private DedicatedConnection reader;
   private boolean stopped;
@@ -54,7 +55,7 @@ public final class HandlerVerticle extends VerticleBase {
   private String lastErrorReply = "";
 
   public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps redis, Keys keys,
-      NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random) {
+      NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random, boolean audit) {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.redis = redis;
@@ -62,7 +63,8 @@ public final class HandlerVerticle extends VerticleBase {
     this.state = state;
     this.readerFactory = readerFactory;
     this.random = random;
-    this.committer = new Committer(redis, keys, state.nodeId());
+    this.committer = new Committer(redis, keys, state.nodeId(), audit);
+    this.audit = audit ? "1" : "0";
   }
 
   @Override
@@ -178,7 +180,7 @@ public final class HandlerVerticle extends VerticleBase {
         outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.OK, null));
       }
     }
-    Future<Void> done = committer.commit(outcomes).map(flags -> {
+    Future<Void> done = committer.commit(outcomes, reclaimed).map(flags -> {
       NodeState.Counters c = state.counters();
       for (int i = 0; i < flags.length; i++) {
         if (!flags[i]) {
@@ -231,9 +233,10 @@ public final class HandlerVerticle extends VerticleBase {
     if (stopped) {
       return;
     }
-    reclaiming = redis.eval(Scripts.RECLAIM, List.of(keys.messages(), keys.deadLetter(), keys.stats()),
+    reclaiming = redis.eval(Scripts.RECLAIM,
+            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted()),
             List.of(Keys.HANDLERS_GROUP, state.nodeId(), Long.toString(settings.reclaimIdleMs()), reclaimCursor,
-                Integer.toString(settings.batchSize()), Integer.toString(settings.maxDeliveries())))
+                Integer.toString(settings.batchSize()), Integer.toString(settings.maxDeliveries()), audit))
         .compose(r -> {
           reclaimCursor = Replies.str(r.get(0));
           long dead = Replies.num(r.get(2), 0);

@@ -41,11 +41,13 @@ public final class HttpVerticle extends VerticleBase {
   private final NodeState state;
   private final Supplier<JsonObject> leaderSeen;
   private final ErrorStore store;
+  private final boolean audit;
   private HttpServer server;
 
   /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
-  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state,
+  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, boolean audit,
       Supplier<JsonObject> leaderSeen) {
+    this.audit = audit;
     this.settings = settings;
     this.redis = redis;
     this.keys = keys;
@@ -136,7 +138,7 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerResponse response = ctx.response();
     response.setChunked(true).putHeader("content-type", JSON);
     boolean[] first = {true};
-    Drainer drainer = new Drainer(vertx, redis, keys);
+    Drainer drainer = new Drainer(vertx, redis, keys, audit);
     drainer.drain(batch -> {
           if (response.closed()) {
             return Future.failedFuture("client went away");

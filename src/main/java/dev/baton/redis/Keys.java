@@ -61,6 +61,21 @@ public final class Keys {
     return tag + ":nodes";
   }
 
+  /** Audit ledger: one entry per published message (msg, epoch, gen, seq), in publish order. */
+  public String auditPublished() {
+    return tag + ":audit:published";
+  }
+
+  /** Audit ledger: one entry per commit (msg, handler, kind, reclaimed), in commit order. */
+  public String auditCommitted() {
+    return tag + ":audit:committed";
+  }
+
+  /** Audit ledger: one entry per error record a drain deleted (msg, errorId). */
+  public String auditDrained() {
+    return tag + ":audit:drained";
+  }
+
   /** Pub/Sub channel for cluster events (a released lease). */
   public String events() {
     return tag + ":events";

@@ -58,7 +58,7 @@ class DrainerTest {
   }
 
   private Drainer drainer(long leaseMs, int batch) {
-    return new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), keys, leaseMs, batch);
+    return new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), keys, leaseMs, batch, false);
   }
 
   private static List<String> ids(List<ErrorEntry> entries) {
@@ -140,7 +140,7 @@ class DrainerTest {
     // the first run, in a Vert.x of its own, takes a batch of 20 and dies before finishing it
     TestRedis doomed = new TestRedis(redis.url());
     List<String> firstRun = Collections.synchronizedList(new ArrayList<>());
-    new Drainer(doomed.vertx(), new RedisOps(doomed.client(), 10_000), keys, 1_000, 20).drain(batch -> {
+    new Drainer(doomed.vertx(), new RedisOps(doomed.client(), 10_000), keys, 1_000, 20, false).drain(batch -> {
       batch.forEach(e -> firstRun.add(e.errorId()));
       return Promise.<Void>promise().future(); // never printed
     });

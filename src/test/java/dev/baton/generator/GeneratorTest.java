@@ -87,7 +87,7 @@ class GeneratorTest {
     Lease a = new Lease(ops, keys, "a", 60_000);
     Lease.Attempt grant = a.acquire(0).await(5, TimeUnit.SECONDS);
     assertThat(grant.granted()).isTrue();
-    Publisher publisherA = new Publisher(ops, keys, "a", grant.epoch(), 1_000);
+    Publisher publisherA = new Publisher(ops, keys, "a", grant.epoch(), 1_000, false);
     assertThat(publisherA.publish(1, List.of("before")).await(5, TimeUnit.SECONDS).status())
         .isEqualTo(Publisher.Status.PUBLISHED);
 

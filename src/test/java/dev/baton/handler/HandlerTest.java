@@ -120,16 +120,16 @@ class HandlerTest {
     rc.cmd(claim.toArray());
 
     RedisOps ops = new RedisOps(rc.client(), 10_000);
-    Committer a = new Committer(ops, keys, "a");
-    Committer b = new Committer(ops, keys, "b");
+    Committer a = new Committer(ops, keys, "a", false);
+    Committer b = new Committer(ops, keys, "b", false);
     List<Future<boolean[]>> results = new ArrayList<>();
     for (int i = 0; i < ids.size(); i += 50) {
       List<Committer.Outcome> batch = new ArrayList<>();
       for (String id : ids.subList(i, i + 50)) {
         batch.add(new Committer.Outcome(id, Committer.Kind.ERROR, new JsonObject().put("id", id).encode()));
       }
-      results.add(a.commit(batch));
-      results.add(b.commit(batch));
+      results.add(a.commit(batch, false));
+      results.add(b.commit(batch, true));
     }
     Future.all(results).await(30, TimeUnit.SECONDS);
     int committed = 0;

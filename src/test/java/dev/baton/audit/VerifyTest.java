@@ -1,0 +1,175 @@
+package dev.baton.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.errors.Drainer;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.support.Await;
+import dev.baton.support.Quiesce;
+import dev.baton.support.RedisServer;
+import dev.baton.support.TcpProxy;
+import dev.baton.support.TestNode;
+import dev.baton.support.TestRedis;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+@Timeout(180)
+class VerifyTest {
+  private static final String PREFIX = "t" + UUID.randomUUID().toString().substring(0, 8);
+  private static final Keys KEYS = new Keys(PREFIX);
+  private static RedisServer redis;
+  private static TestRedis rc;
+
+  @TempDir
+  Path tmp;
+
+  /** A cluster with the ledger on runs, loses a handler mid-way, is quiesced and half-drained once. */
+  @BeforeAll
+  static void runAClusterWithTheLedger() throws Exception {
+    redis = RedisServer.start();
+    rc = new TestRedis(redis.url());
+    List<TestNode> nodes = new ArrayList<>();
+    try (TcpProxy proxy = new TcpProxy(redis.port())) {
+      for (int i = 0; i < 3; i++) {
+        String url = i == 2 ? proxy.url() : redis.url();
+        nodes.add(TestNode.start(TestNode.fastSettings(url, PREFIX).put("nodeId", "v" + i)
+            .put("audit", new JsonObject().put("enabled", true))
+            .put("generator", new JsonObject().put("intervalMs", 10))
+            .put("handler", new JsonObject().put("errorProbability", 0.2).put("reclaimIdleMs", 500))));
+      }
+      Await.until("300 processed", Duration.ofSeconds(30),
+          () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() >= 300);
+      proxy.cut(); // node v2 dies as far as Redis knows, maybe holding messages
+      nodes.get(2).close();
+      Await.until("300 more processed", Duration.ofSeconds(30),
+          () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() >= 600);
+      Quiesce.holdBaton(rc, KEYS);
+      Quiesce.awaitDrained(rc, KEYS, Duration.ofSeconds(30));
+      // half the error records leave through a drain; the ledger keeps their account
+      new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), KEYS, 5_000, 50, true)
+          .drain(batch -> Future.failedFuture("stop after one batch"))
+          .otherwiseEmpty().await(30, TimeUnit.SECONDS);
+      new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), KEYS, 1_000, 50, true)
+          .drain(batch -> Future.succeededFuture()).await(30, TimeUnit.SECONDS);
+    } finally {
+      nodes.forEach(TestNode::close);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    rc.close();
+    redis.close();
+  }
+
+  private JsonObject verify() throws Exception {
+    return new Verifier(new RedisOps(rc.client(), 60_000), KEYS).verify().await(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aCleanRunWithAHandlerKilledMidWayPasses() throws Exception {
+    JsonObject r = verify();
+    assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
+    assertThat(r.getLong("published")).isGreaterThanOrEqualTo(600);
+    assertThat(r.getLong("committed")).isEqualTo(r.getLong("published"));
+    assertThat(r.getLong("lost") + r.getLong("duplicated") + r.getLong("unexpected") + r.getLong("overlap")).isZero();
+    assertThat(r.getLong("pending")).isZero();
+    JsonObject errors = r.getJsonObject("errors");
+    assertThat(errors.getLong("judged")).isPositive().isEqualTo(errors.getLong("records"));
+    assertThat(r.getJsonArray("epochs").size()).isGreaterThanOrEqualTo(1);
+    assertThat(rc.num("XLEN", KEYS.errors())).isZero(); // all drained, yet accounted for
+  }
+
+  @Test
+  void theCommandPrintsTheReportAndExitsZeroWhenItHolds() throws Exception {
+    Path conf = tmp.resolve("c.json");
+    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", redis.url())
+        .put("keyPrefix", PREFIX)).encode());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code = new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err))
+        .execute("-conf", conf.toString());
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(text).isZero();
+    assertThat(text).contains("published", "committed", "lost           0", "duplicated     0",
+        "unexpected     0", "overlap        0", "epoch ", "OK: nothing lost");
+
+    ByteArrayOutputStream json = new ByteArrayOutputStream();
+    new CommandLine(new VerifyCommand(new PrintStream(json, true, StandardCharsets.UTF_8), System.err))
+        .execute("-conf", conf.toString(), "--json");
+    assertThat(new JsonObject(json.toString(StandardCharsets.UTF_8)).getBoolean("ok")).isTrue();
+  }
+
+  @Test
+  void everyKindOfViolationIsCountedAndFailsTheCheck() throws Exception {
+    String other = "t" + UUID.randomUUID().toString().substring(0, 8);
+    Keys k = new Keys(other);
+    // a tiny ledger, written by hand: m1..m3 published under epochs 1, 2 and then 1 again
+    rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "in flight");
+    String inFlight = rc.range(k.messages()).get(0).id();
+    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-1", "epoch", "1", "gen", "a", "seq", "1");
+    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-2", "epoch", "2", "gen", "b", "seq", "1");
+    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-3", "epoch", "1", "gen", "a", "seq", "2");
+    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-4", "epoch", "2", "gen", "b", "seq", "2");
+    rc.cmd("XADD", k.auditPublished(), "*", "msg", inFlight, "epoch", "2", "gen", "b", "seq", "3");
+    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-1", "handler", "h", "kind", "ok", "reclaimed", "0");
+    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h", "kind", "error", "reclaimed", "0");
+    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h2", "kind", "error", "reclaimed", "1");
+    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "999-9", "handler", "h", "kind", "ok", "reclaimed", "0");
+    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-3", "handler", "h", "kind", "ok", "reclaimed", "0");
+    // 100-4 was published and never committed, and it is not in the stream: lost
+    rc.cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-1").encode()); // not judged an error
+
+    JsonObject r = new Verifier(new RedisOps(rc.client(), 60_000), k).verify().await(60, TimeUnit.SECONDS);
+    assertThat(Verifier.passed(r)).isFalse();
+    assertThat(r.getLong("published")).isEqualTo(5);
+    assertThat(r.getLong("lost")).isEqualTo(1);
+    assertThat(r.getJsonObject("samples").getJsonArray("lost").getString(0)).isEqualTo("100-4");
+    assertThat(r.getLong("duplicated")).isEqualTo(1);
+    assertThat(r.getLong("unexpected")).isEqualTo(1);
+    assertThat(r.getLong("pending")).isEqualTo(1);
+    assertThat(r.getLong("overlap")).isEqualTo(1);
+    JsonObject errors = r.getJsonObject("errors");
+    assertThat(errors.getLong("missing")).isEqualTo(1); // 100-2 judged an error, no record
+    assertThat(errors.getLong("extra")).isEqualTo(1);   // a record for 100-1, never judged one
+    JsonObject epoch1 = r.getJsonArray("epochs").getJsonObject(0);
+    assertThat(epoch1.getLong("count")).isEqualTo(2);
+  }
+
+  @Test
+  void aDuplicateInjectedIntoTheRealLedgerFailsTheCommand() throws Exception {
+    String other = "t" + UUID.randomUUID().toString().substring(0, 8);
+    Keys k = new Keys(other);
+    // copy the real run's ledger under another prefix, then inject one duplicate commit
+    for (String key : List.of(KEYS.auditPublished(), KEYS.auditCommitted(), KEYS.auditDrained())) {
+      rc.cmd("COPY", key, key.replace(PREFIX, other));
+    }
+    String someCommitted = rc.range(k.auditCommitted()).get(0).fields().get("msg");
+    rc.cmd("XADD", k.auditCommitted(), "*", "msg", someCommitted, "handler", "ghost", "kind", "ok", "reclaimed", "0");
+    Path conf = tmp.resolve("dup.json");
+    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", redis.url())
+        .put("keyPrefix", other)).encode());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code = new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err))
+        .execute("-conf", conf.toString());
+    assertThat(code).isEqualTo(VerifyCommand.EXIT_FAILED);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("duplicated     1").contains(someCommitted)
+        .contains("FAILED");
+  }
+}
