@@ -69,7 +69,8 @@ class NodeConfigTest {
     JsonObject defaults = ConfigLoader.defaults();
     for (String path : ConfigLoader.leafPaths()) {
       Map<String, String> env = new HashMap<>();
-      env.put(ConfigLoader.envName(path), sampleValue(path));
+      Object def = valueAt(defaults, path);
+      env.put(ConfigLoader.envName(path), def instanceof Boolean b ? Boolean.toString(!b) : sampleValue(path));
       JsonObject merged = ConfigLoader.merge(new JsonObject(), env);
       assertThat(valueAt(merged, path)).as(path).isNotEqualTo(valueAt(defaults, path));
       NodeConfig.fromJson(merged); // still valid
