@@ -42,6 +42,9 @@ public final class NodeState {
   private volatile boolean backlogPaused;
   private volatile long backlog;
   private volatile String lastPublishedId = "";
+  private final java.util.Map<String, String> refusals = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile String lastRefusal = "";
+  private volatile long lastRefusalAtMs;
   private final java.util.concurrent.atomic.AtomicInteger roleVerticles = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger maxRoleVerticles = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -125,6 +128,39 @@ public final class NodeState {
       redisProblem = reason;
       LOG.atWarn().addKeyValue("node", nodeId).log("Redis is unreachable: {}", reason);
     }
+  }
+
+  /**
+   * Records a failed Redis call of one component: an unavailable Redis (see {@link #redisFailed}),
+   * or an error reply such as OOM, logged once per kind of refusal and component.
+   */
+  public void failed(String component, Throwable cause) {
+    if (!dev.baton.redis.RedisOps.isErrorReply(cause)) {
+      redisFailed(cause);
+      return;
+    }
+    String message = String.valueOf(cause.getMessage()).lines().findFirst().orElse("");
+    String kind = message.split(" ", 2)[0];
+    lastRefusal = component + ": " + message;
+    lastRefusalAtMs = System.currentTimeMillis();
+    if (!kind.equals(refusals.put(component, kind))) {
+      LOG.atWarn().addKeyValue("node", nodeId).log("Redis refuses the {}'s commands: {}", component, message);
+    }
+  }
+
+  /** Records a successful Redis call of one component; logs once when a refusal ends. */
+  public void accepted(String component) {
+    redisOk();
+    if (refusals.remove(component) != null) {
+      LOG.atInfo().addKeyValue("node", nodeId).log("Redis accepts the {}'s commands again", component);
+    }
+  }
+
+  /** The latest error reply and how long ago (ms), or null when none in the last minute. */
+  public io.vertx.core.json.JsonObject recentRefusal() {
+    long ago = System.currentTimeMillis() - lastRefusalAtMs;
+    return lastRefusal.isEmpty() || ago > 60_000 ? null
+        : new io.vertx.core.json.JsonObject().put("message", lastRefusal).put("agoMs", ago);
   }
 
   public String httpAddress() {

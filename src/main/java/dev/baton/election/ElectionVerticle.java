@@ -134,7 +134,7 @@ public final class ElectionVerticle extends VerticleBase {
     return lease.acquire(maxEpochSeen)
         .onComplete(ar -> attempting = false)
         .onSuccess(a -> {
-          state.redisOk();
+          state.accepted("election");
           maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
           knownLeader = a.holder() == null ? "" : a.holder();
           knownEpoch = a.epoch();
@@ -152,11 +152,7 @@ public final class ElectionVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> {
-          if (!RedisOps.isErrorReply(e)) {
-            state.redisFailed(e);
-          } else {
-            LOG.atWarn().addKeyValue("node", state.nodeId()).log("lease attempt refused: {}", e.getMessage());
-          }
+          state.failed("election", e);
           scheduleAttempt(retryMs);
         })
         .<Void>mapEmpty()
@@ -195,7 +191,7 @@ public final class ElectionVerticle extends VerticleBase {
     long sentAt = now();
     lease.renew(renewingEpoch)
         .onSuccess(extended -> {
-          state.redisOk();
+          state.accepted("election");
           if (!leader || epoch != renewingEpoch || stopped) {
             return;
           }
@@ -208,9 +204,7 @@ public final class ElectionVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> {
-          if (!RedisOps.isErrorReply(e)) {
-            state.redisFailed(e);
-          }
+          state.failed("election", e);
           if (leader && epoch == renewingEpoch && !stopped) {
             // keep trying until the guard revokes at validUntil
             scheduleRenew(now() + Math.min(settings.renewMs(), retryMs));

@@ -67,18 +67,12 @@ public final class GeneratorVerticle extends VerticleBase {
     }
     inFlight = publisher.publish(seq, List.of(text.next()))
         .onSuccess(this::handle)
-        .onFailure(e -> {
-          if (RedisOps.isErrorReply(e)) {
-            LOG.atWarn().addKeyValue("node", state.nodeId()).log("publish refused by Redis: {}", e.getMessage());
-          } else {
-            state.redisFailed(e);
-          }
-        })
+        .onFailure(e -> state.failed("generator", e))
         .onComplete(ar -> scheduleNext());
   }
 
   private void handle(Publisher.Outcome outcome) {
-    state.redisOk();
+    state.accepted("generator");
     switch (outcome.status()) {
       case PUBLISHED -> {
         seq += outcome.ids().size();

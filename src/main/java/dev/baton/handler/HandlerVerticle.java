@@ -52,7 +52,6 @@ public final class HandlerVerticle extends VerticleBase {
   private long lastReapMs;
   private Future<?> processing = Future.succeededFuture();
   private Future<?> reclaiming = Future.succeededFuture();
-  private String lastErrorReply = "";
 
   public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps redis, Keys keys,
       NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random, boolean audit) {
@@ -127,9 +126,8 @@ public final class HandlerVerticle extends VerticleBase {
           return handle(entries, false);
         })
         .onSuccess(v -> {
-          state.redisOk();
+          state.accepted("handler");
           backoff.reset();
-          lastErrorReply = "";
           loop();
         })
         .onFailure(this::onReadFailure);
@@ -145,14 +143,7 @@ public final class HandlerVerticle extends VerticleBase {
       ensureGroup().onComplete(ar -> later(backoff.nextDelayMs()));
       return;
     }
-    if (RedisOps.isErrorReply(e)) {
-      if (!e.getMessage().equals(lastErrorReply)) {
-        lastErrorReply = e.getMessage();
-        LOG.atWarn().addKeyValue("node", state.nodeId()).log("Redis refused a read or commit: {}", e.getMessage());
-      }
-    } else {
-      state.redisFailed(e);
-    }
+    state.failed("handler", e);
     later(backoff.nextDelayMs());
   }
 

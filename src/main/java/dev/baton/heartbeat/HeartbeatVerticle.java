@@ -65,13 +65,9 @@ public final class HeartbeatVerticle extends VerticleBase {
             List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs())))
         .onSuccess(r -> {
           lastBeatServerMs = r.toLong();
-          state.redisOk();
+          state.accepted("heartbeat");
         })
-        .onFailure(e -> {
-          if (!RedisOps.isErrorReply(e)) {
-            state.redisFailed(e);
-          }
-        })
+        .onFailure(e -> state.failed("heartbeat", e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
         .onComplete(ar -> {

@@ -178,6 +178,10 @@ public final class HttpVerticle extends VerticleBase {
             .put("errors", c.errors.get())
             .put("reclaimed", c.reclaimed.get())
             .put("deadLettered", c.deadLettered.get()));
+    JsonObject refusal = state.recentRefusal();
+    if (refusal != null) {
+      body.put("redisRefusal", refusal);
+    }
     if (state.role() == NodeState.Role.GENERATOR) {
       body.put("publishing", new JsonObject().put("paused", state.backlogPaused()).put("backlog", state.backlog()));
     }
