@@ -3,7 +3,7 @@
 -- ARGV[1] node id, ARGV[2] epoch, ARGV[3] max backlog, ARGV[4] seq of the first message,
 -- ARGV[5] '1' to record each message in the audit ledger, ARGV[6..] message texts
 -- Returns {-1} when fenced (another node or epoch holds the lease), {-2, backlog} when the
--- backlog bound is reached (nothing added), else {1, backlog after, ts, id1, id2, ...}.
+-- backlog bound is reached (nothing added), else {1, backlog after, ts, count, last id}.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return {-1}
 end
@@ -16,15 +16,14 @@ local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2
 local seq = tonumber(ARGV[4])
 local audit = ARGV[5] == '1'
 local n = #ARGV - 5
-local out = {1, backlog + n, ts}
+local id = ''
 for i = 6, #ARGV do
   local s = string.format('%.0f', seq)
-  local id = redis.call('XADD', KEYS[3], '*', 'gen', ARGV[1], 'epoch', ARGV[2], 'seq', s, 'ts', ts, 'text', ARGV[i])
+  id = redis.call('XADD', KEYS[3], '*', 'gen', ARGV[1], 'epoch', ARGV[2], 'seq', s, 'ts', ts, 'text', ARGV[i])
   if audit then
     redis.call('XADD', KEYS[5], '*', 'msg', id, 'epoch', ARGV[2], 'gen', ARGV[1], 'seq', s)
   end
-  out[#out + 1] = id
   seq = seq + 1
 end
 redis.call('HINCRBY', KEYS[4], 'published', n)
-return out
+return {1, backlog + n, ts, n, id}

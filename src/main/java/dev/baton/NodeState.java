@@ -33,6 +33,9 @@ public final class NodeState {
 
   private final String nodeId;
   private final Counters counters = new Counters();
+  /** Publish (Redis clock) to commit (this node's clock, the same machine's in practice), in ms. */
+  private final org.HdrHistogram.SynchronizedHistogram latencyMs =
+      new org.HdrHistogram.SynchronizedHistogram(3_600_000L, 3);
   private volatile Role role = Role.STARTING;
   private volatile boolean switching;
   private volatile long epoch;
@@ -58,6 +61,11 @@ public final class NodeState {
 
   public Counters counters() {
     return counters;
+  }
+
+  /** Publish-to-commit latencies of the messages this node committed (ms, 1 ms resolution). */
+  public org.HdrHistogram.SynchronizedHistogram latencyMs() {
+    return latencyMs;
   }
 
   public Role role() {

@@ -40,10 +40,15 @@ public record NodeConfig(
 
   public record ElectionSettings(long leaseMs, long renewMs) {}
 
-  public record GeneratorSettings(long intervalMs, long maxBacklog) {}
+  /**
+   * {@code intervalMs} 0 is throughput mode: batches of {@code batchSize} per fenced call, at most
+   * {@code maxInFlight} calls at once. {@code maxMessages} stops publishing after that many (0: never).
+   */
+  public record GeneratorSettings(long intervalMs, long maxBacklog, int batchSize, int maxInFlight, long maxMessages) {}
 
+  /** {@code maxInFlight}: commits a handler may have outstanding while it reads the next batch. */
   public record HandlerSettings(
-      double errorProbability, long reclaimIdleMs, int maxDeliveries, long blockMs, int batchSize) {}
+      double errorProbability, long reclaimIdleMs, int maxDeliveries, long blockMs, int batchSize, int maxInFlight) {}
 
   public record HeartbeatSettings(long intervalMs, long timeoutMs) {}
 
@@ -95,7 +100,10 @@ public record NodeConfig(
     JsonObject g = json.getJsonObject("generator");
     GeneratorSettings generator = new GeneratorSettings(
         range(g, "generator", "intervalMs", 0, 86_400_000),
-        range(g, "generator", "maxBacklog", 1, 1_000_000_000));
+        range(g, "generator", "maxBacklog", 1, 1_000_000_000),
+        (int) range(g, "generator", "batchSize", 1, 10_000),
+        (int) range(g, "generator", "maxInFlight", 1, 64),
+        range(g, "generator", "maxMessages", 0, Long.MAX_VALUE));
 
     JsonObject h = json.getJsonObject("handler");
     double errorProbability = h.getDouble("errorProbability");
@@ -106,7 +114,8 @@ public record NodeConfig(
         range(h, "handler", "reclaimIdleMs", 1, 86_400_000),
         (int) range(h, "handler", "maxDeliveries", 1, 1_000_000),
         range(h, "handler", "blockMs", 1, 600_000),
-        (int) range(h, "handler", "batchSize", 1, 100_000));
+        (int) range(h, "handler", "batchSize", 1, 100_000),
+        (int) range(h, "handler", "maxInFlight", 1, 64));
 
     JsonObject hb = json.getJsonObject("heartbeat");
     long hbInterval = range(hb, "heartbeat", "intervalMs", 10, 3_600_000);
@@ -143,13 +152,17 @@ public record NodeConfig(
         .put("election", new JsonObject().put("leaseMs", election.leaseMs).put("renewMs", election.renewMs))
         .put("generator", new JsonObject()
             .put("intervalMs", generator.intervalMs)
-            .put("maxBacklog", generator.maxBacklog))
+            .put("maxBacklog", generator.maxBacklog)
+            .put("batchSize", generator.batchSize)
+            .put("maxInFlight", generator.maxInFlight)
+            .put("maxMessages", generator.maxMessages))
         .put("handler", new JsonObject()
             .put("errorProbability", handler.errorProbability)
             .put("reclaimIdleMs", handler.reclaimIdleMs)
             .put("maxDeliveries", handler.maxDeliveries)
             .put("blockMs", handler.blockMs)
-            .put("batchSize", handler.batchSize))
+            .put("batchSize", handler.batchSize)
+            .put("maxInFlight", handler.maxInFlight))
         .put("heartbeat", new JsonObject()
             .put("intervalMs", heartbeat.intervalMs)
             .put("timeoutMs", heartbeat.timeoutMs))

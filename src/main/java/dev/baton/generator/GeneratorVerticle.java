@@ -3,36 +3,46 @@ package dev.baton.generator;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.GeneratorSettings;
+import dev.baton.redis.Backoff;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes one random message every {@code generator.intervalMs} under the epoch it was granted.
- * Every publish is fenced in Redis; the first refusal stops this verticle's publishing for good
- * and tells the election, which revokes. Publishing pauses while the backlog is at its bound.
+ * Publishes random messages under the epoch it was granted: one every {@code generator.intervalMs},
+ * or, with {@code intervalMs} 0, as fast as the cluster keeps up — batches of {@code batchSize} per
+ * call with at most {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first
+ * refusal stops this verticle's publishing for good and tells the election, which revokes.
+ * Publishing pauses while the backlog is at its bound, in both modes.
  */
 public final class GeneratorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorVerticle.class);
+  private static final long BACKLOG_RETRY_MS = 10;
 
   private final GeneratorSettings settings;
   private final NodeState state;
   private final long epoch;
   private final Publisher publisher;
   private final RandomText text;
+  private final Backoff backoff = new Backoff(50, 1_000);
 
   private long seq = 1;
+  private long reserved;
   private long nextDueMs;
   private long timer = -1;
   private boolean stopped;
   private boolean fenced;
   private boolean paused;
-  private Future<?> inFlight = Future.succeededFuture();
+  private int inFlight;
+  private final Set<Future<?>> calls = new HashSet<>();
 
   public GeneratorVerticle(GeneratorSettings settings, RedisOps redis, Keys keys, NodeState state, long epoch,
       RandomText text, boolean audit) {
@@ -47,7 +57,11 @@ public final class GeneratorVerticle extends VerticleBase {
   public Future<?> start() {
     state.roleVerticleStarted();
     nextDueMs = now();
-    tick();
+    if (throughputMode()) {
+      fill();
+    } else {
+      tick();
+    }
     return Future.succeededFuture();
   }
 
@@ -57,28 +71,112 @@ public final class GeneratorVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return inFlight.otherwiseEmpty().onComplete(ar -> state.roleVerticleStopped());
+    return Future.join(new ArrayList<>(calls)).otherwiseEmpty().onComplete(ar -> state.roleVerticleStopped());
   }
 
+  private boolean throughputMode() {
+    return settings.intervalMs() == 0;
+  }
+
+  private boolean active() {
+    return !stopped && !fenced;
+  }
+
+  /** Messages the next call may publish: a batch, or fewer when {@code maxMessages} nears. */
+  private int nextBatch(int wanted) {
+    if (settings.maxMessages() == 0) {
+      return wanted;
+    }
+    return (int) Math.max(0, Math.min(wanted, settings.maxMessages() - reserved));
+  }
+
+  /** Throughput mode: keeps {@code maxInFlight} publish calls outstanding. */
+  private void fill() {
+    while (active() && !paused && timer < 0 && inFlight < settings.maxInFlight()) {
+      int n = nextBatch(settings.batchSize());
+      if (n == 0) {
+        return;
+      }
+      publish(n).onComplete(ar -> {
+        if (ar.succeeded() && ar.result() == Publisher.Status.PUBLISHED) {
+          backoff.reset();
+          fill();
+        } else if (ar.succeeded() && ar.result() == Publisher.Status.BACKLOG_FULL) {
+          retryLater(BACKLOG_RETRY_MS);
+        } else if (ar.failed()) {
+          retryLater(backoff.nextDelayMs());
+        }
+      });
+    }
+  }
+
+  private void retryLater(long delayMs) {
+    if (active() && timer < 0) {
+      timer = vertx.setTimer(delayMs, id -> {
+        timer = -1;
+        paused = false;
+        fill();
+      });
+    }
+  }
+
+  /** Cadence mode: one message per interval, on a fixed schedule. */
   private void tick() {
     timer = -1;
-    if (stopped || fenced) {
+    if (!active()) {
       return;
     }
-    inFlight = publisher.publish(seq, List.of(text.next()))
-        .onSuccess(this::handle)
-        .onFailure(e -> state.failed("generator", e))
-        .onComplete(ar -> scheduleNext());
+    int n = nextBatch(1);
+    if (n == 0) {
+      return;
+    }
+    publish(n).onComplete(ar -> scheduleNext());
   }
 
-  private void handle(Publisher.Outcome outcome) {
+  private void scheduleNext() {
+    if (!active()) {
+      return;
+    }
+    long now = now();
+    nextDueMs += settings.intervalMs();
+    if (nextDueMs < now - settings.intervalMs()) {
+      nextDueMs = now; // fell behind (Redis outage): resume the cadence from now, no burst
+    }
+    timer = vertx.setTimer(Math.max(1, nextDueMs - now), id -> tick());
+  }
+
+  private Future<Publisher.Status> publish(int n) {
+    List<String> texts = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      texts.add(text.next());
+    }
+    long first = seq;
+    seq += n;
+    reserved += n;
+    inFlight++;
+    Future<Publisher.Status> call = publisher.publish(first, texts)
+        .map(outcome -> {
+          handle(outcome, n);
+          return outcome.status();
+        })
+        .onFailure(e -> {
+          reserved -= n; // not published: those messages may still be sent (seq numbers are skipped)
+          state.failed("generator", e);
+        });
+    calls.add(call);
+    return call.andThen(ar -> {
+      inFlight--;
+      calls.remove(call);
+    });
+  }
+
+  private void handle(Publisher.Outcome outcome, int n) {
     state.accepted("generator");
     switch (outcome.status()) {
       case PUBLISHED -> {
-        seq += outcome.ids().size();
-        state.counters().published.addAndGet(outcome.ids().size());
-        if (!outcome.ids().isEmpty()) {
-          state.lastPublishedId(outcome.ids().get(outcome.ids().size() - 1));
+        state.counters().published.addAndGet(outcome.count());
+        if (outcome.count() > 0) {
+          state.lastPublishedId(outcome.lastId());
         }
         if (paused) {
           paused = false;
@@ -88,6 +186,7 @@ public final class GeneratorVerticle extends VerticleBase {
         state.backlog(outcome.backlog(), false);
       }
       case BACKLOG_FULL -> {
+        reserved -= n;
         if (!paused) {
           paused = true;
           LOG.atWarn().addKeyValue("node", state.nodeId()).log(
@@ -97,24 +196,15 @@ public final class GeneratorVerticle extends VerticleBase {
         state.backlog(outcome.backlog(), true);
       }
       case FENCED -> {
-        fenced = true;
-        LOG.atWarn().addKeyValue("node", state.nodeId())
-            .log("publish refused by the fence: epoch {} no longer holds the lease", epoch);
-        vertx.eventBus().send(Addresses.of(Addresses.FENCED, state.nodeId()), new JsonObject().put("epoch", epoch));
+        reserved -= n;
+        if (!fenced) {
+          fenced = true;
+          LOG.atWarn().addKeyValue("node", state.nodeId())
+              .log("publish refused by the fence: epoch {} no longer holds the lease", epoch);
+          vertx.eventBus().send(Addresses.of(Addresses.FENCED, state.nodeId()), new JsonObject().put("epoch", epoch));
+        }
       }
     }
-  }
-
-  private void scheduleNext() {
-    if (stopped || fenced) {
-      return;
-    }
-    long now = now();
-    nextDueMs += settings.intervalMs();
-    if (nextDueMs < now - settings.intervalMs()) {
-      nextDueMs = now; // fell behind (Redis outage): resume the cadence from now, no burst
-    }
-    timer = vertx.setTimer(Math.max(1, nextDueMs - now), id -> tick());
   }
 
   private static long now() {

@@ -25,8 +25,8 @@ public final class Publisher {
     BACKLOG_FULL
   }
 
-  /** The outcome: on {@code PUBLISHED} the stream ids added, in order. */
-  public record Outcome(Status status, long backlog, long ts, List<String> ids) {}
+  /** The outcome: on {@code PUBLISHED} how many were added and the stream id of the last. */
+  public record Outcome(Status status, long backlog, long ts, int count, String lastId) {}
 
   public Publisher(RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog, boolean audit) {
     this.redis = redis;
@@ -53,15 +53,12 @@ public final class Publisher {
   private static Outcome outcome(Response r) {
     long code = Replies.num(r.get(0), 0);
     if (code == -1) {
-      return new Outcome(Status.FENCED, 0, 0, List.of());
+      return new Outcome(Status.FENCED, 0, 0, 0, null);
     }
     if (code == -2) {
-      return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, List.of());
+      return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, 0, null);
     }
-    List<String> ids = new ArrayList<>(r.size() - 3);
-    for (int i = 3; i < r.size(); i++) {
-      ids.add(r.get(i).toString());
-    }
-    return new Outcome(Status.PUBLISHED, Replies.num(r.get(1), 0), Replies.num(r.get(2), 0), ids);
+    return new Outcome(Status.PUBLISHED, Replies.num(r.get(1), 0), Replies.num(r.get(2), 0),
+        (int) Replies.num(r.get(3), 0), Replies.str(r.get(4)));
   }
 }

@@ -27,8 +27,15 @@ public final class Committer {
     }
   }
 
-  /** One message's outcome; {@code payload} is the error record JSON or the dead-letter reason. */
-  public record Outcome(String id, Kind kind, String payload) {}
+  /**
+   * One message's outcome; {@code payload} is the error record JSON or the dead-letter reason,
+   * {@code ts} the message's publish time (0 when unknown).
+   */
+  public record Outcome(String id, Kind kind, String payload, long ts) {
+    public Outcome(String id, Kind kind, String payload) {
+      this(id, kind, payload, 0);
+    }
+  }
 
   private final RedisOps redis;
   private final Keys keys;
@@ -50,25 +57,45 @@ public final class Committer {
     if (outcomes.isEmpty()) {
       return Future.succeededFuture(new boolean[0]);
     }
-    List<String> args = new ArrayList<>(4 + outcomes.size() * 3);
+    // plain messages travel as bare ids (most of a batch), the others as id, kind, payload
+    int plain = 0;
+    for (Outcome o : outcomes) {
+      plain += o.kind() == Kind.OK ? 1 : 0;
+    }
+    List<String> args = new ArrayList<>(5 + plain + (outcomes.size() - plain) * 3);
     args.add(Keys.HANDLERS_GROUP);
     args.add(nodeId);
     args.add(audit);
     args.add(reclaimed ? "1" : "0");
-    for (Outcome o : outcomes) {
-      args.add(o.id());
-      args.add(o.kind().wire);
-      args.add(o.payload() == null ? "" : o.payload());
+    args.add(Integer.toString(plain));
+    int[] order = new int[outcomes.size()];
+    int k = 0;
+    for (int i = 0; i < outcomes.size(); i++) {
+      if (outcomes.get(i).kind() == Kind.OK) {
+        args.add(outcomes.get(i).id());
+        order[k++] = i;
+      }
+    }
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome o = outcomes.get(i);
+      if (o.kind() != Kind.OK) {
+        args.add(o.id());
+        args.add(o.kind().wire);
+        args.add(o.payload() == null ? "" : o.payload());
+        order[k++] = i;
+      }
     }
     return redis.eval(Scripts.COMMIT,
             List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), args)
-        .map(Committer::flags);
+        .map(r -> flags(r, order));
   }
 
-  private static boolean[] flags(Response r) {
-    boolean[] out = new boolean[r.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = r.get(i).toLong() == 1;
+  /** The script answers one '1'/'0' per message in argument order; map it back to the caller's order. */
+  private static boolean[] flags(Response r, int[] order) {
+    String s = r.toString();
+    boolean[] out = new boolean[order.length];
+    for (int i = 0; i < order.length && i < s.length(); i++) {
+      out[order[i]] = s.charAt(i) == '1';
     }
     return out;
   }

@@ -50,7 +50,8 @@ public final class HandlerVerticle extends VerticleBase {
   private long reclaimTimer = -1;
   private String reclaimCursor = CURSOR_START;
   private long lastReapMs;
-  private Future<?> processing = Future.succeededFuture();
+  private final java.util.Set<Future<?>> commits = new java.util.HashSet<>();
+  private boolean reading;
   private Future<?> reclaiming = Future.succeededFuture();
 
   public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps redis, Keys keys,
@@ -86,7 +87,11 @@ public final class HandlerVerticle extends VerticleBase {
     cancel(reclaimTimer);
     return reader.close()
         .otherwiseEmpty()
-        .compose(v -> Future.join(processing, reclaiming).otherwiseEmpty())
+        .compose(v -> {
+          List<Future<?>> outstanding = new ArrayList<>(commits);
+          outstanding.add(reclaiming);
+          return Future.join(outstanding).otherwiseEmpty();
+        })
         .compose(v -> finishOwnPending())
         .otherwiseEmpty()
         .onComplete(ar -> state.roleVerticleStopped());
@@ -111,26 +116,45 @@ public final class HandlerVerticle extends VerticleBase {
     return r.arg("STREAMS").arg(keys.messages()).arg(ownPending ? "0" : ">");
   }
 
+  /**
+   * Reads the next batch while up to {@code handler.maxInFlight} commits of earlier batches are
+   * still outstanding: the read and the commits use different connections and touch different
+   * entries, so overlapping them only saves round trips.
+   */
   private void loop() {
-    loopTimer = -1;
-    if (stopped) {
-      return;
+    if (stopped || reading || loopTimer >= 0 || commits.size() >= settings.maxInFlight()) {
+      return; // a read, a retry or a commit completion will call again
     }
     boolean ownPending = readOwnPending;
+    reading = true;
     reader.send(read(ownPending), settings.blockMs() + redis.timeoutMs())
-        .compose(reply -> {
+        .onComplete(ar -> reading = false)
+        .onSuccess(reply -> {
           List<Response> entries = streamEntries(reply);
           if (ownPending && entries.isEmpty()) {
             readOwnPending = false;
           }
-          return handle(entries, false);
-        })
-        .onSuccess(v -> {
           state.accepted("handler");
           backoff.reset();
+          if (!entries.isEmpty()) {
+            commitInBackground(entries);
+          }
           loop();
         })
         .onFailure(this::onReadFailure);
+  }
+
+  private void commitInBackground(List<Response> entries) {
+    Future<Void> commit = handle(entries, false);
+    commits.add(commit);
+    commit.onComplete(ar -> {
+      commits.remove(commit);
+      if (ar.failed()) {
+        onReadFailure(ar.cause());
+      } else {
+        loop();
+      }
+    });
   }
 
   private void onReadFailure(Throwable e) {
@@ -149,7 +173,10 @@ public final class HandlerVerticle extends VerticleBase {
 
   private void later(long delayMs) {
     if (!stopped && loopTimer < 0) {
-      loopTimer = vertx.setTimer(Math.max(1, delayMs), id -> loop());
+      loopTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+        loopTimer = -1;
+        loop();
+      });
     }
   }
 
@@ -161,21 +188,26 @@ public final class HandlerVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     List<Committer.Outcome> outcomes = new ArrayList<>(entries.size());
     for (Response entry : entries) {
-      Message.Parsed parsed = Message.parse(entry);
-      if (!parsed.valid()) {
-        outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.DEAD, parsed.problem()));
+      Message m = Message.parse(entry);
+      if (!m.valid()) {
+        outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.DEAD, m.problem()));
       } else if (random.nextDouble() < settings.errorProbability()) {
-        outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.ERROR,
-            parsed.message().errorRecord(state.nodeId(), now).encode()));
+        outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.ERROR, m.errorRecord(state.nodeId(), now).encode(),
+            m.ts()));
       } else {
-        outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.OK, null));
+        outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.OK, null, m.ts()));
       }
     }
-    Future<Void> done = committer.commit(outcomes, reclaimed).map(flags -> {
+    return committer.commit(outcomes, reclaimed).map(flags -> {
       NodeState.Counters c = state.counters();
+      long committedAt = System.currentTimeMillis();
       for (int i = 0; i < flags.length; i++) {
         if (!flags[i]) {
           continue;
+        }
+        long ts = outcomes.get(i).ts();
+        if (ts > 0) {
+          state.latencyMs().recordValue(Math.min(3_600_000L, Math.max(0, committedAt - ts)));
         }
         switch (outcomes.get(i).kind()) {
           case OK -> c.processed.incrementAndGet();
@@ -191,8 +223,6 @@ public final class HandlerVerticle extends VerticleBase {
       }
       return null;
     });
-    processing = done;
-    return done;
   }
 
   private static List<Response> streamEntries(Response reply) {

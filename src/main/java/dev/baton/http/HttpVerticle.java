@@ -69,6 +69,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/errors/drain").handler(this::drainErrors);
     router.get("/status").handler(this::status);
     router.get("/health").handler(this::health);
+    router.get("/latency").handler(this::latency);
     router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
     router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
@@ -178,6 +179,7 @@ public final class HttpVerticle extends VerticleBase {
             .put("errors", c.errors.get())
             .put("reclaimed", c.reclaimed.get())
             .put("deadLettered", c.deadLettered.get()));
+    body.put("latencyMs", latencySummary(state.latencyMs()));
     JsonObject refusal = state.recentRefusal();
     if (refusal != null) {
       body.put("redisRefusal", refusal);
@@ -203,6 +205,20 @@ public final class HttpVerticle extends VerticleBase {
               .put("nodes", new JsonArray());
           json(ctx, 200, body);
         });
+  }
+
+  /** The node's publish-to-commit latency histogram, encoded so histograms of nodes merge exactly. */
+  private void latency(RoutingContext ctx) {
+    org.HdrHistogram.Histogram h = state.latencyMs().copy();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    int n = h.encodeIntoCompressedByteBuffer(buf);
+    json(ctx, 200, latencySummary(h).put("histogram",
+        java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n))));
+  }
+
+  static JsonObject latencySummary(org.HdrHistogram.AbstractHistogram h) {
+    return new JsonObject().put("count", h.getTotalCount()).put("p50", h.getValueAtPercentile(50))
+        .put("p99", h.getValueAtPercentile(99)).put("max", h.getMaxValue());
   }
 
   private void health(RoutingContext ctx) {

@@ -177,6 +177,7 @@ class NodeConfigTest {
       case "election.renewMs" -> "100";
       case "heartbeat.intervalMs" -> "500";
       case "heartbeat.timeoutMs" -> "8000";
+      case "generator.maxInFlight", "handler.maxInFlight" -> "7";
       default -> "77";
     };
   }
