@@ -1,6 +1,7 @@
 package dev.baton;
 
 import dev.baton.audit.VerifyCommand;
+import dev.baton.bench.BenchCommand;
 import dev.baton.config.ConfigException;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "node-fat.jar", mixinStandardHelpOptions = true, version = "Baton 1.0",
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
-    subcommands = {GetErrorsCommand.class, VerifyCommand.class})
+    subcommands = {GetErrorsCommand.class, VerifyCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
   /** Exit code for a configuration error. */
   public static final int EXIT_CONFIG = 2;

@@ -1,0 +1,619 @@
+package dev.baton.bench;
+
+import ch.qos.logback.classic.Level;
+import dev.baton.NodeState;
+import dev.baton.NodeVerticle;
+import dev.baton.audit.Verifier;
+import dev.baton.config.ConfigLoader;
+import dev.baton.config.NodeConfig;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.RedisSupport;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench}: measures Baton on this machine with the production code paths. Throughput (the
+ * default): 1 generator and H handlers as OS processes from this jar publish and commit N
+ * messages; {@code --cadence}: the default 500 ms cadence at rest; {@code --scale}: many nodes in
+ * one JVM; {@code --sweep}: throughput against handler count and batch size, plotted as SVG.
+ */
+@CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmark Baton on this machine (see docs/PERFORMANCE.md).")
+public final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--messages", description = "messages per throughput run (default ${DEFAULT-VALUE})")
+  long messages = 1_000_000;
+
+  @Option(names = "--handlers", description = "handler processes (default ${DEFAULT-VALUE})")
+  int handlers = 2;
+
+  @Option(names = "--batch", description = "generator.batchSize and handler.batchSize (default ${DEFAULT-VALUE})")
+  int batch = 500;
+
+  @Option(names = "--in-flight", description = "generator.maxInFlight (default ${DEFAULT-VALUE})")
+  int inFlight = 4;
+
+  @Option(names = "--handler-in-flight", description = "handler.maxInFlight (default ${DEFAULT-VALUE})")
+  int handlerInFlight = 2;
+
+  @Option(names = "--ledger", description = "off, on or both: runs without and/or with the audit ledger "
+      + "(default ${DEFAULT-VALUE}); with it, verify counts lost and duplicated messages")
+  String ledger = "both";
+
+  @Option(names = "--redis-url", description = "use this Redis instead of starting one (it is not flushed)")
+  String redisUrl;
+
+  @Option(names = "--untuned", description = "leave Redis' stream node sizes at their defaults")
+  boolean untuned;
+
+  @Option(names = "--heap", description = "-Xmx of each node process (default ${DEFAULT-VALUE})")
+  String heap = "512m";
+
+  @Option(names = "--cadence", description = "measure the default 500 ms cadence at rest instead")
+  boolean cadence;
+
+  @Option(names = "--cadence-seconds", description = "length of the cadence run (default ${DEFAULT-VALUE})")
+  int cadenceSeconds = 60;
+
+  @Option(names = "--scale", split = ",", description = "node counts to run in one JVM, e.g. 10,50,200")
+  List<Integer> scale;
+
+  @Option(names = "--scale-seconds", description = "observation window per size (default ${DEFAULT-VALUE})")
+  int scaleSeconds = 20;
+
+  @Option(names = "--sweep", description = "throughput for handlers 1-4 and batch sizes 50-1000, as a plot")
+  boolean sweep;
+
+  @Option(names = "--sweep-messages", description = "messages per sweep point (default ${DEFAULT-VALUE})")
+  long sweepMessages = 300_000;
+
+  @Option(names = "--plot", description = "SVG written by --sweep (default ${DEFAULT-VALUE})")
+  Path plot = Path.of("target/bench/throughput.svg");
+
+  @Option(names = "--out", description = "JSON report (default target/bench/<mode>.json)")
+  Path out;
+
+  @Option(names = "--jar", description = "node jar to run (default: this jar)")
+  Path jar;
+
+  private Vertx vertx;
+
+  @Override
+  public Integer call() throws Exception {
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    if (jar == null) {
+      jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+    vertx = Vertx.vertx();
+    try {
+      JsonObject report = new JsonObject().put("machine", machine());
+      String mode;
+      if (scale != null && !scale.isEmpty()) {
+        mode = "scale";
+        report.put("scale", scaleRuns());
+      } else if (cadence) {
+        mode = "cadence";
+        report.put("cadence", cadenceRun());
+      } else if (sweep) {
+        mode = "sweep";
+        report.put("sweep", sweepRuns());
+      } else {
+        mode = "throughput";
+        report.put("throughput", throughputRuns());
+      }
+      Path file = out != null ? out : Path.of("target/bench/" + mode + ".json");
+      if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+      Files.writeString(file, report.encodePrettily());
+      System.out.println("report: " + file.toAbsolutePath());
+      return 0;
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---------------------------------------------------------------- throughput
+
+  private JsonObject throughputRuns() throws Exception {
+    JsonObject result = new JsonObject();
+    try (Target target = target()) {
+      double raw = BenchRedis.rawXaddPerSecond(target.host, target.port, 1_000_000);
+      target.cmd("DEL", "{bench}:raw-xadd");
+      result.put("rawXaddPerSecond", raw).put("redis", target.describe());
+      System.out.printf(Locale.ROOT, "redis-benchmark -P 16 XADD: %,.0f/s%n", raw);
+      List<Boolean> modes = switch (ledger) {
+        case "on" -> List.of(true);
+        case "off" -> List.of(false);
+        default -> List.of(false, true);
+      };
+      JsonArray runs = new JsonArray();
+      for (boolean withLedger : modes) {
+        JsonObject run = trial(target, handlers, batch, messages, withLedger);
+        run.put("ratioToRawXadd", raw > 0 ? run.getDouble("messagesPerSecond") / raw : null);
+        print(run);
+        runs.add(run);
+      }
+      result.put("runs", runs);
+    }
+    return result;
+  }
+
+  /** One throughput run: handlers first, then the generator, until N messages are committed. */
+  private JsonObject trial(Target target, int handlerCount, int batchSize, long n, boolean withLedger)
+      throws Exception {
+    String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6);
+    Keys keys = new Keys(prefix);
+    Map<String, String> env = new HashMap<>();
+    env.put("BATON_REDIS_URL", target.url);
+    env.put("BATON_REDIS_KEY_PREFIX", prefix);
+    env.put("BATON_REDIS_EMBEDDED", "off");
+    env.put("BATON_AUDIT_ENABLED", Boolean.toString(withLedger));
+    env.put("BATON_GENERATOR_INTERVAL_MS", "0");
+    env.put("BATON_GENERATOR_BATCH_SIZE", Integer.toString(batchSize));
+    env.put("BATON_GENERATOR_MAX_IN_FLIGHT", Integer.toString(inFlight));
+    env.put("BATON_GENERATOR_MAX_MESSAGES", Long.toString(n));
+    env.put("BATON_HANDLER_BATCH_SIZE", Integer.toString(batchSize));
+    env.put("BATON_HANDLER_MAX_IN_FLIGHT", Integer.toString(handlerInFlight));
+    // the lease names the generator-to-be, so the handlers, started first, stay handlers
+    target.cmd("SET", keys.leader(), "gen", "PX", "60000");
+    List<NodeProc> hs = new ArrayList<>();
+    NodeProc gen = null;
+    try {
+      for (int i = 1; i <= handlerCount; i++) {
+        hs.add(NodeProc.start(jar, "h" + i, env, heap));
+      }
+      for (NodeProc h : hs) {
+        waitFor(() -> "handler".equals(h.role()), 60_000, h.id + " ready");
+      }
+      gen = NodeProc.start(jar, "gen", env, heap);
+      Map<String, Double> cpuAtStart = new LinkedHashMap<>();
+      long t0 = 0;
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
+      long[] stats;
+      while (true) {
+        stats = stats(target, keys);
+        long now = System.nanoTime();
+        if (t0 == 0 && stats[0] > 0) {
+          t0 = now;
+          cpuAtStart.put("redis", target.cpu());
+          cpuAtStart.put("gen", Proc.cpuSeconds(gen.pid()));
+          for (NodeProc h : hs) {
+            cpuAtStart.put(h.id, Proc.cpuSeconds(h.pid()));
+          }
+        }
+        if (stats[1] + stats[2] >= n) {
+          break;
+        }
+        if (now > deadline) {
+          throw new IllegalStateException("not all committed in 15 minutes: " + stats[1] + " of " + n);
+        }
+        Thread.sleep(5);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      JsonObject cpu = new JsonObject();
+      JsonObject rss = new JsonObject();
+      cpu.put("redis", target.cpu() - cpuAtStart.get("redis"));
+      rss.put("redis", target.peakRss());
+      cpu.put("gen", Proc.cpuSeconds(gen.pid()) - cpuAtStart.get("gen"));
+      rss.put("gen", Proc.peakRssMb(gen.pid()));
+      Histogram latency = new Histogram(3_600_000L, 3);
+      for (NodeProc h : hs) {
+        cpu.put(h.id, Proc.cpuSeconds(h.pid()) - cpuAtStart.get(h.id));
+        rss.put(h.id, Proc.peakRssMb(h.pid()));
+        latency.add(histogram(h));
+      }
+      JsonObject run = new JsonObject()
+          .put("messages", n)
+          .put("handlers", handlerCount)
+          .put("batch", batchSize)
+          .put("ledger", withLedger)
+          .put("seconds", seconds)
+          .put("messagesPerSecond", n / seconds)
+          .put("latencyMs", new JsonObject().put("p50", latency.getValueAtPercentile(50))
+              .put("p99", latency.getValueAtPercentile(99)).put("max", latency.getMaxValue())
+              .put("count", latency.getTotalCount()))
+          .put("cpuSeconds", cpu)
+          .put("peakRssMb", rss);
+      if (withLedger) {
+        JsonObject v = new Verifier(target.ops, keys).verify().await(10, TimeUnit.MINUTES);
+        run.put("verify", new JsonObject().put("published", v.getLong("published"))
+            .put("committed", v.getLong("committed")).put("lost", v.getLong("lost"))
+            .put("duplicated", v.getLong("duplicated")).put("ok", v.getBoolean("ok")));
+      }
+      return run;
+    } finally {
+      if (gen != null) {
+        gen.close();
+      }
+      hs.forEach(NodeProc::close);
+      target.cleanUp(keys);
+    }
+  }
+
+  private static long[] stats(Target target, Keys keys) {
+    Response r = target.cmd("HMGET", keys.stats(), "published", "processed", "deadLettered");
+    long[] out = new long[3];
+    for (int i = 0; i < 3; i++) {
+      out[i] = r.get(i) == null ? 0 : r.get(i).toLong();
+    }
+    return out;
+  }
+
+  private static Histogram histogram(NodeProc node) {
+    JsonObject body = node.get("/latency");
+    if (body == null) {
+      return new Histogram(3_600_000L, 3);
+    }
+    try {
+      byte[] bytes = Base64.getDecoder().decode(body.getString("histogram"));
+      return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(bytes), 3_600_000L);
+    } catch (Exception e) {
+      throw new IllegalStateException("bad histogram from " + node.id, e);
+    }
+  }
+
+  private static void print(JsonObject run) {
+    JsonObject l = run.getJsonObject("latencyMs");
+    System.out.printf(Locale.ROOT, "%,d messages, 1 generator + %d handlers, batch %d, ledger %s: %.2f s, %,.0f msg/s"
+            + " (%.2f of raw XADD); latency p50 %d ms p99 %d ms max %d ms%n",
+        run.getLong("messages"), run.getInteger("handlers"), run.getInteger("batch"),
+        run.getBoolean("ledger") ? "on" : "off", run.getDouble("seconds"), run.getDouble("messagesPerSecond"),
+        run.getDouble("ratioToRawXadd", 0.0), l.getLong("p50"), l.getLong("p99"), l.getLong("max"));
+    System.out.println("  CPU seconds " + run.getJsonObject("cpuSeconds").encode() + "; peak RSS MB "
+        + run.getJsonObject("peakRssMb").encode());
+    if (run.containsKey("verify")) {
+      System.out.println("  verify " + run.getJsonObject("verify").encode());
+    }
+  }
+
+  // ---------------------------------------------------------------- sweep
+
+  private JsonObject sweepRuns() throws Exception {
+    int[] batches = {50, 100, 200, 500, 1000};
+    Map<String, List<double[]>> series = new LinkedHashMap<>();
+    JsonArray points = new JsonArray();
+    double raw;
+    try (Target target = target()) {
+      raw = BenchRedis.rawXaddPerSecond(target.host, target.port, 1_000_000);
+      target.cmd("DEL", "{bench}:raw-xadd");
+      for (int h = 1; h <= 4; h++) {
+        List<double[]> line = new ArrayList<>();
+        for (int b : batches) {
+          JsonObject run = trial(target, h, b, sweepMessages, false);
+          run.put("ratioToRawXadd", raw > 0 ? run.getDouble("messagesPerSecond") / raw : null);
+          print(run);
+          points.add(run);
+          line.add(new double[] {b, run.getDouble("messagesPerSecond")});
+        }
+        series.put(h + (h == 1 ? " handler" : " handlers"), line);
+      }
+    }
+    String svg = SvgPlot.render(String.format(Locale.ROOT,
+            "Baton end-to-end throughput, %,d messages per point (raw XADD %,.0f/s)", sweepMessages, raw),
+        "batch size (generator and handler)", "messages per second", series);
+    if (plot.getParent() != null) {
+      Files.createDirectories(plot.getParent());
+    }
+    Files.writeString(plot, svg);
+    System.out.println("plot: " + plot.toAbsolutePath());
+    return new JsonObject().put("rawXaddPerSecond", raw).put("points", points).put("plot", plot.toString());
+  }
+
+  // ---------------------------------------------------------------- cadence
+
+  private JsonObject cadenceRun() throws Exception {
+    try (Target target = target()) {
+      String prefix = "cadence" + UUID.randomUUID().toString().substring(0, 6);
+      Keys keys = new Keys(prefix);
+      Map<String, String> env = new HashMap<>();
+      env.put("BATON_REDIS_URL", target.url);
+      env.put("BATON_REDIS_KEY_PREFIX", prefix);
+      env.put("BATON_REDIS_EMBEDDED", "off");
+      target.cmd("SET", keys.leader(), "gen", "PX", "30000");
+      List<NodeProc> nodes = new ArrayList<>();
+      try {
+        for (int i = 1; i <= handlers; i++) {
+          nodes.add(NodeProc.start(jar, "h" + i, env, heap));
+        }
+        NodeProc gen = NodeProc.start(jar, "gen", env, heap);
+        nodes.add(gen);
+        for (NodeProc node : nodes) {
+          waitFor(() -> node.role() != null && !"starting".equals(node.role()), 60_000, node.id + " ready");
+        }
+        waitFor(() -> "generator".equals(gen.role()), 60_000, "gen generates");
+        Thread.sleep(5_000); // warm-up (JIT, connections) outside the measured window
+        Map<String, Double> cpu0 = new HashMap<>();
+        Map<String, Histogram> lat0 = new HashMap<>();
+        for (NodeProc node : nodes) {
+          cpu0.put(node.id, Proc.cpuSeconds(node.pid()));
+          lat0.put(node.id, histogram(node));
+        }
+        double redisCpu0 = target.cpu();
+        JsonObject counts;
+        long start = System.nanoTime();
+        try (Monitor monitor = new Monitor(target.host, target.port)) {
+          Thread.sleep(cadenceSeconds * 1000L); // the measurement window itself
+          counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Histogram latency = new Histogram(3_600_000L, 3);
+        JsonObject perNode = new JsonObject();
+        for (NodeProc node : nodes) {
+          Histogram h = histogram(node);
+          h.subtract(lat0.get(node.id));
+          latency.add(h);
+          perNode.put(node.id, new JsonObject()
+              .put("role", node.role())
+              .put("cpuPercentOfOneCore", 100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id)) / seconds)
+              .put("rssMb", Proc.rssMb(node.pid())));
+        }
+        double perSecond = 1.0 / seconds;
+        long heartbeats = counts.getLong("heartbeat", 0L);
+        long acquires = counts.getLong("election.acquire", 0L);
+        long reclaims = counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
+        double idleHandler = (heartbeats / (double) nodes.size() + acquires / (double) handlers
+            + reclaims / (double) handlers) * perSecond;
+        double leader = (heartbeats / (double) nodes.size() + counts.getLong("election.renew", 0L)) * perSecond;
+        JsonObject result = new JsonObject()
+            .put("seconds", seconds)
+            .put("handlers", handlers)
+            .put("latencyMs", new JsonObject().put("count", latency.getTotalCount())
+                .put("p50", latency.getValueAtPercentile(50)).put("p99", latency.getValueAtPercentile(99))
+                .put("max", latency.getMaxValue()))
+            .put("nodes", perNode)
+            .put("redisCpuPercent", 100 * (target.cpu() - redisCpu0) / seconds)
+            .put("commands", counts)
+            .put("coordinationCommandsPerSecond", new JsonObject()
+                .put("perIdleHandler", idleHandler)
+                .put("generator", leader));
+        System.out.println(result.encodePrettily());
+        target.cleanUp(keys);
+        return result;
+      } finally {
+        nodes.forEach(NodeProc::close);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- scale
+
+  private JsonArray scaleRuns() throws Exception {
+    JsonArray out = new JsonArray();
+    for (int size : scale) {
+      out.add(scaleRun(size));
+    }
+    return out;
+  }
+
+  /** {@code size} nodes in this JVM, each its own verticles and Redis connections, one shared Vert.x. */
+  private JsonObject scaleRun(int size) throws Exception {
+    Vertx cluster = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(10_000));
+    try (Target target = target()) {
+      String prefix = "scale" + size + "x" + UUID.randomUUID().toString().substring(0, 4);
+      Keys keys = new Keys(prefix);
+      JsonObject settings = new JsonObject()
+          .put("redis", new JsonObject().put("url", target.url).put("keyPrefix", prefix).put("embedded", "off")
+              .put("poolSize", 2))
+          .put("audit", new JsonObject().put("enabled", true))
+          .put("http", new JsonObject().put("port", 0));
+      List<NodeVerticle> nodes = new ArrayList<>();
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        NodeConfig config = NodeConfig.fromJson(ConfigLoader.merge(settings.copy().put("nodeId", "s" + i), Map.of()));
+        NodeVerticle node = new NodeVerticle(config);
+        ids.add(cluster.deployVerticle(node).await(60, TimeUnit.SECONDS));
+        nodes.add(node);
+      }
+      waitFor(() -> nodes.stream().filter(n -> n.state().role() == NodeState.Role.GENERATOR).count() == 1
+          && nodes.stream().noneMatch(n -> n.state().role() == NodeState.Role.STARTING), 120_000, "settled");
+      Thread.sleep(3_000); // let heartbeats and followers reach their steady rhythm
+      long maxGenerators = 0;
+      JsonObject counts;
+      long start = System.nanoTime();
+      try (Monitor monitor = new Monitor(target.host, target.port)) {
+        long end = start + scaleSeconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+          maxGenerators = Math.max(maxGenerators,
+              nodes.stream().filter(n -> n.state().role() == NodeState.Role.GENERATOR).count());
+          Thread.sleep(20);
+        }
+        counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long coordination = counts.getLong("heartbeat", 0L) + counts.getLong("election.acquire", 0L)
+          + counts.getLong("election.renew", 0L) + counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
+
+      // failover: close the generator's node (it releases the lease) and time the next epoch's first publish
+      int g = -1;
+      for (int i = 0; i < nodes.size(); i++) {
+        if (nodes.get(i).state().role() == NodeState.Role.GENERATOR) {
+          g = i;
+        }
+      }
+      long oldEpoch = nodes.get(g).state().epoch();
+      long closedAt = serverMs(target);
+      cluster.undeploy(ids.get(g)).await(30, TimeUnit.SECONDS);
+      nodes.remove(g);
+      waitFor(() -> nodes.stream().anyMatch(n -> n.state().role() == NodeState.Role.GENERATOR
+          && n.state().epoch() > oldEpoch && n.state().counters().published.get() > 0), 60_000, "failover");
+      long failoverMs = firstPublishAfter(target, keys, oldEpoch) - closedAt;
+      JsonObject result = new JsonObject()
+          .put("nodes", size)
+          .put("seconds", seconds)
+          .put("maxGeneratorsSeen", maxGenerators)
+          .put("coordinationCommandsPerSecondPerNode", coordination / seconds / size)
+          .put("commands", counts)
+          .put("gracefulFailoverMs", failoverMs);
+      System.out.println(result.encode());
+      target.cleanUp(keys);
+      return result;
+    } finally {
+      cluster.close().await(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static long serverMs(Target target) {
+    Response t = target.cmd("TIME");
+    return t.get(0).toLong() * 1000 + t.get(1).toLong() / 1000;
+  }
+
+  private static long firstPublishAfter(Target target, Keys keys, long epoch) {
+    String start = "-";
+    while (true) {
+      Response page = target.cmd("XRANGE", keys.auditPublished(), start, "+", "COUNT", "1000");
+      if (page == null || page.size() == 0) {
+        return -1;
+      }
+      for (Response e : page) {
+        Response f = e.get(1);
+        for (int i = 0; i + 1 < f.size(); i += 2) {
+          if ("epoch".equals(f.get(i).toString()) && f.get(i + 1).toLong() > epoch) {
+            String id = e.get(0).toString();
+            return Long.parseLong(id.substring(0, id.indexOf('-')));
+          }
+        }
+        start = "(" + e.get(0).toString();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private Target target() throws Exception {
+    if (redisUrl != null) {
+      return new Target(vertx, redisUrl, null);
+    }
+    BenchRedis redis = BenchRedis.start(!untuned);
+    return new Target(vertx, redis.url(), redis);
+  }
+
+  private static JsonObject machine() {
+    JsonObject m = new JsonObject()
+        .put("cores", Runtime.getRuntime().availableProcessors())
+        .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          m.put("cpu", line.substring(line.indexOf(':') + 1).trim());
+          break;
+        }
+      }
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal")) {
+          m.put("memory", line.substring(line.indexOf(':') + 1).trim());
+          break;
+        }
+      }
+    } catch (Exception e) {
+      // not Linux: fewer details
+    }
+    return m;
+  }
+
+  /** The Redis a run uses: its own (cleared after each run) or the user's (only the run's keys are removed). */
+  private static final class Target implements AutoCloseable {
+    final String url;
+    final String host;
+    final int port;
+    final BenchRedis own;
+    final Redis client;
+    final RedisOps ops;
+
+    Target(Vertx vertx, String url, BenchRedis own) {
+      this.url = url;
+      URI uri = URI.create(url);
+      this.host = uri.getHost();
+      this.port = uri.getPort() < 0 ? 6379 : uri.getPort();
+      this.own = own;
+      this.client = RedisSupport.pool(vertx, url, 4, 5_000);
+      this.ops = new RedisOps(client, 600_000);
+    }
+
+    Response cmd(String... args) {
+      Request r = Request.cmd(Command.create(args[0]));
+      for (int i = 1; i < args.length; i++) {
+        r.arg(args[i]);
+      }
+      try {
+        return client.send(r).await(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(args[0] + " failed: " + e.getMessage(), e);
+      }
+    }
+
+    double cpu() {
+      return own == null ? -1 : Proc.cpuSeconds(own.pid());
+    }
+
+    double peakRss() {
+      return own == null ? -1 : Proc.peakRssMb(own.pid());
+    }
+
+    JsonObject describe() {
+      return new JsonObject().put("url", RedisSupport.redact(url)).put("own", own != null)
+          .put("binary", own == null ? null : own.binary)
+          .put("tuning", own == null || !own.tuned ? null : String.join(" ", BenchRedis.TUNING));
+    }
+
+    void cleanUp(Keys keys) {
+      if (own != null) {
+        cmd("FLUSHALL");
+        return;
+      }
+      String cursor = "0";
+      String pattern = keys.leader().substring(0, keys.leader().indexOf(':')) + ":*";
+      do {
+        Response page = cmd("SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
+        cursor = page.get(0).toString();
+        for (Response key : page.get(1)) {
+          cmd("DEL", key.toString());
+        }
+      } while (!"0".equals(cursor));
+    }
+
+    @Override
+    public void close() {
+      client.close();
+      if (own != null) {
+        own.close();
+      }
+    }
+  }
+}

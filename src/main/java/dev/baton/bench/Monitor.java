@@ -1,0 +1,105 @@
+package dev.baton.bench;
+
+import dev.baton.redis.Script;
+import dev.baton.redis.Scripts;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Counts what Redis runs during a window ({@code MONITOR}), by kind: each Baton script is known by
+ * its SHA, so coordination (heartbeat, election, reclaim scans) can be told from message traffic.
+ */
+final class Monitor implements AutoCloseable {
+  private final Map<String, String> kindBySha = new LinkedHashMap<>();
+  private final Map<String, Long> counts = new LinkedHashMap<>();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Thread thread;
+  private final Socket socket;
+
+  Monitor(String host, int port) throws IOException {
+    name(Scripts.HEARTBEAT, "heartbeat");
+    name(Scripts.ACQUIRE, "election.acquire");
+    name(Scripts.RENEW, "election.renew");
+    name(Scripts.RELEASE, "election.release");
+    name(Scripts.RECLAIM, "reclaim");
+    name(Scripts.REAP, "reclaim.reap");
+    name(Scripts.PUBLISH, "publish");
+    name(Scripts.COMMIT, "commit");
+    name(Scripts.VIEW, "status");
+    socket = new Socket();
+    socket.connect(new InetSocketAddress(host, port), 2_000);
+    socket.setSoTimeout(200);
+    OutputStream out = socket.getOutputStream();
+    out.write("*1\r\n$7\r\nMONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+    thread = new Thread(() -> {
+      while (running.get()) {
+        try {
+          String line = in.readLine();
+          if (line == null) {
+            return;
+          }
+          count(line);
+        } catch (SocketTimeoutException idle) {
+          // nothing ran in this slice
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "bench-monitor");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void name(Script s, String kind) {
+    kindBySha.put(s.sha1(), kind);
+  }
+
+  private synchronized void count(String line) {
+    int q = line.indexOf("] \"");
+    if (q < 0) {
+      return;
+    }
+    int end = line.indexOf('"', q + 3);
+    String command = line.substring(q + 3, end).toUpperCase();
+    String kind = command.toLowerCase();
+    if (command.equals("EVALSHA") || command.equals("EVAL")) {
+      int s = line.indexOf('"', end + 1);
+      int e = line.indexOf('"', s + 1);
+      kind = kindBySha.getOrDefault(line.substring(s + 1, e), "other script");
+    }
+    counts.merge(kind, 1L, Long::sum);
+  }
+
+  /** Commands seen so far by kind. */
+  synchronized Map<String, Long> counts() {
+    return new LinkedHashMap<>(counts);
+  }
+
+  synchronized void reset() {
+    counts.clear();
+  }
+
+  @Override
+  public void close() {
+    running.set(false);
+    try {
+      socket.close();
+      thread.join(2_000);
+    } catch (IOException e) {
+      // closing anyway
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
