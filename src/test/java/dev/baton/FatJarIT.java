@@ -1,12 +1,12 @@
 package dev.baton;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
 import dev.baton.support.NodeProcess;
-import dev.baton.support.RedisServer;
-import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,32 +15,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The real fat jar as OS processes: what a user runs. */
 @Timeout(180)
 class FatJarIT {
-  private static RedisServer redis;
-  private static TestRedis rc;
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension(true);
   private final String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
   private final List<NodeProcess> nodes = new ArrayList<>();
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start(true);
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
 
   @AfterEach
   void stopNodes() {
@@ -50,7 +36,7 @@ class FatJarIT {
   private Map<String, String> env(String nodeId) {
     Map<String, String> env = new HashMap<>();
     env.put("BATON_NODE_ID", nodeId);
-    env.put("BATON_REDIS_URL", redis.url());
+    env.put("BATON_REDIS_URL", REDIS.url());
     env.put("BATON_REDIS_KEY_PREFIX", prefix);
     env.put("BATON_REDIS_EMBEDDED", "off");
     env.put("BATON_GENERATOR_INTERVAL_MS", "100");
@@ -76,7 +62,7 @@ class FatJarIT {
     Await.until("every process answers", Duration.ofSeconds(30),
         () -> nodes.stream().allMatch(n -> n.status() != null));
     long epoch = first.status().getLong("epoch");
-    Await.until("messages flow", Duration.ofSeconds(30), () -> rc.num("HGET", keys.stats(), "processed") > 10);
+    Await.until("messages flow", Duration.ofSeconds(30), () -> REDIS.client().num("HGET", keys.stats(), "processed") > 10);
 
     first.kill();
     NodeProcess next = Await.value("another process generates", Duration.ofSeconds(20), this::generator);

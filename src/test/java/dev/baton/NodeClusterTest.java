@@ -1,42 +1,28 @@
 package dev.baton;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bus.Addresses;
 import dev.baton.support.Await;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
 class NodeClusterTest {
-  private static RedisServer redis;
-  private static TestRedis rc;
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
   private final List<TestNode> nodes = new ArrayList<>();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
 
   @AfterEach
   void stopNodes() {
@@ -46,7 +32,7 @@ class NodeClusterTest {
   @Test
   void fiveNodesElectOneGeneratorAndFourHandlersThatShareTheWork() {
     for (int i = 0; i < 5; i++) {
-      nodes.add(TestNode.start(redis.url(), prefix, "n" + i));
+      nodes.add(TestNode.start(REDIS.url(), prefix, "n" + i));
     }
     Await.until("one generator and four handlers", Duration.ofSeconds(10), () ->
         nodes.stream().filter(TestNode::isGenerator).count() == 1
@@ -59,12 +45,12 @@ class NodeClusterTest {
         .filter(n -> n.state().counters().processed.get() > 0).count())
         .as("handlers that processed something").isGreaterThanOrEqualTo(2);
     assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
-    assertThat(rc.str("GET", "{" + prefix + "}:leader")).isEqualTo(generator.id());
+    assertThat(REDIS.client().str("GET", "{" + prefix + "}:leader")).isEqualTo(generator.id());
   }
 
   @Test
   void eachRoleIsAVerticleAndASwitchUndeploysTheOldRoleBeforeDeployingTheNew() {
-    TestNode node = TestNode.start(redis.url(), prefix, "switcher");
+    TestNode node = TestNode.start(REDIS.url(), prefix, "switcher");
     nodes.add(node);
     Await.until("generator", Duration.ofSeconds(10), node::isGenerator);
     // node, HTTP, heartbeat, election and exactly one role verticle
@@ -78,8 +64,8 @@ class NodeClusterTest {
 
     for (int round = 0; round < 3; round++) {
       // someone else takes the lease for a moment: the node must switch to handler and back
-      rc.cmd("SET", "{" + prefix + "}:leader", "other", "PX", "300");
-      rc.cmd("INCR", "{" + prefix + "}:epoch");
+      REDIS.client().cmd("SET", "{" + prefix + "}:leader", "other", "PX", "300");
+      REDIS.client().cmd("INCR", "{" + prefix + "}:epoch");
       int expected = 2 * (round + 1);
       Await.until("switched away and back", Duration.ofSeconds(10), () -> roles.size() >= expected);
     }

@@ -1,23 +1,13 @@
 package dev.baton.errors;
 
-import ch.qos.logback.classic.Level;
-import dev.baton.Main;
-import dev.baton.config.NodeConfig;
-import dev.baton.redis.Keys;
-import dev.baton.redis.RedisOps;
-import dev.baton.redis.RedisSupport;
-import io.vertx.core.Vertx;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
+import dev.baton.ToolSession;
 import java.io.BufferedOutputStream;
-import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -32,7 +22,6 @@ public final class GetErrorsCommand implements Callable<Integer> {
   public static final int EXIT_REDIS = 1;
   /** Exit code when standard output was closed before everything was printed. */
   public static final int EXIT_OUTPUT = 3;
-  private static final long CONNECT_TIMEOUT_MS = 3_000;
 
   @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
   Path conf;
@@ -55,27 +44,13 @@ public final class GetErrorsCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws Exception {
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
-    NodeConfig config = Main.loadConfig(conf, err);
-    if (config == null) {
-      return Main.EXIT_CONFIG;
-    }
-    String where = RedisSupport.redact(config.redis().url());
-    Vertx vertx = Vertx.vertx();
-    Redis redis = RedisSupport.pool(vertx, config.redis().url(), 2, CONNECT_TIMEOUT_MS);
-    RedisOps ops = new RedisOps(redis, Math.max(CONNECT_TIMEOUT_MS, config.redis().commandTimeoutMs()));
-    try {
-      try {
-        redis.send(Request.cmd(io.vertx.redis.client.Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        err.println("getErrors: cannot reach Redis at " + where + ": " + reason(e));
-        return EXIT_REDIS;
-      }
+  public Integer call() {
+    try (ToolSession session = ToolSession.open("getErrors", conf, err, EXIT_REDIS,
+        ToolSession.CONNECT_TIMEOUT_MS)) {
       Drainer.Result result;
       try {
-        result = new Drainer(vertx, ops, new Keys(config.redis().keyPrefix()), config.audit().enabled())
-            .drain(batch -> vertx.executeBlocking(() -> {
+        result = new Drainer(session.vertx, session.redis, session.keys, session.config.audit().enabled())
+            .drain(batch -> session.vertx.executeBlocking(() -> {
               for (ErrorEntry e : batch) {
                 out.println(json ? e.toJson().encode() : e.toLine());
               }
@@ -88,23 +63,20 @@ public final class GetErrorsCommand implements Callable<Integer> {
             .await();
       } catch (Exception e) {
         boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
-        err.println("getErrors: stopped: " + reason(e) + "; errors not printed stay stored for the next run");
+        err.println("getErrors: stopped: " + ToolSession.reason(e)
+            + "; errors not printed stay stored for the next run");
         return output ? EXIT_OUTPUT : EXIT_REDIS;
       }
-      err.println(result.delivered() + (result.delivered() == 1 ? " error printed" : " errors printed") + (result.delivered() == result.deleted() ? ""
-          : " (" + (result.delivered() - result.deleted()) + " of them were also claimed by another run)")
+      err.println(result.delivered() + (result.delivered() == 1 ? " error printed" : " errors printed")
+          + (result.delivered() == result.deleted() ? ""
+              : " (" + (result.delivered() - result.deleted()) + " of them were also claimed by another run)")
           + (result.heldByOthers() > 0 ? "; " + result.heldByOthers() + " more are being printed by another run" : ""));
       return 0;
+    } catch (ToolSession.Refused refused) {
+      return refused.exitCode;
     } finally {
       out.flush();
-      vertx.close().await(5, TimeUnit.SECONDS);
     }
-  }
-
-  private static String reason(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
   }
 
 }

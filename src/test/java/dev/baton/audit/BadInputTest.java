@@ -1,5 +1,7 @@
 package dev.baton.audit;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -7,9 +9,7 @@ import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
 import dev.baton.support.Quiesce;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,15 +36,13 @@ class BadInputTest {
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
   private final List<TestNode> nodes = new ArrayList<>();
-  private RedisServer redis;
-  private TestRedis rc;
+  @RegisterExtension
+  final RedisExtension redisServer = new RedisExtension();
 
   @BeforeEach
   void start() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
     for (int i = 0; i < 2; i++) {
-      nodes.add(TestNode.start(TestNode.fastSettings(redis.url(), prefix).put("nodeId", "b" + i)
+      nodes.add(TestNode.start(TestNode.fastSettings(redisServer.url(), prefix).put("nodeId", "b" + i)
           .put("audit", new JsonObject().put("enabled", true))
           .put("generator", new JsonObject().put("intervalMs", 10))
           .put("handler", new JsonObject().put("errorProbability", 0.2))));
@@ -56,8 +54,6 @@ class BadInputTest {
   @AfterEach
   void stop() {
     nodes.forEach(TestNode::close);
-    rc.close();
-    redis.close();
   }
 
   private long processed() {
@@ -69,7 +65,7 @@ class BadInputTest {
   }
 
   private JsonObject verify() throws Exception {
-    return new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
+    return new Verifier(new RedisOps(redisServer.client().client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
   }
 
   private String get(TestNode node, String path, String method) throws Exception {
@@ -105,16 +101,16 @@ class BadInputTest {
       }
       hostile.add(r);
     }
-    rc.pipeline(hostile);
+    redisServer.client().pipeline(hostile);
     long before = processed();
     Await.until("handlers keep going", Duration.ofSeconds(20), () -> processed() > before + 100);
-    Quiesce.holdBaton(rc, keys);
-    Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(30));
+    Quiesce.holdBaton(redisServer.client(), keys);
+    Quiesce.awaitDrained(redisServer.client(), keys, Duration.ofSeconds(30));
 
     JsonObject v = verify();
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("foreignDeadLettered")).isEqualTo(60);
-    List<Replies.Entry> dead = rc.range(keys.deadLetter());
+    List<Replies.Entry> dead = redisServer.client().range(keys.deadLetter());
     assertThat(dead).hasSize(60).allSatisfy(e -> assertThat(e.fields().get("reason")).isNotBlank());
     assertThat(dead).extracting(e -> e.fields().get("reason")).contains(
         "missing field 'gen'", "field 'epoch' is not a whole number: 'NaN'",
@@ -123,8 +119,8 @@ class BadInputTest {
 
   @Test
   void errorEntriesThatAreNotRecordsAreListedRawAndStillDrained() throws Exception {
-    rc.cmd("XADD", keys.errors(), "*", "record", "{\"id\": \"cut sho");
-    rc.cmd("XADD", keys.errors(), "*", "weird", "entry");
+    redisServer.client().cmd("XADD", keys.errors(), "*", "record", "{\"id\": \"cut sho");
+    redisServer.client().cmd("XADD", keys.errors(), "*", "weird", "entry");
     TestNode node = nodes.get(0);
     JsonArray listed = new JsonObject(get(node, "/errors", "GET")).getJsonArray("errors");
     assertThat(listed.stream().map(o -> ((JsonObject) o).getString("raw")).toList())
@@ -132,18 +128,18 @@ class BadInputTest {
     JsonArray drained = new JsonObject(get(node, "/errors/drain", "POST")).getJsonArray("drained");
     assertThat(drained.stream().map(o -> ((JsonObject) o).getString("raw")).toList())
         .contains("{\"id\": \"cut sho", "weird=entry");
-    Await.until("drained", Duration.ofSeconds(10), () -> rc.range(keys.errors()).stream()
+    Await.until("drained", Duration.ofSeconds(10), () -> redisServer.client().range(keys.errors()).stream()
         .noneMatch(e -> e.fields().containsKey("weird")));
   }
 
   @Test
   void aRedisOutOfMemoryIsReportedSurvivedAndLosesNothing() throws Exception {
     Await.until("100 processed", Duration.ofSeconds(20), () -> processed() >= 100);
-    String info = rc.str("INFO", "memory");
+    String info = redisServer.client().str("INFO", "memory");
     long used = Long.parseLong(info.lines().filter(l -> l.startsWith("used_memory:")).findFirst().orElseThrow()
         .substring("used_memory:".length()).trim());
-    rc.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction");
-    rc.cmd("CONFIG", "SET", "maxmemory", Long.toString(used / 2)); // every write that grows memory is refused
+    redisServer.client().cmd("CONFIG", "SET", "maxmemory-policy", "noeviction");
+    redisServer.client().cmd("CONFIG", "SET", "maxmemory", Long.toString(used / 2)); // every write that grows memory is refused
     TestNode generator = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
     Await.until("the generator reports the refusal", Duration.ofSeconds(10), () -> {
       JsonObject refusal = generator.state().recentRefusal();
@@ -154,10 +150,10 @@ class BadInputTest {
     long publishedDuringOom = published();
     assertThat(nodes).allSatisfy(n -> assertThat(n.vertx().deploymentIDs()).hasSize(5)); // nobody crashed
 
-    rc.cmd("CONFIG", "SET", "maxmemory", "0");
+    redisServer.client().cmd("CONFIG", "SET", "maxmemory", "0");
     Await.until("publishing resumes", Duration.ofSeconds(20), () -> published() > publishedDuringOom + 50);
-    Quiesce.holdBaton(rc, keys);
-    Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(30));
+    Quiesce.holdBaton(redisServer.client(), keys);
+    Quiesce.awaitDrained(redisServer.client(), keys, Duration.ofSeconds(30));
     JsonObject v = verify();
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("published")).isEqualTo(published());

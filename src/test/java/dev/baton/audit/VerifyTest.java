@@ -1,5 +1,7 @@
 package dev.baton.audit;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.errors.Drainer;
@@ -7,10 +9,8 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.support.Await;
 import dev.baton.support.Quiesce;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -32,10 +32,10 @@ import picocli.CommandLine;
 
 @Timeout(180)
 class VerifyTest {
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
   private static final String PREFIX = "t" + UUID.randomUUID().toString().substring(0, 8);
   private static final Keys KEYS = new Keys(PREFIX);
-  private static RedisServer redis;
-  private static TestRedis rc;
 
   @TempDir
   Path tmp;
@@ -43,12 +43,10 @@ class VerifyTest {
   /** A cluster with the ledger on runs, loses a handler mid-way, is quiesced and half-drained once. */
   @BeforeAll
   static void runAClusterWithTheLedger() throws Exception {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
     List<TestNode> nodes = new ArrayList<>();
-    try (TcpProxy proxy = new TcpProxy(redis.port())) {
+    try (TcpProxy proxy = new TcpProxy(REDIS.port())) {
       for (int i = 0; i < 3; i++) {
-        String url = i == 2 ? proxy.url() : redis.url();
+        String url = i == 2 ? proxy.url() : REDIS.url();
         nodes.add(TestNode.start(TestNode.fastSettings(url, PREFIX).put("nodeId", "v" + i)
             .put("audit", new JsonObject().put("enabled", true))
             .put("generator", new JsonObject().put("intervalMs", 10))
@@ -60,13 +58,13 @@ class VerifyTest {
       nodes.get(2).close();
       Await.until("300 more processed", Duration.ofSeconds(30),
           () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() >= 600);
-      Quiesce.holdBaton(rc, KEYS);
-      Quiesce.awaitDrained(rc, KEYS, Duration.ofSeconds(30));
+      Quiesce.holdBaton(REDIS.client(), KEYS);
+      Quiesce.awaitDrained(REDIS.client(), KEYS, Duration.ofSeconds(30));
       // half the error records leave through a drain; the ledger keeps their account
-      new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), KEYS, 5_000, 50, true)
+      new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), KEYS, 5_000, 50, true)
           .drain(batch -> Future.failedFuture("stop after one batch"))
           .otherwiseEmpty().await(30, TimeUnit.SECONDS);
-      new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), KEYS, 1_000, 50, true)
+      new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), KEYS, 1_000, 50, true)
           .drain(batch -> Future.succeededFuture()).await(30, TimeUnit.SECONDS);
     } finally {
       nodes.forEach(TestNode::close);
@@ -75,12 +73,10 @@ class VerifyTest {
 
   @AfterAll
   static void stop() {
-    rc.close();
-    redis.close();
   }
 
   private JsonObject verify() throws Exception {
-    return new Verifier(new RedisOps(rc.client(), 60_000), KEYS).verify().await(60, TimeUnit.SECONDS);
+    return new Verifier(new RedisOps(REDIS.client().client(), 60_000), KEYS).verify().await(60, TimeUnit.SECONDS);
   }
 
   @Test
@@ -94,13 +90,13 @@ class VerifyTest {
     JsonObject errors = r.getJsonObject("errors");
     assertThat(errors.getLong("judged")).isPositive().isEqualTo(errors.getLong("records"));
     assertThat(r.getJsonArray("epochs").size()).isGreaterThanOrEqualTo(1);
-    assertThat(rc.num("XLEN", KEYS.errors())).isZero(); // all drained, yet accounted for
+    assertThat(REDIS.client().num("XLEN", KEYS.errors())).isZero(); // all drained, yet accounted for
   }
 
   @Test
   void theCommandPrintsTheReportAndExitsZeroWhenItHolds() throws Exception {
     Path conf = tmp.resolve("c.json");
-    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", redis.url())
+    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", REDIS.url())
         .put("keyPrefix", PREFIX)).encode());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code = new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err))
@@ -121,22 +117,22 @@ class VerifyTest {
     String other = "t" + UUID.randomUUID().toString().substring(0, 8);
     Keys k = new Keys(other);
     // a tiny ledger, written by hand: m1..m3 published under epochs 1, 2 and then 1 again
-    rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "in flight");
-    String inFlight = rc.range(k.messages()).get(0).id();
-    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-1", "epoch", "1", "gen", "a", "seq", "1");
-    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-2", "epoch", "2", "gen", "b", "seq", "1");
-    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-3", "epoch", "1", "gen", "a", "seq", "2");
-    rc.cmd("XADD", k.auditPublished(), "*", "msg", "100-4", "epoch", "2", "gen", "b", "seq", "2");
-    rc.cmd("XADD", k.auditPublished(), "*", "msg", inFlight, "epoch", "2", "gen", "b", "seq", "3");
-    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-1", "handler", "h", "kind", "ok", "reclaimed", "0");
-    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h", "kind", "error", "reclaimed", "0");
-    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h2", "kind", "error", "reclaimed", "1");
-    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "999-9", "handler", "h", "kind", "ok", "reclaimed", "0");
-    rc.cmd("XADD", k.auditCommitted(), "*", "msg", "100-3", "handler", "h", "kind", "ok", "reclaimed", "0");
+    REDIS.client().cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "in flight");
+    String inFlight = REDIS.client().range(k.messages()).get(0).id();
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-1", "epoch", "1", "gen", "a", "seq", "1");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-2", "epoch", "2", "gen", "b", "seq", "1");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-3", "epoch", "1", "gen", "a", "seq", "2");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-4", "epoch", "2", "gen", "b", "seq", "2");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", inFlight, "epoch", "2", "gen", "b", "seq", "3");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-1", "handler", "h", "kind", "ok", "reclaimed", "0");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h", "kind", "error", "reclaimed", "0");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h2", "kind", "error", "reclaimed", "1");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "999-9", "handler", "h", "kind", "ok", "reclaimed", "0");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-3", "handler", "h", "kind", "ok", "reclaimed", "0");
     // 100-4 was published and never committed, and it is not in the stream: lost
-    rc.cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-1").encode()); // not judged an error
+    REDIS.client().cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-1").encode()); // not judged an error
 
-    JsonObject r = new Verifier(new RedisOps(rc.client(), 60_000), k).verify().await(60, TimeUnit.SECONDS);
+    JsonObject r = new Verifier(new RedisOps(REDIS.client().client(), 60_000), k).verify().await(60, TimeUnit.SECONDS);
     assertThat(Verifier.passed(r)).isFalse();
     assertThat(r.getLong("published")).isEqualTo(5);
     assertThat(r.getLong("lost")).isEqualTo(1);
@@ -158,12 +154,12 @@ class VerifyTest {
     Keys k = new Keys(other);
     // copy the real run's ledger under another prefix, then inject one duplicate commit
     for (String key : List.of(KEYS.auditPublished(), KEYS.auditCommitted(), KEYS.auditDrained())) {
-      rc.cmd("COPY", key, key.replace(PREFIX, other));
+      REDIS.client().cmd("COPY", key, key.replace(PREFIX, other));
     }
-    String someCommitted = rc.range(k.auditCommitted()).get(0).fields().get("msg");
-    rc.cmd("XADD", k.auditCommitted(), "*", "msg", someCommitted, "handler", "ghost", "kind", "ok", "reclaimed", "0");
+    String someCommitted = REDIS.client().range(k.auditCommitted()).get(0).fields().get("msg");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", someCommitted, "handler", "ghost", "kind", "ok", "reclaimed", "0");
     Path conf = tmp.resolve("dup.json");
-    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", redis.url())
+    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", REDIS.url())
         .put("keyPrefix", other)).encode());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code = new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err))

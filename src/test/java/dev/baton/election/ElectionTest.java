@@ -1,64 +1,39 @@
 package dev.baton.election;
 
+import dev.baton.support.Closer;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bus.Addresses;
 import dev.baton.redis.Scripts;
 import dev.baton.support.Await;
 import dev.baton.support.Monitor;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
 class ElectionTest {
-  private static RedisServer redis;
-  private static TestRedis rc;
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension
+  final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T t) {
-    resources.add(t);
-    return t;
-  }
 
   private String key(String name) {
     return "{" + prefix + "}:" + name;
   }
 
   private TestNode node(String id, JsonObject overrides) {
-    JsonObject settings = TestNode.fastSettings(redis.url(), prefix).put("nodeId", id);
+    JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", id);
     overrides.forEach(e -> {
       if (e.getValue() instanceof JsonObject o) {
         settings.getJsonObject(e.getKey(), new JsonObject()).mergeIn(o);
@@ -69,7 +44,7 @@ class ElectionTest {
         settings.put(e.getKey(), e.getValue());
       }
     });
-    return track(TestNode.start(settings));
+    return closer.add(TestNode.start(settings));
   }
 
   private TestNode behindProxy(String id, TcpProxy proxy, JsonObject election) {
@@ -84,7 +59,7 @@ class ElectionTest {
     }
     Await.until("one generator", Duration.ofSeconds(10),
         () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
-    long previous = Long.parseLong(rc.str("GET", key("epoch")));
+    long previous = Long.parseLong(REDIS.client().str("GET", key("epoch")));
     for (int round = 0; round < 3; round++) {
       TestNode leader = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
       long leaderEpoch = leader.state().epoch();
@@ -101,7 +76,7 @@ class ElectionTest {
 
   @Test
   void followerTakesOverWhenLeaderDiesWithoutReleasing() {
-    TcpProxy proxy = track(new TcpProxy(redis.port()));
+    TcpProxy proxy = closer.add(new TcpProxy(REDIS.port()));
     JsonObject election = new JsonObject().put("leaseMs", 3000).put("renewMs", 1000);
     TestNode leader = behindProxy("doomed", proxy, election);
     Await.until("doomed leads", Duration.ofSeconds(10), leader::isGenerator);
@@ -110,7 +85,7 @@ class ElectionTest {
 
     proxy.cut(); // its release on close can no longer reach Redis: a crash, as far as Redis knows
     leader.close();
-    assertThat(rc.str("GET", key("leader"))).isEqualTo("doomed");
+    assertThat(REDIS.client().str("GET", key("leader"))).isEqualTo("doomed");
 
     Await.until("the follower takes over once the lease lapsed", Duration.ofSeconds(10), follower::isGenerator);
     assertThat(follower.state().epoch()).isGreaterThan(epoch);
@@ -121,15 +96,15 @@ class ElectionTest {
     TestNode leader = node("l1", new JsonObject());
     Await.until("l1 leads", Duration.ofSeconds(10), leader::isGenerator);
     // another node took the lease behind its back (e.g. after a pause past its lease)
-    rc.cmd("SET", key("leader"), "usurper", "PX", "60000");
-    rc.cmd("INCR", key("epoch"));
+    REDIS.client().cmd("SET", key("leader"), "usurper", "PX", "60000");
+    REDIS.client().cmd("INCR", key("epoch"));
     Await.until("l1 becomes a handler", Duration.ofSeconds(10), leader::isHandler);
-    assertThat(rc.str("GET", key("leader"))).isEqualTo("usurper");
+    assertThat(REDIS.client().str("GET", key("leader"))).isEqualTo("usurper");
   }
 
   @Test
   void leaderCutOffFromRedisRevokesBeforeItsLeaseRunsOutInRedis() {
-    TcpProxy proxy = track(new TcpProxy(redis.port()));
+    TcpProxy proxy = closer.add(new TcpProxy(REDIS.port()));
     JsonObject election = new JsonObject().put("leaseMs", 3000).put("renewMs", 1000);
     TestNode leader = behindProxy("cutoff", proxy, election);
     Await.until("cutoff leads", Duration.ofSeconds(10), leader::isGenerator);
@@ -141,7 +116,7 @@ class ElectionTest {
     }).completion().toCompletionStage().toCompletableFuture().join();
 
     proxy.freeze();
-    long pttl = rc.num("PTTL", key("leader"));
+    long pttl = REDIS.client().num("PTTL", key("leader"));
     long expiresAt = System.nanoTime() + pttl * 1_000_000;
     assertThat(pttl).isPositive();
 
@@ -174,7 +149,7 @@ class ElectionTest {
     for (int i = 1; i <= 4; i++) {
       node("f" + i, defaults);
     }
-    List<String> lines = Monitor.record(redis.port(), 3_000);
+    List<String> lines = Monitor.record(REDIS.port(), 3_000);
     long attempts = lines.stream().filter(l -> l.contains(Scripts.ACQUIRE.sha1())).count();
     double perFollowerPerSecond = attempts / 4.0 / 3.0;
     // a follower sleeps for the holder's remaining lease: ~1 to 1.5 attempts a second here

@@ -1,10 +1,11 @@
 package dev.baton.errors;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -18,33 +19,19 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
 class DrainerTest {
-  private static RedisServer redis;
-  private static TestRedis rc;
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
-
   private List<String> storeErrors(int n) {
     List<String> ids = new ArrayList<>();
-    rc.pipeline(errorRequests(n)).forEach(r -> ids.add(r.toString()));
+    REDIS.client().pipeline(errorRequests(n)).forEach(r -> ids.add(r.toString()));
     return ids;
   }
 
@@ -58,7 +45,7 @@ class DrainerTest {
   }
 
   private Drainer drainer(long leaseMs, int batch) {
-    return new Drainer(rc.vertx(), new RedisOps(rc.client(), 10_000), keys, leaseMs, batch, false);
+    return new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), keys, leaseMs, batch, false);
   }
 
   private static List<String> ids(List<ErrorEntry> entries) {
@@ -76,7 +63,7 @@ class DrainerTest {
     assertThat(ids(got)).containsExactlyElementsOf(stored);
     assertThat(r.delivered()).isEqualTo(2_500);
     assertThat(r.deleted()).isEqualTo(2_500);
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
     assertThat(got.get(7).record().getString("text")).isEqualTo("text 7");
   }
 
@@ -92,13 +79,13 @@ class DrainerTest {
         return Future.succeededFuture();
       }
       // new errors arrive while the run is under way (sent from the sink, which runs on an event loop)
-      return rc.client().batch(errorRequests(5)).map(replies -> {
+      return REDIS.client().client().batch(errorRequests(5)).map(replies -> {
         replies.forEach(r -> during.add(r.toString()));
         return null;
       });
     }).await(60, TimeUnit.SECONDS);
     assertThat(ids(got)).containsExactlyElementsOf(before);
-    assertThat(rc.range(keys.errors())).extracting(e -> e.id()).containsExactlyElementsOf(during);
+    assertThat(REDIS.client().range(keys.errors())).extracting(e -> e.id()).containsExactlyElementsOf(during);
 
     List<ErrorEntry> next = new ArrayList<>();
     drainer(5_000, 10).drain(batch -> {
@@ -131,14 +118,14 @@ class DrainerTest {
     assertThat(total).as("no error delivered twice").isEqualTo(6_000);
     assertThat(union).containsExactlyInAnyOrderElementsOf(stored);
     assertThat(perRun.stream().filter(l -> !l.isEmpty()).count()).as("runs that got a share").isGreaterThan(1);
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test
   void aRunThatDiesHalfWayLosesNothingTheNextRunPrintsWhatItHadNotFinished() throws Exception {
     List<String> stored = storeErrors(50);
     // the first run, in a Vert.x of its own, takes a batch of 20 and dies before finishing it
-    TestRedis doomed = new TestRedis(redis.url());
+    TestRedis doomed = new TestRedis(REDIS.url());
     List<String> firstRun = Collections.synchronizedList(new ArrayList<>());
     new Drainer(doomed.vertx(), new RedisOps(doomed.client(), 10_000), keys, 1_000, 20, false).drain(batch -> {
       batch.forEach(e -> firstRun.add(e.errorId()));
@@ -154,17 +141,17 @@ class DrainerTest {
       return Future.succeededFuture();
     }).await(60, TimeUnit.SECONDS);
     assertThat(second).containsExactlyInAnyOrderElementsOf(stored);
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test
   void aNewRunWaitsForTheLeaseOfAKilledRunAndThenTakesItsBatch() throws Exception {
     List<String> stored = storeErrors(10);
     // a killed run: it claimed the records and its lease (1 s) simply stops being renewed
-    rc.cmd("XGROUP", "CREATE", keys.errors(), Keys.DRAIN_GROUP, "0");
-    rc.cmd("XREADGROUP", "GROUP", Keys.DRAIN_GROUP, "drain-killed", "COUNT", "4", "STREAMS", keys.errors(), ">");
-    long serverMs = Long.parseLong(rc.strings("TIME").get(0)) * 1000;
-    rc.cmd("ZADD", keys.drainers(), Long.toString(serverMs + 1_000), "drain-killed");
+    REDIS.client().cmd("XGROUP", "CREATE", keys.errors(), Keys.DRAIN_GROUP, "0");
+    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.DRAIN_GROUP, "drain-killed", "COUNT", "4", "STREAMS", keys.errors(), ">");
+    long serverMs = Long.parseLong(REDIS.client().strings("TIME").get(0)) * 1000;
+    REDIS.client().cmd("ZADD", keys.drainers(), Long.toString(serverMs + 1_000), "drain-killed");
 
     List<String> got = new ArrayList<>();
     Drainer.Result r = drainer(5_000, 100).drain(batch -> {
@@ -173,13 +160,13 @@ class DrainerTest {
     }).await(60, TimeUnit.SECONDS);
     assertThat(got).containsExactlyInAnyOrderElementsOf(stored);
     assertThat(r.heldByOthers()).isZero();
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test
   void entriesThatAreNotJsonRecordsAreDeliveredRawAndStillDrained() throws Exception {
-    rc.cmd("XADD", keys.errors(), "*", "record", "{\"truncated\": ");
-    rc.cmd("XADD", keys.errors(), "*", "something", "else");
+    REDIS.client().cmd("XADD", keys.errors(), "*", "record", "{\"truncated\": ");
+    REDIS.client().cmd("XADD", keys.errors(), "*", "something", "else");
     List<ErrorEntry> got = new ArrayList<>();
     drainer(5_000, 10).drain(batch -> {
       got.addAll(batch);
@@ -190,7 +177,7 @@ class DrainerTest {
     assertThat(got.get(1).raw()).isEqualTo("something=else");
     assertThat(got.get(0).toLine()).endsWith("(raw) {\"truncated\": ");
     assertThat(got.get(1).toJson().getString("raw")).isEqualTo("something=else");
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test
@@ -201,6 +188,6 @@ class DrainerTest {
     } catch (Exception expected) {
       assertThat(expected).hasMessageContaining("stdout closed");
     }
-    assertThat(rc.num("XLEN", keys.errors())).isEqualTo(10);
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(10);
   }
 }

@@ -1,11 +1,11 @@
 package dev.baton.errors;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.Main;
 import dev.baton.redis.Keys;
-import dev.baton.support.RedisServer;
-import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -14,8 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +21,8 @@ import picocli.CommandLine;
 
 @Timeout(60)
 class GetErrorsCommandTest {
-  private static RedisServer redis;
-  private static TestRedis rc;
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -32,18 +30,6 @@ class GetErrorsCommandTest {
 
   @TempDir
   Path tmp;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
 
   private Path conf(String url) throws Exception {
     Path f = tmp.resolve("node.json");
@@ -59,7 +45,7 @@ class GetErrorsCommandTest {
   }
 
   private void storeError(String id, long ts, String text) {
-    rc.cmd("XADD", keys.errors(), "*", "record", new JsonObject().put("id", id).put("gen", "g").put("epoch", 3)
+    REDIS.client().cmd("XADD", keys.errors(), "*", "record", new JsonObject().put("id", id).put("gen", "g").put("epoch", 3)
         .put("seq", 9).put("ts", ts).put("text", text).put("handler", "h").put("detectedAt", ts + 5).encode());
   }
 
@@ -67,19 +53,19 @@ class GetErrorsCommandTest {
   void printsOneLinePerErrorCountsOnStderrDeletesThemAndExitsZero() throws Exception {
     storeError("1700000000000-0", 1_700_000_000_000L, "amber anchor apple");
     storeError("1700000000500-0", 1_700_000_000_500L, "tab\there");
-    int code = run("-conf", conf(redis.url()).toString());
+    int code = run("-conf", conf(REDIS.url()).toString());
     assertThat(code).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
         "1700000000000-0\t2023-11-14T22:13:20Z\tamber anchor apple",
         "1700000000500-0\t2023-11-14T22:13:20.500Z\ttab\\there");
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("2 errors printed");
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test
   void jsonLinesCarryEveryField() throws Exception {
     storeError("1700000000000-0", 1_700_000_000_000L, "amber");
-    assertThat(run("--json", "-conf", conf(redis.url()).toString())).isZero();
+    assertThat(run("--json", "-conf", conf(REDIS.url()).toString())).isZero();
     List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
     assertThat(lines).hasSize(1);
     JsonObject o = new JsonObject(lines.get(0));
@@ -89,7 +75,7 @@ class GetErrorsCommandTest {
 
   @Test
   void nothingStoredPrintsNothingAndExitsZero() throws Exception {
-    assertThat(run("-conf", conf(redis.url()).toString())).isZero();
+    assertThat(run("-conf", conf(REDIS.url()).toString())).isZero();
     assertThat(out.size()).isZero();
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("0 errors printed");
   }

@@ -1,12 +1,12 @@
 package dev.baton.errors;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
 import dev.baton.support.NodeProcess;
-import dev.baton.support.RedisServer;
-import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,8 +19,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,25 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** getErrors as users run it: the fat jar, output redirected, sometimes killed half-way. */
 @Timeout(300)
 class GetErrorsIT {
-  private static RedisServer redis;
-  private static TestRedis rc;
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
   private final String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
   @TempDir
   Path tmp;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
 
   /** Stores n error records server-side, 100 000 per script call. */
   private void storeErrors(int n) {
@@ -55,7 +41,7 @@ class GetErrorsIT {
         + ".. ',\"ts\":1700000000000,\"text\":\"amber anchor apple ' .. i .. '\",\"handler\":\"h\",\"detectedAt\":1700000000001}') "
         + "end return 1";
     for (int from = 0; from < n; from += 100_000) {
-      rc.cmd("EVAL", script, "1", keys.errors(), Integer.toString(from), Integer.toString(Math.min(n, from + 100_000) - 1));
+      REDIS.client().cmd("EVAL", script, "1", keys.errors(), Integer.toString(from), Integer.toString(Math.min(n, from + 100_000) - 1));
     }
   }
 
@@ -64,7 +50,7 @@ class GetErrorsIT {
         NodeProcess.JAR.toString(), "getErrors", "-conf", "conf/node.json"));
     cmd.addAll(List.of(extra));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().put("BATON_REDIS_URL", redis.url());
+    pb.environment().put("BATON_REDIS_URL", REDIS.url());
     pb.environment().put("BATON_REDIS_KEY_PREFIX", prefix);
     return pb.start();
   }
@@ -90,7 +76,7 @@ class GetErrorsIT {
       assertThat(lines.count()).isEqualTo(1_000_000);
     }
     assertThat(Files.readString(err)).contains("1000000 errors printed");
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test
@@ -101,7 +87,7 @@ class GetErrorsIT {
     Await.until("the first run printed a good part", Duration.ofSeconds(60), () -> size(out1) > 5_000_000);
     first.destroyForcibly(); // SIGKILL half-way
     first.waitFor(10, TimeUnit.SECONDS);
-    assertThat(rc.num("XLEN", keys.errors())).as("the first run did not finish").isPositive();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).as("the first run did not finish").isPositive();
 
     Path out2 = tmp.resolve("out2.jsonl");
     Process second = getErrors(out2, tmp.resolve("err2.txt"), "128m", "--json");
@@ -114,7 +100,7 @@ class GetErrorsIT {
     assertThat(distinct).hasSize(200_000);
     // at most the batch that was printed but not yet deleted when the kill came is printed twice
     assertThat(printed.size() - distinct.size()).isLessThanOrEqualTo(Drainer.DEFAULT_BATCH);
-    assertThat(rc.num("XLEN", keys.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
   @Test

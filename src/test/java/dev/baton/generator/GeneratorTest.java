@@ -1,5 +1,8 @@
 package dev.baton.generator;
 
+import dev.baton.support.Closer;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.election.Lease;
@@ -7,63 +10,34 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
 class GeneratorTest {
-  private static RedisServer redis;
-  private static TestRedis rc;
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension
+  final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T t) {
-    resources.add(t);
-    return t;
-  }
 
   @Test
   void publishesRandomWordMessagesWithEveryFieldAndGrowingSeq() {
     // a lone node with no handler: the generator's messages stay in the stream to be read here
-    JsonObject settings = TestNode.fastSettings(redis.url(), prefix).put("nodeId", "solo");
-    TestNode solo = track(TestNode.start(settings));
+    JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "solo");
+    TestNode solo = closer.add(TestNode.start(settings));
     Await.until("solo generates", Duration.ofSeconds(10), solo::isGenerator);
     // the node falls back to handling only if it loses the lease, so stop it after some messages
     Await.until("10 messages", Duration.ofSeconds(10), () -> solo.state().counters().published.get() >= 10);
-    List<Replies.Entry> entries = rc.range(keys.messages());
+    List<Replies.Entry> entries = REDIS.client().range(keys.messages());
     // its own handler role is off while it generates, but the stream may have been consumed by no one
     assertThat(entries.size()).isGreaterThanOrEqualTo(10);
     long seq = 0;
@@ -83,7 +57,7 @@ class GeneratorTest {
 
   @Test
   void aGeneratorWhoseLeaseWasTakenOverCannotPublish() throws Exception {
-    RedisOps ops = new RedisOps(rc.client(), 2000);
+    RedisOps ops = new RedisOps(REDIS.client().client(), 2000);
     Lease a = new Lease(ops, keys, "a", 60_000);
     Lease.Attempt grant = a.acquire(0).await(5, TimeUnit.SECONDS);
     assertThat(grant.granted()).isTrue();
@@ -92,7 +66,7 @@ class GeneratorTest {
         .isEqualTo(Publisher.Status.PUBLISHED);
 
     // a's lease lapses while it is paused, and b is granted a newer epoch
-    rc.cmd("DEL", keys.leader());
+    REDIS.client().cmd("DEL", keys.leader());
     Lease.Attempt b = new Lease(ops, keys, "b", 60_000).acquire(0).await(5, TimeUnit.SECONDS);
     assertThat(b.granted()).isTrue();
     assertThat(b.epoch()).isGreaterThan(grant.epoch());
@@ -100,25 +74,25 @@ class GeneratorTest {
     assertThat(publisherA.publish(2, List.of("after")).await(5, TimeUnit.SECONDS).status())
         .isEqualTo(Publisher.Status.FENCED);
     // even the same node, granted again, cannot publish under its old epoch
-    rc.cmd("DEL", keys.leader());
+    REDIS.client().cmd("DEL", keys.leader());
     Lease.Attempt again = a.acquire(b.epoch()).await(5, TimeUnit.SECONDS);
     assertThat(again.granted()).isTrue();
     assertThat(publisherA.publish(2, List.of("stale")).await(5, TimeUnit.SECONDS).status())
         .isEqualTo(Publisher.Status.FENCED);
-    assertThat(rc.range(keys.messages())).extracting(e -> e.fields().get("text")).containsExactly("before");
+    assertThat(REDIS.client().range(keys.messages())).extracting(e -> e.fields().get("text")).containsExactly("before");
   }
 
   @Test
   void aFrozenGeneratorCannotPublishBesideItsSuccessorAndRejoinsAsHandler() {
-    TcpProxy proxy = track(new TcpProxy(redis.port()));
+    TcpProxy proxy = closer.add(new TcpProxy(REDIS.port()));
     JsonObject frozenSettings = TestNode.fastSettings(proxy.url(), prefix).put("nodeId", "frozen");
-    TestNode frozen = track(TestNode.start(frozenSettings));
+    TestNode frozen = closer.add(TestNode.start(frozenSettings));
     Await.until("frozen generates", Duration.ofSeconds(10), frozen::isGenerator);
     long oldEpoch = frozen.state().epoch();
-    TestNode successor = track(TestNode.start(redis.url(), prefix, "successor"));
+    TestNode successor = closer.add(TestNode.start(REDIS.url(), prefix, "successor"));
 
     proxy.freeze(); // packets stop; the node keeps running and will retry everything it queued
-    List<String> time = rc.strings("TIME");
+    List<String> time = REDIS.client().strings("TIME");
     long frozenAtServerMs = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
     Await.until("a successor generates", Duration.ofSeconds(10), successor::isGenerator);
     long successorEpoch = successor.state().epoch();
@@ -138,19 +112,19 @@ class GeneratorTest {
 
   @Test
   void pausesAtTheBacklogBoundAndResumesWhenHandlersDrainIt() {
-    JsonObject settings = TestNode.fastSettings(redis.url(), prefix).put("nodeId", "gen")
+    JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "gen")
         .put("generator", new JsonObject().put("intervalMs", 10).put("maxBacklog", 5));
-    TestNode gen = track(TestNode.start(settings));
+    TestNode gen = closer.add(TestNode.start(settings));
     Await.until("gen generates", Duration.ofSeconds(10), gen::isGenerator);
     Await.until("publishing paused at the bound", Duration.ofSeconds(10), () -> gen.state().backlogPaused());
-    assertThat(rc.num("XLEN", keys.messages())).isEqualTo(5);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isEqualTo(5);
     long publishedWhilePaused = gen.state().counters().published.get();
     assertThat(publishedWhilePaused).isEqualTo(5);
 
-    TestNode handler = track(TestNode.start(redis.url(), prefix, "drainer"));
+    TestNode handler = closer.add(TestNode.start(REDIS.url(), prefix, "drainer"));
     Await.until("the handler drains the backlog and publishing resumes", Duration.ofSeconds(10),
         () -> gen.state().counters().published.get() > publishedWhilePaused + 20 && !gen.state().backlogPaused());
     assertThat(handler.state().counters().processed.get()).isPositive();
-    assertThat(rc.num("XLEN", keys.messages())).isLessThanOrEqualTo(5);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isLessThanOrEqualTo(5);
   }
 }

@@ -1,14 +1,15 @@
 package dev.baton.handler;
 
+import dev.baton.support.Closer;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -20,43 +21,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
 class HandlerTest {
-  private static RedisServer redis;
-  private static TestRedis rc;
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension
+  final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rc.close();
-    redis.close();
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T t) {
-    resources.add(t);
-    return t;
-  }
 
   /** Adds well-formed messages straight to the stream, as a generator would. */
   private List<String> addMessages(int n) {
@@ -66,20 +41,20 @@ class HandlerTest {
           .arg("seq").arg(i + 1).arg("ts").arg(System.currentTimeMillis()).arg("text").arg("message " + i));
     }
     List<String> ids = new ArrayList<>();
-    rc.pipeline(reqs).forEach(r -> ids.add(r.toString()));
+    REDIS.client().pipeline(reqs).forEach(r -> ids.add(r.toString()));
     return ids;
   }
 
   private void createGroup() {
-    rc.cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "0", "MKSTREAM");
+    REDIS.client().cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "0", "MKSTREAM");
   }
 
   /** A handler-only node: its election is pre-empted by a lease nobody renews during the test. */
   private TestNode handlerNode(String id, JsonObject handler) {
-    rc.cmd("SET", keys.leader(), "nobody", "PX", "600000");
-    JsonObject settings = TestNode.fastSettings(redis.url(), prefix).put("nodeId", id);
+    REDIS.client().cmd("SET", keys.leader(), "nobody", "PX", "600000");
+    JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", id);
     settings.getJsonObject("handler").mergeIn(handler);
-    return track(TestNode.start(settings));
+    return closer.add(TestNode.start(settings));
   }
 
   @Test
@@ -93,14 +68,14 @@ class HandlerTest {
 
     Await.until("all 3000 committed", Duration.ofSeconds(30),
         () -> handlers.stream().mapToLong(h -> h.state().counters().processed.get()).sum() == 3000);
-    assertThat(rc.num("XLEN", keys.messages())).as("committed entries are deleted").isZero();
-    assertThat(rc.num("HGET", keys.stats(), "processed")).isEqualTo(3000);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).as("committed entries are deleted").isZero();
+    assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(3000);
     long errors = handlers.stream().mapToLong(h -> h.state().counters().errors.get()).sum();
-    assertThat(rc.num("XLEN", keys.errors())).isEqualTo(errors);
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(errors);
     assertThat(errors).isBetween(450L, 750L); // 20% of 3000, far from the tails
 
     Set<String> errorIds = new HashSet<>();
-    for (Replies.Entry e : rc.range(keys.errors())) {
+    for (Replies.Entry e : REDIS.client().range(keys.errors())) {
       JsonObject record = new JsonObject(e.fields().get("record"));
       assertThat(record.fieldNames()).contains("id", "gen", "epoch", "seq", "ts", "text", "handler", "detectedAt");
       assertThat(ids).contains(record.getString("id"));
@@ -114,12 +89,12 @@ class HandlerTest {
     createGroup();
     List<String> ids = addMessages(500);
     // consumer a reads everything; b takes the same entries over as if a looked dead
-    rc.cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "a", "COUNT", "1000", "STREAMS", keys.messages(), ">");
+    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "a", "COUNT", "1000", "STREAMS", keys.messages(), ">");
     List<Object> claim = new ArrayList<>(List.of("XCLAIM", keys.messages(), Keys.HANDLERS_GROUP, "b", "0"));
     claim.addAll(ids);
-    rc.cmd(claim.toArray());
+    REDIS.client().cmd(claim.toArray());
 
-    RedisOps ops = new RedisOps(rc.client(), 10_000);
+    RedisOps ops = new RedisOps(REDIS.client().client(), 10_000);
     Committer a = new Committer(ops, keys, "a", false);
     Committer b = new Committer(ops, keys, "b", false);
     List<Future<boolean[]>> results = new ArrayList<>();
@@ -139,9 +114,9 @@ class HandlerTest {
       }
     }
     assertThat(committed).isEqualTo(500);
-    assertThat(rc.num("XLEN", keys.errors())).isEqualTo(500);
-    assertThat(rc.num("XLEN", keys.messages())).isZero();
-    assertThat(rc.num("HGET", keys.stats(), "errors")).isEqualTo(500);
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(500);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
+    assertThat(REDIS.client().num("HGET", keys.stats(), "errors")).isEqualTo(500);
   }
 
   @Test
@@ -149,18 +124,18 @@ class HandlerTest {
     createGroup();
     addMessages(20);
     // a handler that read 20 messages and died before committing any
-    rc.cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "dead", "COUNT", "100", "STREAMS", keys.messages(), ">");
-    assertThat(rc.num("XLEN", keys.messages())).isEqualTo(20);
+    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "dead", "COUNT", "100", "STREAMS", keys.messages(), ">");
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isEqualTo(20);
 
     TestNode live = handlerNode("live", new JsonObject().put("reclaimIdleMs", 300));
     Await.until("the 20 messages are reclaimed and committed", Duration.ofSeconds(15),
         () -> live.state().counters().processed.get() == 20);
     assertThat(live.state().counters().reclaimed.get()).isEqualTo(20);
-    assertThat(rc.num("XLEN", keys.messages())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
     // the dead consumer has no heartbeat and nothing pending any more: it leaves the group
     Await.until("the dead consumer is removed", Duration.ofSeconds(15), () ->
-        !rc.cmd("XINFO", "CONSUMERS", keys.messages(), Keys.HANDLERS_GROUP).toString().contains("dead"));
-    assertThat(rc.cmd("XINFO", "CONSUMERS", keys.messages(), Keys.HANDLERS_GROUP).toString()).contains("live");
+        !REDIS.client().cmd("XINFO", "CONSUMERS", keys.messages(), Keys.HANDLERS_GROUP).toString().contains("dead"));
+    assertThat(REDIS.client().cmd("XINFO", "CONSUMERS", keys.messages(), Keys.HANDLERS_GROUP).toString()).contains("live");
   }
 
   @Test
@@ -169,42 +144,42 @@ class HandlerTest {
     Await.until("handler ready", Duration.ofSeconds(10), handler::isHandler);
     byte[] binary = {(byte) 0xff, (byte) 0xfe, 0, 1, 2};
     String huge = "x".repeat(1024 * 1024);
-    rc.cmd("XADD", keys.messages(), "*", "foo", "bar");
-    rc.cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "one", "seq", "1", "ts", "1", "text", "t");
-    rc.cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", huge);
-    rc.client().send(Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("g").arg("epoch").arg(1)
+    REDIS.client().cmd("XADD", keys.messages(), "*", "foo", "bar");
+    REDIS.client().cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "one", "seq", "1", "ts", "1", "text", "t");
+    REDIS.client().cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", huge);
+    REDIS.client().client().send(Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("g").arg("epoch").arg(1)
         .arg("seq").arg(1).arg("ts").arg(1).arg("text").arg(io.vertx.core.buffer.Buffer.buffer(binary)))
         .toCompletionStage().toCompletableFuture().join();
     addMessages(5);
 
     Await.until("4 dead letters and 5 processed", Duration.ofSeconds(15), () ->
         handler.state().counters().deadLettered.get() == 4 && handler.state().counters().processed.get() == 5);
-    List<Replies.Entry> dead = rc.range(keys.deadLetter());
+    List<Replies.Entry> dead = REDIS.client().range(keys.deadLetter());
     assertThat(dead).extracting(e -> e.fields().get("reason")).containsExactly(
         "missing field 'gen'",
         "field 'epoch' is not a whole number: 'one'",
         "field 'text' has 1048576 bytes, more than 65536",
         "field 'text' is not valid UTF-8");
     assertThat(dead.get(0).fields()).containsEntry("field:foo", "bar").containsKey("messageId");
-    assertThat(rc.num("XLEN", keys.messages())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
   }
 
   @Test
   void aMessageDeliveredTooOftenIsDeadLetteredInsteadOfLooping() {
     createGroup();
     String id = addMessages(1).get(0);
-    rc.cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "crashy", "COUNT", "1", "STREAMS", keys.messages(), ">");
+    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "crashy", "COUNT", "1", "STREAMS", keys.messages(), ">");
     for (int i = 0; i < 4; i++) {
-      rc.cmd("XCLAIM", keys.messages(), Keys.HANDLERS_GROUP, "crashy", "0", id); // four more crashed attempts
+      REDIS.client().cmd("XCLAIM", keys.messages(), Keys.HANDLERS_GROUP, "crashy", "0", id); // four more crashed attempts
     }
     TestNode live = handlerNode("live", new JsonObject().put("reclaimIdleMs", 200).put("maxDeliveries", 5));
     Await.until("dead-lettered", Duration.ofSeconds(15), () -> live.state().counters().deadLettered.get() == 1);
-    List<Replies.Entry> dead = rc.range(keys.deadLetter());
+    List<Replies.Entry> dead = REDIS.client().range(keys.deadLetter());
     assertThat(dead).hasSize(1);
     assertThat(dead.get(0).fields().get("messageId")).isEqualTo(id);
     assertThat(dead.get(0).fields().get("reason")).isEqualTo("delivered 6 times (handler.maxDeliveries 5)");
     assertThat(dead.get(0).fields()).containsEntry("field:text", "message 0");
-    assertThat(rc.num("XLEN", keys.messages())).isZero();
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
     assertThat(live.state().counters().processed.get()).isZero();
   }
 }

@@ -1,13 +1,13 @@
 package dev.baton.http;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
-import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
-import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -33,10 +33,10 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
 class HttpTest {
+  @RegisterExtension
+  static final RedisExtension REDIS = new RedisExtension();
   private static final String PREFIX = "t" + UUID.randomUUID().toString().substring(0, 8);
   private static final Keys KEYS = new Keys(PREFIX);
-  private static RedisServer redis;
-  private static TestRedis rc;
   private static TcpProxy proxy;
   private static TestNode generator;
   private static TestNode handler;
@@ -50,10 +50,8 @@ class HttpTest {
 
   @BeforeAll
   static void startCluster() {
-    redis = RedisServer.start();
-    rc = new TestRedis(redis.url());
-    proxy = new TcpProxy(redis.port());
-    generator = TestNode.start(TestNode.fastSettings(redis.url(), PREFIX).put("nodeId", "web-gen")
+    proxy = new TcpProxy(REDIS.port());
+    generator = TestNode.start(TestNode.fastSettings(REDIS.url(), PREFIX).put("nodeId", "web-gen")
         .put("handler", new JsonObject().put("errorProbability", 0.0)));
     Await.until("web-gen generates", Duration.ofSeconds(10), generator::isGenerator);
     handler = TestNode.start(TestNode.fastSettings(proxy.url(), PREFIX).put("nodeId", "web-handler")
@@ -66,13 +64,11 @@ class HttpTest {
     handler.close();
     generator.close();
     proxy.close();
-    rc.close();
-    redis.close();
   }
 
   @BeforeEach
   void clearErrors() {
-    rc.cmd("DEL", KEYS.errors());
+    REDIS.client().cmd("DEL", KEYS.errors());
   }
 
   private static Reply get(TestNode node, String pathAndQuery) {
@@ -104,7 +100,7 @@ class HttpTest {
           .arg(new JsonObject().put("id", "m" + i).put("ts", 1_700_000_000_000L).put("text", "t" + i).encode()));
     }
     List<String> ids = new ArrayList<>();
-    rc.pipeline(reqs).forEach(r -> ids.add(r.toString()));
+    REDIS.client().pipeline(reqs).forEach(r -> ids.add(r.toString()));
     return ids;
   }
 
@@ -180,7 +176,7 @@ class HttpTest {
     } while (cursor != null);
     assertThat(pages).isEqualTo(3);
     assertThat(seen).containsExactlyElementsOf(stored);
-    assertThat(rc.num("XLEN", KEYS.errors())).isEqualTo(250);
+    assertThat(REDIS.client().num("XLEN", KEYS.errors())).isEqualTo(250);
 
     JsonObject small = get(handler, "/errors?limit=7").json();
     assertThat(small.getJsonArray("errors").size()).isEqualTo(7);
@@ -201,7 +197,7 @@ class HttpTest {
       ids.add(drained.getJsonObject(i).getString("errorId"));
     }
     assertThat(ids).containsExactlyElementsOf(stored);
-    assertThat(rc.num("XLEN", KEYS.errors())).isZero();
+    assertThat(REDIS.client().num("XLEN", KEYS.errors())).isZero();
 
     JsonObject empty = post(handler, "/errors/drain").json();
     assertThat(empty.getLong("count")).isZero();
@@ -251,6 +247,6 @@ class HttpTest {
       assertThat(r.status()).as(query).isIn(200, 400);
       new JsonObject(r.body()); // always a JSON body
     }
-    assertThat(rc.num("XLEN", KEYS.errors())).isEqualTo(3);
+    assertThat(REDIS.client().num("XLEN", KEYS.errors())).isEqualTo(3);
   }
 }

@@ -1,0 +1,91 @@
+package dev.baton;
+
+import ch.qos.logback.classic.Level;
+import dev.baton.config.NodeConfig;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.RedisSupport;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a one-shot command (getErrors, verify) needs: the validated configuration, a Vert.x and a
+ * Redis client that answered a PING within a few seconds. Opening prints a one-line reason and
+ * throws {@link Refused} with the exit code when the configuration is bad or Redis is unreachable.
+ */
+public final class ToolSession implements AutoCloseable {
+  public static final long CONNECT_TIMEOUT_MS = 3_000;
+
+  public final NodeConfig config;
+  public final Vertx vertx;
+  public final RedisOps redis;
+  public final Keys keys;
+
+  /** The command cannot run; {@link #exitCode} says why (the reason was printed). */
+  public static final class Refused extends Exception {
+    public final int exitCode;
+
+    Refused(int exitCode) {
+      super(null, null, false, false);
+      this.exitCode = exitCode;
+    }
+  }
+
+  private ToolSession(NodeConfig config, Vertx vertx, RedisOps redis) {
+    this.config = config;
+    this.vertx = vertx;
+    this.redis = redis;
+    this.keys = new Keys(config.redis().keyPrefix());
+  }
+
+  /**
+   * @param tool the command's name, for messages
+   * @param unreachableExit the exit code when Redis does not answer
+   * @param commandTimeoutMs deadline of each Redis call during the run
+   */
+  public static ToolSession open(String tool, Path conf, PrintStream err, int unreachableExit, long commandTimeoutMs)
+      throws Refused {
+    // stdout is the tool's output and stderr its one-line messages: keep library chatter out
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    NodeConfig config = Main.loadConfig(conf, err);
+    if (config == null) {
+      throw new Refused(Main.EXIT_CONFIG);
+    }
+    Vertx vertx = Vertx.vertx();
+    Redis client = RedisSupport.pool(vertx, config.redis().url(), 2, CONNECT_TIMEOUT_MS);
+    try {
+      client.send(Request.cmd(Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      err.println(tool + ": cannot reach Redis at " + RedisSupport.redact(config.redis().url()) + ": " + reason(e));
+      close(vertx);
+      throw new Refused(unreachableExit);
+    }
+    return new ToolSession(config, vertx, new RedisOps(client, Math.max(commandTimeoutMs, CONNECT_TIMEOUT_MS)));
+  }
+
+  /** The first line of an exception's message. */
+  public static String reason(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  @Override
+  public void close() {
+    close(vertx);
+  }
+
+  private static void close(Vertx vertx) {
+    try {
+      vertx.close().await(5, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // exiting anyway
+    }
+  }
+}
