@@ -26,7 +26,7 @@ public final class Lease {
   }
 
   public Future<Attempt> acquire(long epochFloor) {
-    return redis.eval(Scripts.ACQUIRE, List.of(keys.leader(), keys.epoch()),
+    return redis.eval(Scripts.ACQUIRE, List.of(keys.leader(), keys.epoch(), keys.grants()),
             List.of(nodeId, Long.toString(leaseMs), Long.toString(epochFloor)))
         .map(Lease::attempt);
   }

@@ -40,7 +40,11 @@ public record ClusterView(
           .put("nodeId", id)
           .put("role", info.getString("role", "unknown"))
           .put("lastSeenMs", Math.max(0, now - (long) Double.parseDouble(ms)))
-          .put("http", info.getString("http", "")));
+          .put("http", info.getString("http", ""))
+          .put("intervalMs", number(info, "intervalMs"))
+          .put("processed", number(info, "processed"))
+          .put("processedPerSec", number(info, "processedPerSec"))
+          .put("publishedPerSec", number(info, "publishedPerSec")));
     });
     JsonObject totals = new JsonObject();
     Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, parseLong(v)));
@@ -58,6 +62,11 @@ public record ClusterView(
     } catch (RuntimeException e) {
       return new JsonObject();
     }
+  }
+
+  /** A numeric field a node reported of itself, or null (older nodes, or not a number). */
+  private static Number number(JsonObject info, String field) {
+    return info.getValue(field) instanceof Number n ? n : null;
   }
 
   private static long parseLong(String v) {

@@ -15,7 +15,9 @@ import java.util.List;
 /**
  * Records this node in the cluster view every {@code heartbeat.intervalMs}, stamped with the Redis
  * server's clock so nodes with skewed clocks still agree on who is alive. Members silent for
- * {@code heartbeat.timeoutMs} are dropped by whichever node beats next.
+ * {@code heartbeat.timeoutMs} are dropped by whichever node beats next. Each beat also carries the
+ * node's counters and its processed and published rates (over the last few beats, by the node's own
+ * monotonic clock), which the cluster view and the dashboard show per node.
  */
 public final class HeartbeatVerticle extends VerticleBase {
   private final HeartbeatSettings settings;
@@ -25,12 +27,17 @@ public final class HeartbeatVerticle extends VerticleBase {
   private long timer = -1;
   private boolean stopped;
   private volatile long lastBeatServerMs;
+  private final RateWindow processedRate;
+  private final RateWindow publishedRate;
 
   public HeartbeatVerticle(HeartbeatSettings settings, RedisOps redis, Keys keys, NodeState state) {
     this.settings = settings;
     this.redis = redis;
     this.keys = keys;
     this.state = state;
+    long windowMs = Math.max(5_000, 3 * settings.intervalMs());
+    this.processedRate = new RateWindow(windowMs);
+    this.publishedRate = new RateWindow(windowMs);
   }
 
   /** Redis server time of this node's last recorded heartbeat, 0 before the first. */
@@ -57,10 +64,19 @@ public final class HeartbeatVerticle extends VerticleBase {
 
   private Future<Void> beat() {
     long sentAt = now();
+    long processed = state.counters().processed.get();
+    long published = state.counters().published.get();
+    processedRate.add(sentAt, processed);
+    publishedRate.add(sentAt, published);
     JsonObject info = new JsonObject()
         .put("role", state.role().label())
         .put("http", state.httpAddress())
-        .put("epoch", state.epoch());
+        .put("epoch", state.epoch())
+        .put("intervalMs", settings.intervalMs())
+        .put("processed", processed)
+        .put("published", published)
+        .put("processedPerSec", processedRate.perSecondRounded())
+        .put("publishedPerSec", publishedRate.perSecondRounded());
     return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes()),
             List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs())))
         .onSuccess(r -> {

@@ -2,6 +2,7 @@ package dev.baton.http;
 
 import dev.baton.NodeState;
 import dev.baton.config.NodeConfig.HttpSettings;
+import dev.baton.dashboard.Dashboard;
 import dev.baton.errors.Drainer;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.errors.ErrorStore;
@@ -27,8 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status} and
- * {@code GET /health}. Bad input gets a 400 with a JSON body naming the parameter, unknown paths a
- * 404, and a Redis outage a 503; a 500 means a bug.
+ * {@code GET /health}, plus the live cluster page ({@link Dashboard}, {@code GET /}). Bad input
+ * gets a 400 with a JSON body naming the parameter, unknown paths a 404, and a Redis outage a 503;
+ * a 500 means a bug.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
@@ -43,6 +45,7 @@ public final class HttpVerticle extends VerticleBase {
   private final ErrorStore store;
   private final boolean audit;
   private HttpServer server;
+  private Dashboard dashboard;
 
   /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
   public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, boolean audit,
@@ -70,6 +73,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/status").handler(this::status);
     router.get("/health").handler(this::health);
     router.get("/latency").handler(this::latency);
+    dashboard = new Dashboard(vertx, redis, keys, state, leaderSeen).mount(router);
     router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
     router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
@@ -91,6 +95,9 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (dashboard != null) {
+      dashboard.close();
+    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 

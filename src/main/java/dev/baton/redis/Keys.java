@@ -26,6 +26,11 @@ public final class Keys {
     return tag + ":epoch";
   }
 
+  /** Every lease grant, {@code epoch}, {@code node}, {@code ts}: a stream capped near 1000 entries. */
+  public String grants() {
+    return tag + ":grants";
+  }
+
   /** Uncommitted messages (a stream; committed entries are deleted). */
   public String messages() {
     return tag + ":messages";

@@ -137,6 +137,31 @@ class HttpTest {
   }
 
   @Test
+  void statusShowsEachNodesCountersAndRatesFromItsHeartbeat() {
+    Await.until("the handler's heartbeat reports a processed rate", Duration.ofSeconds(15), () -> {
+      JsonObject h = member(get(generator, "/status").json(), "web-handler");
+      return h != null && h.getDouble("processedPerSec", 0.0) > 0;
+    });
+    JsonObject s = get(generator, "/status").json();
+    JsonObject h = member(s, "web-handler");
+    assertThat(h.getLong("processed")).isPositive().isLessThanOrEqualTo(handler.state().counters().processed.get());
+    assertThat(h.getLong("intervalMs")).isEqualTo(200L);
+    assertThat(h.getDouble("publishedPerSec")).isZero();
+    Await.until("the generator's heartbeat reports a published rate", Duration.ofSeconds(15),
+        () -> member(get(handler, "/status").json(), "web-gen").getDouble("publishedPerSec", 0.0) > 0);
+  }
+
+  private static JsonObject member(JsonObject status, String nodeId) {
+    JsonArray nodes = status.getJsonArray("nodes");
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodeId.equals(nodes.getJsonObject(i).getString("nodeId"))) {
+        return nodes.getJsonObject(i);
+      }
+    }
+    return null;
+  }
+
+  @Test
   void healthIs200WhenSettledAnd503WithAReasonWhileRedisIsUnreachable() {
     Reply ok = get(handler, "/health");
     assertThat(ok.status()).isEqualTo(200);
