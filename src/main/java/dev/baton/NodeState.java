@@ -1,5 +1,6 @@
 package dev.baton;
 
+import dev.baton.config.Secrets;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -119,7 +120,7 @@ public final class NodeState {
 
   /** Records that a Redis call failed for want of Redis; logs once per outage. */
   public void redisFailed(Throwable cause) {
-    String reason = String.valueOf(cause.getMessage());
+    String reason = Secrets.mask(String.valueOf(cause.getMessage()));
     if (redisUp) {
       redisUp = false;
       redisProblem = reason;

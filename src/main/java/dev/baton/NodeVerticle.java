@@ -66,13 +66,13 @@ public final class NodeVerticle extends VerticleBase {
   public Future<?> start() {
     state = new NodeState(config.nodeId());
     keys = new Keys(config.redis().keyPrefix());
-    redis = Redis.createClient(vertx, RedisSupport.poolOptions(config.redis().url(), config.redis().poolSize(),
+    redis = Redis.createClient(vertx, RedisSupport.poolOptions(config.redis(), config.redis().poolSize(),
         config.redis().commandTimeoutMs()));
     ops = new RedisOps(redis, config.redis().commandTimeoutMs());
-    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis().url(), config.redis().commandTimeoutMs());
+    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
-        RedisSupport.redact(config.redis().url()), config.redis().keyPrefix());
+        config.redis().describe(), config.redis().keyPrefix());
 
     electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
       JsonObject event = msg.body();

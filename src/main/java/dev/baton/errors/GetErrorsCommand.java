@@ -3,6 +3,7 @@ package dev.baton.errors;
 import ch.qos.logback.classic.Level;
 import dev.baton.Main;
 import dev.baton.config.NodeConfig;
+import dev.baton.config.Secrets;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
@@ -61,9 +62,9 @@ public final class GetErrorsCommand implements Callable<Integer> {
     if (config == null) {
       return Main.EXIT_CONFIG;
     }
-    String where = RedisSupport.redact(config.redis().url());
+    String where = config.redis().describe();
     Vertx vertx = Vertx.vertx();
-    Redis redis = RedisSupport.pool(vertx, config.redis().url(), 2, CONNECT_TIMEOUT_MS);
+    Redis redis = RedisSupport.pool(vertx, config.redis(), 2, CONNECT_TIMEOUT_MS);
     RedisOps ops = new RedisOps(redis, Math.max(CONNECT_TIMEOUT_MS, config.redis().commandTimeoutMs()));
     try {
       try {
@@ -102,7 +103,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
   }
 
   private static String reason(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : Secrets.mask(e.getMessage());
     int nl = m.indexOf('\n');
     return nl < 0 ? m : m.substring(0, nl);
   }

@@ -2,6 +2,7 @@ package dev.baton.http;
 
 import dev.baton.NodeState;
 import dev.baton.config.NodeConfig.HttpSettings;
+import dev.baton.config.Secrets;
 import dev.baton.errors.Drainer;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.errors.ErrorStore;
@@ -11,6 +12,8 @@ import dev.baton.redis.RedisOps;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
@@ -18,8 +21,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -28,12 +35,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status} and
  * {@code GET /health}. Bad input gets a 400 with a JSON body naming the parameter, unknown paths a
- * 404, and a Redis outage a 503; a 500 means a bug.
+ * 404, and a Redis outage a 503; a 500 means a bug. With {@code http.token} set, every request that
+ * is not a read needs the bearer token (401 otherwise); bodies over {@link #MAX_BODY_BYTES} get a 413.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final String BEARER = "Bearer ";
   private static final String JSON = "application/json";
   private static final int MAX_QUERY_CHARS = 4_096;
+  /** No endpoint takes a body yet; this bounds what a client can make the node read. */
+  static final long MAX_BODY_BYTES = 64 * 1024;
 
   private final HttpSettings settings;
   private final RedisOps redis;
@@ -41,6 +52,7 @@ public final class HttpVerticle extends VerticleBase {
   private final NodeState state;
   private final Supplier<JsonObject> leaderSeen;
   private final ErrorStore store;
+  private final byte[] tokenDigest;
   private HttpServer server;
 
   /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
@@ -52,6 +64,7 @@ public final class HttpVerticle extends VerticleBase {
     this.state = state;
     this.leaderSeen = leaderSeen;
     this.store = new ErrorStore(redis, keys);
+    this.tokenDigest = settings.token() == null ? null : sha256(settings.token());
   }
 
   /** The port actually bound (useful with {@code http.port} 0). */
@@ -63,6 +76,8 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(this::limitQuery);
+    router.route().handler(this::authorize);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/errors").handler(this::listErrors);
     router.post("/errors/drain").handler(this::drainErrors);
     router.get("/status").handler(this::status);
@@ -70,6 +85,7 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
     router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
+    router.errorHandler(413, ctx -> error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes"));
     router.errorHandler(500, ctx -> {
       LOG.atError().addKeyValue("node", state.nodeId()).setCause(ctx.failure()).log("HTTP handler failed");
       error(ctx, 500, "internal error");
@@ -98,6 +114,37 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * With {@code http.token} set, anything but a read (GET, HEAD) needs {@code Authorization: Bearer
+   * <token>}. Digests are compared, in constant time, so neither the token nor its length leaks
+   * through timing.
+   */
+  private void authorize(RoutingContext ctx) {
+    HttpMethod method = ctx.request().method();
+    if (tokenDigest == null || method == HttpMethod.GET || method == HttpMethod.HEAD) {
+      ctx.next();
+      return;
+    }
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    String given = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        ? header.substring(BEARER.length()).trim() : "";
+    if (!MessageDigest.isEqual(tokenDigest, sha256(given))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"baton\"");
+      error(ctx, 401, header == null ? "this request needs Authorization: Bearer <http.token>"
+          : "the bearer token is not valid");
+      return;
+    }
+    ctx.next();
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void listErrors(RoutingContext ctx) {
@@ -158,7 +205,7 @@ public final class HttpVerticle extends VerticleBase {
             unavailable(ctx, e);
           } else {
             // part of the body is out; what was not acknowledged stays stored for the next drain
-            LOG.atWarn().addKeyValue("node", state.nodeId()).log("drain over HTTP stopped: {}", e.getMessage());
+            LOG.atWarn().addKeyValue("node", state.nodeId()).log("drain over HTTP stopped: {}", Secrets.mask(e.getMessage()));
             response.reset();
           }
         });
@@ -192,7 +239,7 @@ public final class HttpVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
-              .put("redisProblem", e.getMessage())
+              .put("redisProblem", Secrets.mask(e.getMessage()))
               .put("leader", leaderSeen.get())
               .put("nodes", new JsonArray());
           json(ctx, 200, body);
@@ -210,7 +257,7 @@ public final class HttpVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "unavailable")
-            .put("role", state.role().label()).put("reason", "Redis does not answer: " + e.getMessage())));
+            .put("role", state.role().label()).put("reason", "Redis does not answer: " + Secrets.mask(e.getMessage()))));
   }
 
   private Integer intParam(RoutingContext ctx, MultiMap params, String name, int fallback, int min, int max) {
@@ -241,7 +288,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void unavailable(RoutingContext ctx, Throwable e) {
-    error(ctx, 503, "Redis is unavailable: " + e.getMessage());
+    error(ctx, 503, "Redis is unavailable: " + Secrets.mask(e.getMessage()));
   }
 
   private static void error(RoutingContext ctx, int status, String message) {

@@ -1,54 +1,77 @@
 package dev.baton.redis;
 
+import dev.baton.config.NodeConfig.RedisSettings;
+import dev.baton.config.NodeConfig.RedisType;
+import dev.baton.config.RedisUrl;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
-import java.net.URI;
-import java.net.URISyntaxException;
+import io.vertx.redis.client.RedisReplicas;
+import io.vertx.redis.client.RedisRole;
 
-/** Builds Redis clients from the node's settings, and renders URLs without their secrets. */
+/**
+ * Builds Redis clients from the node's settings — standalone, Sentinel or Cluster, with credentials
+ * and TLS — and renders URLs without their secrets. Credentials go to the client as options, never
+ * inside a connection string, so no client message that quotes an endpoint can contain them.
+ */
 public final class RedisSupport {
   private RedisSupport() {}
 
   /** Options for the shared pool. */
-  public static RedisOptions poolOptions(String url, int poolSize, long connectTimeoutMs) {
-    return new RedisOptions()
-        .setConnectionString(url)
+  public static RedisOptions poolOptions(RedisSettings settings, int poolSize, long connectTimeoutMs) {
+    NetClientOptions net = new NetClientOptions()
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeoutMs))
+        .setTcpNoDelay(true)
+        .setTcpKeepAlive(true);
+    if (settings.usesTls()) {
+      net.setSsl(true).setHostnameVerificationAlgorithm(settings.tls().verifyHost() ? "HTTPS" : "");
+      if (!settings.tls().caFile().isEmpty()) {
+        net.setTrustOptions(new PemTrustOptions().addCertPath(settings.tls().caFile()));
+      }
+      if (!settings.tls().certFile().isEmpty()) {
+        net.setKeyCertOptions(new PemKeyCertOptions().setCertPath(settings.tls().certFile())
+            .setKeyPath(settings.tls().keyFile()));
+      }
+    }
+    RedisOptions options = new RedisOptions()
+        .setEndpoints(new java.util.ArrayList<>(settings.endpoints()))
+        .setUser(settings.user())
+        .setPassword(settings.password())
         .setPreferredProtocolVersion(ProtocolVersion.RESP2)
         .setMaxPoolSize(poolSize)
         .setMaxPoolWaiting(Math.max(64, poolSize * 32))
         .setMaxWaitingHandlers(100_000)
-        .setNetClientOptions(new NetClientOptions()
-            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeoutMs))
-            .setTcpNoDelay(true)
-            .setTcpKeepAlive(true));
+        .setNetClientOptions(net);
+    switch (settings.type()) {
+      case SENTINEL -> options.setType(RedisClientType.SENTINEL).setMasterName(settings.masterName())
+          .setRole(RedisRole.MASTER);
+      case CLUSTER -> options.setType(RedisClientType.CLUSTER).setUseReplicas(RedisReplicas.NEVER);
+      case STANDALONE -> options.setType(RedisClientType.STANDALONE);
+    }
+    return options;
   }
 
-  /** Options for a client that owns exactly one connection (blocking reads, subscriptions). */
-  public static RedisOptions dedicatedOptions(String url, long connectTimeoutMs) {
-    return poolOptions(url, 1, connectTimeoutMs).setMaxPoolWaiting(16);
+  /** Options for a client that owns exactly one connection (per server) for blocking reads and subscriptions. */
+  public static RedisOptions dedicatedOptions(RedisSettings settings, long connectTimeoutMs) {
+    return poolOptions(settings, 1, connectTimeoutMs).setMaxPoolWaiting(16);
   }
 
-  public static Redis pool(Vertx vertx, String url, int poolSize, long connectTimeoutMs) {
-    return Redis.createClient(vertx, poolOptions(url, poolSize, connectTimeoutMs));
+  public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {
+    return Redis.createClient(vertx, poolOptions(settings, poolSize, connectTimeoutMs));
+  }
+
+  /** Whether the settings name a Redis Cluster (keyless commands then go to any master). */
+  public static boolean isCluster(RedisSettings settings) {
+    return settings.type() == RedisType.CLUSTER;
   }
 
   /** The URL with any user name or password replaced by {@code ***}. */
   public static String redact(String url) {
-    if (url == null) {
-      return null;
-    }
-    try {
-      URI uri = new URI(url);
-      if (uri.getRawUserInfo() == null) {
-        return url;
-      }
-      return new URI(uri.getScheme(), "***", uri.getHost(), uri.getPort(), uri.getPath(), uri.getQuery(),
-          uri.getFragment()).toString();
-    } catch (URISyntaxException e) {
-      return "<unparseable redis url>";
-    }
+    return RedisUrl.redact(url);
   }
 }
