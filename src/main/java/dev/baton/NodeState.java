@@ -32,8 +32,26 @@ public final class NodeState {
     public final AtomicLong deadLettered = new AtomicLong();
   }
 
+  /** Where verticles report how long their Redis round trips took; the metrics registry listens. */
+  public interface Latencies {
+    /** A lease renewal took {@code nanos}; outcome {@code extended}, {@code lost} or {@code failed}. */
+    void leaseRenewal(long nanos, String outcome);
+
+    /** A commit call took {@code nanos}; outcome {@code ok} or {@code failed}. */
+    void commit(long nanos, String outcome);
+  }
+
+  private static final Latencies IGNORED = new Latencies() {
+    @Override
+    public void leaseRenewal(long nanos, String outcome) {}
+
+    @Override
+    public void commit(long nanos, String outcome) {}
+  };
+
   private final String nodeId;
   private final Counters counters = new Counters();
+  private volatile Latencies latencies = IGNORED;
   private volatile Role role = Role.STARTING;
   private volatile boolean switching;
   private volatile long epoch;
@@ -56,6 +74,14 @@ public final class NodeState {
 
   public Counters counters() {
     return counters;
+  }
+
+  public Latencies latencies() {
+    return latencies;
+  }
+
+  public void latencies(Latencies observer) {
+    this.latencies = observer;
   }
 
   public Role role() {

@@ -8,6 +8,7 @@ import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
 import dev.baton.heartbeat.HeartbeatVerticle;
 import dev.baton.http.HttpVerticle;
+import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -34,6 +35,7 @@ public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
 
   private final NodeConfig config;
+  private final NodeMetrics metrics;
   private NodeState state;
   private Keys keys;
   private Redis redis;
@@ -49,8 +51,14 @@ public final class NodeVerticle extends VerticleBase {
   private long wantedEpoch;
   private boolean stopping;
 
+  /** A node whose /metrics has Baton's meters only (deploy it into {@link NodeMetrics#newVertx} for Vert.x's too). */
   public NodeVerticle(NodeConfig config) {
+    this(config, new NodeMetrics(config.nodeId()));
+  }
+
+  public NodeVerticle(NodeConfig config, NodeMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   public NodeState state() {
@@ -65,6 +73,7 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     state = new NodeState(config.nodeId());
+    metrics.bind(state);
     keys = new Keys(config.redis().keyPrefix());
     redis = Redis.createClient(vertx, RedisSupport.poolOptions(config.redis(), config.redis().poolSize(),
         config.redis().commandTimeoutMs()));
@@ -84,7 +93,7 @@ public final class NodeVerticle extends VerticleBase {
     });
 
     election = new ElectionVerticle(config.election(), ops, keys, state, this::dedicated);
-    http = new HttpVerticle(config.http(), ops, keys, state,
+    http = new HttpVerticle(config.http(), ops, keys, state, metrics,
         () -> election.knownLeader().isEmpty() ? null
             : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
     return electionEvents.completion()

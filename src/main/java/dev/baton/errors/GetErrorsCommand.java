@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.baton.Main;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.Secrets;
+import dev.baton.logging.Logging;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
@@ -62,6 +63,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
     if (config == null) {
       return Main.EXIT_CONFIG;
     }
+    Logging.apply(config.log().format(), config.nodeId());
     String where = config.redis().describe();
     Vertx vertx = Vertx.vertx();
     Redis redis = RedisSupport.pool(vertx, config.redis(), 2, CONNECT_TIMEOUT_MS);

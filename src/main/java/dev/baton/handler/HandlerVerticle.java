@@ -178,7 +178,10 @@ public final class HandlerVerticle extends VerticleBase {
         outcomes.add(new Committer.Outcome(parsed.id(), Committer.Kind.OK, null));
       }
     }
-    Future<Void> done = committer.commit(outcomes).map(flags -> {
+    long startedNs = System.nanoTime();
+    Future<Void> done = committer.commit(outcomes)
+        .andThen(ar -> state.latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
+        .map(flags -> {
       NodeState.Counters c = state.counters();
       for (int i = 0; i < flags.length; i++) {
         if (!flags[i]) {

@@ -7,6 +7,7 @@ import dev.baton.errors.Drainer;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.errors.ErrorStore;
 import dev.baton.heartbeat.ClusterView;
+import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import io.vertx.core.Future;
@@ -33,8 +34,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status} and
- * {@code GET /health}. Bad input gets a 400 with a JSON body naming the parameter, unknown paths a
+ * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status},
+ * {@code GET /health} and {@code GET /metrics}. Bad input gets a 400 with a JSON body naming the parameter, unknown paths a
  * 404, and a Redis outage a 503; a 500 means a bug. With {@code http.token} set, every request that
  * is not a read needs the bearer token (401 otherwise); bodies over {@link #MAX_BODY_BYTES} get a 413.
  */
@@ -50,18 +51,20 @@ public final class HttpVerticle extends VerticleBase {
   private final RedisOps redis;
   private final Keys keys;
   private final NodeState state;
+  private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
   private final ErrorStore store;
   private final byte[] tokenDigest;
   private HttpServer server;
 
   /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
-  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state,
+  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, NodeMetrics metrics,
       Supplier<JsonObject> leaderSeen) {
     this.settings = settings;
     this.redis = redis;
     this.keys = keys;
     this.state = state;
+    this.metrics = metrics;
     this.leaderSeen = leaderSeen;
     this.store = new ErrorStore(redis, keys);
     this.tokenDigest = settings.token() == null ? null : sha256(settings.token());
@@ -82,6 +85,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/errors/drain").handler(this::drainErrors);
     router.get("/status").handler(this::status);
     router.get("/health").handler(this::health);
+    router.get("/metrics").handler(this::metrics);
     router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
     router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
@@ -243,6 +247,21 @@ public final class HttpVerticle extends VerticleBase {
               .put("leader", leaderSeen.get())
               .put("nodes", new JsonArray());
           json(ctx, 200, body);
+        });
+  }
+
+  /** Prometheus text; the backlog is read from Redis first, so it is as fresh as the scrape. */
+  private void metrics(RoutingContext ctx) {
+    ClusterView.fetch(redis, keys)
+        .onSuccess(view -> {
+          state.redisOk();
+          metrics.backlog(view.streamLength(), view.pending());
+        })
+        .onFailure(e -> metrics.backlog(-1, -1))
+        .onComplete(ar -> {
+          if (!ctx.response().ended() && !ctx.response().closed()) {
+            ctx.response().putHeader("content-type", NodeMetrics.CONTENT_TYPE).end(metrics.scrape());
+          }
         });
   }
 

@@ -1,7 +1,6 @@
 package dev.baton.redis;
 
 import dev.baton.config.NodeConfig.RedisSettings;
-import dev.baton.config.NodeConfig.RedisType;
 import dev.baton.config.RedisUrl;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
@@ -20,6 +19,10 @@ import io.vertx.redis.client.RedisRole;
  * inside a connection string, so no client message that quotes an endpoint can contain them.
  */
 public final class RedisSupport {
+  /** Pool names in the Vert.x pool metrics ({@code vertx_pool_*{pool_type="redis"}}). */
+  public static final String SHARED_POOL = "baton-shared";
+  public static final String DEDICATED_POOL = "baton-dedicated";
+
   private RedisSupport() {}
 
   /** Options for the shared pool. */
@@ -46,6 +49,7 @@ public final class RedisSupport {
         .setMaxPoolSize(poolSize)
         .setMaxPoolWaiting(Math.max(64, poolSize * 32))
         .setMaxWaitingHandlers(100_000)
+        .setPoolName(SHARED_POOL)
         .setNetClientOptions(net);
     switch (settings.type()) {
       case SENTINEL -> options.setType(RedisClientType.SENTINEL).setMasterName(settings.masterName())
@@ -58,16 +62,12 @@ public final class RedisSupport {
 
   /** Options for a client that owns exactly one connection (per server) for blocking reads and subscriptions. */
   public static RedisOptions dedicatedOptions(RedisSettings settings, long connectTimeoutMs) {
-    return poolOptions(settings, 1, connectTimeoutMs).setMaxPoolWaiting(16);
+    // one name for every dedicated client: they come and go with reconnects, a metric each would pile up
+    return poolOptions(settings, 1, connectTimeoutMs).setMaxPoolWaiting(16).setPoolName(DEDICATED_POOL);
   }
 
   public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {
     return Redis.createClient(vertx, poolOptions(settings, poolSize, connectTimeoutMs));
-  }
-
-  /** Whether the settings name a Redis Cluster (keyless commands then go to any master). */
-  public static boolean isCluster(RedisSettings settings) {
-    return settings.type() == RedisType.CLUSTER;
   }
 
   /** The URL with any user name or password replaced by {@code ***}. */

@@ -107,6 +107,7 @@ class HttpSecurityTest {
     assertThat(send(request("/status").GET()).statusCode()).isEqualTo(200);
     assertThat(send(request("/errors").GET()).statusCode()).isEqualTo(200);
     assertThat(send(request("/health").GET()).statusCode()).isEqualTo(200);
+    assertThat(send(request("/metrics").GET()).statusCode()).isEqualTo(200);
   }
 
   @Test
