@@ -56,6 +56,7 @@ public final class NodeState {
   private volatile boolean switching;
   private volatile long epoch;
   private volatile boolean redisUp = true;
+  private final AtomicLong redisOutages = new AtomicLong();
   private volatile String redisProblem = "";
   private volatile String httpAddress = "";
   private volatile boolean backlogPaused;
@@ -131,6 +132,11 @@ public final class NodeState {
     return redisUp;
   }
 
+  /** How many times Redis became unreachable after it had answered (each outage counts once). */
+  public AtomicLong redisOutages() {
+    return redisOutages;
+  }
+
   public String redisProblem() {
     return redisProblem;
   }
@@ -149,6 +155,7 @@ public final class NodeState {
     String reason = Secrets.mask(String.valueOf(cause.getMessage()));
     if (redisUp) {
       redisUp = false;
+      redisOutages.incrementAndGet();
       redisProblem = reason;
       LOG.atWarn().addKeyValue("node", nodeId).log("Redis is unreachable: {}", reason);
     }

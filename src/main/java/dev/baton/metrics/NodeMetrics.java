@@ -73,6 +73,7 @@ public final class NodeMetrics implements NodeState.Latencies {
         NodeState::epoch).register(registry);
     gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redisUp() ? 1 : 0)
         .register(registry);
+    counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
     gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
         s -> s.backlogPaused() ? 1 : 0).register(registry);
     gauge("baton.backlog.messages", "uncommitted messages in the stream (as of the last scrape)", streamLength,

@@ -1,5 +1,6 @@
 package dev.baton.redis;
 
+import dev.baton.config.NodeConfig;
 import dev.baton.config.NodeConfig.RedisSettings;
 import dev.baton.config.RedisUrl;
 import io.vertx.core.Vertx;
@@ -60,10 +61,16 @@ public final class RedisSupport {
     return options;
   }
 
-  /** Options for a client that owns exactly one connection (per server) for blocking reads and subscriptions. */
+  /**
+   * Options for a client that owns one connection (one per master with Cluster) for blocking reads
+   * and subscriptions. A cluster client also borrows a connection from the same pool whenever it
+   * refreshes its slot map (every second, and after a MOVED): with a pool of one, held by the
+   * blocked connection, that refresh — and every later command — would wait forever.
+   */
   public static RedisOptions dedicatedOptions(RedisSettings settings, long connectTimeoutMs) {
+    int size = settings.type() == NodeConfig.RedisType.CLUSTER ? 2 : 1;
     // one name for every dedicated client: they come and go with reconnects, a metric each would pile up
-    return poolOptions(settings, 1, connectTimeoutMs).setMaxPoolWaiting(16).setPoolName(DEDICATED_POOL);
+    return poolOptions(settings, size, connectTimeoutMs).setMaxPoolWaiting(16).setPoolName(DEDICATED_POOL);
   }
 
   public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {
