@@ -71,7 +71,9 @@ public final class GetErrorsCommand implements Callable<Integer> {
     try {
       try {
         redis.send(Request.cmd(io.vertx.redis.client.Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
+      } catch (Throwable e) {
+        // a refusal (WRONGPASS, NOAUTH...) arrives as the client's ErrorType, a Throwable that is no Exception
+        rethrowIfFatal(e);
         err.println("getErrors: cannot reach Redis at " + where + ": " + reason(e));
         return EXIT_REDIS;
       }
@@ -89,7 +91,8 @@ public final class GetErrorsCommand implements Callable<Integer> {
               return null;
             }, true))
             .await();
-      } catch (Exception e) {
+      } catch (Throwable e) {
+        rethrowIfFatal(e);
         boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
         err.println("getErrors: stopped: " + reason(e) + "; errors not printed stay stored for the next run");
         return output ? EXIT_OUTPUT : EXIT_REDIS;
@@ -101,6 +104,12 @@ public final class GetErrorsCommand implements Callable<Integer> {
     } finally {
       out.flush();
       vertx.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void rethrowIfFatal(Throwable e) {
+    if (e instanceof Error fatal) {
+      throw fatal;
     }
   }
 

@@ -168,7 +168,8 @@ public final class RedisServer implements AutoCloseable {
 
   private boolean ping() {
     try {
-      return command("PING").contains("PONG");
+      String reply = command("PING");
+      return reply.contains("PONG") || reply.startsWith("ERR:NOAUTH"); // a password-protected server is up too
     } catch (RuntimeException e) {
       return false;
     }
