@@ -38,7 +38,6 @@ public final class NodeVerticle extends VerticleBase {
   private final NodeMetrics metrics;
   private NodeState state;
   private Keys keys;
-  private Redis redis;
   private RedisOps ops;
   private RedisOptions dedicatedOptions;
   private ElectionVerticle election;
@@ -75,9 +74,10 @@ public final class NodeVerticle extends VerticleBase {
     state = new NodeState(config.nodeId());
     metrics.bind(state);
     keys = new Keys(config.redis().keyPrefix());
-    redis = Redis.createClient(vertx, RedisSupport.poolOptions(config.redis(), config.redis().poolSize(),
-        config.redis().commandTimeoutMs()));
-    ops = new RedisOps(redis, config.redis().commandTimeoutMs());
+    RedisOptions poolOptions = RedisSupport.poolOptions(config.redis(), config.redis().poolSize(),
+        config.redis().commandTimeoutMs());
+    ops = new RedisOps(Redis.createClient(vertx, poolOptions), config.redis().commandTimeoutMs(),
+        config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, poolOptions) : null);
     dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
@@ -113,7 +113,7 @@ public final class NodeVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
-    return redis.close().otherwiseEmpty();
+    return ops.close().otherwiseEmpty();
   }
 
   private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,

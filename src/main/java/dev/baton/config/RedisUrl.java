@@ -12,7 +12,7 @@ import java.util.List;
  * password from {@code redis://user:pass@host} or from {@code ?user=&password=}. The bare URL keeps
  * the scheme, host, port, database and any other parameter.
  */
-public record RedisUrl(String bare, String scheme, String host, int port, String user, String password) {
+public record RedisUrl(String bare, String scheme, String user, String password) {
 
   /** Parses {@code url}; errors name {@code setting} and never repeat the credentials. */
   public static RedisUrl parse(String setting, String url) {
@@ -72,8 +72,7 @@ public record RedisUrl(String bare, String scheme, String host, int port, String
     if (!kept.isEmpty()) {
       bare.append('?').append(String.join("&", kept));
     }
-    return new RedisUrl(bare.toString(), scheme, uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(),
-        emptyToNull(user), emptyToNull(password));
+    return new RedisUrl(bare.toString(), scheme, emptyToNull(user), emptyToNull(password));
   }
 
   /** The URL with its credentials replaced by {@code ***}; for anything printed. */
@@ -84,10 +83,6 @@ public record RedisUrl(String bare, String scheme, String host, int port, String
     String out = url.replaceAll("(?<=://)[^/@?#]*@", Secrets.MASK + "@");
     out = out.replaceAll("(?i)([?&](password|user)=)[^&#]*", "$1" + Secrets.MASK);
     return Secrets.mask(out);
-  }
-
-  public boolean tls() {
-    return scheme.equals("rediss");
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.baton.redis;
 
 import dev.baton.config.NodeConfig;
 import dev.baton.config.NodeConfig.RedisSettings;
-import dev.baton.config.RedisUrl;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -16,7 +15,7 @@ import io.vertx.redis.client.RedisRole;
 
 /**
  * Builds Redis clients from the node's settings — standalone, Sentinel or Cluster, with credentials
- * and TLS — and renders URLs without their secrets. Credentials go to the client as options, never
+ * and TLS. Credentials go to the client as options, never
  * inside a connection string, so no client message that quotes an endpoint can contain them.
  */
 public final class RedisSupport {
@@ -75,10 +74,5 @@ public final class RedisSupport {
 
   public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {
     return Redis.createClient(vertx, poolOptions(settings, poolSize, connectTimeoutMs));
-  }
-
-  /** The URL with any user name or password replaced by {@code ***}. */
-  public static String redact(String url) {
-    return RedisUrl.redact(url);
   }
 }
