@@ -5,7 +5,10 @@ import dev.baton.bench.BenchCommand;
 import dev.baton.config.ConfigException;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
+import dev.baton.config.Secrets;
 import dev.baton.errors.GetErrorsCommand;
+import dev.baton.logging.Logging;
+import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.EmbeddedRedis;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -59,14 +62,16 @@ public final class Main implements Callable<Integer> {
     if (config == null) {
       return EXIT_CONFIG;
     }
+    Logging.apply(config.log().format(), config.nodeId());
     Logger log = LoggerFactory.getLogger(Main.class);
     try {
       EmbeddedRedis.ensure(config, System.getenv());
     } catch (Exception e) {
-      log.atError().addKeyValue("node", config.nodeId()).log("cannot start the embedded Redis: {}", e.getMessage());
+      log.atError().addKeyValue("node", config.nodeId()).log("cannot start the embedded Redis: {}", Secrets.mask(e.getMessage()));
       return EXIT_START;
     }
-    Vertx vertx = Vertx.vertx();
+    NodeMetrics metrics = new NodeMetrics(config.nodeId());
+    Vertx vertx = metrics.newVertx();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -78,9 +83,9 @@ public final class Main implements Callable<Integer> {
       }
     }, "baton-stop"));
     try {
-      vertx.deployVerticle(new NodeVerticle(config)).await(60, TimeUnit.SECONDS);
+      vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", e.getMessage());
+      log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
       return EXIT_START;
     }
     stopped.await();

@@ -1,5 +1,6 @@
 package dev.baton;
 
+import dev.baton.config.Secrets;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,15 +32,34 @@ public final class NodeState {
     public final AtomicLong deadLettered = new AtomicLong();
   }
 
+  /** Where verticles report how long their Redis round trips took; the metrics registry listens. */
+  public interface Latencies {
+    /** A lease renewal took {@code nanos}; outcome {@code extended}, {@code lost} or {@code failed}. */
+    void leaseRenewal(long nanos, String outcome);
+
+    /** A commit call took {@code nanos}; outcome {@code ok} or {@code failed}. */
+    void commit(long nanos, String outcome);
+  }
+
+  private static final Latencies IGNORED = new Latencies() {
+    @Override
+    public void leaseRenewal(long nanos, String outcome) {}
+
+    @Override
+    public void commit(long nanos, String outcome) {}
+  };
+
   private final String nodeId;
   private final Counters counters = new Counters();
   /** Publish (Redis clock) to commit (this node's clock, the same machine's in practice), in ms. */
   private final org.HdrHistogram.SynchronizedHistogram latencyMs =
       new org.HdrHistogram.SynchronizedHistogram(3_600_000L, 3);
+  private volatile Latencies latencies = IGNORED;
   private volatile Role role = Role.STARTING;
   private volatile boolean switching;
   private volatile long epoch;
   private volatile boolean redisUp = true;
+  private final AtomicLong redisOutages = new AtomicLong();
   private volatile String redisProblem = "";
   private volatile String httpAddress = "";
   private volatile boolean backlogPaused;
@@ -66,6 +86,14 @@ public final class NodeState {
   /** Publish-to-commit latencies of the messages this node committed (ms, 1 ms resolution). */
   public org.HdrHistogram.SynchronizedHistogram latencyMs() {
     return latencyMs;
+  }
+
+  public Latencies latencies() {
+    return latencies;
+  }
+
+  public void latencies(Latencies observer) {
+    this.latencies = observer;
   }
 
   public Role role() {
@@ -115,6 +143,11 @@ public final class NodeState {
     return redisUp;
   }
 
+  /** How many times Redis became unreachable after it had answered (each outage counts once). */
+  public AtomicLong redisOutages() {
+    return redisOutages;
+  }
+
   public String redisProblem() {
     return redisProblem;
   }
@@ -130,9 +163,10 @@ public final class NodeState {
 
   /** Records that a Redis call failed for want of Redis; logs once per outage. */
   public void redisFailed(Throwable cause) {
-    String reason = String.valueOf(cause.getMessage());
+    String reason = Secrets.mask(String.valueOf(cause.getMessage()));
     if (redisUp) {
       redisUp = false;
+      redisOutages.incrementAndGet();
       redisProblem = reason;
       LOG.atWarn().addKeyValue("node", nodeId).log("Redis is unreachable: {}", reason);
     }

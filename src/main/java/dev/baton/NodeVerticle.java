@@ -8,6 +8,7 @@ import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
 import dev.baton.heartbeat.HeartbeatVerticle;
 import dev.baton.http.HttpVerticle;
+import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -34,9 +35,9 @@ public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
 
   private final NodeConfig config;
+  private final NodeMetrics metrics;
   private NodeState state;
   private Keys keys;
-  private Redis redis;
   private RedisOps ops;
   private RedisOptions dedicatedOptions;
   private ElectionVerticle election;
@@ -49,8 +50,14 @@ public final class NodeVerticle extends VerticleBase {
   private long wantedEpoch;
   private boolean stopping;
 
+  /** A node whose /metrics has Baton's meters only (deploy it into {@link NodeMetrics#newVertx} for Vert.x's too). */
   public NodeVerticle(NodeConfig config) {
+    this(config, new NodeMetrics(config.nodeId()));
+  }
+
+  public NodeVerticle(NodeConfig config, NodeMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   public NodeState state() {
@@ -65,14 +72,16 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     state = new NodeState(config.nodeId());
+    metrics.bind(state);
     keys = new Keys(config.redis().keyPrefix());
-    redis = Redis.createClient(vertx, RedisSupport.poolOptions(config.redis().url(), config.redis().poolSize(),
-        config.redis().commandTimeoutMs()));
-    ops = new RedisOps(redis, config.redis().commandTimeoutMs());
-    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis().url(), config.redis().commandTimeoutMs());
+    RedisOptions poolOptions = RedisSupport.poolOptions(config.redis(), config.redis().poolSize(),
+        config.redis().commandTimeoutMs());
+    ops = new RedisOps(Redis.createClient(vertx, poolOptions), config.redis().commandTimeoutMs(),
+        config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, poolOptions) : null);
+    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
-        RedisSupport.redact(config.redis().url()), config.redis().keyPrefix());
+        config.redis().describe(), config.redis().keyPrefix());
 
     electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
       JsonObject event = msg.body();
@@ -84,7 +93,7 @@ public final class NodeVerticle extends VerticleBase {
     });
 
     election = new ElectionVerticle(config.election(), ops, keys, state, this::dedicated);
-    http = new HttpVerticle(config.http(), ops, keys, state, config.audit().enabled(),
+    http = new HttpVerticle(config.http(), ops, keys, state, metrics, config.audit().enabled(),
         () -> election.knownLeader().isEmpty() ? null
             : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
     return electionEvents.completion()
@@ -104,7 +113,7 @@ public final class NodeVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
-    return redis.close().otherwiseEmpty();
+    return ops.close().otherwiseEmpty();
   }
 
   private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,

@@ -2,6 +2,8 @@ package dev.baton;
 
 import ch.qos.logback.classic.Level;
 import dev.baton.config.NodeConfig;
+import dev.baton.config.Secrets;
+import dev.baton.logging.Logging;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
@@ -57,12 +59,17 @@ public final class ToolSession implements AutoCloseable {
     if (config == null) {
       throw new Refused(Main.EXIT_CONFIG);
     }
+    Logging.apply(config.log().format(), config.nodeId());
     Vertx vertx = Vertx.vertx();
-    Redis client = RedisSupport.pool(vertx, config.redis().url(), 2, CONNECT_TIMEOUT_MS);
+    Redis client = RedisSupport.pool(vertx, config.redis(), 2, CONNECT_TIMEOUT_MS);
     try {
       client.send(Request.cmd(Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      err.println(tool + ": cannot reach Redis at " + RedisSupport.redact(config.redis().url()) + ": " + reason(e));
+    } catch (Throwable e) {
+      // a refusal (WRONGPASS, NOAUTH...) arrives as the client's ErrorType, a Throwable but no Exception
+      if (e instanceof Error fatal) {
+        throw fatal;
+      }
+      err.println(tool + ": cannot reach Redis at " + config.redis().describe() + ": " + reason(e));
       close(vertx);
       throw new Refused(unreachableExit);
     }
@@ -71,7 +78,7 @@ public final class ToolSession implements AutoCloseable {
 
   /** The first line of an exception's message. */
   public static String reason(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : Secrets.mask(e.getMessage());
     int nl = m.indexOf('\n');
     return nl < 0 ? m : m.substring(0, nl);
   }

@@ -39,7 +39,17 @@ public final class VerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (ToolSession session = ToolSession.open("verify", conf, err, EXIT_REDIS, 600_000)) {
-      JsonObject report = new Verifier(session.redis, session.keys).verify().await(10, TimeUnit.MINUTES);
+      JsonObject report;
+      try {
+        report = new Verifier(session.redis, session.keys).verify().await(10, TimeUnit.MINUTES);
+      } catch (Throwable e) {
+        // Redis errors arrive as the client's ErrorType, a Throwable but no Exception
+        if (e instanceof Error fatal) {
+          throw fatal;
+        }
+        err.println("verify: stopped: " + ToolSession.reason(e));
+        return EXIT_REDIS;
+      }
       if (report.getLong("published") == 0 && report.getLong("committed") == 0) {
         err.println("verify: the audit ledger is empty (is audit.enabled true on the nodes?)");
       }

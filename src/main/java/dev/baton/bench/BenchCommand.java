@@ -6,6 +6,7 @@ import dev.baton.NodeVerticle;
 import dev.baton.audit.Verifier;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
+import dev.baton.config.RedisUrl;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
@@ -562,7 +563,8 @@ public final class BenchCommand implements Callable<Integer> {
       this.host = uri.getHost();
       this.port = uri.getPort() < 0 ? 6379 : uri.getPort();
       this.own = own;
-      this.client = RedisSupport.pool(vertx, url, 4, 5_000);
+      this.client = RedisSupport.pool(vertx, NodeConfig.fromJson(ConfigLoader.merge(
+          new JsonObject().put("redis", new JsonObject().put("url", url)), Map.of())).redis(), 4, 5_000);
       this.ops = new RedisOps(client, 600_000);
     }
 
@@ -587,7 +589,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     JsonObject describe() {
-      return new JsonObject().put("url", RedisSupport.redact(url)).put("own", own != null)
+      return new JsonObject().put("url", RedisUrl.redact(url)).put("own", own != null)
           .put("binary", own == null ? null : own.binary)
           .put("tuning", own == null || !own.tuned ? null : String.join(" ", BenchRedis.TUNING));
     }

@@ -1,8 +1,13 @@
 package dev.baton.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.URISyntaxException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -19,6 +24,7 @@ public record NodeConfig(
     HandlerSettings handler,
     HeartbeatSettings heartbeat,
     HttpSettings http,
+    LogSettings log,
     AuditSettings audit) {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -30,13 +36,53 @@ public record NodeConfig(
     OFF
   }
 
+  /** How the Redis deployment is reached (vertx-redis-client's client types). */
+  public enum RedisType {
+    STANDALONE,
+    SENTINEL,
+    CLUSTER
+  }
+
+  /**
+   * Where Redis is and how to log in. {@code endpoints} carry no credentials (they are in {@code
+   * user}/{@code password}, whatever way they were given), so a client's error message quoting an
+   * endpoint cannot print them. {@code url} is the setting as given: print it only through {@link
+   * RedisUrl#redact}.
+   */
   public record RedisSettings(
+      RedisType type,
       String url,
+      List<String> endpoints,
+      String masterName,
+      String user,
+      String password,
+      TlsSettings tls,
       String keyPrefix,
       Embedded embedded,
       String embeddedDir,
       int poolSize,
-      long commandTimeoutMs) {}
+      long commandTimeoutMs) {
+
+    /** Whether the connections use TLS ({@code rediss://}). */
+    public boolean usesTls() {
+      return endpoints.get(0).startsWith("rediss://");
+    }
+
+    /** Where Redis is, safe to print. */
+    public String describe() {
+      return (type == RedisType.STANDALONE ? "" : type.name().toLowerCase(Locale.ROOT) + " ") + String.join(",", endpoints)
+          + (type == RedisType.SENTINEL ? " (master '" + masterName + "')" : "")
+          + (password == null ? "" : ", with a password") + (user == null ? "" : " as user '" + user + "'");
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSettings[" + describe() + ", keyPrefix=" + keyPrefix + "]";
+    }
+  }
+
+  /** TLS for {@code rediss://}: the CA to trust (empty: the JVM's), an optional client certificate. */
+  public record TlsSettings(String caFile, String certFile, String keyFile, boolean verifyHost) {}
 
   public record ElectionSettings(long leaseMs, long renewMs) {}
 
@@ -52,7 +98,25 @@ public record NodeConfig(
 
   public record HeartbeatSettings(long intervalMs, long timeoutMs) {}
 
-  public record HttpSettings(String host, int port) {}
+  /** {@code token}: null when state-changing requests need no bearer token. */
+  public record HttpSettings(String host, int port, String token) {
+    public HttpSettings(String host, int port) {
+      this(host, port, null);
+    }
+
+    @Override
+    public String toString() {
+      return "HttpSettings[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : Secrets.MASK) + "]";
+    }
+  }
+
+  /** Log line format. */
+  public enum LogFormat {
+    TEXT,
+    JSON
+  }
+
+  public record LogSettings(LogFormat format) {}
 
   /** When enabled, the publish, commit and drain scripts record every message id in a ledger. */
   public record AuditSettings(boolean enabled) {}
@@ -67,8 +131,7 @@ public record NodeConfig(
     }
 
     JsonObject r = json.getJsonObject("redis");
-    String url = r.getString("url");
-    checkRedisUrl(url);
+    RedisSettings redisPartial = redis(r);
     String keyPrefix = r.getString("keyPrefix");
     if (!KEY_PREFIX.matcher(keyPrefix).matches()) {
       throw new ConfigException("redis.keyPrefix: must be 1-64 characters of A-Z a-z 0-9 . _ : - (no braces), got '"
@@ -84,7 +147,9 @@ public record NodeConfig(
     if (embeddedDir.isBlank()) {
       throw new ConfigException("redis.embeddedDir: must not be empty");
     }
-    RedisSettings redis = new RedisSettings(url, keyPrefix, embedded, embeddedDir,
+    RedisSettings redis = new RedisSettings(redisPartial.type(), redisPartial.url(), redisPartial.endpoints(),
+        redisPartial.masterName(), redisPartial.user(), redisPartial.password(), redisPartial.tls(), keyPrefix,
+        embedded, embeddedDir,
         (int) range(r, "redis", "poolSize", 1, 1024),
         range(r, "redis", "commandTimeoutMs", 10, 600_000));
 
@@ -131,19 +196,36 @@ public record NodeConfig(
     if (host.isBlank()) {
       throw new ConfigException("http.host: must not be empty");
     }
-    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535));
+    String token = secret(ht, "http", "token", "tokenFile");
+    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token);
 
+    LogSettings log = new LogSettings(choice(json.getJsonObject("log"), "log", "format", LogFormat.class));
     AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
 
-    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http, audit);
+    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http, log, audit);
   }
 
-  /** The configuration as JSON, in the shape of conf/node.json. */
+  /**
+   * The configuration as JSON, in the shape of conf/node.json, with secrets masked: passwords and
+   * the token read from files are shown in {@code password}/{@code token}, as {@value Secrets#MASK}.
+   */
   public JsonObject toJson() {
+    JsonObject tls = new JsonObject()
+        .put("caFile", redis.tls.caFile)
+        .put("certFile", redis.tls.certFile)
+        .put("keyFile", redis.tls.keyFile)
+        .put("verifyHost", redis.tls.verifyHost);
     return new JsonObject()
         .put("nodeId", nodeId)
         .put("redis", new JsonObject()
-            .put("url", redis.url)
+            .put("type", redis.type.name().toLowerCase(Locale.ROOT))
+            .put("url", RedisUrl.redact(redis.url))
+            .put("endpoints", redis.type == RedisType.STANDALONE ? new JsonArray() : new JsonArray(redis.endpoints))
+            .put("masterName", redis.masterName)
+            .put("user", redis.user == null ? "" : redis.user)
+            .put("password", redis.password == null ? "" : Secrets.MASK)
+            .put("passwordFile", "")
+            .put("tls", tls)
             .put("keyPrefix", redis.keyPrefix)
             .put("embedded", redis.embedded.name().toLowerCase(Locale.ROOT))
             .put("embeddedDir", redis.embeddedDir)
@@ -166,12 +248,14 @@ public record NodeConfig(
         .put("heartbeat", new JsonObject()
             .put("intervalMs", heartbeat.intervalMs)
             .put("timeoutMs", heartbeat.timeoutMs))
-        .put("http", new JsonObject().put("host", http.host).put("port", http.port))
+        .put("http", new JsonObject().put("host", http.host).put("port", http.port)
+            .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", ""))
+        .put("log", new JsonObject().put("format", log.format.name().toLowerCase(Locale.ROOT)))
         .put("audit", new JsonObject().put("enabled", audit.enabled));
   }
 
   public NodeConfig withNodeId(String id) {
-    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http, audit);
+    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http, log, audit);
   }
 
   public static String randomNodeId() {
@@ -186,19 +270,129 @@ public record NodeConfig(
     return v;
   }
 
-  private static void checkRedisUrl(String url) {
-    URI uri;
+  /** Type, endpoints and credentials; the rest of the record is filled in by the caller. */
+  private static RedisSettings redis(JsonObject r) {
+    RedisType type = choice(r, "redis", "type", RedisType.class);
+    String url = r.getString("url");
+    RedisUrl main = RedisUrl.parse("redis.url", url);
+    List<RedisUrl> endpoints = new ArrayList<>();
+    JsonArray listed = r.getJsonArray("endpoints");
+    if (type == RedisType.STANDALONE) {
+      if (!listed.isEmpty()) {
+        throw new ConfigException("redis.endpoints: only for redis.type sentinel or cluster; a standalone Redis is "
+            + "given by redis.url");
+      }
+      endpoints.add(main);
+    } else if (listed.isEmpty()) {
+      endpoints.add(main);
+    } else {
+      for (int i = 0; i < listed.size(); i++) {
+        if (!(listed.getValue(i) instanceof String s) || s.isBlank()) {
+          throw new ConfigException("redis.endpoints: every entry must be a redis:// or rediss:// URL, entry "
+              + (i + 1) + " is not");
+        }
+        endpoints.add(RedisUrl.parse("redis.endpoints entry " + (i + 1), s.trim()));
+      }
+    }
+    for (RedisUrl e : endpoints) {
+      if (type != RedisType.STANDALONE && e.scheme().equals("unix")) {
+        throw new ConfigException("redis.endpoints: " + type.name().toLowerCase(Locale.ROOT)
+            + " needs redis:// or rediss:// endpoints, got '" + e.bare() + "'");
+      }
+      if (!e.scheme().equals(endpoints.get(0).scheme())) {
+        throw new ConfigException("redis.endpoints: mixes " + endpoints.get(0).scheme() + ":// and " + e.scheme()
+            + ":// (TLS is for all connections or none)");
+      }
+    }
+
+    // credentials: from redis.user/password/passwordFile or inside the URLs, never both ways
+    String user = r.getString("user").isEmpty() ? null : r.getString("user");
+    String password = secret(r, "redis", "password", "passwordFile");
+    String urlUser = endpoints.get(0).user();
+    String urlPassword = endpoints.get(0).password();
+    for (RedisUrl e : endpoints) {
+      if (!java.util.Objects.equals(e.user(), urlUser) || !java.util.Objects.equals(e.password(), urlPassword)) {
+        throw new ConfigException("redis.endpoints: the entries carry different credentials; give them once, in "
+            + "redis.user and redis.password");
+      }
+    }
+    if (urlPassword != null && password != null) {
+      throw new ConfigException("redis.password: also given inside the Redis URL; set it one way only");
+    }
+    if (urlUser != null && user != null) {
+      throw new ConfigException("redis.user: also given inside the Redis URL; set it one way only");
+    }
+    user = user != null ? user : urlUser;
+    password = password != null ? password : urlPassword;
+    if (user != null && password == null) {
+      throw new ConfigException("redis.user: '" + user + "' needs a password (redis.password or redis.passwordFile)");
+    }
+    Secrets.remember(password);
+
+    JsonObject t = r.getJsonObject("tls");
+    TlsSettings tls = new TlsSettings(readableFile(t, "redis.tls", "caFile"), readableFile(t, "redis.tls", "certFile"),
+        readableFile(t, "redis.tls", "keyFile"), t.getBoolean("verifyHost"));
+    if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
+      throw new ConfigException("redis.tls: certFile and keyFile go together (a client certificate and its key)");
+    }
+    List<String> bare = endpoints.stream().map(RedisUrl::bare).toList();
+    String masterName = r.getString("masterName");
+    if (type == RedisType.SENTINEL && masterName.isBlank()) {
+      throw new ConfigException("redis.masterName: must name the master the sentinels watch");
+    }
+    return new RedisSettings(type, url, bare, masterName, user, password, tls, null, null, null, 0, 0);
+  }
+
+  /**
+   * A secret given inline ({@code key}) or in a file ({@code fileKey}, trailing line break
+   * dropped); null when neither is set. The error messages never contain the secret.
+   */
+  private static String secret(JsonObject o, String section, String key, String fileKey) {
+    String inline = o.getString(key);
+    String file = o.getString(fileKey);
+    if (!inline.isEmpty() && !file.isEmpty()) {
+      throw new ConfigException(section + "." + key + " and " + section + "." + fileKey + ": set one of them, not both");
+    }
+    String value = inline;
+    if (!file.isEmpty()) {
+      try {
+        value = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigException(section + "." + fileKey + ": cannot read '" + file + "' (" + e.getClass().getSimpleName()
+            + ")");
+      }
+      value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
+          : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+      if (value.isEmpty()) {
+        throw new ConfigException(section + "." + fileKey + ": '" + file + "' is empty");
+      }
+    }
+    if (value.isEmpty()) {
+      return null;
+    }
+    Secrets.remember(value);
+    return value;
+  }
+
+  private static String readableFile(JsonObject o, String section, String key) {
+    String file = o.getString(key);
+    if (!file.isEmpty() && !Files.isReadable(Path.of(file))) {
+      throw new ConfigException(section + "." + key + ": cannot read '" + file + "'");
+    }
+    return file;
+  }
+
+  private static <E extends Enum<E>> E choice(JsonObject o, String section, String key, Class<E> type) {
+    String raw = o.getString(key);
     try {
-      uri = new URI(url);
-    } catch (URISyntaxException e) {
-      throw new ConfigException("redis.url: not a URL: '" + url + "'");
-    }
-    String scheme = uri.getScheme();
-    if (scheme == null || !(scheme.equals("redis") || scheme.equals("rediss") || scheme.equals("unix"))) {
-      throw new ConfigException("redis.url: must start with redis://, rediss:// or unix://, got '" + url + "'");
-    }
-    if (!scheme.equals("unix") && (uri.getHost() == null || uri.getHost().isEmpty())) {
-      throw new ConfigException("redis.url: has no host: '" + url + "'");
+      return Enum.valueOf(type, raw.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      List<String> names = new ArrayList<>();
+      for (E c : type.getEnumConstants()) {
+        names.add("'" + c.name().toLowerCase(Locale.ROOT) + "'");
+      }
+      throw new ConfigException(section + "." + key + ": must be one of " + String.join(", ", names) + ", got '"
+          + raw + "'");
     }
   }
 }

@@ -189,7 +189,10 @@ public final class ElectionVerticle extends VerticleBase {
     }
     long renewingEpoch = epoch;
     long sentAt = now();
+    long startedNs = System.nanoTime();
     lease.renew(renewingEpoch)
+        .onComplete(ar -> state.latencies().leaseRenewal(System.nanoTime() - startedNs,
+            ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
         .onSuccess(extended -> {
           state.accepted("election");
           if (!leader || epoch != renewingEpoch || stopped) {

@@ -61,7 +61,11 @@ public final class GetErrorsCommand implements Callable<Integer> {
               return null;
             }, true))
             .await();
-      } catch (Exception e) {
+      } catch (Throwable e) {
+        // Redis errors arrive as the client's ErrorType, a Throwable but no Exception
+        if (e instanceof Error fatal) {
+          throw fatal;
+        }
         boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
         err.println("getErrors: stopped: " + ToolSession.reason(e)
             + "; errors not printed stay stored for the next run");
@@ -78,5 +82,4 @@ public final class GetErrorsCommand implements Callable<Integer> {
       out.flush();
     }
   }
-
 }

@@ -198,7 +198,10 @@ public final class HandlerVerticle extends VerticleBase {
         outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.OK, null, m.ts()));
       }
     }
-    return committer.commit(outcomes, reclaimed).map(flags -> {
+    long startedNs = System.nanoTime();
+    return committer.commit(outcomes, reclaimed)
+        .andThen(ar -> state.latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
+        .map(flags -> {
       NodeState.Counters c = state.counters();
       long committedAt = System.currentTimeMillis();
       for (int i = 0; i < flags.length; i++) {

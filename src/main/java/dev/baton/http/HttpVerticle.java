@@ -3,15 +3,19 @@ package dev.baton.http;
 import dev.baton.NodeState;
 import dev.baton.config.NodeConfig.HttpSettings;
 import dev.baton.dashboard.Dashboard;
+import dev.baton.config.Secrets;
 import dev.baton.errors.Drainer;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.errors.ErrorStore;
 import dev.baton.heartbeat.ClusterView;
+import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
@@ -19,44 +23,57 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status} and
- * {@code GET /health}, plus the live cluster page ({@link Dashboard}, {@code GET /}). Bad input
- * gets a 400 with a JSON body naming the parameter, unknown paths a 404, and a Redis outage a 503;
- * a 500 means a bug.
+ * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status},
+ * {@code GET /health}, {@code GET /latency} and {@code GET /metrics}, plus the live cluster page
+ * ({@link Dashboard}, {@code GET /}). Bad input gets a 400 with a JSON body naming the parameter,
+ * unknown paths a 404, and a Redis outage a 503; a 500 means a bug. With {@code http.token} set,
+ * every request that is not a read needs the bearer token (401 otherwise); bodies over
+ * {@link #MAX_BODY_BYTES} get a 413.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final String BEARER = "Bearer ";
   private static final String JSON = "application/json";
   private static final int MAX_QUERY_CHARS = 4_096;
+  /** No endpoint takes a body yet; this bounds what a client can make the node read. */
+  static final long MAX_BODY_BYTES = 64 * 1024;
 
   private final HttpSettings settings;
   private final RedisOps redis;
   private final Keys keys;
   private final NodeState state;
+  private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
   private final ErrorStore store;
   private final boolean audit;
+  private final byte[] tokenDigest;
   private HttpServer server;
   private Dashboard dashboard;
 
   /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
-  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, boolean audit,
-      Supplier<JsonObject> leaderSeen) {
+  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, NodeMetrics metrics,
+      boolean audit, Supplier<JsonObject> leaderSeen) {
     this.audit = audit;
     this.settings = settings;
     this.redis = redis;
     this.keys = keys;
     this.state = state;
+    this.metrics = metrics;
     this.leaderSeen = leaderSeen;
     this.store = new ErrorStore(redis, keys);
+    this.tokenDigest = settings.token() == null ? null : sha256(settings.token());
   }
 
   /** The port actually bound (useful with {@code http.port} 0). */
@@ -68,15 +85,19 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(this::limitQuery);
+    router.route().handler(this::authorize);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/errors").handler(this::listErrors);
     router.post("/errors/drain").handler(this::drainErrors);
     router.get("/status").handler(this::status);
     router.get("/health").handler(this::health);
     router.get("/latency").handler(this::latency);
     dashboard = new Dashboard(vertx, redis, keys, state, leaderSeen).mount(router);
+    router.get("/metrics").handler(this::metrics);
     router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
     router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
+    router.errorHandler(413, ctx -> error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes"));
     router.errorHandler(500, ctx -> {
       LOG.atError().addKeyValue("node", state.nodeId()).setCause(ctx.failure()).log("HTTP handler failed");
       error(ctx, 500, "internal error");
@@ -108,6 +129,37 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * With {@code http.token} set, anything but a read (GET, HEAD) needs {@code Authorization: Bearer
+   * <token>}. Digests are compared, in constant time, so neither the token nor its length leaks
+   * through timing.
+   */
+  private void authorize(RoutingContext ctx) {
+    HttpMethod method = ctx.request().method();
+    if (tokenDigest == null || method == HttpMethod.GET || method == HttpMethod.HEAD) {
+      ctx.next();
+      return;
+    }
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    String given = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        ? header.substring(BEARER.length()).trim() : "";
+    if (!MessageDigest.isEqual(tokenDigest, sha256(given))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"baton\"");
+      error(ctx, 401, header == null ? "this request needs Authorization: Bearer <http.token>"
+          : "the bearer token is not valid");
+      return;
+    }
+    ctx.next();
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void listErrors(RoutingContext ctx) {
@@ -168,7 +220,7 @@ public final class HttpVerticle extends VerticleBase {
             unavailable(ctx, e);
           } else {
             // part of the body is out; what was not acknowledged stays stored for the next drain
-            LOG.atWarn().addKeyValue("node", state.nodeId()).log("drain over HTTP stopped: {}", e.getMessage());
+            LOG.atWarn().addKeyValue("node", state.nodeId()).log("drain over HTTP stopped: {}", Secrets.mask(e.getMessage()));
             response.reset();
           }
         });
@@ -207,7 +259,7 @@ public final class HttpVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
-              .put("redisProblem", e.getMessage())
+              .put("redisProblem", Secrets.mask(e.getMessage()))
               .put("leader", leaderSeen.get())
               .put("nodes", new JsonArray());
           json(ctx, 200, body);
@@ -228,6 +280,21 @@ public final class HttpVerticle extends VerticleBase {
         .put("p99", h.getValueAtPercentile(99)).put("max", h.getMaxValue());
   }
 
+  /** Prometheus text; the backlog is read from Redis first, so it is as fresh as the scrape. */
+  private void metrics(RoutingContext ctx) {
+    ClusterView.fetch(redis, keys)
+        .onSuccess(view -> {
+          state.redisOk();
+          metrics.backlog(view.streamLength(), view.pending());
+        })
+        .onFailure(e -> metrics.backlog(-1, -1))
+        .onComplete(ar -> {
+          if (!ctx.response().ended() && !ctx.response().closed()) {
+            ctx.response().putHeader("content-type", NodeMetrics.CONTENT_TYPE).end(metrics.scrape());
+          }
+        });
+  }
+
   private void health(RoutingContext ctx) {
     redis.send(Request.cmd(Command.PING))
         .onSuccess(pong -> {
@@ -239,7 +306,7 @@ public final class HttpVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "unavailable")
-            .put("role", state.role().label()).put("reason", "Redis does not answer: " + e.getMessage())));
+            .put("role", state.role().label()).put("reason", "Redis does not answer: " + Secrets.mask(e.getMessage()))));
   }
 
   private Integer intParam(RoutingContext ctx, MultiMap params, String name, int fallback, int min, int max) {
@@ -270,7 +337,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void unavailable(RoutingContext ctx, Throwable e) {
-    error(ctx, 503, "Redis is unavailable: " + e.getMessage());
+    error(ctx, 503, "Redis is unavailable: " + Secrets.mask(e.getMessage()));
   }
 
   private static void error(RoutingContext ctx, int status, String message) {

@@ -12,8 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One Redis connection nobody else shares, for commands that hold it (XREADGROUP BLOCK, SUBSCRIBE).
- * It lives in a client of its own: closing that client is the only way to be sure a blocked socket
- * is never handed to another caller. When the connection ends, fails or stops answering, {@link
+ * It lives in a client of its own (see {@link RedisSupport#dedicatedOptions}): closing that client
+ * is the only way to be sure a blocked socket is never handed to another caller. With Sentinel the
+ * connection goes to the current master; with Cluster it is one connection per master and each
+ * command goes to the master of its key's slot. When the connection ends, fails or stops answering, {@link
  * #reset} discards the client; the next {@link #connection} makes a new one. Callers own the
  * retry pacing (see {@link Backoff}). Not thread-safe: use from one verticle's context.
  */
@@ -40,7 +42,7 @@ public final class DedicatedConnection {
   public DedicatedConnection(Vertx vertx, RedisOptions options, Handler<RedisConnection> onConnect,
       Handler<Void> onEnd) {
     this.vertx = vertx;
-    this.options = new RedisOptions(options).setMaxPoolSize(1);
+    this.options = new RedisOptions(options);
     this.onConnect = onConnect;
     this.onEnd = onEnd;
   }

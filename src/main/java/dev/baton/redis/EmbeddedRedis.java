@@ -39,7 +39,7 @@ public final class EmbeddedRedis {
 
   /** Starts a server if the settings ask for it and none answers; empty when nothing was started. */
   public static Optional<Started> ensure(NodeConfig config, Map<String, String> env) throws IOException {
-    if (config.redis().embedded() != NodeConfig.Embedded.AUTO) {
+    if (config.redis().embedded() != NodeConfig.Embedded.AUTO || config.redis().type() != NodeConfig.RedisType.STANDALONE) {
       return Optional.empty();
     }
     URI uri;
@@ -59,7 +59,7 @@ public final class EmbeddedRedis {
     Path dir = Path.of(config.redis().embeddedDir()).toAbsolutePath().normalize();
     Files.createDirectories(dir);
     String binary = findOnPath(env.get("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
-    Path conf = writeConfig(dir, host, port, password(uri));
+    Path conf = writeConfig(dir, host, port, config.redis().password());
     Process p = new ProcessBuilder(binary, conf.toString())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -138,15 +138,6 @@ public final class EmbeddedRedis {
     } catch (IOException e) {
       throw new IllegalStateException("no redis-server on PATH and the shipped one cannot be used: " + e, e);
     }
-  }
-
-  private static String password(URI uri) {
-    String info = uri.getUserInfo();
-    if (info == null) {
-      return null;
-    }
-    int colon = info.indexOf(':');
-    return colon < 0 ? null : info.substring(colon + 1);
   }
 
   private static Path writeConfig(Path dir, String host, int port, String password) throws IOException {

@@ -1,5 +1,6 @@
 package dev.baton.redis;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -8,6 +9,7 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Commands and scripts over the shared connection pool, each with a deadline (the client has no
@@ -15,12 +17,26 @@ import java.util.concurrent.TimeUnit;
  * EVALSHA and fall back to EVAL once when Redis lost its script cache (restart, SCRIPT FLUSH).
  */
 public final class RedisOps {
-  private final Redis redis;
   private final long timeoutMs;
+  private final Supplier<Redis> rebuild;
+  private volatile Redis redis;
+  private volatile long failingSinceMs = -1;
 
   public RedisOps(Redis redis, long timeoutMs) {
+    this(redis, timeoutMs, null);
+  }
+
+  /**
+   * @param rebuild makes a fresh client, to replace this one once every call has failed for want of
+   *     Redis for two deadlines in a row; null to keep the client for good. A Sentinel client
+   *     needs it: after a failover, vertx-redis-client 5.0.7's cached topology can keep naming the
+   *     dead master for as long as calls keep coming (seen in RedisSentinelTest); a new client
+   *     asks the sentinels afresh.
+   */
+  public RedisOps(Redis redis, long timeoutMs, Supplier<Redis> rebuild) {
     this.redis = redis;
     this.timeoutMs = timeoutMs;
+    this.rebuild = rebuild;
   }
 
   public Redis client() {
@@ -32,7 +48,39 @@ public final class RedisOps {
   }
 
   public Future<Response> send(Request request) {
-    return redis.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+    Redis used = redis;
+    return used.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> observe(used, ar));
+  }
+
+  /** Closes the current client. */
+  public Future<Void> close() {
+    return redis.close();
+  }
+
+  private void observe(Redis used, AsyncResult<Response> ar) {
+    if (rebuild == null) {
+      return;
+    }
+    if (ar.succeeded() || isErrorReply(ar.cause())) {
+      failingSinceMs = -1;
+      return;
+    }
+    long now = System.nanoTime() / 1_000_000;
+    long since = failingSinceMs;
+    if (since < 0) {
+      failingSinceMs = now;
+    } else if (now - since >= 2 * timeoutMs) {
+      replace(used, now);
+    }
+  }
+
+  private synchronized void replace(Redis stale, long now) {
+    if (redis != stale) {
+      return; // another caller replaced it already
+    }
+    redis = rebuild.get();
+    failingSinceMs = now;
+    stale.close();
   }
 
   public Future<Response> eval(Script script, List<String> keys, List<String> args) {

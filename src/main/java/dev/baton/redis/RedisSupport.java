@@ -1,54 +1,78 @@
 package dev.baton.redis;
 
+import dev.baton.config.NodeConfig;
+import dev.baton.config.NodeConfig.RedisSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
-import java.net.URI;
-import java.net.URISyntaxException;
+import io.vertx.redis.client.RedisReplicas;
+import io.vertx.redis.client.RedisRole;
 
-/** Builds Redis clients from the node's settings, and renders URLs without their secrets. */
+/**
+ * Builds Redis clients from the node's settings — standalone, Sentinel or Cluster, with credentials
+ * and TLS. Credentials go to the client as options, never
+ * inside a connection string, so no client message that quotes an endpoint can contain them.
+ */
 public final class RedisSupport {
+  /** Pool names in the Vert.x pool metrics ({@code vertx_pool_*{pool_type="redis"}}). */
+  public static final String SHARED_POOL = "baton-shared";
+  public static final String DEDICATED_POOL = "baton-dedicated";
+
   private RedisSupport() {}
 
   /** Options for the shared pool. */
-  public static RedisOptions poolOptions(String url, int poolSize, long connectTimeoutMs) {
-    return new RedisOptions()
-        .setConnectionString(url)
+  public static RedisOptions poolOptions(RedisSettings settings, int poolSize, long connectTimeoutMs) {
+    NetClientOptions net = new NetClientOptions()
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeoutMs))
+        .setTcpNoDelay(true)
+        .setTcpKeepAlive(true);
+    if (settings.usesTls()) {
+      net.setSsl(true).setHostnameVerificationAlgorithm(settings.tls().verifyHost() ? "HTTPS" : "");
+      if (!settings.tls().caFile().isEmpty()) {
+        net.setTrustOptions(new PemTrustOptions().addCertPath(settings.tls().caFile()));
+      }
+      if (!settings.tls().certFile().isEmpty()) {
+        net.setKeyCertOptions(new PemKeyCertOptions().setCertPath(settings.tls().certFile())
+            .setKeyPath(settings.tls().keyFile()));
+      }
+    }
+    RedisOptions options = new RedisOptions()
+        .setEndpoints(new java.util.ArrayList<>(settings.endpoints()))
+        .setUser(settings.user())
+        .setPassword(settings.password())
         .setPreferredProtocolVersion(ProtocolVersion.RESP2)
         .setMaxPoolSize(poolSize)
         .setMaxPoolWaiting(Math.max(64, poolSize * 32))
         .setMaxWaitingHandlers(100_000)
-        .setNetClientOptions(new NetClientOptions()
-            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeoutMs))
-            .setTcpNoDelay(true)
-            .setTcpKeepAlive(true));
-  }
-
-  /** Options for a client that owns exactly one connection (blocking reads, subscriptions). */
-  public static RedisOptions dedicatedOptions(String url, long connectTimeoutMs) {
-    return poolOptions(url, 1, connectTimeoutMs).setMaxPoolWaiting(16);
-  }
-
-  public static Redis pool(Vertx vertx, String url, int poolSize, long connectTimeoutMs) {
-    return Redis.createClient(vertx, poolOptions(url, poolSize, connectTimeoutMs));
-  }
-
-  /** The URL with any user name or password replaced by {@code ***}. */
-  public static String redact(String url) {
-    if (url == null) {
-      return null;
+        .setPoolName(SHARED_POOL)
+        .setNetClientOptions(net);
+    switch (settings.type()) {
+      case SENTINEL -> options.setType(RedisClientType.SENTINEL).setMasterName(settings.masterName())
+          .setRole(RedisRole.MASTER);
+      case CLUSTER -> options.setType(RedisClientType.CLUSTER).setUseReplicas(RedisReplicas.NEVER);
+      case STANDALONE -> options.setType(RedisClientType.STANDALONE);
     }
-    try {
-      URI uri = new URI(url);
-      if (uri.getRawUserInfo() == null) {
-        return url;
-      }
-      return new URI(uri.getScheme(), "***", uri.getHost(), uri.getPort(), uri.getPath(), uri.getQuery(),
-          uri.getFragment()).toString();
-    } catch (URISyntaxException e) {
-      return "<unparseable redis url>";
-    }
+    return options;
+  }
+
+  /**
+   * Options for a client that owns one connection (one per master with Cluster) for blocking reads
+   * and subscriptions. A cluster client also borrows a connection from the same pool whenever it
+   * refreshes its slot map (every second, and after a MOVED): with a pool of one, held by the
+   * blocked connection, that refresh — and every later command — would wait forever.
+   */
+  public static RedisOptions dedicatedOptions(RedisSettings settings, long connectTimeoutMs) {
+    int size = settings.type() == NodeConfig.RedisType.CLUSTER ? 2 : 1;
+    // one name for every dedicated client: they come and go with reconnects, a metric each would pile up
+    return poolOptions(settings, size, connectTimeoutMs).setMaxPoolWaiting(16).setPoolName(DEDICATED_POOL);
+  }
+
+  public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {
+    return Redis.createClient(vertx, poolOptions(settings, poolSize, connectTimeoutMs));
   }
 }

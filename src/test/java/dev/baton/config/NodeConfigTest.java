@@ -68,7 +68,7 @@ class NodeConfigTest {
   void everySettingCanBeOverriddenByEnvironment() {
     JsonObject defaults = ConfigLoader.defaults();
     for (String path : ConfigLoader.leafPaths()) {
-      Map<String, String> env = new HashMap<>();
+      Map<String, String> env = new HashMap<>(companions(path));
       Object def = valueAt(defaults, path);
       env.put(ConfigLoader.envName(path), def instanceof Boolean b ? Boolean.toString(!b) : sampleValue(path));
       JsonObject merged = ConfigLoader.merge(new JsonObject(), env);
@@ -164,8 +164,38 @@ class NodeConfigTest {
         .hasMessageContaining(message);
   }
 
-  private static String sampleValue(String path) {
+  /** Other settings a sample value needs to be valid (a user needs a password...). */
+  private Map<String, String> companions(String path) {
     return switch (path) {
+      case "redis.endpoints", "redis.masterName" -> Map.of("BATON_REDIS_TYPE", "sentinel");
+      case "redis.user" -> Map.of("BATON_REDIS_PASSWORD", "pw-sample");
+      case "redis.tls.certFile" -> Map.of("BATON_REDIS_TLS_KEY_FILE", file("key"));
+      case "redis.tls.keyFile" -> Map.of("BATON_REDIS_TLS_CERT_FILE", file("cert"));
+      default -> Map.of();
+    };
+  }
+
+  private String file(String name) {
+    try {
+      Path f = tmp.resolve(name);
+      Files.writeString(f, name + "-content\n");
+      return f.toString();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String sampleValue(String path) {
+    return switch (path) {
+      case "redis.type" -> "cluster";
+      case "redis.endpoints" -> "redis://10.0.0.1:26379, redis://10.0.0.2:26379";
+      case "redis.masterName" -> "other";
+      case "redis.user" -> "baton";
+      case "redis.password", "http.token" -> "s3cret-sample";
+      case "redis.passwordFile", "http.tokenFile", "redis.tls.caFile", "redis.tls.certFile", "redis.tls.keyFile" ->
+          file(path);
+      case "redis.tls.verifyHost" -> "false";
+      case "log.format" -> "json";
       case "nodeId" -> "n1";
       case "redis.url" -> "redis://127.0.0.2:6390";
       case "redis.keyPrefix" -> "other";
@@ -190,5 +220,114 @@ class NodeConfigTest {
     }
     Object v = node.getValue(parts[parts.length - 1]);
     return v instanceof Number n ? n.doubleValue() : v;
+  }
+
+  private NodeConfig load(Map<String, String> env) {
+    return ConfigLoader.load(null, env);
+  }
+
+  private void assertEnvRefused(Map<String, String> env, String message) {
+    assertThatThrownBy(() -> load(env)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+  }
+
+  @Test
+  void redisTypeAndEndpoints() {
+    NodeConfig standalone = load(Map.of());
+    assertThat(standalone.redis().type()).isEqualTo(NodeConfig.RedisType.STANDALONE);
+    assertThat(standalone.redis().endpoints()).containsExactly("redis://127.0.0.1:6379");
+
+    NodeConfig sentinel = load(Map.of("BATON_REDIS_TYPE", "sentinel",
+        "BATON_REDIS_ENDPOINTS", "redis://s1:26379,redis://s2:26379, redis://s3:26379", "BATON_REDIS_MASTER_NAME", "m1"));
+    assertThat(sentinel.redis().endpoints()).containsExactly("redis://s1:26379", "redis://s2:26379", "redis://s3:26379");
+    assertThat(sentinel.redis().masterName()).isEqualTo("m1");
+
+    // one seed is enough for a cluster: without endpoints, redis.url is the seed
+    NodeConfig cluster = load(Map.of("BATON_REDIS_TYPE", "CLUSTER", "BATON_REDIS_URL", "redis://c1:7000"));
+    assertThat(cluster.redis().type()).isEqualTo(NodeConfig.RedisType.CLUSTER);
+    assertThat(cluster.redis().endpoints()).containsExactly("redis://c1:7000");
+
+    assertEnvRefused(Map.of("BATON_REDIS_TYPE", "replicated"), "redis.type: must be one of 'standalone', 'sentinel', 'cluster'");
+    assertEnvRefused(Map.of("BATON_REDIS_ENDPOINTS", "redis://a:1"), "redis.endpoints: only for redis.type sentinel or cluster");
+    assertEnvRefused(Map.of("BATON_REDIS_TYPE", "cluster", "BATON_REDIS_ENDPOINTS", "redis://a:1,rediss://b:2"),
+        "mixes redis:// and rediss://");
+    assertEnvRefused(Map.of("BATON_REDIS_TYPE", "cluster", "BATON_REDIS_ENDPOINTS", "http://a:1"),
+        "redis.endpoints entry 1: must start with redis://");
+    assertEnvRefused(Map.of("BATON_REDIS_TYPE", "sentinel", "BATON_REDIS_MASTER_NAME", " "), "redis.masterName");
+    assertRefused("{\"redis\": {\"type\": \"cluster\", \"endpoints\": [\"redis://a:1\", 5]}}",
+        "redis.endpoints: every entry must be a redis:// or rediss:// URL, entry 2");
+  }
+
+  @Test
+  void credentialsComeFromSettingsFilesOrTheUrlButNeverTwoWays() throws Exception {
+    NodeConfig inUrl = load(Map.of("BATON_REDIS_URL", "redis://alice:pa%3Ass-url@h:6380/0?client=x&password=other"));
+    assertThat(inUrl.redis().user()).isEqualTo("alice");
+    // user info wins over ?password=, as in vertx-redis-client
+    assertThat(inUrl.redis().password()).isEqualTo("pa:ss-url");
+    assertThat(inUrl.redis().endpoints()).containsExactly("redis://h:6380/0?client=x");
+
+    NodeConfig inQuery = load(Map.of("BATON_REDIS_URL", "redis://h:6380?user=dave&password=q-pass"));
+    assertThat(inQuery.redis().user()).isEqualTo("dave");
+    assertThat(inQuery.redis().password()).isEqualTo("q-pass");
+    assertThat(inQuery.redis().endpoints()).containsExactly("redis://h:6380");
+
+    NodeConfig userinfo = load(Map.of("BATON_REDIS_URL", "redis://:only-pass@h:6380"));
+    assertThat(userinfo.redis().user()).isNull();
+    assertThat(userinfo.redis().password()).isEqualTo("only-pass");
+    assertThat(userinfo.redis().endpoints()).containsExactly("redis://h:6380");
+
+    NodeConfig env = load(Map.of("BATON_REDIS_USER", "bob", "BATON_REDIS_PASSWORD", "env-pass"));
+    assertThat(env.redis().user()).isEqualTo("bob");
+    assertThat(env.redis().password()).isEqualTo("env-pass");
+
+    Path pw = tmp.resolve("redis-password");
+    Files.writeString(pw, "file-pass\n");
+    NodeConfig file = load(Map.of("BATON_REDIS_PASSWORD_FILE", pw.toString()));
+    assertThat(file.redis().password()).isEqualTo("file-pass");
+
+    assertEnvRefused(Map.of("BATON_REDIS_PASSWORD", "x-pass", "BATON_REDIS_PASSWORD_FILE", pw.toString()),
+        "set one of them, not both");
+    assertEnvRefused(Map.of("BATON_REDIS_URL", "redis://:u-pass@h:1", "BATON_REDIS_PASSWORD", "x-pass"),
+        "redis.password: also given inside the Redis URL");
+    assertEnvRefused(Map.of("BATON_REDIS_USER", "carol"), "redis.user: 'carol' needs a password");
+    assertEnvRefused(Map.of("BATON_REDIS_PASSWORD_FILE", tmp.resolve("missing").toString()),
+        "redis.passwordFile: cannot read");
+    Files.writeString(tmp.resolve("empty"), "");
+    assertEnvRefused(Map.of("BATON_HTTP_TOKEN_FILE", tmp.resolve("empty").toString()), "http.tokenFile: ");
+  }
+
+  @Test
+  void secretsNeverAppearInMessagesToStringOrJson() throws Exception {
+    String secret = "Zq8-very-secret-" + System.nanoTime();
+    NodeConfig c = load(Map.of("BATON_REDIS_URL", "redis://user1:" + secret + "@h:6379", "BATON_HTTP_TOKEN", secret + "t"));
+    assertThat(c.toString()).doesNotContain(secret);
+    assertThat(c.toJson().encode()).doesNotContain(secret).contains(Secrets.MASK);
+    assertThat(c.redis().describe()).doesNotContain(secret).contains("with a password");
+    assertThat(c.redis().endpoints().toString()).doesNotContain(secret);
+    assertThat(Secrets.mask("boom: redis://user1:" + secret + "@h:6379 refused")).doesNotContain(secret);
+    assertThat(RedisUrl.redact("redis://h:1?password=" + secret + "&db=2")).doesNotContain(secret).endsWith("&db=2");
+    assertThat(RedisUrl.redact("rediss://u:p4ss@h:1/0")).isEqualTo("rediss://***@h:1/0");
+    // a bad URL is quoted in the error, without the credentials
+    assertThatThrownBy(() -> load(Map.of("BATON_REDIS_URL", "ftp://u:" + secret + "@h")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(secret).contains("redis.url"));
+  }
+
+  @Test
+  void tlsFilesMustBeReadableAndPaired() throws Exception {
+    Path ca = tmp.resolve("ca.pem");
+    Files.writeString(ca, "x");
+    NodeConfig c = load(Map.of("BATON_REDIS_URL", "rediss://h:6380", "BATON_REDIS_TLS_CA_FILE", ca.toString()));
+    assertThat(c.redis().usesTls()).isTrue();
+    assertThat(c.redis().tls().caFile()).isEqualTo(ca.toString());
+    assertThat(c.redis().tls().verifyHost()).isTrue();
+    assertEnvRefused(Map.of("BATON_REDIS_TLS_CA_FILE", tmp.resolve("nope.pem").toString()), "redis.tls.caFile: cannot read");
+    assertEnvRefused(Map.of("BATON_REDIS_TLS_CERT_FILE", ca.toString()), "certFile and keyFile go together");
+  }
+
+  @Test
+  void logFormatIsTextOrJson() {
+    assertThat(load(Map.of()).log().format()).isEqualTo(NodeConfig.LogFormat.TEXT);
+    assertThat(load(Map.of("BATON_LOG_FORMAT", "json")).log().format()).isEqualTo(NodeConfig.LogFormat.JSON);
+    assertEnvRefused(Map.of("BATON_LOG_FORMAT", "xml"), "log.format: must be one of 'text', 'json'");
   }
 }

@@ -28,10 +28,15 @@ public final class RedisServer implements AutoCloseable {
   private Process process;
 
   private RedisServer(boolean appendOnly, List<String> extraArgs) throws IOException {
-    this.binary = EmbeddedRedis.findOnPath(System.getenv("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
+    this.binary = binary();
     this.dir = Files.createTempDirectory("baton-redis-");
     this.appendOnly = appendOnly;
     this.extraArgs = extraArgs;
+  }
+
+  /** redis-server from PATH, else the one shipped in the embedded-redis jar. */
+  public static String binary() {
+    return EmbeddedRedis.findOnPath(System.getenv("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
   }
 
   /** A server without persistence: a restart comes back empty. */
@@ -94,6 +99,11 @@ public final class RedisServer implements AutoCloseable {
 
   /** Runs one command over a plain socket and returns the raw RESP reply (tests' side channel). */
   public String command(String... args) {
+    return command(port, args);
+  }
+
+  /** {@link #command(String...)} against any Redis (or sentinel) on this machine. */
+  public static String command(int port, String... args) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
       s.setSoTimeout(10_000);
@@ -158,7 +168,8 @@ public final class RedisServer implements AutoCloseable {
 
   private boolean ping() {
     try {
-      return command("PING").contains("PONG");
+      String reply = command("PING");
+      return reply.contains("PONG") || reply.startsWith("ERR:NOAUTH"); // a password-protected server is up too
     } catch (RuntimeException e) {
       return false;
     }
@@ -182,14 +193,14 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
       return s.getLocalPort();
     }
   }
 
-  private static void sleepQuietly(long ms) {
+  static void sleepQuietly(long ms) {
     try {
       Thread.sleep(ms);
     } catch (InterruptedException e) {

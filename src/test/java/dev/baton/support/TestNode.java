@@ -4,6 +4,7 @@ import dev.baton.NodeState;
 import dev.baton.NodeVerticle;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
+import dev.baton.metrics.NodeMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -14,12 +15,14 @@ public final class TestNode implements AutoCloseable {
   private final Vertx vertx;
   private final NodeVerticle node;
   private final NodeConfig config;
+  private final NodeMetrics metrics;
   private boolean closed;
 
   private TestNode(NodeConfig config) {
     this.config = config;
-    this.vertx = Vertx.vertx();
-    this.node = new NodeVerticle(config);
+    this.metrics = new NodeMetrics(config.nodeId());
+    this.vertx = metrics.newVertx();
+    this.node = new NodeVerticle(config, metrics);
     try {
       vertx.deployVerticle(node).await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -66,6 +69,10 @@ public final class TestNode implements AutoCloseable {
 
   public NodeConfig config() {
     return config;
+  }
+
+  public NodeMetrics metrics() {
+    return metrics;
   }
 
   public Vertx vertx() {

@@ -16,8 +16,12 @@ public final class TestRedis implements AutoCloseable {
   private final Redis redis;
 
   public TestRedis(String url) {
-    this.redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(url).setMaxPoolSize(4)
-        .setMaxPoolWaiting(10_000));
+    this(new RedisOptions().setConnectionString(url));
+  }
+
+  /** With the client type, endpoints and credentials of {@code options} (cluster, sentinel...). */
+  public TestRedis(RedisOptions options) {
+    this.redis = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(4).setMaxPoolWaiting(10_000));
   }
 
   public Vertx vertx() {

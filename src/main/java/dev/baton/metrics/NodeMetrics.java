@@ -1,0 +1,126 @@
+package dev.baton.metrics;
+
+import dev.baton.NodeState;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * One node's meters, in a Prometheus registry of its own: Baton's counters, role, epoch, latencies
+ * and backlog, plus — when the node's Vert.x was built by {@link #newVertx} — Vert.x's own HTTP
+ * server, pool and JVM meters. Several nodes in one JVM (tests) each have their registry, so none
+ * overwrites another's meters; every meter also carries the tag {@code node}.
+ */
+public final class NodeMetrics implements NodeState.Latencies {
+  /** Prometheus text format, as scrapers expect it. */
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final String registryName = "baton-" + UUID.randomUUID();
+  private final AtomicLong streamLength = new AtomicLong(-1);
+  private final AtomicLong pending = new AtomicLong(-1);
+
+  public NodeMetrics(String nodeId) {
+    registry.config().commonTags("node", nodeId);
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** A Vert.x instance that reports its own meters (HTTP server, worker and Redis pools, JVM) here. */
+  public Vertx newVertx() {
+    MicrometerMetricsOptions options = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setRegistryName(registryName)
+        .setJvmMetricsEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+    EnumSet<Label> labels = EnumSet.copyOf(MicrometerMetricsOptions.DEFAULT_LABELS);
+    labels.add(Label.HTTP_ROUTE); // a handful of fixed routes: bounded cardinality
+    options.setLabels(labels);
+    return Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(options))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+  }
+
+  /** Registers the meters that read the node's state, and starts listening to its latencies. */
+  public void bind(NodeState state) {
+    NodeState.Counters c = state.counters();
+    counter("baton.messages.published", "messages this node published as generator", c.published);
+    counter("baton.messages.processed", "messages this node committed as handler (errors included)", c.processed);
+    counter("baton.messages.errors", "messages this node judged errors and stored", c.errors);
+    counter("baton.messages.reclaimed", "messages this node took over from a stalled or dead handler", c.reclaimed);
+    counter("baton.messages.dead.lettered", "messages this node moved to the dead-letter stream", c.deadLettered);
+    for (NodeState.Role role : NodeState.Role.values()) {
+      gauge("baton.role", "1 for the role this node runs now", state, s -> s.role() == role ? 1 : 0)
+          .tag("role", role.label()).register(registry);
+    }
+    gauge("baton.epoch", "fencing epoch of this node's generator lease, 0 when it is not the generator", state,
+        NodeState::epoch).register(registry);
+    gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redisUp() ? 1 : 0)
+        .register(registry);
+    counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
+    gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
+        s -> s.backlogPaused() ? 1 : 0).register(registry);
+    gauge("baton.backlog.messages", "uncommitted messages in the stream (as of the last scrape)", streamLength,
+        NodeMetrics::known).register(registry);
+    gauge("baton.backlog.pending", "messages delivered to a handler and not yet committed (as of the last scrape)",
+        pending, NodeMetrics::known).register(registry);
+    state.latencies(this);
+  }
+
+  /** Records the backlog read from Redis just before a scrape; negative when it could not be read. */
+  public void backlog(long length, long pendingCount) {
+    streamLength.set(length);
+    pending.set(pendingCount);
+  }
+
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public void leaseRenewal(long nanos, String outcome) {
+    timer("baton.lease.renewal", "round trip of a lease renewal", outcome).record(Duration.ofNanos(nanos));
+  }
+
+  @Override
+  public void commit(long nanos, String outcome) {
+    timer("baton.commit", "round trip of a commit script call (one batch)", outcome).record(Duration.ofNanos(nanos));
+  }
+
+  private Timer timer(String name, String help, String outcome) {
+    return Timer.builder(name).description(help).tag("outcome", outcome)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(100_000))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+  }
+
+  private void counter(String name, String help, AtomicLong source) {
+    FunctionCounter.builder(name, source, AtomicLong::get).description(help).register(registry);
+  }
+
+  private static <T> Gauge.Builder<T> gauge(String name, String help, T source, ToDoubleFunction<T> value) {
+    return Gauge.builder(name, source, value).description(help);
+  }
+
+  private static double known(AtomicLong v) {
+    long x = v.get();
+    return x < 0 ? Double.NaN : x;
+  }
+}

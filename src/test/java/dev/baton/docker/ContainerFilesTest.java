@@ -1,0 +1,183 @@
+package dev.baton.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.config.ConfigLoader;
+import dev.baton.config.NodeConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * What a typo in docker/Dockerfile or docker/docker-compose.yml would break, checked without a
+ * Docker engine: service names, BATON_* names against the real settings (and their values
+ * against the real validation), ports, the health check, the non-root user, paths that must exist.
+ */
+class ContainerFilesTest {
+  private static final Path ROOT = Path.of("").toAbsolutePath();
+  private static final Path COMPOSE = ROOT.resolve("docker/docker-compose.yml");
+  private static final Path DOCKERFILE = ROOT.resolve("docker/Dockerfile");
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z_]+)(?::?[-?]([^}]*))?}");
+
+  private static Set<String> settingVariables() {
+    Set<String> names = new HashSet<>();
+    ConfigLoader.leafPaths().forEach(p -> names.add(ConfigLoader.envName(p)));
+    return names;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> compose() throws Exception {
+    return new Yaml().load(Files.readString(COMPOSE));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Set<String> services() throws Exception {
+    return ((Map<String, Object>) compose().get("services")).keySet();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> service(String name) throws Exception {
+    return (Map<String, Object>) ((Map<String, Object>) compose().get("services")).get(name);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> nodeEnvironment() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    ((Map<String, Object>) service("node").get("environment")).forEach((k, v) -> env.put(k, String.valueOf(v)));
+    return env;
+  }
+
+  /** Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, with {@code given} as the caller's environment. */
+  private static String interpolate(String value, Map<String, String> given) {
+    Matcher m = VARIABLE.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String v = given.getOrDefault(m.group(1), m.group(0).contains(":-") ? m.group(2) : "");
+      m.appendReplacement(out, Matcher.quoteReplacement(v));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** Dockerfile instructions with continuation lines joined, comments dropped. */
+  private static List<String> instructions() throws Exception {
+    List<String> out = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : Files.readAllLines(DOCKERFILE)) {
+      String t = line.strip();
+      if (t.startsWith("#") || (t.isEmpty() && current.isEmpty())) {
+        continue;
+      }
+      if (t.endsWith("\\")) {
+        current.append(t, 0, t.length() - 1).append(' ');
+      } else {
+        out.add(current.append(t).toString());
+        current.setLength(0);
+      }
+    }
+    return out;
+  }
+
+  private static List<String> instructions(String keyword) throws Exception {
+    return instructions().stream().filter(i -> i.toUpperCase().startsWith(keyword + " ")).toList();
+  }
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void composeHasARedisWithAofAndAPasswordAndAScalableNodeService() throws Exception {
+    assertThat(services()).containsExactlyInAnyOrder("redis", "node");
+    Map<String, Object> redis = service("redis");
+    String command = String.join(" ", (List<String>) redis.get("command"));
+    assertThat(command).contains("--appendonly yes").contains("--requirepass");
+    assertThat(redis).containsKey("healthcheck");
+    assertThat(redis.get("ports")).as("Redis stays inside the compose network").isNull();
+
+    Map<String, Object> node = service("node");
+    assertThat(node).as("a fixed container name breaks --scale").doesNotContainKey("container_name");
+    Map<?, ?> dependsOn = (Map<?, ?>) node.get("depends_on");
+    assertThat(((Map<?, ?>) dependsOn.get("redis")).get("condition")).isEqualTo("service_healthy");
+    Map<?, ?> build = (Map<?, ?>) node.get("build");
+    Path context = COMPOSE.getParent().resolve((String) build.get("context")).normalize();
+    assertThat(context).isEqualTo(ROOT);
+    assertThat(context.resolve((String) build.get("dockerfile"))).isEqualTo(DOCKERFILE);
+  }
+
+  @Test
+  void everyBatonVariableInComposeAndDockerfileNamesARealSettingWithAValidValue() throws Exception {
+    Set<String> known = settingVariables();
+    Map<String, String> env = new HashMap<>();
+    Map<String, String> caller = Map.of("REDIS_PASSWORD", "pw-for-the-test", "BATON_HTTP_TOKEN", "");
+    for (String instruction : instructions("ENV")) {
+      Matcher m = Pattern.compile("(BATON_[A-Z_]+)=(\\S+)").matcher(instruction);
+      while (m.find()) {
+        env.put(m.group(1), m.group(2));
+      }
+    }
+    assertThat(env).isNotEmpty();
+    nodeEnvironment().forEach((k, v) -> env.put(k, interpolate(v, caller)));
+    assertThat(env.keySet()).allSatisfy(name -> assertThat(known).as("a setting named " + name).contains(name));
+    // the values pass the node's own validation, as the container would see them
+    NodeConfig config = ConfigLoader.load(ROOT.resolve("conf/node.json"), env);
+    assertThat(config.http().host()).isEqualTo("0.0.0.0");
+    assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.OFF);
+    assertThat(config.redis().password()).isEqualTo("pw-for-the-test");
+    assertThat(config.log().format()).isEqualTo(NodeConfig.LogFormat.JSON);
+    assertThat(config.redis().endpoints()).containsExactly("redis://redis:6379");
+    assertThat(services()).contains("redis"); // the URL's host is a service
+  }
+
+  @Test
+  void portsAndTheHealthCheckAgreeWithTheNodesHttpPort() throws Exception {
+    String port = nodeEnvironment().get("BATON_HTTP_PORT");
+    assertThat(port).isEqualTo("8080");
+    List<?> ports = (List<?>) service("node").get("ports");
+    assertThat(ports).isNotEmpty().allSatisfy(p -> {
+      String[] parts = String.valueOf(p).split(":");
+      assertThat(parts[parts.length - 1]).isEqualTo(port);
+      assertThat(parts.length == 3 ? parts[1] : "").as("no fixed host port (scaling)").isEmpty();
+    });
+    assertThat(instructions("EXPOSE")).containsExactly("EXPOSE " + port);
+    assertThat(instructions("ENV").toString()).contains("BATON_HTTP_PORT=" + port);
+    List<String> health = instructions("HEALTHCHECK");
+    assertThat(health).hasSize(1);
+    assertThat(health.get(0)).contains("http://127.0.0.1:${BATON_HTTP_PORT}/health");
+  }
+
+  @Test
+  void theDockerfileBuildsInOneStageAndRunsAsNonRootFromAJre() throws Exception {
+    List<String> from = instructions("FROM");
+    assertThat(from).hasSize(2);
+    assertThat(from.get(0)).contains("maven").contains("17").endsWith("AS build");
+    assertThat(from.get(1)).startsWith("FROM eclipse-temurin:17-jre");
+    List<String> all = instructions();
+    int runtime = all.indexOf(from.get(1));
+    List<String> users = all.subList(runtime, all.size()).stream().filter(i -> i.startsWith("USER ")).toList();
+    assertThat(users).hasSize(1);
+    String user = users.get(0).substring(5).split(":")[0];
+    assertThat(user).isNotIn("root", "0");
+    for (String copy : instructions("COPY")) {
+      String[] words = copy.split("\\s+");
+      if (copy.contains("--from=build")) {
+        assertThat(words[words.length - 2]).isEqualTo("/src/target/node-fat.jar");
+        continue;
+      }
+      for (int i = 1; i < words.length - 1; i++) {
+        assertThat(ROOT.resolve(words[i])).as(copy).exists();
+      }
+    }
+    String run = String.join(" ", instructions("ENTRYPOINT")) + " " + String.join(" ", instructions("CMD"));
+    assertThat(run).contains("\"/app/node-fat.jar\"").contains("\"/app/conf/node.json\"");
+    assertThat(instructions("COPY")).contains("COPY conf/node.json /app/conf/node.json",
+        "COPY --from=build /src/target/node-fat.jar /app/node-fat.jar");
+    assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains("target", ".git");
+  }
+}
