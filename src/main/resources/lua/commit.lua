@@ -8,7 +8,11 @@
 -- For each message: XACK, and only when XACK returned 1 (nobody committed it before) apply its
 -- effect and XDEL it, so the stream keeps only uncommitted work (one XDEL for all of the batch's
 -- committed ids, at the end of the same script: cheaper per id than one XDEL each).
--- Returns one character per message, in argument order: '1' committed now, '0' committed before.
+-- Plain messages have no effect but counters and the XDEL, so without the ledger they are
+-- acknowledged with one multi-id XACK, whose count is all that matters; with the ledger, one XACK
+-- each, to record exactly which ones this call committed.
+-- Returns '<plain messages committed now>:<one character per other message, in argument order:
+-- '1' committed now, '0' committed before>'.
 -- Key types are checked before any write: a script has no rollback.
 for i = 2, 5 do
   local t = redis.call('TYPE', KEYS[i]).ok
@@ -30,15 +34,22 @@ local function record(id, kind)
 end
 
 local plain = tonumber(ARGV[5])
-for i = 6, 5 + plain do
-  if redis.call('XACK', KEYS[1], group, ARGV[i]) == 1 then
-    processed = processed + 1
-    record(ARGV[i], 'ok')
-    flags[#flags + 1] = '1'
-  else
-    flags[#flags + 1] = '0'
+if audit then
+  for i = 6, 5 + plain do
+    if redis.call('XACK', KEYS[1], group, ARGV[i]) == 1 then
+      processed = processed + 1
+      record(ARGV[i], 'ok')
+    end
+  end
+else
+  for i = 6, 5 + plain, 1000 do
+    local last = math.min(5 + plain, i + 999)
+    processed = processed + redis.call('XACK', KEYS[1], group, unpack(ARGV, i, last))
+    -- every id here is now acknowledged: by this call, or by an earlier commit that deleted it
+    redis.call('XDEL', KEYS[1], unpack(ARGV, i, last))
   end
 end
+local plainCommitted = processed
 
 for i = 6 + plain, #ARGV, 3 do
   local id, kind, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -73,4 +84,4 @@ end
 if processed > 0 then redis.call('HINCRBY', KEYS[4], 'processed', processed) end
 if errors > 0 then redis.call('HINCRBY', KEYS[4], 'errors', errors) end
 if dead > 0 then redis.call('HINCRBY', KEYS[4], 'deadLettered', dead) end
-return table.concat(flags)
+return plainCommitted .. ':' .. table.concat(flags)

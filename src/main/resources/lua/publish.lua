@@ -17,11 +17,12 @@ local seq = tonumber(ARGV[4])
 local audit = ARGV[5] == '1'
 local n = #ARGV - 5
 local id = ''
+-- the loop runs once per message: locals, and seq passed as a number (Redis writes integers exactly)
+local call, stream, gen, epoch = redis.call, KEYS[3], ARGV[1], ARGV[2]
 for i = 6, #ARGV do
-  local s = string.format('%.0f', seq)
-  id = redis.call('XADD', KEYS[3], '*', 'gen', ARGV[1], 'epoch', ARGV[2], 'seq', s, 'ts', ts, 'text', ARGV[i])
+  id = call('XADD', stream, '*', 'gen', gen, 'epoch', epoch, 'seq', seq, 'ts', ts, 'text', ARGV[i])
   if audit then
-    redis.call('XADD', KEYS[5], '*', 'msg', id, 'epoch', ARGV[2], 'gen', ARGV[1], 'seq', s)
+    call('XADD', KEYS[5], '*', 'msg', id, 'epoch', epoch, 'gen', gen, 'seq', seq)
   end
   seq = seq + 1
 end

@@ -53,7 +53,11 @@ public final class BenchCommand implements Callable<Integer> {
   int handlers = 2;
 
   @Option(names = "--batch", description = "generator.batchSize and handler.batchSize (default ${DEFAULT-VALUE})")
-  int batch = 500;
+  int batch = 1000;
+
+  @Option(names = "--warmup", description = "messages committed before the measured ones, by the same processes "
+      + "(default ${DEFAULT-VALUE}: measure from cold JVMs)")
+  long warmup;
 
   @Option(names = "--in-flight", description = "generator.maxInFlight (default ${DEFAULT-VALUE})")
   int inFlight = 4;
@@ -73,6 +77,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--heap", description = "-Xmx of each node process (default ${DEFAULT-VALUE})")
   String heap = "512m";
+
+  @Option(names = "--jvm", split = " ", description = "extra JVM options for each node process, e.g. "
+      + "\"-XX:+UseParallelGC\" ({id} becomes the node id, for per-node files)")
+  List<String> jvmOptions = new ArrayList<>();
 
   @Option(names = "--cadence", description = "measure the default 500 ms cadence at rest instead")
   boolean cadence;
@@ -177,7 +185,7 @@ public final class BenchCommand implements Callable<Integer> {
     env.put("BATON_GENERATOR_INTERVAL_MS", "0");
     env.put("BATON_GENERATOR_BATCH_SIZE", Integer.toString(batchSize));
     env.put("BATON_GENERATOR_MAX_IN_FLIGHT", Integer.toString(inFlight));
-    env.put("BATON_GENERATOR_MAX_MESSAGES", Long.toString(n));
+    env.put("BATON_GENERATOR_MAX_MESSAGES", Long.toString(warmup + n));
     env.put("BATON_HANDLER_BATCH_SIZE", Integer.toString(batchSize));
     env.put("BATON_HANDLER_MAX_IN_FLIGHT", Integer.toString(handlerInFlight));
     // the lease names the generator-to-be, so the handlers, started first, stay handlers
@@ -186,28 +194,32 @@ public final class BenchCommand implements Callable<Integer> {
     NodeProc gen = null;
     try {
       for (int i = 1; i <= handlerCount; i++) {
-        hs.add(NodeProc.start(jar, "h" + i, env, heap));
+        hs.add(NodeProc.start(jar, "h" + i, env, heap, jvmOptions));
       }
       for (NodeProc h : hs) {
         waitFor(() -> "handler".equals(h.role()), 60_000, h.id + " ready");
       }
-      gen = NodeProc.start(jar, "gen", env, heap);
+      gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
       Map<String, Double> cpuAtStart = new LinkedHashMap<>();
+      Map<String, Histogram> latencyAtStart = new HashMap<>();
       long t0 = 0;
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
       long[] stats;
       while (true) {
         stats = stats(target, keys);
         long now = System.nanoTime();
-        if (t0 == 0 && stats[0] > 0) {
+        // from the publish of the first measured message to the commit of the last one: with a
+        // warm-up, the backlog it leaves is committed inside the window too (conservative)
+        if (t0 == 0 && stats[0] > warmup) {
           t0 = now;
           cpuAtStart.put("redis", target.cpu());
           cpuAtStart.put("gen", Proc.cpuSeconds(gen.pid()));
           for (NodeProc h : hs) {
             cpuAtStart.put(h.id, Proc.cpuSeconds(h.pid()));
+            latencyAtStart.put(h.id, warmup == 0 ? new Histogram(3_600_000L, 3) : histogram(h));
           }
         }
-        if (stats[1] + stats[2] >= n) {
+        if (stats[1] + stats[2] >= warmup + n) {
           break;
         }
         if (now > deadline) {
@@ -226,10 +238,13 @@ public final class BenchCommand implements Callable<Integer> {
       for (NodeProc h : hs) {
         cpu.put(h.id, Proc.cpuSeconds(h.pid()) - cpuAtStart.get(h.id));
         rss.put(h.id, Proc.peakRssMb(h.pid()));
-        latency.add(histogram(h));
+        Histogram measured = histogram(h);
+        measured.subtract(latencyAtStart.get(h.id));
+        latency.add(measured);
       }
       JsonObject run = new JsonObject()
           .put("messages", n)
+          .put("warmup", warmup)
           .put("handlers", handlerCount)
           .put("batch", batchSize)
           .put("ledger", withLedger)
@@ -280,9 +295,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   private static void print(JsonObject run) {
     JsonObject l = run.getJsonObject("latencyMs");
-    System.out.printf(Locale.ROOT, "%,d messages, 1 generator + %d handlers, batch %d, ledger %s: %.2f s, %,.0f msg/s"
+    System.out.printf(Locale.ROOT, "%,d messages%s, 1 generator + %d handlers, batch %d, ledger %s: %.2f s, %,.0f msg/s"
             + " (%.2f of raw XADD); latency p50 %d ms p99 %d ms max %d ms%n",
-        run.getLong("messages"), run.getInteger("handlers"), run.getInteger("batch"),
+        run.getLong("messages"), run.getLong("warmup") > 0 ? " after " + run.getLong("warmup") + " warm-up" : "",
+        run.getInteger("handlers"), run.getInteger("batch"),
         run.getBoolean("ledger") ? "on" : "off", run.getDouble("seconds"), run.getDouble("messagesPerSecond"),
         run.getDouble("ratioToRawXadd", 0.0), l.getLong("p50"), l.getLong("p99"), l.getLong("max"));
     System.out.println("  CPU seconds " + run.getJsonObject("cpuSeconds").encode() + "; peak RSS MB "
@@ -339,9 +355,9 @@ public final class BenchCommand implements Callable<Integer> {
       List<NodeProc> nodes = new ArrayList<>();
       try {
         for (int i = 1; i <= handlers; i++) {
-          nodes.add(NodeProc.start(jar, "h" + i, env, heap));
+          nodes.add(NodeProc.start(jar, "h" + i, env, heap, jvmOptions));
         }
-        NodeProc gen = NodeProc.start(jar, "gen", env, heap);
+        NodeProc gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
         nodes.add(gen);
         for (NodeProc node : nodes) {
           waitFor(() -> node.role() != null && !"starting".equals(node.role()), 60_000, node.id + " ready");

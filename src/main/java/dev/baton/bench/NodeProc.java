@@ -31,14 +31,17 @@ final class NodeProc implements AutoCloseable {
     this.log = log;
   }
 
-  static NodeProc start(Path jar, String id, Map<String, String> env, String heap) throws IOException {
+  static NodeProc start(Path jar, String id, Map<String, String> env, String heap, List<String> jvmOptions)
+      throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     Path log = Files.createTempFile("baton-bench-" + id + "-", ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-jar", jar.toString()));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap));
+    cmd.addAll(jvmOptions.stream().map(o -> o.replace("{id}", id)).toList());
+    cmd.addAll(List.of("-jar", jar.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putAll(env);
     pb.environment().put("BATON_NODE_ID", id);

@@ -146,9 +146,9 @@ public final class GeneratorVerticle extends VerticleBase {
   }
 
   private Future<Publisher.Status> publish(int n) {
-    List<String> texts = new ArrayList<>(n);
+    List<byte[]> texts = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      texts.add(text.next());
+      texts.add(text.nextBytes());
     }
     long first = seq;
     seq += n;

@@ -37,8 +37,9 @@ public final class Publisher {
     this.audit = audit ? "1" : "0";
   }
 
-  public Future<Outcome> publish(long firstSeq, List<String> texts) {
-    List<String> args = new ArrayList<>(5 + texts.size());
+  /** {@code texts}: strings or byte arrays (UTF-8). */
+  public Future<Outcome> publish(long firstSeq, List<?> texts) {
+    List<Object> args = new ArrayList<>(5 + texts.size());
     args.add(nodeId);
     args.add(Long.toString(epoch));
     args.add(Long.toString(maxBacklog));

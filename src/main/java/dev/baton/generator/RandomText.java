@@ -21,10 +21,40 @@ public final class RandomText {
       + "voyage walnut wave willow window winter wolf yarrow zephyr")
       .split(" ");
 
+  private static final byte[][] WORD_BYTES = new byte[WORDS.length][];
+
+  static {
+    for (int i = 0; i < WORDS.length; i++) {
+      WORD_BYTES[i] = WORDS[i].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+  }
+
   private final RandomGenerator random;
 
   public RandomText(RandomGenerator random) {
     this.random = random;
+  }
+
+  /** {@link #next()} as ASCII bytes, built without a string: what the generator sends, many a second. */
+  public byte[] nextBytes() {
+    int n = 3 + random.nextInt(6);
+    int[] picks = new int[n];
+    int length = n - 1;
+    for (int i = 0; i < n; i++) {
+      picks[i] = random.nextInt(WORDS.length);
+      length += WORD_BYTES[picks[i]].length;
+    }
+    byte[] out = new byte[length];
+    int at = 0;
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        out[at++] = ' ';
+      }
+      byte[] w = WORD_BYTES[picks[i]];
+      System.arraycopy(w, 0, out, at, w.length);
+      at += w.length;
+    }
+    return out;
   }
 
   /** Three to eight random words separated by spaces. */

@@ -50,12 +50,20 @@ public final class Committer {
   }
 
   /**
-   * Flags in order: true where this call committed the message, false where it was done before.
-   * {@code reclaimed} marks messages taken over from another consumer (recorded in the ledger).
+   * What one commit call did: how many of the plain messages (kind OK) it committed, and for each
+   * other message, in the caller's order of those, whether it committed it.
    */
-  public Future<boolean[]> commit(List<Outcome> outcomes, boolean reclaimed) {
+  public record Result(int plainTotal, long plainCommitted, boolean[] others) {
+    /** Whether this call committed every plain message it was given. */
+    public boolean allPlainCommitted() {
+      return plainCommitted == plainTotal;
+    }
+  }
+
+  /** {@code reclaimed} marks messages taken over from another consumer (recorded in the ledger). */
+  public Future<Result> commit(List<Outcome> outcomes, boolean reclaimed) {
     if (outcomes.isEmpty()) {
-      return Future.succeededFuture(new boolean[0]);
+      return Future.succeededFuture(new Result(0, 0, new boolean[0]));
     }
     // plain messages travel as bare ids (most of a batch), the others as id, kind, payload
     int plain = 0;
@@ -68,35 +76,30 @@ public final class Committer {
     args.add(audit);
     args.add(reclaimed ? "1" : "0");
     args.add(Integer.toString(plain));
-    int[] order = new int[outcomes.size()];
-    int k = 0;
-    for (int i = 0; i < outcomes.size(); i++) {
-      if (outcomes.get(i).kind() == Kind.OK) {
-        args.add(outcomes.get(i).id());
-        order[k++] = i;
+    for (Outcome o : outcomes) {
+      if (o.kind() == Kind.OK) {
+        args.add(o.id());
       }
     }
-    for (int i = 0; i < outcomes.size(); i++) {
-      Outcome o = outcomes.get(i);
+    for (Outcome o : outcomes) {
       if (o.kind() != Kind.OK) {
         args.add(o.id());
         args.add(o.kind().wire);
         args.add(o.payload() == null ? "" : o.payload());
-        order[k++] = i;
       }
     }
+    int plainTotal = plain;
     return redis.eval(Scripts.COMMIT,
             List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), args)
-        .map(r -> flags(r, order));
+        .map(r -> result(r.toString(), plainTotal, outcomes.size() - plainTotal));
   }
 
-  /** The script answers one '1'/'0' per message in argument order; map it back to the caller's order. */
-  private static boolean[] flags(Response r, int[] order) {
-    String s = r.toString();
-    boolean[] out = new boolean[order.length];
-    for (int i = 0; i < order.length && i < s.length(); i++) {
-      out[order[i]] = s.charAt(i) == '1';
+  private static Result result(String reply, int plainTotal, int otherCount) {
+    int colon = reply.indexOf(':');
+    boolean[] others = new boolean[otherCount];
+    for (int i = 0; i < otherCount && colon + 1 + i < reply.length(); i++) {
+      others[i] = reply.charAt(colon + 1 + i) == '1';
     }
-    return out;
+    return new Result(plainTotal, Long.parseLong(reply.substring(0, colon)), others);
   }
 }

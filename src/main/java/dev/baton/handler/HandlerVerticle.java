@@ -201,31 +201,44 @@ public final class HandlerVerticle extends VerticleBase {
     long startedNs = System.nanoTime();
     return committer.commit(outcomes, reclaimed)
         .andThen(ar -> state.latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
-        .map(flags -> {
-      NodeState.Counters c = state.counters();
-      long committedAt = System.currentTimeMillis();
-      for (int i = 0; i < flags.length; i++) {
-        if (!flags[i]) {
-          continue;
-        }
-        long ts = outcomes.get(i).ts();
-        if (ts > 0) {
-          state.latencyMs().recordValue(Math.min(3_600_000L, Math.max(0, committedAt - ts)));
-        }
-        switch (outcomes.get(i).kind()) {
-          case OK -> c.processed.incrementAndGet();
-          case ERROR -> {
+        .map(result -> {
+          record(outcomes, result, reclaimed);
+          return null;
+        });
+  }
+
+  /** Counters and latencies for what this node committed (not what another node committed first). */
+  private void record(List<Committer.Outcome> outcomes, Committer.Result result, boolean reclaimed) {
+    NodeState.Counters c = state.counters();
+    long committedAt = System.currentTimeMillis();
+    c.processed.addAndGet(result.plainCommitted());
+    if (reclaimed) {
+      c.reclaimed.addAndGet(result.plainCommitted());
+    }
+    int other = 0;
+    for (Committer.Outcome o : outcomes) {
+      boolean committed;
+      if (o.kind() == Committer.Kind.OK) {
+        // the count says how many; when some were committed elsewhere we cannot tell which
+        committed = result.allPlainCommitted();
+      } else {
+        committed = result.others()[other++];
+        if (committed) {
+          if (o.kind() == Committer.Kind.ERROR) {
             c.processed.incrementAndGet();
             c.errors.incrementAndGet();
+          } else {
+            c.deadLettered.incrementAndGet();
           }
-          case DEAD -> c.deadLettered.incrementAndGet();
-        }
-        if (reclaimed) {
-          c.reclaimed.incrementAndGet();
+          if (reclaimed) {
+            c.reclaimed.incrementAndGet();
+          }
         }
       }
-      return null;
-    });
+      if (committed && o.ts() > 0) {
+        state.latencyMs().recordValue(Math.min(3_600_000L, Math.max(0, committedAt - o.ts())));
+      }
+    }
   }
 
   private static List<Response> streamEntries(Response reply) {

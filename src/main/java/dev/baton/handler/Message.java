@@ -1,6 +1,8 @@
 package dev.baton.handler;
 
+import io.netty.util.ByteProcessor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.nio.ByteBuffer;
@@ -180,22 +182,21 @@ public final class Message {
     return negative ? -result : result;
   }
 
-  /** ASCII (what generators write) is checked byte by byte; anything else is decoded strictly. */
+  /** ASCII (what generators write) is recognised in one pass; anything else is decoded strictly. */
   private static boolean validUtf8(Buffer b) {
-    int n = b.length();
-    for (int i = 0; i < n; i++) {
-      if (b.getByte(i) < 0) {
-        try {
-          StandardCharsets.UTF_8.newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(b.getBytes()));
-          return true;
-        } catch (CharacterCodingException e) {
-          return false;
-        }
-      }
+    if (((BufferInternal) b).getByteBuf().forEachByte(ASCII) == -1) {
+      return true;
     }
-    return true;
+    try {
+      StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(b.getBytes()));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
   }
+
+  private static final ByteProcessor ASCII = value -> value >= 0;
 }

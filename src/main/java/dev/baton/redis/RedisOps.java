@@ -83,20 +83,25 @@ public final class RedisOps {
     stale.close();
   }
 
-  public Future<Response> eval(Script script, List<String> keys, List<String> args) {
+  /** {@code args} are strings, or byte arrays sent as they are (no encoding step). */
+  public Future<Response> eval(Script script, List<String> keys, List<?> args) {
     return send(scriptRequest(Command.EVALSHA, script.sha1(), keys, args))
         .recover(e -> isNoScript(e)
             ? send(scriptRequest(Command.EVAL, script.source(), keys, args))
             : Future.failedFuture(e));
   }
 
-  static Request scriptRequest(Command command, String body, List<String> keys, List<String> args) {
+  static Request scriptRequest(Command command, String body, List<String> keys, List<?> args) {
     Request r = Request.cmd(command).arg(body).arg(keys.size());
     for (String k : keys) {
       r.arg(k);
     }
-    for (String a : args) {
-      r.arg(a);
+    for (Object a : args) {
+      if (a instanceof byte[] bytes) {
+        r.arg(bytes);
+      } else {
+        r.arg(a.toString());
+      }
     }
     return r;
   }

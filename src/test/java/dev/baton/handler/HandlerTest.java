@@ -22,6 +22,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(120)
@@ -84,8 +86,9 @@ class HandlerTest {
     }
   }
 
-  @Test
-  void twoHandlersRacingForTheSameMessagesCommitEachExactlyOnce() throws Exception {
+  @ParameterizedTest(name = "audit ledger {0}")
+  @ValueSource(booleans = {false, true})
+  void twoHandlersRacingForTheSameMessagesCommitEachExactlyOnce(boolean audit) throws Exception {
     createGroup();
     List<String> ids = addMessages(500);
     // consumer a reads everything; b takes the same entries over as if a looked dead
@@ -95,28 +98,41 @@ class HandlerTest {
     REDIS.client().cmd(claim.toArray());
 
     RedisOps ops = new RedisOps(REDIS.client().client(), 10_000);
-    Committer a = new Committer(ops, keys, "a", false);
-    Committer b = new Committer(ops, keys, "b", false);
-    List<Future<boolean[]>> results = new ArrayList<>();
+    Committer a = new Committer(ops, keys, "a", audit);
+    Committer b = new Committer(ops, keys, "b", audit);
+    java.util.Random random = new java.util.Random(42);
+    List<Future<Committer.Result>> results = new ArrayList<>();
     for (int i = 0; i < ids.size(); i += 50) {
-      List<Committer.Outcome> batch = new ArrayList<>();
-      for (String id : ids.subList(i, i + 50)) {
-        batch.add(new Committer.Outcome(id, Committer.Kind.ERROR, new JsonObject().put("id", id).encode()));
-      }
-      results.add(a.commit(batch, false));
-      results.add(b.commit(batch, true));
+      // the two handlers judge each message independently: whichever commits first decides
+      results.add(a.commit(judge(ids.subList(i, i + 50), random), false));
+      results.add(b.commit(judge(ids.subList(i, i + 50), random), true));
     }
     Future.all(results).await(30, TimeUnit.SECONDS);
-    int committed = 0;
-    for (Future<boolean[]> f : results) {
-      for (boolean flag : f.result()) {
+    long committed = 0;
+    for (Future<Committer.Result> f : results) {
+      committed += f.result().plainCommitted();
+      for (boolean flag : f.result().others()) {
         committed += flag ? 1 : 0;
       }
     }
     assertThat(committed).isEqualTo(500);
-    assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(500);
     assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
-    assertThat(REDIS.client().num("HGET", keys.stats(), "errors")).isEqualTo(500);
+    assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(500);
+    long errors = REDIS.client().num("HGET", keys.stats(), "errors");
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(errors).isPositive();
+    if (audit) {
+      assertThat(REDIS.client().num("XLEN", keys.auditCommitted())).isEqualTo(500);
+    }
+  }
+
+  private static List<Committer.Outcome> judge(List<String> ids, java.util.Random random) {
+    List<Committer.Outcome> out = new ArrayList<>();
+    for (String id : ids) {
+      out.add(random.nextInt(3) == 0
+          ? new Committer.Outcome(id, Committer.Kind.ERROR, new JsonObject().put("id", id).encode())
+          : new Committer.Outcome(id, Committer.Kind.OK, null));
+    }
+    return out;
   }
 
   @Test
