@@ -116,6 +116,13 @@ public final class NodeVerticle extends VerticleBase {
     return ops.close().otherwiseEmpty();
   }
 
+  /** A client for one role verticle, created on (and used from) that verticle's event loop. */
+  private RedisOps localOps(int poolSize) {
+    RedisOptions options = RedisSupport.poolOptions(config.redis(), poolSize, config.redis().commandTimeoutMs());
+    return new RedisOps(Redis.createClient(vertx, options), config.redis().commandTimeoutMs(),
+        config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, options) : null);
+  }
+
   private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,
       io.vertx.core.Handler<Void> onEnd) {
     return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
@@ -163,10 +170,11 @@ public final class NodeVerticle extends VerticleBase {
 
   private Deployable roleVerticle(NodeState.Role role, long epoch) {
     if (role == NodeState.Role.GENERATOR) {
-      return new GeneratorVerticle(config.generator(), ops, keys, state, epoch, new RandomText(new SplittableRandom()),
+      return new GeneratorVerticle(config.generator(), this::localOps, keys, state, epoch,
+          new RandomText(new SplittableRandom()),
           config.audit().enabled());
     }
-    return new HandlerVerticle(config.handler(), config.heartbeat(), ops, keys, state, this::dedicated,
+    return new HandlerVerticle(config.handler(), config.heartbeat(), this::localOps, keys, state, this::dedicated,
         new SplittableRandom(), config.audit().enabled());
   }
 }

@@ -331,7 +331,8 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     String svg = SvgPlot.render(String.format(Locale.ROOT,
-            "Baton end-to-end throughput, %,d messages per point (raw XADD %,.0f/s)", sweepMessages, raw),
+            "Baton end-to-end throughput, %,d messages per point%s (raw XADD %,.0f/s)", sweepMessages,
+            warmup > 0 ? String.format(Locale.ROOT, " after %,d warm-up", warmup) : " from cold JVMs", raw),
         "batch size (generator and handler)", "messages per second", series);
     if (plot.getParent() != null) {
       Files.createDirectories(plot.getParent());

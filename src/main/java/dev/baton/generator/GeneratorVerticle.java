@@ -30,7 +30,11 @@ public final class GeneratorVerticle extends VerticleBase {
   private final GeneratorSettings settings;
   private final NodeState state;
   private final long epoch;
-  private final Publisher publisher;
+  private final RedisOps.Factory redisFactory;
+  private final Keys keys;
+  private final boolean audit;
+  private RedisOps redis;
+  private Publisher publisher;
   private final RandomText text;
   private final Backoff backoff = new Backoff(50, 1_000);
 
@@ -44,18 +48,22 @@ public final class GeneratorVerticle extends VerticleBase {
   private int inFlight;
   private final Set<Future<?>> calls = new HashSet<>();
 
-  public GeneratorVerticle(GeneratorSettings settings, RedisOps redis, Keys keys, NodeState state, long epoch,
-      RandomText text, boolean audit) {
+  public GeneratorVerticle(GeneratorSettings settings, RedisOps.Factory redisFactory, Keys keys, NodeState state,
+      long epoch, RandomText text, boolean audit) {
     this.settings = settings;
+    this.redisFactory = redisFactory;
+    this.keys = keys;
+    this.audit = audit;
     this.state = state;
     this.epoch = epoch;
-    this.publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
     this.text = text;
   }
 
   @Override
   public Future<?> start() {
     state.roleVerticleStarted();
+    redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
+    publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
     nextDueMs = now();
     if (throughputMode()) {
       fill();
@@ -71,7 +79,9 @@ public final class GeneratorVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return Future.join(new ArrayList<>(calls)).otherwiseEmpty().onComplete(ar -> state.roleVerticleStopped());
+    return Future.join(new ArrayList<>(calls)).otherwiseEmpty()
+        .compose(v -> redis.close().otherwiseEmpty())
+        .onComplete(ar -> state.roleVerticleStopped());
   }
 
   private boolean throughputMode() {

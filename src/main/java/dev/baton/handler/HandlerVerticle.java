@@ -34,12 +34,13 @@ public final class HandlerVerticle extends VerticleBase {
 
   private final HandlerSettings settings;
   private final HeartbeatSettings heartbeat;
-  private final RedisOps redis;
+  private final RedisOps.Factory redisFactory;
+  private RedisOps redis;
   private final Keys keys;
   private final NodeState state;
   private final DedicatedConnection.Factory readerFactory;
   private final RandomGenerator random;
-  private final Committer committer;
+  private Committer committer;
   private final Backoff backoff = new Backoff(50, 2_000);
   private final String audit;
 
@@ -54,21 +55,23 @@ public final class HandlerVerticle extends VerticleBase {
   private boolean reading;
   private Future<?> reclaiming = Future.succeededFuture();
 
-  public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps redis, Keys keys,
+  public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps.Factory redisFactory, Keys keys,
       NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random, boolean audit) {
     this.settings = settings;
     this.heartbeat = heartbeat;
-    this.redis = redis;
+    this.redisFactory = redisFactory;
     this.keys = keys;
     this.state = state;
     this.readerFactory = readerFactory;
     this.random = random;
-    this.committer = new Committer(redis, keys, state.nodeId(), audit);
     this.audit = audit ? "1" : "0";
   }
 
   @Override
   public Future<?> start() {
+    // commits and reclaims go through a client of this verticle's own (see RedisOps.Factory)
+    redis = redisFactory.create(settings.maxInFlight() + 1);
+    committer = new Committer(redis, keys, state.nodeId(), audit.equals("1"));
     state.roleVerticleStarted();
     reader = readerFactory.create(null, null);
     lastReapMs = now();
@@ -94,6 +97,7 @@ public final class HandlerVerticle extends VerticleBase {
         })
         .compose(v -> finishOwnPending())
         .otherwiseEmpty()
+        .compose(v -> redis.close().otherwiseEmpty())
         .onComplete(ar -> state.roleVerticleStopped());
   }
 

@@ -52,7 +52,9 @@ public final class NodeMetrics implements NodeState.Latencies {
     labels.add(Label.HTTP_ROUTE); // a handful of fixed routes: bounded cardinality
     options.setLabels(labels);
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(options))
+        // native epoll on Linux (falls back to NIO elsewhere): a Redis round trip from an idle
+        // node takes about a third less time than with NIO here (docs/PERFORMANCE.md)
+        .with(new VertxOptions().setMetricsOptions(options).setPreferNativeTransport(true))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }
