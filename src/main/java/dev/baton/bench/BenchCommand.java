@@ -330,9 +330,10 @@ public final class BenchCommand implements Callable<Integer> {
         series.put(h + (h == 1 ? " handler" : " handlers"), line);
       }
     }
-    String svg = SvgPlot.render(String.format(Locale.ROOT,
-            "Baton end-to-end throughput, %,d messages per point%s (raw XADD %,.0f/s)", sweepMessages,
-            warmup > 0 ? String.format(Locale.ROOT, " after %,d warm-up", warmup) : " from cold JVMs", raw),
+    String svg = SvgPlot.render("Baton end-to-end throughput, 1 generator + N handlers",
+        String.format(Locale.ROOT, "%,d messages per point%s; %d cores; redis-benchmark -P 16 XADD %,.0f/s",
+            sweepMessages, warmup > 0 ? String.format(Locale.ROOT, " after %,d warm-up", warmup) : ", cold JVMs",
+            Runtime.getRuntime().availableProcessors(), raw),
         "batch size (generator and handler)", "messages per second", series);
     if (plot.getParent() != null) {
       Files.createDirectories(plot.getParent());

@@ -12,12 +12,13 @@ final class SvgPlot {
   private SvgPlot() {}
 
   /** {@code series}: label → points (x, y), drawn in order; dashes tell lines apart without colour. */
-  static String render(String title, String xLabel, String yLabel, Map<String, List<double[]>> series) {
+  static String render(String title, String subtitle, String xLabel, String yLabel,
+      Map<String, List<double[]>> series) {
     int w = 760;
     int h = 440;
     int left = 80;
     int right = 170;
-    int top = 50;
+    int top = 58;
     int bottom = 60;
     double xMin = Double.MAX_VALUE;
     double xMax = 0;
@@ -36,8 +37,10 @@ final class SvgPlot {
     sb.append(String.format(Locale.ROOT,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
             + "font-size=\"13\">%n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>%n", w, h));
-    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"28\" font-size=\"16\" font-weight=\"bold\">%s</text>%n",
+    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"16\" font-weight=\"bold\">%s</text>%n",
         left, esc(title)));
+    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"40\" font-size=\"12\" fill=\"#444\">%s</text>%n",
+        left, esc(subtitle)));
     int pw = w - left - right;
     int ph = h - top - bottom;
     for (int i = 0; i <= 5; i++) {
