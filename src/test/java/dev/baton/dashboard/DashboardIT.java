@@ -261,6 +261,35 @@ class DashboardIT {
     }
   }
 
+  @Test
+  void onANodeWithATokenTheDrainAsksForItAndWorksOnceGiven() throws Exception {
+    startRedis();
+    TestRedis rc = track(new TestRedis(redis.url()));
+    Map<String, String> guardedEnv = Map.of("BATON_HANDLER_ERROR_PROBABILITY", "0.5", "BATON_HTTP_TOKEN", "s3cret");
+    node("t0", guardedEnv); // one generates, the other handles and judges errors
+    NodeProcess guarded = node("t1", guardedEnv);
+    awaitAllAnswer();
+    Keys keys = new Keys(prefix);
+    Await.until("errors are stored", SHOWN, () -> rc.num("XLEN", keys.errors()) >= 2);
+
+    try (Browser browser = track(Browser.open(1280, 800))) {
+      browser.driver().get(page(guarded));
+      browser.driver().findElement(By.id("drain")).click();
+      String refused = browser.until("the node's 401 is explained", SHOWN,
+          d -> text(d, "drain-result").contains("401") ? text(d, "drain-result") : null);
+      assertThat(refused).contains("requires a token");
+      assertThat(rc.num("XLEN", keys.errors())).as("nothing drained without the token").isGreaterThanOrEqualTo(2);
+
+      browser.driver().findElement(By.id("drain-token")).sendKeys("s3cret");
+      browser.driver().findElement(By.id("drain")).click();
+      String result = browser.until("the drain succeeds with the token", SHOWN,
+          d -> text(d, "drain-result").startsWith("Drained") ? text(d, "drain-result") : null);
+      Matcher count = Pattern.compile("^Drained (\\d+) errors?\\.").matcher(result);
+      assertThat(count.find()).as(result).isTrue();
+      assertThat(Long.parseLong(count.group(1))).isGreaterThanOrEqualTo(2);
+    }
+  }
+
   private static double rate(String shown) {
     try {
       return Double.parseDouble(shown);
