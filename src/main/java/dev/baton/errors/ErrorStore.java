@@ -50,9 +50,4 @@ public final class ErrorStore {
           return new Page(out, next);
         });
   }
-
-  /** How many errors are stored. */
-  public Future<Long> count() {
-    return redis.send(Request.cmd(Command.XLEN).arg(keys.errors())).map(Response::toLong);
-  }
 }

@@ -26,7 +26,6 @@ public final class HeartbeatVerticle extends VerticleBase {
   private final NodeState state;
   private long timer = -1;
   private boolean stopped;
-  private volatile long lastBeatServerMs;
   private final RateWindow processedRate;
   private final RateWindow publishedRate;
 
@@ -38,11 +37,6 @@ public final class HeartbeatVerticle extends VerticleBase {
     long windowMs = Math.max(5_000, 3 * settings.intervalMs());
     this.processedRate = new RateWindow(windowMs);
     this.publishedRate = new RateWindow(windowMs);
-  }
-
-  /** Redis server time of this node's last recorded heartbeat, 0 before the first. */
-  public long lastBeatServerMs() {
-    return lastBeatServerMs;
   }
 
   @Override
@@ -79,10 +73,7 @@ public final class HeartbeatVerticle extends VerticleBase {
         .put("publishedPerSec", publishedRate.perSecondRounded());
     return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes()),
             List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs())))
-        .onSuccess(r -> {
-          lastBeatServerMs = r.toLong();
-          state.accepted("heartbeat");
-        })
+        .onSuccess(r -> state.accepted("heartbeat"))
         .onFailure(e -> state.failed("heartbeat", e))
         .<Void>mapEmpty()
         .otherwiseEmpty()

@@ -85,10 +85,6 @@ public final class DedicatedConnection {
         });
   }
 
-  public boolean isConnected() {
-    return current != null && current.succeeded();
-  }
-
   /** Discards the connection (and its client); the next call connects anew. */
   public void reset() {
     if (client != null) {
