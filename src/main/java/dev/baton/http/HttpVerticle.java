@@ -258,6 +258,8 @@ public final class HttpVerticle extends VerticleBase {
           json(ctx, 200, body);
         })
         .onFailure(e -> {
+          // what /status reports, the node knows and logs (once), even between its own Redis calls
+          state.failed("status", e);
           body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
               .put("redisProblem", Secrets.mask(e.getMessage()))
               .put("leader", leaderSeen.get())
@@ -287,7 +289,10 @@ public final class HttpVerticle extends VerticleBase {
           state.redisOk();
           metrics.backlog(view.streamLength(), view.pending());
         })
-        .onFailure(e -> metrics.backlog(-1, -1))
+        .onFailure(e -> {
+          state.failed("metrics", e);
+          metrics.backlog(-1, -1);
+        })
         .onComplete(ar -> {
           if (!ctx.response().ended() && !ctx.response().closed()) {
             ctx.response().putHeader("content-type", NodeMetrics.CONTENT_TYPE).end(metrics.scrape());
@@ -298,6 +303,7 @@ public final class HttpVerticle extends VerticleBase {
   private void health(RoutingContext ctx) {
     redis.send(Request.cmd(Command.PING))
         .onSuccess(pong -> {
+          state.redisOk();
           if (state.role() == NodeState.Role.STARTING || state.switching()) {
             json(ctx, 503, new JsonObject().put("status", "unavailable").put("role", state.role().label())
                 .put("reason", "role not settled yet"));
@@ -305,8 +311,11 @@ public final class HttpVerticle extends VerticleBase {
             json(ctx, 200, new JsonObject().put("status", "ok").put("role", state.role().label()));
           }
         })
-        .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "unavailable")
-            .put("role", state.role().label()).put("reason", "Redis does not answer: " + Secrets.mask(e.getMessage()))));
+        .onFailure(e -> {
+          state.failed("health", e);
+          json(ctx, 503, new JsonObject().put("status", "unavailable")
+              .put("role", state.role().label()).put("reason", "Redis does not answer: " + Secrets.mask(e.getMessage())));
+        });
   }
 
   private Integer intParam(RoutingContext ctx, MultiMap params, String name, int fallback, int min, int max) {
