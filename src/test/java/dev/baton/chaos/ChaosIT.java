@@ -159,7 +159,7 @@ class ChaosIT {
       List<Long> f = failovers(v, kills);
       assertThat(f).hasSize(kills.size());
       // liveness, generously bounded; docs/RELIABILITY.md compares the measured figures with the lease
-      assertThat(f).allSatisfy(ms -> assertThat(ms).isLessThan(10 * ChaosCluster.LEASE_MS));
+      assertThat(f).allSatisfy(ms -> assertThat(ms).isLessThan(20 * ChaosCluster.LEASE_MS));
       REPORT.put("a. SIGKILL the generator", summary(v).put("kills", kills.size()).put("failoverMs", stats(f)));
     }
   }
