@@ -74,10 +74,7 @@ public final class NodeVerticle extends VerticleBase {
     state = new NodeState(config.nodeId());
     metrics.bind(state);
     keys = new Keys(config.redis().keyPrefix());
-    RedisOptions poolOptions = RedisSupport.poolOptions(config.redis(), config.redis().poolSize(),
-        config.redis().commandTimeoutMs());
-    ops = new RedisOps(Redis.createClient(vertx, poolOptions), config.redis().commandTimeoutMs(),
-        config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, poolOptions) : null);
+    ops = newOps(config.redis().poolSize());
     dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
@@ -116,8 +113,11 @@ public final class NodeVerticle extends VerticleBase {
     return ops.close().otherwiseEmpty();
   }
 
-  /** A client for one role verticle, created on (and used from) that verticle's event loop. */
-  private RedisOps localOps(int poolSize) {
+  /**
+   * A pooled client: the node's shared one, or one for a role verticle, created on (and used from)
+   * that verticle's event loop (see {@link RedisOps.Factory}).
+   */
+  private RedisOps newOps(int poolSize) {
     RedisOptions options = RedisSupport.poolOptions(config.redis(), poolSize, config.redis().commandTimeoutMs());
     return new RedisOps(Redis.createClient(vertx, options), config.redis().commandTimeoutMs(),
         config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, options) : null);
@@ -170,11 +170,11 @@ public final class NodeVerticle extends VerticleBase {
 
   private Deployable roleVerticle(NodeState.Role role, long epoch) {
     if (role == NodeState.Role.GENERATOR) {
-      return new GeneratorVerticle(config.generator(), this::localOps, keys, state, epoch,
+      return new GeneratorVerticle(config.generator(), this::newOps, keys, state, epoch,
           new RandomText(new SplittableRandom()),
           config.audit().enabled());
     }
-    return new HandlerVerticle(config.handler(), config.heartbeat(), this::localOps, keys, state, this::dedicated,
+    return new HandlerVerticle(config.handler(), config.heartbeat(), this::newOps, keys, state, this::dedicated,
         new SplittableRandom(), config.audit().enabled());
   }
 }

@@ -65,15 +65,22 @@ public final class ToolSession implements AutoCloseable {
     try {
       client.send(Request.cmd(Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
     } catch (Throwable e) {
-      // a refusal (WRONGPASS, NOAUTH...) arrives as the client's ErrorType, a Throwable but no Exception
-      if (e instanceof Error fatal) {
-        throw fatal;
-      }
+      rethrowIfFatal(e);
       err.println(tool + ": cannot reach Redis at " + config.redis().describe() + ": " + reason(e));
       close(vertx);
       throw new Refused(unreachableExit);
     }
     return new ToolSession(config, vertx, new RedisOps(client, Math.max(commandTimeoutMs, CONNECT_TIMEOUT_MS)));
+  }
+
+  /**
+   * Redis refusals (WRONGPASS, NOAUTH, OOM...) arrive as the client's ErrorType, a Throwable but no
+   * Exception, so tools catch Throwable: this lets real JVM errors through.
+   */
+  public static void rethrowIfFatal(Throwable e) {
+    if (e instanceof Error fatal) {
+      throw fatal;
+    }
   }
 
   /** The first line of an exception's message. */

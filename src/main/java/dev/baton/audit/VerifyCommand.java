@@ -43,10 +43,7 @@ public final class VerifyCommand implements Callable<Integer> {
       try {
         report = new Verifier(session.redis, session.keys).verify().await(10, TimeUnit.MINUTES);
       } catch (Throwable e) {
-        // Redis errors arrive as the client's ErrorType, a Throwable but no Exception
-        if (e instanceof Error fatal) {
-          throw fatal;
-        }
+        ToolSession.rethrowIfFatal(e);
         err.println("verify: stopped: " + ToolSession.reason(e));
         return EXIT_REDIS;
       }

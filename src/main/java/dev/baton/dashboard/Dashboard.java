@@ -1,6 +1,7 @@
 package dev.baton.dashboard;
 
 import dev.baton.NodeState;
+import dev.baton.config.Secrets;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.heartbeat.ClusterView;
 import dev.baton.heartbeat.RateWindow;
@@ -223,13 +224,10 @@ public final class Dashboard {
   }
 
   private JsonObject redisFailed(Throwable e) {
-    boolean errorReply = RedisOps.isErrorReply(e);
-    if (!errorReply) {
-      state.redisFailed(e);
-    }
+    state.failed("dashboard", e);
     return base()
-        .put("redis", errorReply ? "error" : "down")
-        .put("redisProblem", String.valueOf(e.getMessage()))
+        .put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
+        .put("redisProblem", Secrets.mask(String.valueOf(e.getMessage())))
         .put("leaderSeen", leaderSeen.get())
         .put("history", new JsonArray(new ArrayList<>(history)));
   }

@@ -62,10 +62,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
             }, true))
             .await();
       } catch (Throwable e) {
-        // Redis errors arrive as the client's ErrorType, a Throwable but no Exception
-        if (e instanceof Error fatal) {
-          throw fatal;
-        }
+        ToolSession.rethrowIfFatal(e);
         boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
         err.println("getErrors: stopped: " + ToolSession.reason(e)
             + "; errors not printed stay stored for the next run");

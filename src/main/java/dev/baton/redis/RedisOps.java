@@ -59,7 +59,8 @@ public final class RedisOps {
 
   public Future<Response> send(Request request) {
     Redis used = redis;
-    return used.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS).andThen(ar -> observe(used, ar));
+    Future<Response> reply = used.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+    return rebuild == null ? reply : reply.andThen(ar -> observe(used, ar)); // no listener on the hot path otherwise
   }
 
   /** Closes the current client. */
@@ -68,9 +69,6 @@ public final class RedisOps {
   }
 
   private void observe(Redis used, AsyncResult<Response> ar) {
-    if (rebuild == null) {
-      return;
-    }
     if (ar.succeeded() || isErrorReply(ar.cause())) {
       failingSinceMs = -1;
       return;
