@@ -1,6 +1,15 @@
--- Record this node as alive, stamped with the Redis server clock, and forget silent nodes.
--- KEYS[1] heartbeats, KEYS[2] nodes; ARGV[1] node id, ARGV[2] node info JSON, ARGV[3] timeout ms
--- Returns the server time in ms.
+-- Record this node as alive, stamped with the Redis server clock, forget silent nodes and nodes
+-- whose presence vanished, and name the watcher.
+-- KEYS[1] heartbeats, KEYS[2] nodes, KEYS[3] presence (hash; see lib/presence.lua), KEYS[4] leader
+-- ARGV[1] node id, ARGV[2] node info JSON, ARGV[3] timeout ms, ARGV[4] presence: '0' off, '1' on,
+-- '2' on and this node is the watcher (it checks every member's presence)
+-- The watcher is the smallest node id among the members that are present on this server instance
+-- and do not hold the lease: the one node that polls for a vanished generator and for work left
+-- on vanished consumers. Every beat checks members in id order until it finds it, and drops the
+-- absent ones it meets (marking a vanished one 'gone': its entries stay claimable), so a dead
+-- watcher is replaced by the next beat of any node. A vanished lease holder is left to the
+-- watcher's takeover (which needs it 'vanished', not 'gone').
+-- Returns {server time in ms, the watcher's node id or ''}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -10,4 +19,31 @@ for _, id in ipairs(gone) do
   redis.call('ZREM', KEYS[1], id)
   redis.call('HDEL', KEYS[2], id)
 end
-return now
+if ARGV[4] == '0' then
+  return {now, ''}
+end
+local run = presence_run_id()
+if not run then
+  return {now, ''}
+end
+local holder = redis.call('GET', KEYS[4])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.sort(members)
+local watcher = ''
+for _, id in ipairs(members) do
+  if watcher ~= '' and ARGV[4] ~= '2' then
+    break
+  end
+  local state = presence_state(KEYS[3], run, id)
+  if id ~= ARGV[1] and id ~= holder and presence_absent(state) then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HDEL', KEYS[2], id)
+    if state == 'vanished' then
+      -- still claimable ('gone' counts for claim.lua); a vanished holder stays for the takeover
+      redis.call('HSET', KEYS[3], id, 'gone ' .. run)
+    end
+  elseif watcher == '' and state == 'present' and id ~= holder then
+    watcher = id
+  end
+end
+return {now, watcher}

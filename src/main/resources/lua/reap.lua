@@ -1,6 +1,7 @@
 -- Remove consumers of nodes that are gone, but only once nothing is pending on them (their
 -- entries were reclaimed first) and they have been idle past the heartbeat timeout.
--- KEYS[1] messages, KEYS[2] heartbeats; ARGV[1] group, ARGV[2] heartbeat timeout ms
+-- KEYS[1] messages, KEYS[2] heartbeats, KEYS[3] presence (its record goes with the consumer)
+-- ARGV[1] group, ARGV[2] heartbeat timeout ms
 -- The live members are read once (one command, however many consumers there are).
 -- Returns the names removed.
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
@@ -18,6 +19,7 @@ for _, c in ipairs(consumers) do
   for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
   if info['pending'] == 0 and tonumber(info['idle']) > timeout and not live[info['name']] then
     redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    redis.call('HDEL', KEYS[3], info['name'])
     removed[#removed + 1] = info['name']
   end
 end

@@ -14,16 +14,9 @@ for _, e in ipairs(r[2]) do
     local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
     local deliveries = (p[1] and p[1][4]) or 0
     if deliveries > maxDeliveries then
-      local args = {'*', 'messageId', id, 'reason',
-        'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')',
-        'handler', ARGV[2]}
-      local fields = e[2]
-      for j = 1, math.min(#fields, 400), 2 do
-        args[#args + 1] = 'field:' .. fields[j]
-        args[#args + 1] = fields[j + 1]
-      end
       if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-        redis.call('XADD', KEYS[2], unpack(args))
+        dead_letter(KEYS[2], id, e[2],
+          'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
         redis.call('XDEL', KEYS[1], id)
         if ARGV[7] == '1' then
           redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], 'kind', 'dead', 'reclaimed', '1')

@@ -62,6 +62,7 @@ public final class NodeState {
   private final AtomicLong redisOutages = new AtomicLong();
   private volatile String redisProblem = "";
   private volatile String httpAddress = "";
+  private volatile boolean watcher;
   private volatile boolean backlogPaused;
   private volatile long backlog;
   private volatile String lastPublishedId = "";
@@ -77,6 +78,15 @@ public final class NodeState {
 
   public String nodeId() {
     return nodeId;
+  }
+
+  /** Whether the heartbeats name this node the presence watcher. */
+  public boolean watcher() {
+    return watcher;
+  }
+
+  public void watcher(boolean watcher) {
+    this.watcher = watcher;
   }
 
   public Counters counters() {

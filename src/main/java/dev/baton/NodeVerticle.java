@@ -89,13 +89,13 @@ public final class NodeVerticle extends VerticleBase {
       }
     });
 
-    election = new ElectionVerticle(config.election(), ops, keys, state, this::dedicated);
+    election = new ElectionVerticle(config.election(), config.presence(), ops, keys, state, this::dedicated);
     http = new HttpVerticle(config.http(), ops, keys, state, metrics, config.audit().enabled(),
         () -> election.knownLeader().isEmpty() ? null
             : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
     return electionEvents.completion()
         .compose(v -> vertx.deployVerticle(http))
-        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), ops, keys, state)))
+        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state)))
         .compose(id -> vertx.deployVerticle(election))
         .compose(id -> {
           // not granted by the first attempt: start as a handler (a grant arrives as an event)

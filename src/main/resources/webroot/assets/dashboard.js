@@ -119,18 +119,21 @@
     const rows = [];
     for (const node of e.nodes) {
       const beat = node.intervalMs || 1000;
-      const silent = node.lastSeenMs > Math.max(2.5 * beat, beat + 1500);
+      // gone: Redis dropped its presence subscription (the process died); silent: heartbeats stopped
+      const gone = node.presence === 'gone';
+      const silent = gone || node.lastSeenMs > Math.max(2.5 * beat, beat + 1500);
       const tr = document.createElement('tr');
       tr.dataset.nodeId = node.nodeId;
       tr.dataset.role = node.role;
       tr.dataset.silent = String(silent);
+      tr.dataset.presence = node.presence || 'unknown';
       if (silent) {
         tr.className = 'silent';
       } else if (node.role === 'generator') {
         tr.className = 'generator';
       }
       const id = node.nodeId + (node.nodeId === e.node.nodeId ? ' (this page)' : '');
-      const role = node.role + (silent ? ' — silent' : '');
+      const role = node.role + (gone ? ' — gone' : silent ? ' — silent' : '');
       const seen = seconds(node.lastSeenMs) + ' ago';
       let rate;
       if (node.role === 'generator') {

@@ -12,6 +12,11 @@ public final class Addresses {
   /** Node → anyone: the role verticle changed, {@code {"role": "...", "epoch": n}}. */
   public static final String ROLE_CHANGED = "baton.role.changed";
 
+  /** Heartbeat → election: whether this node is now the presence watcher, {@code {"watcher": bool}}. */
+  public static final String WATCHER = "baton.presence.watcher";
+  /** Election → handler: consumers whose node's presence is gone and that hold entries, {@code ["id", ...]}. */
+  public static final String ABSENT = "baton.presence.absent";
+
   private Addresses() {}
 
   public static String of(String base, String nodeId) {

@@ -25,7 +25,8 @@ public record NodeConfig(
     HeartbeatSettings heartbeat,
     HttpSettings http,
     LogSettings log,
-    AuditSettings audit) {
+    AuditSettings audit,
+    PresenceSettings presence) {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -121,6 +122,13 @@ public record NodeConfig(
   /** When enabled, the publish, commit and drain scripts record every message id in a ledger. */
   public record AuditSettings(boolean enabled) {}
 
+  /**
+   * Presence ("last will"): with {@code enabled}, the node holds a subscription that Redis drops
+   * the moment its process dies, and the watcher polls every {@code watchMs} for a vanished
+   * generator or work left on a vanished handler. Disabled: the lease and the idle reclaim alone.
+   */
+  public record PresenceSettings(boolean enabled, long watchMs) {}
+
   /** Validates a merged configuration (see {@link ConfigLoader#merge}). */
   public static NodeConfig fromJson(JsonObject json) {
     String nodeId = json.getString("nodeId");
@@ -202,7 +210,14 @@ public record NodeConfig(
     LogSettings log = new LogSettings(choice(json.getJsonObject("log"), "log", "format", LogFormat.class));
     AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
 
-    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http, log, audit);
+    JsonObject p = json.getJsonObject("presence");
+    long watchMs = range(p, "presence", "watchMs", 10, 60_000);
+    if (watchMs >= leaseMs) {
+      throw new ConfigException("presence.watchMs: must be below election.leaseMs (" + leaseMs + "), got " + watchMs);
+    }
+    PresenceSettings presence = new PresenceSettings(p.getBoolean("enabled"), watchMs);
+
+    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http, log, audit, presence);
   }
 
   /**
@@ -251,11 +266,12 @@ public record NodeConfig(
         .put("http", new JsonObject().put("host", http.host).put("port", http.port)
             .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", ""))
         .put("log", new JsonObject().put("format", log.format.name().toLowerCase(Locale.ROOT)))
-        .put("audit", new JsonObject().put("enabled", audit.enabled));
+        .put("audit", new JsonObject().put("enabled", audit.enabled))
+        .put("presence", new JsonObject().put("enabled", presence.enabled).put("watchMs", presence.watchMs));
   }
 
   public NodeConfig withNodeId(String id) {
-    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http, log, audit);
+    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http, log, audit, presence);
   }
 
   public static String randomNodeId() {

@@ -3,17 +3,15 @@ package dev.baton.election;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.ElectionSettings;
-import dev.baton.redis.Backoff;
+import dev.baton.config.NodeConfig.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +26,13 @@ import org.slf4j.LoggerFactory;
  * <p>Followers sleep until the holder's lease would run out (its PTTL), so they cost about one
  * command per lease while a leader renews, and take over as soon as it lapses; a graceful release
  * is also announced over Pub/Sub so a follower takes over at once.
+ *
+ * <p>With presence on, the node holds a presence subscription for its whole life (see {@link
+ * Subscriber}), and the one follower the heartbeats name the <em>watcher</em> asks every {@code
+ * presence.watchMs} instead of sleeping: {@code acquire.lua} hands it the lease at once, with a new
+ * epoch, when the holder's presence vanished (its process died and Redis dropped its connection),
+ * and names the consumers whose node vanished with entries still pending, which the watcher's
+ * handler then claims. A frozen holder keeps its connection, so the lease still decides for it.
  */
 public final class ElectionVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ElectionVerticle.class);
@@ -36,7 +41,9 @@ public final class ElectionVerticle extends VerticleBase {
   private final Lease lease;
   private final NodeState state;
   private final DedicatedConnection.Factory subscriberFactory;
-  private final String eventsChannel;
+  private final RedisOps redis;
+  private final Keys keys;
+  private final PresenceSettings presence;
   private final long marginMs;
   private final long retryMs;
 
@@ -48,26 +55,28 @@ public final class ElectionVerticle extends VerticleBase {
   private long attemptTimer = -1;
   private long renewTimer = -1;
   private long guardTimer = -1;
-  private long subscribeTimer = -1;
   private boolean attempting;
+  private boolean watching;
   private boolean stopped;
   private volatile String knownLeader = "";
   private volatile long knownEpoch;
-  private DedicatedConnection subscriber;
-  private final Backoff subscribeBackoff = new Backoff(100, 5_000);
+  private Subscriber subscriber;
   private MessageConsumer<JsonObject> fencedConsumer;
+  private MessageConsumer<JsonObject> watcherConsumer;
 
   /**
-   * @param subscriberFactory makes the connection the released-lease notices arrive on, or null to
-   *     rely on the lease TTL alone
+   * @param subscriberFactory makes the connection the released-lease notices and the presence
+   *     subscription live on, or null to rely on the lease TTL alone (no presence either)
    */
-  public ElectionVerticle(ElectionSettings settings, RedisOps redis, Keys keys, NodeState state,
-      DedicatedConnection.Factory subscriberFactory) {
+  public ElectionVerticle(ElectionSettings settings, PresenceSettings presence, RedisOps redis, Keys keys,
+      NodeState state, DedicatedConnection.Factory subscriberFactory) {
     this.settings = settings;
     this.lease = new Lease(redis, keys, state.nodeId(), settings.leaseMs());
     this.state = state;
     this.subscriberFactory = subscriberFactory;
-    this.eventsChannel = keys.events();
+    this.redis = redis;
+    this.keys = keys;
+    this.presence = subscriberFactory == null ? new PresenceSettings(false, presence.watchMs()) : presence;
     this.marginMs = Math.max(1, settings.leaseMs() / 10);
     this.retryMs = Math.max(50, Math.min(1000, settings.leaseMs() / 4));
   }
@@ -94,12 +103,23 @@ public final class ElectionVerticle extends VerticleBase {
         revoke("a publish was refused by the fence (another node holds the lease)");
       }
     });
+    watching = presence.enabled() && state.watcher(); // the first beat may have named it already
+    watcherConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.WATCHER, state.nodeId()), msg -> {
+      watching = presence.enabled() && msg.body().getBoolean("watcher", false);
+      if (watching && !leader && !attempting) {
+        scheduleAttempt(presence.watchMs());
+      }
+    });
+    // subscribe (and register presence) before the first attempt, so a fresh holder is never seen absent
+    Future<Void> subscribed = Future.succeededFuture();
     if (subscriberFactory != null) {
-      subscriber = subscriberFactory.create(conn -> conn.handler(this::onPubSub),
-          v -> resubscribeLater());
-      subscribe();
+      subscriber = new Subscriber(vertx, subscriberFactory, redis, keys, state, presence.enabled(), this::onReleased);
+      subscribed = subscriber.start();
     }
-    return fencedConsumer.completion().compose(v -> attempt());
+    Future<Void> ready = subscribed;
+    return Future.all(fencedConsumer.completion(), watcherConsumer.completion())
+        .compose(v -> ready)
+        .compose(v -> attempt());
   }
 
   @Override
@@ -131,7 +151,8 @@ public final class ElectionVerticle extends VerticleBase {
     cancel(attemptTimer);
     attemptTimer = -1;
     long sentAt = now();
-    return lease.acquire(maxEpochSeen)
+    Lease.Mode mode = !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
+    return lease.acquire(maxEpochSeen, mode)
         .onComplete(ar -> attempting = false)
         .onSuccess(a -> {
           state.accepted("election");
@@ -146,9 +167,17 @@ public final class ElectionVerticle extends VerticleBase {
             // lapsed, so take a fresh one rather than act on it
             scheduleAttempt(0);
           } else if (a.granted()) {
+            if (!a.takenFrom().isEmpty()) {
+              LOG.atInfo().addKeyValue("node", state.nodeId())
+                  .log("{}'s presence vanished (its connection closed): taking the lease over", a.takenFrom());
+            }
             grant(a.epoch(), sentAt);
           } else {
-            scheduleAttempt(followerDelay(a.pttlMs()));
+            if (!a.absent().isEmpty()) {
+              vertx.eventBus().publish(Addresses.of(Addresses.ABSENT, state.nodeId()), new JsonArray(a.absent()));
+            }
+            long delay = followerDelay(a.pttlMs());
+            scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
           }
         })
         .onFailure(e -> {
@@ -264,28 +293,8 @@ public final class ElectionVerticle extends VerticleBase {
     });
   }
 
-  private void subscribe() {
-    subscribeTimer = -1;
-    if (stopped) {
-      return;
-    }
-    subscriber.connection()
-        .compose(conn -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(eventsChannel)))
-        .onSuccess(r -> subscribeBackoff.reset())
-        .onFailure(e -> resubscribeLater());
-  }
-
-  private void resubscribeLater() {
-    if (!stopped && subscribeTimer < 0) {
-      subscribeTimer = vertx.setTimer(subscribeBackoff.nextDelayMs(), id -> subscribe());
-    }
-  }
-
-  private void onPubSub(Response message) {
-    if (message == null || message.size() < 3 || !"message".equals(String.valueOf(message.get(0)))) {
-      return;
-    }
-    if ("released".equals(String.valueOf(message.get(2))) && !leader && !stopped) {
+  private void onReleased() {
+    if (!leader && !stopped) {
       attempt();
     }
   }
@@ -294,8 +303,7 @@ public final class ElectionVerticle extends VerticleBase {
     cancel(attemptTimer);
     cancel(renewTimer);
     cancel(guardTimer);
-    cancel(subscribeTimer);
-    attemptTimer = renewTimer = guardTimer = subscribeTimer = -1;
+    attemptTimer = renewTimer = guardTimer = -1;
   }
 
   private void cancel(long timer) {

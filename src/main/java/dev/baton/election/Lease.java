@@ -6,6 +6,7 @@ import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Response;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The generator lease in Redis: acquire, renew and release, each one atomic script. */
@@ -15,8 +16,23 @@ public final class Lease {
   private final String nodeId;
   private final long leaseMs;
 
-  /** The outcome of an acquire attempt. */
-  public record Attempt(boolean granted, long epoch, long pttlMs, String holder) {}
+  /**
+   * The outcome of an acquire attempt: {@code takenFrom} names the holder whose presence vanished
+   * when the grant was a takeover (else empty); {@code absent} lists the consumers that hold
+   * entries and whose node's presence is gone (asked for by the watcher only).
+   */
+  public record Attempt(boolean granted, long epoch, long pttlMs, String holder, String takenFrom,
+      List<String> absent) {}
+
+  /** How an attempt uses presence. */
+  public enum Mode {
+    /** The lease alone. */
+    LEASE,
+    /** Also take over from a holder whose presence vanished. */
+    TAKEOVER,
+    /** That, and list the absent consumers holding entries (the watcher's poll). */
+    WATCH
+  }
 
   public Lease(RedisOps redis, Keys keys, String nodeId, long leaseMs) {
     this.redis = redis;
@@ -25,9 +41,16 @@ public final class Lease {
     this.leaseMs = leaseMs;
   }
 
+  /** An attempt by the lease alone. */
   public Future<Attempt> acquire(long epochFloor) {
-    return redis.eval(Scripts.ACQUIRE, List.of(keys.leader(), keys.epoch(), keys.grants()),
-            List.of(nodeId, Long.toString(leaseMs), Long.toString(epochFloor)))
+    return acquire(epochFloor, Mode.LEASE);
+  }
+
+  public Future<Attempt> acquire(long epochFloor, Mode mode) {
+    return redis.eval(Scripts.ACQUIRE,
+            List.of(keys.leader(), keys.epoch(), keys.grants(), keys.presence(), keys.messages()),
+            List.of(nodeId, Long.toString(leaseMs), Long.toString(epochFloor), Integer.toString(mode.ordinal()),
+                Keys.HANDLERS_GROUP))
         .map(Lease::attempt);
   }
 
@@ -44,8 +67,12 @@ public final class Lease {
         .map(r -> Replies.num(r, 0) == 1);
   }
 
-  private static Attempt attempt(Response r) {
+  static Attempt attempt(Response r) {
+    List<String> absent = new ArrayList<>();
+    if (r.size() > 5 && r.get(5) != null) {
+      r.get(5).forEach(c -> absent.add(c.toString()));
+    }
     return new Attempt(Replies.num(r.get(0), 0) == 1, Replies.num(r.get(1), 0), Replies.num(r.get(2), -2),
-        Replies.str(r.get(3)));
+        Replies.str(r.get(3)), r.size() > 4 && r.get(4) != null ? r.get(4).toString() : "", absent);
   }
 }

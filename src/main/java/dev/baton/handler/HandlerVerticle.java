@@ -1,6 +1,7 @@
 package dev.baton.handler;
 
 import dev.baton.NodeState;
+import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.HandlerSettings;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
 import dev.baton.redis.Backoff;
@@ -11,6 +12,8 @@ import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -25,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * BLOCK}), judges each (an error with probability {@code handler.errorProbability}) and commits
  * them exactly once through {@link Committer}. Periodically reclaims entries left pending on dead
  * or stalled consumers, dead-letters entries delivered too often, and removes consumers of nodes
- * that are gone once nothing is pending on them. Invariant: an entry leaves the stream only through
- * the commit script, after its effect was applied exactly once.
+ * that are gone once nothing is pending on them. When the election (as the presence watcher) names
+ * consumers whose node's presence vanished, it claims their entries at once ({@code claim.lua})
+ * instead of waiting for them to go idle. Invariant: an entry leaves the stream only through the
+ * commit script, after its effect was applied exactly once.
  */
 public final class HandlerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HandlerVerticle.class);
@@ -54,6 +59,7 @@ public final class HandlerVerticle extends VerticleBase {
   private final java.util.Set<Future<?>> commits = new java.util.HashSet<>();
   private boolean reading;
   private Future<?> reclaiming = Future.succeededFuture();
+  private MessageConsumer<JsonArray> absentConsumer;
 
   public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps.Factory redisFactory, Keys keys,
       NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random, boolean audit) {
@@ -75,7 +81,9 @@ public final class HandlerVerticle extends VerticleBase {
     state.roleVerticleStarted();
     reader = readerFactory.create(null, null);
     lastReapMs = now();
-    return ensureGroup()
+    absentConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.ABSENT, state.nodeId()),
+        msg -> msg.body().forEach(c -> claimAbsent(String.valueOf(c))));
+    return absentConsumer.completion().compose(v -> ensureGroup())
         .otherwiseEmpty()
         .onComplete(ar -> {
           loop();
@@ -88,6 +96,7 @@ public final class HandlerVerticle extends VerticleBase {
     stopped = true;
     cancel(loopTimer);
     cancel(reclaimTimer);
+    absentConsumer.unregister();
     return reader.close()
         .otherwiseEmpty()
         .compose(v -> {
@@ -317,7 +326,7 @@ public final class HandlerVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     lastReapMs = now();
-    return redis.eval(Scripts.REAP, List.of(keys.messages(), keys.heartbeats()),
+    return redis.eval(Scripts.REAP, List.of(keys.messages(), keys.heartbeats(), keys.presence()),
             List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeat.timeoutMs())))
         .map(removed -> {
           if (removed.size() > 0) {
@@ -326,6 +335,47 @@ public final class HandlerVerticle extends VerticleBase {
             LOG.atInfo().addKeyValue("node", state.nodeId()).log("removed consumers of departed nodes: {}", names);
           }
           return null;
+        });
+  }
+
+  /**
+   * Claims and commits the entries pending on {@code consumer}, whose node's presence vanished (the
+   * script checks that again), one batch after another. Runs after any reclaim or claim already
+   * under way, never beside it.
+   */
+  private void claimAbsent(String consumer) {
+    if (stopped || consumer.equals(state.nodeId())) {
+      return;
+    }
+    reclaiming = reclaiming.transform(ar -> claimBatch(consumer, 0))
+        .onFailure(e -> state.failed("handler", e));
+  }
+
+  private Future<Void> claimBatch(String consumer, long claimedSoFar) {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return redis.eval(Scripts.CLAIM,
+            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted(), keys.presence()),
+            List.of(Keys.HANDLERS_GROUP, state.nodeId(), consumer, Integer.toString(settings.batchSize()),
+                Integer.toString(settings.maxDeliveries()), audit))
+        .compose(r -> {
+          List<Response> claimed = new ArrayList<>();
+          r.get(1).forEach(claimed::add);
+          long dead = Replies.num(r.get(2), 0);
+          if (dead > 0) {
+            state.counters().deadLettered.addAndGet(dead);
+            LOG.atWarn().addKeyValue("node", state.nodeId())
+                .log("dead-lettered {} messages delivered more than {} times", dead, settings.maxDeliveries());
+          }
+          if (claimed.isEmpty() && dead == 0) {
+            if (claimedSoFar > 0) {
+              LOG.atInfo().addKeyValue("node", state.nodeId())
+                  .log("claimed {} messages of {}, whose presence vanished", claimedSoFar, consumer);
+            }
+            return Future.succeededFuture();
+          }
+          return handle(claimed, true).compose(v -> claimBatch(consumer, claimedSoFar + claimed.size()));
         });
   }
 

@@ -24,7 +24,8 @@ public record ClusterView(
 
   public static Future<ClusterView> fetch(RedisOps redis, Keys keys) {
     return redis.eval(Scripts.VIEW,
-            List.of(keys.leader(), keys.epoch(), keys.heartbeats(), keys.nodes(), keys.messages(), keys.stats()),
+            List.of(keys.leader(), keys.epoch(), keys.heartbeats(), keys.nodes(), keys.messages(), keys.stats(),
+                keys.presence()),
             List.of(Keys.HANDLERS_GROUP))
         .map(ClusterView::parse);
   }
@@ -33,6 +34,7 @@ public record ClusterView(
     long now = r.get(0).toLong();
     Map<String, String> seen = Replies.pairs(r.get(4));
     Map<String, String> infos = Replies.pairs(r.get(5));
+    Map<String, String> presence = r.size() > 9 ? Replies.pairs(r.get(9)) : Map.of();
     JsonArray members = new JsonArray();
     seen.forEach((id, ms) -> {
       JsonObject info = parseInfo(infos.get(id));
@@ -40,6 +42,7 @@ public record ClusterView(
           .put("nodeId", id)
           .put("role", info.getString("role", "unknown"))
           .put("lastSeenMs", Math.max(0, now - (long) Double.parseDouble(ms)))
+          .put("presence", presenceLabel(presence.get(id)))
           .put("http", info.getString("http", ""))
           .put("intervalMs", number(info, "intervalMs"))
           .put("processed", number(info, "processed"))
@@ -51,6 +54,17 @@ public record ClusterView(
     String leader = Replies.str(r.get(1));
     return new ClusterView(now, leader == null || leader.isEmpty() ? null : leader, r.get(2).toLong(),
         r.get(3).toLong(), members, r.get(6).toLong(), r.get(7).toLong(), totals);
+  }
+
+  /**
+   * {@code present}, {@code gone} (its connection closed: it crashed, or its presence connection
+   * broke) or {@code unknown} (presence off, or not yet registered on this server instance).
+   */
+  private static String presenceLabel(String state) {
+    if ("present".equals(state)) {
+      return "present";
+    }
+    return "vanished".equals(state) || "gone".equals(state) ? "gone" : "unknown";
   }
 
   private static JsonObject parseInfo(String json) {

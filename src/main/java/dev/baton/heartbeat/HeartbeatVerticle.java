@@ -1,9 +1,11 @@
 package dev.baton.heartbeat;
 
 import dev.baton.NodeState;
+import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -17,7 +19,9 @@ import java.util.List;
  * server's clock so nodes with skewed clocks still agree on who is alive. Members silent for
  * {@code heartbeat.timeoutMs} are dropped by whichever node beats next. Each beat also carries the
  * node's counters and its processed and published rates (over the last few beats, by the node's own
- * monotonic clock), which the cluster view and the dashboard show per node.
+ * monotonic clock), which the cluster view and the dashboard show per node. With presence on, each
+ * beat's reply names the watcher (see heartbeat.lua), and this node's election is told when that
+ * starts or stops being this node.
  */
 public final class HeartbeatVerticle extends VerticleBase {
   private final HeartbeatSettings settings;
@@ -28,9 +32,12 @@ public final class HeartbeatVerticle extends VerticleBase {
   private boolean stopped;
   private final RateWindow processedRate;
   private final RateWindow publishedRate;
+  private final boolean presence;
+  private boolean watcher;
 
-  public HeartbeatVerticle(HeartbeatSettings settings, RedisOps redis, Keys keys, NodeState state) {
+  public HeartbeatVerticle(HeartbeatSettings settings, boolean presence, RedisOps redis, Keys keys, NodeState state) {
     this.settings = settings;
+    this.presence = presence;
     this.redis = redis;
     this.keys = keys;
     this.state = state;
@@ -53,6 +60,7 @@ public final class HeartbeatVerticle extends VerticleBase {
     // leave the view at once rather than after the timeout; best effort
     return redis.send(Request.cmd(Command.ZREM).arg(keys.heartbeats()).arg(state.nodeId()))
         .compose(v -> redis.send(Request.cmd(Command.HDEL).arg(keys.nodes()).arg(state.nodeId())))
+        .compose(v -> redis.send(Request.cmd(Command.HDEL).arg(keys.presence()).arg(state.nodeId())))
         .otherwiseEmpty();
   }
 
@@ -71,9 +79,19 @@ public final class HeartbeatVerticle extends VerticleBase {
         .put("published", published)
         .put("processedPerSec", processedRate.perSecondRounded())
         .put("publishedPerSec", publishedRate.perSecondRounded());
-    return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes()),
-            List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs())))
-        .onSuccess(r -> state.accepted("heartbeat"))
+    String mode = !presence ? "0" : watcher ? "2" : "1";
+    return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader()),
+            List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs()), mode))
+        .onSuccess(r -> {
+          state.accepted("heartbeat");
+          boolean named = presence && state.nodeId().equals(Replies.str(r.get(1)));
+          if (named != watcher) {
+            watcher = named;
+            state.watcher(named);
+            vertx.eventBus().publish(Addresses.of(Addresses.WATCHER, state.nodeId()),
+                new JsonObject().put("watcher", named));
+          }
+        })
         .onFailure(e -> state.failed("heartbeat", e))
         .<Void>mapEmpty()
         .otherwiseEmpty()

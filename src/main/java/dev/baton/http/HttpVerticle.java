@@ -232,6 +232,7 @@ public final class HttpVerticle extends VerticleBase {
         .put("nodeId", state.nodeId())
         .put("role", state.role().label())
         .put("epoch", state.role() == NodeState.Role.GENERATOR ? state.epoch() : null)
+        .put("watcher", state.watcher())
         .put("counters", new JsonObject()
             .put("published", c.published.get())
             .put("processed", c.processed.get())

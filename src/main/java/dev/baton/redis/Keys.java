@@ -81,6 +81,19 @@ public final class Keys {
     return tag + ":audit:drained";
   }
 
+  /**
+   * Presence records: node id → {@code "<run id> <mode>"} or {@code "gone <run id>"} (a hash); see
+   * lib/presence.lua.
+   */
+  public String presence() {
+    return tag + ":presence";
+  }
+
+  /** The sharded Pub/Sub channel a node holds a subscription on for its whole life. */
+  public String presenceChannel(String nodeId) {
+    return presence() + ":" + nodeId;
+  }
+
   /** Pub/Sub channel for cluster events (a released lease). */
   public String events() {
     return tag + ":events";

@@ -10,14 +10,25 @@ import java.util.HexFormat;
 /** A Lua script shipped under resources/lua, with the SHA1 EVALSHA calls it by. */
 public record Script(String name, String source, String sha1) {
 
-  public static Script load(String name) {
-    String path = "/lua/" + name + ".lua";
+  /**
+   * The script {@code lua/<name>.lua}, after the shared pieces {@code lua/lib/<lib>.lua} it uses
+   * (local functions, so each script stays one self-contained source for EVAL).
+   */
+  public static Script load(String name, String... libs) {
+    StringBuilder source = new StringBuilder();
+    for (String lib : libs) {
+      source.append(read("/lua/lib/" + lib + ".lua")).append('\n');
+    }
+    source.append(read("/lua/" + name + ".lua"));
+    return new Script(name, source.toString(), sha1(source.toString()));
+  }
+
+  private static String read(String path) {
     try (InputStream in = Script.class.getResourceAsStream(path)) {
       if (in == null) {
         throw new IllegalStateException("missing script " + path);
       }
-      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return new Script(name, source, sha1(source));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read script " + path, e);
     }

@@ -27,8 +27,8 @@ public final class RedisServer implements AutoCloseable {
   private int port;
   private Process process;
 
-  private RedisServer(boolean appendOnly, List<String> extraArgs) throws IOException {
-    this.binary = binary();
+  private RedisServer(String binary, boolean appendOnly, List<String> extraArgs) throws IOException {
+    this.binary = binary;
     this.dir = Files.createTempDirectory("baton-redis-");
     this.appendOnly = appendOnly;
     this.extraArgs = extraArgs;
@@ -47,11 +47,22 @@ public final class RedisServer implements AutoCloseable {
   /** With {@code appendOnly}, AOF with {@code appendfsync always}: a restart keeps every write. */
   public static RedisServer start(boolean appendOnly, String... extraArgs) {
     try {
-      RedisServer s = new RedisServer(appendOnly, List.of(extraArgs));
+      RedisServer s = new RedisServer(binary(), appendOnly, List.of(extraArgs));
       s.launch(true);
       return s;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start redis-server", e);
+    }
+  }
+
+  /** The Redis 6.2 server shipped in the embedded-redis jar, whatever is on PATH (no sharded Pub/Sub). */
+  public static RedisServer startShipped() {
+    try {
+      RedisServer s = new RedisServer(EmbeddedRedis.shippedBinary(), false, List.of());
+      s.launch(true);
+      return s;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the shipped redis-server", e);
     }
   }
 

@@ -1,0 +1,171 @@
+package dev.baton.election;
+
+import dev.baton.NodeState;
+import dev.baton.redis.Backoff;
+import dev.baton.redis.DedicatedConnection;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
+import dev.baton.redis.Scripts;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's subscriber connection, held for its whole life: released-lease notices on {@code
+ * {p}:events} and, with presence on, the node's presence channel {@code {p}:presence:<nodeId>}
+ * ({@code SSUBSCRIBE} where Redis has it, else {@code SUBSCRIBE}). Redis drops that subscription
+ * the moment the process dies, which is how the others learn of a crash in milliseconds. After each
+ * subscription the node registers its presence on the server instance that confirmed it ({@code
+ * presence.lua}); when the connection ends it subscribes again with backoff. Invariant: the node
+ * counts as present (its record names the current server instance) only while Redis holds its
+ * subscription, or for the instant between its socket closing and the next check. Not thread-safe:
+ * used from the election verticle's context.
+ */
+final class Subscriber {
+  private static final Logger LOG = LoggerFactory.getLogger(Subscriber.class);
+  private static final int REGISTER_TRIES = 5;
+
+  private final Vertx vertx;
+  private final RedisOps redis;
+  private final Keys keys;
+  private final NodeState state;
+  private final boolean presence;
+  private final Runnable onReleased;
+  private final DedicatedConnection connection;
+  private final Backoff backoff = new Backoff(100, 5_000);
+  private long timer = -1;
+  private boolean stopped;
+  private boolean registered;
+  private boolean everRegistered;
+  private boolean lossLogged;
+  private boolean duplicateLogged;
+  private boolean unsupportedLogged;
+
+  Subscriber(Vertx vertx, DedicatedConnection.Factory factory, RedisOps redis, Keys keys, NodeState state,
+      boolean presence, Runnable onReleased) {
+    this.vertx = vertx;
+    this.redis = redis;
+    this.keys = keys;
+    this.state = state;
+    this.presence = presence;
+    this.onReleased = onReleased;
+    this.connection = factory.create(conn -> conn.handler(this::onMessage), v -> onEnd());
+  }
+
+  /** The first subscription (and registration), given up on after the command deadline. */
+  Future<Void> start() {
+    return subscribe().timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS).otherwiseEmpty();
+  }
+
+  Future<Void> close() {
+    stopped = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+    return connection.close();
+  }
+
+  private Future<Void> subscribe() {
+    timer = -1;
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return connection.connection()
+        .compose(conn -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(keys.events()))
+            .compose(r -> presence ? subscribePresence(conn) : Future.succeededFuture()))
+        .onSuccess(v -> backoff.reset())
+        .onFailure(e -> {
+          if (!RedisOps.isErrorReply(e)) {
+            connection.reset();
+          }
+          later();
+        })
+        .otherwiseEmpty();
+  }
+
+  /** SSUBSCRIBE on Redis 7 and later (the channel lives on the master of the keys' slot), else SUBSCRIBE. */
+  private Future<Void> subscribePresence(io.vertx.redis.client.RedisConnection conn) {
+    String channel = keys.presenceChannel(state.nodeId());
+    return conn.send(Request.cmd(Command.SSUBSCRIBE).arg(channel))
+        .map("s")
+        .recover(e -> RedisOps.isErrorReply(e)
+            ? conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).map("n")
+            : Future.failedFuture(e))
+        .compose(mode -> register(mode, 1));
+  }
+
+  private Future<Void> register(String mode, int attempt) {
+    return redis.eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(state.nodeId(), mode))
+        .compose(reply -> {
+          long subscribers = Replies.num(reply, 0);
+          if (subscribers < 0) {
+            if (!unsupportedLogged) {
+              unsupportedLogged = true;
+              LOG.atWarn().addKeyValue("node", state.nodeId())
+                  .log("Redis does not let scripts read INFO: no presence, the lease alone notices a crash");
+            }
+            return Future.succeededFuture();
+          }
+          if (subscribers == 0) {
+            // the subscription went to an earlier server instance (a restart or a promotion): the
+            // connection is about to end, or try the count again shortly
+            if (attempt >= REGISTER_TRIES) {
+              connection.reset();
+              return Future.failedFuture("presence subscription not seen by the server");
+            }
+            Future<Void> retry = Future.future(p -> vertx.setTimer(20L * attempt, id -> p.complete()));
+            return retry.compose(v -> register(mode, attempt + 1));
+          }
+          registered = true;
+          if (lossLogged) {
+            lossLogged = false;
+            LOG.atInfo().addKeyValue("node", state.nodeId()).log("presence restored (subscribed again)");
+          }
+          everRegistered = true;
+          if (subscribers > 1 && !duplicateLogged) {
+            duplicateLogged = true;
+            LOG.atError().addKeyValue("node", state.nodeId())
+                .log("{} connections subscribe to this node's presence channel: another process runs with node id '{}'",
+                    subscribers, state.nodeId());
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  private void onEnd() {
+    if (stopped) {
+      return;
+    }
+    if (registered && everRegistered && !lossLogged) {
+      lossLogged = true;
+      LOG.atWarn().addKeyValue("node", state.nodeId())
+          .log("presence connection to Redis lost: until it is back, the others may take this node's lease and "
+              + "work (its generator stays fenced)");
+    }
+    registered = false;
+    later();
+  }
+
+  private void later() {
+    if (!stopped && timer < 0) {
+      timer = vertx.setTimer(backoff.nextDelayMs(), id -> subscribe());
+    }
+  }
+
+  private void onMessage(Response message) {
+    if (message == null || message.size() < 3 || !"message".equals(String.valueOf(message.get(0)))) {
+      return;
+    }
+    if (keys.events().equals(String.valueOf(message.get(1))) && "released".equals(String.valueOf(message.get(2)))) {
+      onReleased.run();
+    }
+  }
+}

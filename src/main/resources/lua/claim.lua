@@ -1,0 +1,60 @@
+-- Take over the entries pending on the consumer of a node whose presence vanished (it crashed),
+-- at once instead of after the idle threshold; dead-letter those delivered more than the allowed
+-- number of times instead of handing them out again.
+-- KEYS[1] messages, KEYS[2] dead-letter, KEYS[3] stats, KEYS[4] audit ledger (committed),
+-- KEYS[5] presence (hash; see lib/presence.lua)
+-- ARGV[1] group, ARGV[2] this consumer, ARGV[3] the absent consumer, ARGV[4] count,
+-- ARGV[5] max deliveries, ARGV[6] '1' to record dead-lettered messages in the audit ledger
+-- Claims only entries pending on ARGV[3], and only while its node is vanished or gone on this
+-- server instance (checked here, atomically with the claim); marks it 'gone', so its presence
+-- counts again only after it registered anew. Claiming moves entries between consumers and applies
+-- no effect: the caller commits them with commit.lua, where XACK decides who commits.
+-- Returns {presence state of ARGV[3], claimed entries, dead-lettered count}.
+local run = presence_run_id()
+local state = presence_state(KEYS[5], run, ARGV[3])
+if not presence_absent(state) or ARGV[3] == ARGV[2] then
+  return {state, {}, 0}
+end
+if state == 'vanished' then
+  redis.call('HSET', KEYS[5], ARGV[3], 'gone ' .. run)
+end
+local pending = redis.pcall('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[4]), ARGV[3])
+if pending.err or #pending == 0 then
+  return {state, {}, 0}
+end
+local ids, deliveries = {}, {}
+for _, p in ipairs(pending) do
+  ids[#ids + 1] = p[1]
+  deliveries[p[1]] = p[4] + 1
+end
+local maxDeliveries = tonumber(ARGV[5])
+local claimed = {}
+local dead = 0
+local seen = {}
+for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids))) do
+  if type(e) == 'table' and type(e[2]) == 'table' then
+    local id = e[1]
+    seen[id] = true
+    if deliveries[id] > maxDeliveries then
+      if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
+        dead_letter(KEYS[2], id, e[2],
+          'delivered ' .. deliveries[id] .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
+        redis.call('XDEL', KEYS[1], id)
+        if ARGV[6] == '1' then
+          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], 'kind', 'dead', 'reclaimed', '1')
+        end
+        dead = dead + 1
+      end
+    else
+      claimed[#claimed + 1] = e
+    end
+  end
+end
+for _, id in ipairs(ids) do
+  if not seen[id] then
+    -- deleted meanwhile (Redis 6.2 keeps such ids in the PEL): drop it from the PEL
+    redis.call('XACK', KEYS[1], ARGV[1], id)
+  end
+end
+if dead > 0 then redis.call('HINCRBY', KEYS[3], 'deadLettered', dead) end
+return {state, claimed, dead}
