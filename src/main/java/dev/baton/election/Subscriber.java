@@ -10,8 +10,10 @@ import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -79,8 +81,12 @@ final class Subscriber {
       return Future.succeededFuture();
     }
     return connection.connection()
-        .compose(conn -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(keys.events()))
-            .compose(r -> presence ? subscribePresence(conn) : Future.succeededFuture()))
+        // named, so an operator's CLIENT LIST shows whose presence each connection carries
+        .compose(conn -> conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(connectionName()))
+            .otherwiseEmpty()
+            .compose(r -> presence ? subscribePresence(conn) : Future.succeededFuture("-"))
+            .compose(mode -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(keys.events())).map(mode))
+            .compose(mode -> presence ? register(mode, 1) : Future.<Void>succeededFuture()))
         .onSuccess(v -> backoff.reset())
         .onFailure(e -> {
           if (!RedisOps.isErrorReply(e)) {
@@ -91,15 +97,21 @@ final class Subscriber {
         .otherwiseEmpty();
   }
 
+  /** {@code baton-presence-<nodeId>}: the connection whose end tells the others this node died. */
+  String connectionName() {
+    return "baton-presence-" + state.nodeId();
+  }
+
   /** SSUBSCRIBE on Redis 7 and later (the channel lives on the master of the keys' slot), else SUBSCRIBE. */
-  private Future<Void> subscribePresence(io.vertx.redis.client.RedisConnection conn) {
+  private Future<String> subscribePresence(RedisConnection conn) {
     String channel = keys.presenceChannel(state.nodeId());
-    return conn.send(Request.cmd(Command.SSUBSCRIBE).arg(channel))
+    // the client completes a subscribe without waiting for Redis, so ask first whether this server
+    // has sharded Pub/Sub (a Redis 6.2 answers PUBSUB SHARDNUMSUB with an error)
+    return redis.send(Request.cmd(Command.PUBSUB).arg("SHARDNUMSUB").arg(channel))
         .map("s")
-        .recover(e -> RedisOps.isErrorReply(e)
-            ? conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).map("n")
-            : Future.failedFuture(e))
-        .compose(mode -> register(mode, 1));
+        .recover(e -> RedisOps.isErrorReply(e) ? Future.succeededFuture("n") : Future.failedFuture(e))
+        .compose(mode -> conn.send(Request.cmd(mode.equals("s") ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel))
+            .map(mode));
   }
 
   private Future<Void> register(String mode, int attempt) {
@@ -161,7 +173,8 @@ final class Subscriber {
   }
 
   private void onMessage(Response message) {
-    if (message == null || message.size() < 3 || !"message".equals(String.valueOf(message.get(0)))) {
+    if (message == null || message.type() != ResponseType.MULTI || message.size() < 3
+        || !"message".equals(String.valueOf(message.get(0)))) {
       return;
     }
     if (keys.events().equals(String.valueOf(message.get(1))) && "released".equals(String.valueOf(message.get(2)))) {

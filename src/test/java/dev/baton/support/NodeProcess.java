@@ -93,6 +93,26 @@ public final class NodeProcess implements AutoCloseable {
     waitFor();
   }
 
+  /** SIGSTOP: the process freezes with every socket open (a long GC pause, a stopped VM). */
+  public void freeze() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #freeze}. */
+  public void thaw() {
+    signal("CONT");
+  }
+
+  private void signal(String sig) {
+    try {
+      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** SIGTERM, as `kill PID` or `docker stop` send; returns the exit code. */
   public int terminate() {
     process.destroy();
@@ -115,6 +135,7 @@ public final class NodeProcess implements AutoCloseable {
   @Override
   public void close() {
     if (process.isAlive()) {
+      thaw();
       process.destroyForcibly();
       waitFor();
     }

@@ -1,0 +1,182 @@
+package dev.baton.election;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.audit.Verifier;
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
+import dev.baton.support.Await;
+import dev.baton.support.NodeProcess;
+import dev.baton.support.Quiesce;
+import dev.baton.support.RedisExtension;
+import dev.baton.support.TestRedis;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Presence with real processes, killed as a power cut would: the lease and the idle reclaim are set
+ * far longer than every bound here, so only presence can explain a fast takeover or claim; and a
+ * frozen process keeps its connection, so presence leaves it to the lease.
+ */
+@Timeout(240)
+class PresenceIT {
+  @RegisterExtension
+  final RedisExtension redis = new RedisExtension(true);
+  private final String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
+  private final Keys keys = new Keys(prefix);
+  private final List<NodeProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopNodes() {
+    nodes.forEach(NodeProcess::close);
+  }
+
+  private NodeProcess node(String nodeId, long leaseMs) throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("BATON_NODE_ID", nodeId);
+    env.put("BATON_REDIS_URL", redis.url());
+    env.put("BATON_REDIS_KEY_PREFIX", prefix);
+    env.put("BATON_REDIS_EMBEDDED", "off");
+    env.put("BATON_ELECTION_LEASE_MS", Long.toString(leaseMs));
+    env.put("BATON_ELECTION_RENEW_MS", Long.toString(leaseMs / 4));
+    env.put("BATON_HANDLER_RECLAIM_IDLE_MS", "120000");
+    env.put("BATON_GENERATOR_INTERVAL_MS", "50");
+    env.put("BATON_HEARTBEAT_INTERVAL_MS", "200");
+    env.put("BATON_HEARTBEAT_TIMEOUT_MS", "60000");
+    env.put("BATON_AUDIT_ENABLED", "true");
+    NodeProcess p = NodeProcess.start(env, "-conf", "conf/node.json");
+    nodes.add(p);
+    return p;
+  }
+
+  private TestRedis rc() {
+    return redis.client();
+  }
+
+  private NodeProcess byRole(String role, boolean watcher) {
+    for (NodeProcess n : nodes) {
+      JsonObject s = n.process().isAlive() ? n.status() : null;
+      if (s != null && role.equals(s.getString("role")) && s.getBoolean("watcher", false) == watcher) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  private String id(NodeProcess n) {
+    return Await.value("its status", Duration.ofSeconds(10), n::status).getString("nodeId");
+  }
+
+  private List<String> pendingOn(String consumer) {
+    List<String> ids = new ArrayList<>();
+    rc().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "1000", consumer)
+        .forEach(p -> ids.add(p.get(0).toString()));
+    return ids;
+  }
+
+  private void verifyClean() throws Exception {
+    Quiesce.holdBaton(rc(), keys);
+    Quiesce.awaitDrained(rc(), keys, Duration.ofSeconds(60));
+    JsonObject report = new Verifier(new RedisOps(rc().client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
+    assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
+  }
+
+  @Test
+  void killingTheGeneratorIsNoticedByPresenceLongBeforeItsLeaseRunsOut() throws Exception {
+    long leaseMs = 60_000;
+    for (int i = 1; i <= 3; i++) {
+      node("k" + i, leaseMs);
+    }
+    NodeProcess generator = Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
+    String killed = id(generator);
+    long epochBefore = rc().num("GET", keys.epoch());
+
+    generator.kill();
+    NodeProcess successor = Await.value("a new generator, well inside the 60 s lease", Duration.ofSeconds(30),
+        () -> byRole("generator", false));
+    assertThat(successor).isNotSameAs(generator);
+    assertThat(rc().num("GET", keys.epoch())).isGreaterThan(epochBefore);
+    List<Replies.Entry> grants = rc().range(keys.grants());
+    assertThat(grants.get(grants.size() - 1).fields()).containsEntry("from", killed);
+    verifyClean();
+  }
+
+  @Test
+  void messagesHeldByAKilledHandlerAreClaimedByPresenceLongBeforeTheyGoIdle() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      node("h" + i, 3000);
+    }
+    Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    NodeProcess victim = Await.value("a handler that is not the watcher", Duration.ofSeconds(30),
+        () -> byRole("handler", false));
+    Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
+    String victimId = id(victim);
+
+    // frozen, it still holds its blocked read: Redis delivers the next messages to it regardless
+    victim.freeze();
+    List<String> held = Await.value("messages delivered to the frozen handler", Duration.ofSeconds(30),
+        () -> !pendingOn(victimId).isEmpty() ? pendingOn(victimId) : null);
+    victim.kill();
+
+    Await.until("the killed handler's messages committed, with reclaimIdleMs at 120 s", Duration.ofSeconds(30),
+        () -> pendingOn(victimId).isEmpty()
+            && held.stream().allMatch(id -> rc().cmd("XRANGE", keys.messages(), id, id).size() == 0));
+    verifyClean();
+  }
+
+  @Test
+  void aFrozenGeneratorKeepsItsPresenceAndTheLeaseDecides() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      node("f" + i, 2000);
+    }
+    NodeProcess generator = Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
+    long grantsBefore = rc().num("XLEN", keys.grants());
+
+    generator.freeze();
+    Await.until("a new grant once the lease lapsed", Duration.ofSeconds(30),
+        () -> rc().num("XLEN", keys.grants()) > grantsBefore);
+    List<Replies.Entry> grants = rc().range(keys.grants());
+    assertThat(grants.get(grants.size() - 1).fields()).as("granted by the lease, not by presence")
+        .doesNotContainKey("from");
+    generator.thaw();
+    Await.until("the thawed node steps down", Duration.ofSeconds(30), () -> "handler".equals(generator.role()));
+    verifyClean();
+  }
+
+  @Test
+  void aHolderFrozenAcrossARedisRestartIsNotTakenForDeadByItsStaleRecord() throws Exception {
+    long leaseMs = 8_000;
+    for (int i = 1; i <= 3; i++) {
+      node("r" + i, leaseMs);
+    }
+    NodeProcess generator = Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
+    String holder = id(generator);
+    long grantsBefore = rc().num("XLEN", keys.grants());
+
+    // after the restart the holder's record survives (AOF) but its subscription does not, and frozen
+    // it cannot subscribe again: only the per-server-instance rule keeps it from looking dead
+    generator.freeze();
+    redis.server().restart();
+    Await.until("a new grant", Duration.ofSeconds(60), () -> rc().num("XLEN", keys.grants()) > grantsBefore);
+    List<Replies.Entry> grants = rc().range(keys.grants());
+    assertThat(grants.get(grants.size() - 1).fields()).as("the lease lapsed; no takeover from " + holder)
+        .doesNotContainKey("from");
+    generator.thaw();
+    Await.until("the thawed node steps down", Duration.ofSeconds(30), () -> "handler".equals(generator.role()));
+    verifyClean();
+  }
+}
