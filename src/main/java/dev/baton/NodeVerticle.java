@@ -89,7 +89,8 @@ public final class NodeVerticle extends VerticleBase {
       }
     });
 
-    election = new ElectionVerticle(config.election(), config.presence(), ops, keys, state, this::dedicated);
+    election = new ElectionVerticle(config.election(), config.presence(), ops, keys, state, this::dedicated,
+        config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
     http = new HttpVerticle(config.http(), ops, keys, state, metrics, config.audit().enabled(),
         () -> election.knownLeader().isEmpty() ? null
             : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
@@ -126,6 +127,12 @@ public final class NodeVerticle extends VerticleBase {
   private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,
       io.vertx.core.Handler<Void> onEnd) {
     return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
+  }
+
+  /** A dedicated connection to one node of a Redis Cluster ({@code host:port}). */
+  private DedicatedConnection.Factory dedicatedAt(String hostPort) {
+    RedisOptions options = RedisSupport.nodeOptions(config.redis(), hostPort, config.redis().commandTimeoutMs());
+    return (onConnect, onEnd) -> new DedicatedConnection(vertx, options, onConnect, onEnd);
   }
 
   private void want(NodeState.Role role, long epoch) {

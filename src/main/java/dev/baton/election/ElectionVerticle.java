@@ -12,6 +12,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,7 @@ public final class ElectionVerticle extends VerticleBase {
   private final Lease lease;
   private final NodeState state;
   private final DedicatedConnection.Factory subscriberFactory;
+  private final Function<String, DedicatedConnection.Factory> clusterNode;
   private final RedisOps redis;
   private final Keys keys;
   private final PresenceSettings presence;
@@ -67,9 +69,13 @@ public final class ElectionVerticle extends VerticleBase {
   /**
    * @param subscriberFactory makes the connection the released-lease notices and the presence
    *     subscription live on, or null to rely on the lease TTL alone (no presence either)
+   * @param clusterNode with Redis Cluster, makes connections to one node ({@code host:port}), so the
+   *     subscriber sits on the master of the keys' slot; null otherwise
    */
   public ElectionVerticle(ElectionSettings settings, PresenceSettings presence, RedisOps redis, Keys keys,
-      NodeState state, DedicatedConnection.Factory subscriberFactory) {
+      NodeState state, DedicatedConnection.Factory subscriberFactory,
+      Function<String, DedicatedConnection.Factory> clusterNode) {
+    this.clusterNode = clusterNode;
     this.settings = settings;
     this.lease = new Lease(redis, keys, state.nodeId(), settings.leaseMs());
     this.state = state;
@@ -113,7 +119,8 @@ public final class ElectionVerticle extends VerticleBase {
     // subscribe (and register presence) before the first attempt, so a fresh holder is never seen absent
     Future<Void> subscribed = Future.succeededFuture();
     if (subscriberFactory != null) {
-      subscriber = new Subscriber(vertx, subscriberFactory, redis, keys, state, presence.enabled(), this::onReleased);
+      subscriber = new Subscriber(vertx, subscriberFactory, clusterNode, redis, keys, state, presence.enabled(),
+          this::onReleased);
       subscribed = subscriber.start();
     }
     Future<Void> ready = subscribed;

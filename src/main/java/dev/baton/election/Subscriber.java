@@ -16,6 +16,7 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,10 @@ final class Subscriber {
   private final NodeState state;
   private final boolean presence;
   private final Runnable onReleased;
-  private final DedicatedConnection connection;
+  private final DedicatedConnection.Factory factory;
+  private final Function<String, DedicatedConnection.Factory> clusterNode;
+  private DedicatedConnection connection;
+  private String nodeAddress;
   private final Backoff backoff = new Backoff(100, 5_000);
   private long timer = -1;
   private boolean stopped;
@@ -50,15 +54,55 @@ final class Subscriber {
   private boolean duplicateLogged;
   private boolean unsupportedLogged;
 
-  Subscriber(Vertx vertx, DedicatedConnection.Factory factory, RedisOps redis, Keys keys, NodeState state,
-      boolean presence, Runnable onReleased) {
+  /**
+   * @param clusterNode with Redis Cluster, connections to one node: the subscriber then connects to
+   *     the master that owns the keys' slot (asked anew at every subscription, so it follows a
+   *     failover), where the scripts count its sharded subscription; null otherwise
+   */
+  Subscriber(Vertx vertx, DedicatedConnection.Factory factory, Function<String, DedicatedConnection.Factory> clusterNode,
+      RedisOps redis, Keys keys, NodeState state, boolean presence, Runnable onReleased) {
+    this.factory = factory;
+    this.clusterNode = clusterNode;
     this.vertx = vertx;
     this.redis = redis;
     this.keys = keys;
     this.state = state;
     this.presence = presence;
     this.onReleased = onReleased;
-    this.connection = factory.create(conn -> conn.handler(this::onMessage), v -> onEnd());
+  }
+
+  private DedicatedConnection.Factory factoryFor(String address) {
+    return address == null ? factory : clusterNode.apply(address);
+  }
+
+  /** The connection to use now: with Cluster, one to the current master of the keys' slot. */
+  private Future<DedicatedConnection> current() {
+    Future<String> address = clusterNode == null ? Future.succeededFuture(null) : slotMaster();
+    return address.map(a -> {
+      if (connection == null || !java.util.Objects.equals(a, nodeAddress)) {
+        if (connection != null) {
+          connection.close();
+        }
+        nodeAddress = a;
+        connection = factoryFor(a).create(conn -> conn.handler(this::onMessage), v -> onEnd());
+      }
+      return connection;
+    });
+  }
+
+  /** {@code host:port} of the master serving the slot of the keys, from CLUSTER SLOTS. */
+  private Future<String> slotMaster() {
+    return redis.send(Request.cmd(Command.CLUSTER).arg("KEYSLOT").arg(keys.presence()))
+        .compose(slot -> redis.send(Request.cmd(Command.CLUSTER).arg("SLOTS")).map(ranges -> {
+          long s = slot.toLong();
+          for (Response range : ranges) {
+            if (range.get(0).toLong() <= s && s <= range.get(1).toLong()) {
+              Response master = range.get(2);
+              return master.get(0).toString() + ":" + master.get(1).toLong();
+            }
+          }
+          throw new IllegalStateException("no master serves slot " + s);
+        }));
   }
 
   /** The first subscription (and registration), given up on after the command deadline. */
@@ -72,7 +116,7 @@ final class Subscriber {
       vertx.cancelTimer(timer);
       timer = -1;
     }
-    return connection.close();
+    return connection == null ? Future.succeededFuture() : connection.close();
   }
 
   private Future<Void> subscribe() {
@@ -80,7 +124,8 @@ final class Subscriber {
     if (stopped) {
       return Future.succeededFuture();
     }
-    return connection.connection()
+    return current()
+        .compose(DedicatedConnection::connection)
         // named, so an operator's CLIENT LIST shows whose presence each connection carries
         .compose(conn -> conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(connectionName()))
             .otherwiseEmpty()
@@ -89,7 +134,7 @@ final class Subscriber {
             .compose(mode -> presence ? register(mode, 1) : Future.<Void>succeededFuture()))
         .onSuccess(v -> backoff.reset())
         .onFailure(e -> {
-          if (!RedisOps.isErrorReply(e)) {
+          if (!RedisOps.isErrorReply(e) && connection != null) {
             connection.reset();
           }
           later();

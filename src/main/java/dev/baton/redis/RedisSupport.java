@@ -72,6 +72,17 @@ public final class RedisSupport {
     return poolOptions(settings, size, connectTimeoutMs).setMaxPoolWaiting(16).setPoolName(DEDICATED_POOL);
   }
 
+  /**
+   * Options for a connection of its own to one node of a Redis Cluster ({@code host:port}), with the
+   * credentials and TLS of every other connection: the presence subscription must sit on the master
+   * of the keys' slot, and a cluster client would route a subscribe as it likes.
+   */
+  public static RedisOptions nodeOptions(RedisSettings settings, String hostPort, long connectTimeoutMs) {
+    String scheme = settings.usesTls() ? "rediss://" : "redis://";
+    return dedicatedOptions(settings, connectTimeoutMs).setType(RedisClientType.STANDALONE).setMaxPoolSize(1)
+        .setEndpoints(new java.util.ArrayList<>(java.util.List.of(scheme + hostPort)));
+  }
+
   public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {
     return Redis.createClient(vertx, poolOptions(settings, poolSize, connectTimeoutMs));
   }
