@@ -20,6 +20,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,7 @@ public final class NodeVerticle extends VerticleBase {
     state = new NodeState(config.nodeId());
     metrics.bind(state);
     keys = new Keys(config.redis().keyPrefix());
+    preloadGenerator();
     ops = newOps(config.redis().poolSize());
     dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
@@ -129,6 +131,22 @@ public final class NodeVerticle extends VerticleBase {
     return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
   }
 
+  /**
+   * Loads and initialises the generator's classes now, while nothing waits: a takeover by presence
+   * is over in tens of milliseconds, and loading them at the switch would add a good part of that.
+   */
+  private static void preloadGenerator() {
+    try {
+      ClassLoader loader = NodeVerticle.class.getClassLoader();
+      for (Class<?> c : List.of(GeneratorVerticle.class, RandomText.class, dev.baton.generator.Publisher.class)) {
+        Class.forName(c.getName(), true, loader);
+      }
+      new RandomText(new SplittableRandom()).nextBytes();
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A dedicated connection to one node of a Redis Cluster ({@code host:port}). */
   private DedicatedConnection.Factory dedicatedAt(String hostPort) {
     RedisOptions options = RedisSupport.nodeOptions(config.redis(), hostPort, config.redis().commandTimeoutMs());
@@ -149,6 +167,7 @@ public final class NodeVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     state.beginSwitch();
+    long switchStartedNs = System.nanoTime();
     Future<Void> undeployed = roleDeployment == null
         ? Future.succeededFuture()
         : vertx.undeploy(roleDeployment).otherwiseEmpty();
@@ -161,8 +180,9 @@ public final class NodeVerticle extends VerticleBase {
           return vertx.deployVerticle(roleVerticle(role, epoch)).map(id -> {
             roleDeployment = id;
             state.roleSettled(role, epoch);
-            LOG.atInfo().addKeyValue("node", state.nodeId()).log("role is now {}{}", role.label(),
-                role == NodeState.Role.GENERATOR ? " (epoch " + epoch + ")" : "");
+            LOG.atInfo().addKeyValue("node", state.nodeId()).log("role is now {}{} (switched in {} ms)", role.label(),
+                role == NodeState.Role.GENERATOR ? " (epoch " + epoch + ")" : "",
+                (System.nanoTime() - switchStartedNs) / 1_000_000);
             vertx.eventBus().publish(Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
                 new JsonObject().put("role", role.label()).put("epoch", epoch));
             return null;

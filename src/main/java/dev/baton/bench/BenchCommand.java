@@ -88,6 +88,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--cadence-seconds", description = "length of the cadence run (default ${DEFAULT-VALUE})")
   int cadenceSeconds = 60;
 
+  @Option(names = "--failover", description = "kill -9 the generator this many times, then as many handlers "
+      + "holding delivered messages, with 3 nodes at default settings: failover and claim times, idle cost")
+  int failover;
+
   @Option(names = "--scale", split = ",", description = "node counts to run in one JVM, e.g. 10,50,200")
   List<Integer> scale;
 
@@ -121,7 +125,12 @@ public final class BenchCommand implements Callable<Integer> {
     try {
       JsonObject report = new JsonObject().put("machine", machine());
       String mode;
-      if (scale != null && !scale.isEmpty()) {
+      if (failover > 0) {
+        mode = "failover";
+        try (Target target = target()) {
+          report.put("failover", new FailoverRun(target, jar, heap, jvmOptions, failover).run());
+        }
+      } else if (scale != null && !scale.isEmpty()) {
         mode = "scale";
         report.put("scale", scaleRuns());
       } else if (cadence) {
@@ -567,7 +576,7 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** The Redis a run uses: its own (cleared after each run) or the user's (only the run's keys are removed). */
-  private static final class Target implements AutoCloseable {
+  static final class Target implements AutoCloseable {
     final String url;
     final String host;
     final int port;

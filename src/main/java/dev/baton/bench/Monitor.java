@@ -10,7 +10,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Monitor implements AutoCloseable {
   private final Map<String, String> kindBySha = new LinkedHashMap<>();
   private final Map<String, Long> counts = new LinkedHashMap<>();
+  private final Map<String, Long> byFirstArg = new LinkedHashMap<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Thread thread;
   private final Socket socket;
@@ -35,6 +38,8 @@ final class Monitor implements AutoCloseable {
     name(Scripts.PUBLISH, "publish");
     name(Scripts.COMMIT, "commit");
     name(Scripts.VIEW, "status");
+    name(Scripts.CLAIM, "presence.claim");
+    name(Scripts.PRESENCE, "presence.register");
     socket = new Socket();
     socket.connect(new InetSocketAddress(host, port), 2_000);
     socket.setSoTimeout(200);
@@ -77,8 +82,41 @@ final class Monitor implements AutoCloseable {
       int s = line.indexOf('"', end + 1);
       int e = line.indexOf('"', s + 1);
       kind = kindBySha.getOrDefault(line.substring(s + 1, e), "other script");
+      String arg = firstScriptArg(line, e);
+      if (arg != null) {
+        byFirstArg.merge(kind + "@" + arg, 1L, Long::sum);
+      }
     }
     counts.merge(kind, 1L, Long::sum);
+  }
+
+  /** ARGV[1] of a script call (the node id, for the election and heartbeat scripts), or null. */
+  private static String firstScriptArg(String line, int shaEnd) {
+    List<String> quoted = new ArrayList<>();
+    int i = shaEnd + 1;
+    while (quoted.size() < 64) {
+      int s = line.indexOf('"', i);
+      if (s < 0) {
+        break;
+      }
+      int e = line.indexOf('"', s + 1);
+      if (e < 0) {
+        break;
+      }
+      quoted.add(line.substring(s + 1, e));
+      i = e + 1;
+    }
+    try {
+      int keys = Integer.parseInt(quoted.get(0));
+      return quoted.size() > keys + 1 ? quoted.get(keys + 1) : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Script calls so far by kind and first argument, as {@code kind@arg}. */
+  synchronized Map<String, Long> countsByFirstArg() {
+    return new LinkedHashMap<>(byFirstArg);
   }
 
   /** Commands seen so far by kind. */
@@ -88,6 +126,7 @@ final class Monitor implements AutoCloseable {
 
   synchronized void reset() {
     counts.clear();
+    byFirstArg.clear();
   }
 
   @Override

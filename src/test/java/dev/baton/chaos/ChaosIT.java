@@ -160,7 +160,10 @@ class ChaosIT {
       assertThat(f).hasSize(kills.size());
       // liveness, generously bounded; docs/RELIABILITY.md compares the measured figures with the lease
       assertThat(f).allSatisfy(ms -> assertThat(ms).isLessThan(20 * ChaosCluster.LEASE_MS));
-      REPORT.put("a. SIGKILL the generator", summary(v).put("kills", kills.size()).put("failoverMs", stats(f)));
+      long byPresence = Replies.entries(c.rc.cmd("XRANGE", c.keys.grants(), "-", "+")).stream()
+          .filter(g -> g.fields().containsKey("from")).count();
+      REPORT.put("a. SIGKILL the generator", summary(v).put("kills", kills.size()).put("failoverMs", stats(f))
+          .put("takeoversByPresence", byPresence));
     }
   }
 

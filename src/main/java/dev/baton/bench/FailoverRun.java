@@ -1,0 +1,283 @@
+package dev.baton.bench;
+
+import dev.baton.redis.Keys;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Response;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * {@code bench --failover}: three node processes at default settings (the audit ledger on, to time
+ * publishes and commits on the Redis clock), then (1) kill -9 of the generator, timed from the kill
+ * to the first publish of the next epoch; (2) SIGSTOP of a handler until Redis delivered messages
+ * to it, then kill -9, timed to the last commit of those messages (the handler chosen is not the
+ * presence watcher, and once the watcher itself); (3) the idle coordination cost per node. Every
+ * killed node is replaced by a fresh one, so each kill meets three nodes.
+ */
+final class FailoverRun {
+  private final BenchCommand.Target target;
+  private final Path jar;
+  private final String heap;
+  private final List<String> jvmOptions;
+  private final int kills;
+  private final Keys keys;
+  private final Map<String, String> env = new HashMap<>();
+  private final List<NodeProc> nodes = new ArrayList<>();
+  private int next = 1;
+
+  FailoverRun(BenchCommand.Target target, Path jar, String heap, List<String> jvmOptions, int kills) {
+    this.target = target;
+    this.jar = jar;
+    this.heap = heap;
+    this.jvmOptions = jvmOptions;
+    this.kills = kills;
+    String prefix = "failover" + UUID.randomUUID().toString().substring(0, 6);
+    this.keys = new Keys(prefix);
+    env.put("BATON_REDIS_URL", target.url);
+    env.put("BATON_REDIS_KEY_PREFIX", prefix);
+    env.put("BATON_REDIS_EMBEDDED", "off");
+    env.put("BATON_AUDIT_ENABLED", "true");
+  }
+
+  JsonObject run() throws Exception {
+    try {
+      for (int i = 0; i < 3; i++) {
+        start();
+      }
+      awaitSettled();
+      JsonObject idle = idleCost();
+      JsonArray generatorKills = new JsonArray();
+      for (int i = 0; i < kills; i++) {
+        generatorKills.add(killGenerator());
+        start();
+        awaitSettled();
+      }
+      JsonArray handlerKills = new JsonArray();
+      for (int i = 0; i < kills; i++) {
+        handlerKills.add(killHandler(i == kills - 1));
+        start();
+        awaitSettled();
+      }
+      JsonObject result = new JsonObject()
+          .put("nodes", 3)
+          .put("settings", "defaults (election.leaseMs 1000, presence.watchMs 50, handler.reclaimIdleMs 5000), "
+              + "audit ledger on")
+          .put("generatorKill", summary(generatorKills, "msToFirstPublishOfNextEpoch"))
+          .put("handlerKill", summary(handlerKills, "msToLastCommit"))
+          .put("idle", idle);
+      System.out.println(result.encodePrettily());
+      target.cleanUp(keys);
+      return result;
+    } finally {
+      nodes.forEach(NodeProc::close);
+    }
+  }
+
+  private NodeProc start() throws Exception {
+    NodeProc n = NodeProc.start(jar, "n" + next++, env, heap, jvmOptions);
+    nodes.add(n);
+    return n;
+  }
+
+  private List<NodeProc> alive() {
+    return nodes.stream().filter(n -> n.process.isAlive()).toList();
+  }
+
+  private JsonObject status(NodeProc n) {
+    return n.get("/status");
+  }
+
+  /** One generator, two handlers, one of them the watcher, every presence registered. */
+  private void awaitSettled() throws InterruptedException {
+    waitFor(() -> {
+      int generators = 0;
+      int watchers = 0;
+      for (NodeProc n : alive()) {
+        JsonObject s = status(n);
+        if (s == null) {
+          return false;
+        }
+        generators += "generator".equals(s.getString("role")) ? 1 : 0;
+        if (!"generator".equals(s.getString("role")) && !"handler".equals(s.getString("role"))) {
+          return false;
+        }
+        watchers += s.getBoolean("watcher", false) ? 1 : 0;
+        String record = target.cmd("HGET", keys.presence(), n.id) == null ? null
+            : target.cmd("HGET", keys.presence(), n.id).toString();
+        if (record == null || record.startsWith("gone")) {
+          return false;
+        }
+      }
+      return generators == 1 && watchers == 1 && alive().size() == 3;
+    }, 120_000, "three nodes settled with one generator and one watcher");
+  }
+
+  /** A node in that role; the watcher can move with any heartbeat (a new node may sort first), so ask until one fits. */
+  private NodeProc find(String role, boolean watcher) throws InterruptedException {
+    NodeProc[] found = new NodeProc[1];
+    waitFor(() -> {
+      for (NodeProc n : alive()) {
+        JsonObject s = status(n);
+        if (s != null && role.equals(s.getString("role")) && s.getBoolean("watcher", false) == watcher) {
+          found[0] = n;
+          return true;
+        }
+      }
+      return false;
+    }, 30_000, "a " + role + (watcher ? " that watches" : " that does not watch"));
+    return found[0];
+  }
+
+  private JsonObject killGenerator() throws Exception {
+    NodeProc gen = find("generator", false);
+    long epoch = target.cmd("GET", keys.epoch()).toLong();
+    long killedAt = serverMs();
+    gen.process.destroyForcibly();
+    gen.process.waitFor();
+    long[] first = new long[1];
+    waitFor(() -> (first[0] = firstPublishAfter(epoch)) > 0, 60_000, "a publish of the next epoch");
+    Response grants = target.cmd("XREVRANGE", keys.grants(), "+", "-", "COUNT", "1");
+    String from = null;
+    Response fields = grants.get(0).get(1);
+    for (int i = 0; i + 1 < fields.size(); i += 2) {
+      if ("from".equals(fields.get(i).toString())) {
+        from = fields.get(i + 1).toString();
+      }
+    }
+    JsonObject r = new JsonObject().put("killed", gen.id).put("msToFirstPublishOfNextEpoch", first[0] - killedAt)
+        .put("byPresence", gen.id.equals(from));
+    System.out.println("generator kill: " + r.encode());
+    return r;
+  }
+
+  private JsonObject killHandler(boolean theWatcher) throws Exception {
+    NodeProc victim = find("handler", theWatcher);
+    signal(victim, "STOP");
+    List<String> held = new ArrayList<>();
+    waitFor(() -> {
+      held.clear();
+      for (Response p : target.cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "1000", victim.id)) {
+        held.add(p.get(0).toString());
+      }
+      return !held.isEmpty();
+    }, 30_000, "messages delivered to the stopped handler");
+    long killedAt = serverMs();
+    victim.process.destroyForcibly();
+    victim.process.waitFor();
+    long[] last = new long[1];
+    waitFor(() -> (last[0] = lastCommitOf(held)) > 0, 60_000, "the stopped handler's messages committed");
+    JsonObject r = new JsonObject().put("killed", victim.id).put("watcher", theWatcher).put("messages", held.size())
+        .put("msToLastCommit", last[0] - killedAt);
+    System.out.println("handler kill: " + r.encode());
+    return r;
+  }
+
+  /** The idle commands per second, per node and in all, over 10 s at the default cadence. */
+  private JsonObject idleCost() throws Exception {
+    Thread.sleep(3_000); // settle past the start-up (JIT, first reclaim rounds) outside the window
+    Map<String, Long> byArg;
+    Map<String, Long> counts;
+    long start = System.nanoTime();
+    try (Monitor monitor = new Monitor(target.host, target.port)) {
+      Thread.sleep(10_000); // the measurement window itself
+      byArg = monitor.countsByFirstArg();
+      counts = monitor.counts();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    JsonObject perNode = new JsonObject();
+    for (NodeProc n : alive()) {
+      JsonObject s = status(n);
+      long acquires = byArg.getOrDefault("election.acquire@" + n.id, 0L);
+      long beats = byArg.getOrDefault("heartbeat@" + n.id, 0L);
+      long renews = byArg.getOrDefault("election.renew@" + n.id, 0L);
+      perNode.put(n.id, new JsonObject()
+          .put("role", s == null ? null : s.getString("role"))
+          .put("watcher", s != null && s.getBoolean("watcher", false))
+          .put("acquirePerSecond", acquires / seconds)
+          .put("heartbeatPerSecond", beats / seconds)
+          .put("renewPerSecond", renews / seconds));
+    }
+    long total = counts.values().stream().mapToLong(Long::longValue).sum();
+    long publishes = counts.getOrDefault("publish", 0L);
+    long commits = counts.getOrDefault("commit", 0L) + counts.getOrDefault("xreadgroup", 0L);
+    return new JsonObject()
+        .put("seconds", seconds)
+        .put("perNode", perNode)
+        .put("commands", new JsonObject(new LinkedHashMap<>(counts)))
+        .put("coordinationCommandsPerSecondAllNodes", (total - publishes - commits) / seconds);
+  }
+
+  private long firstPublishAfter(long epoch) {
+    Response page = target.cmd("XREVRANGE", keys.auditPublished(), "+", "-", "COUNT", "200");
+    long first = -1;
+    for (Response e : page) {
+      Response f = e.get(1);
+      for (int i = 0; i + 1 < f.size(); i += 2) {
+        if ("epoch".equals(f.get(i).toString()) && f.get(i + 1).toLong() > epoch) {
+          String id = e.get(0).toString();
+          first = Long.parseLong(id.substring(0, id.indexOf('-')));
+        }
+      }
+    }
+    return first;
+  }
+
+  /** The Redis ms of the commit of the last of {@code ids}, or -1 while some is uncommitted. */
+  private long lastCommitOf(List<String> ids) {
+    Map<String, Long> at = new HashMap<>();
+    for (Response e : target.cmd("XREVRANGE", keys.auditCommitted(), "+", "-", "COUNT", "2000")) {
+      Response f = e.get(1);
+      for (int i = 0; i + 1 < f.size(); i += 2) {
+        if ("msg".equals(f.get(i).toString())) {
+          String id = e.get(0).toString();
+          at.put(f.get(i + 1).toString(), Long.parseLong(id.substring(0, id.indexOf('-'))));
+        }
+      }
+    }
+    long last = -1;
+    for (String id : ids) {
+      Long t = at.get(id);
+      if (t == null) {
+        return -1;
+      }
+      last = Math.max(last, t);
+    }
+    return last;
+  }
+
+  private static JsonObject summary(JsonArray runs, String field) {
+    List<Long> ms = new ArrayList<>();
+    runs.forEach(r -> ms.add(((JsonObject) r).getLong(field)));
+    List<Long> sorted = new ArrayList<>(ms);
+    sorted.sort(Long::compare);
+    return new JsonObject().put("runs", runs).put("ms", new JsonArray(ms))
+        .put("median", sorted.isEmpty() ? null : sorted.get(sorted.size() / 2))
+        .put("max", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
+  }
+
+  private long serverMs() {
+    Response t = target.cmd("TIME");
+    return t.get(0).toLong() * 1000 + t.get(1).toLong() / 1000;
+  }
+
+  private static void signal(NodeProc n, String sig) throws Exception {
+    new ProcessBuilder("kill", "-" + sig, Long.toString(n.pid())).start().waitFor();
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+}
