@@ -383,11 +383,23 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double redisCpu0 = target.cpu();
         JsonObject counts;
+        Map<String, Long> byNode;
         long start = System.nanoTime();
         try (Monitor monitor = new Monitor(target.host, target.port)) {
           Thread.sleep(cadenceSeconds * 1000L); // the measurement window itself
           counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
+          byNode = monitor.countsByFirstArg();
         }
+        // the presence watcher polls every presence.watchMs: its cost is reported on its own
+        String watcher = null;
+        for (NodeProc node : nodes) {
+          JsonObject st = node.get("/status");
+          if (st != null && st.getBoolean("watcher", false)) {
+            watcher = node.id;
+          }
+        }
+        long watcherAcquires = watcher == null ? 0 : byNode.getOrDefault("election.acquire@" + watcher, 0L);
+        int idleHandlers = watcher == null ? handlers : Math.max(1, handlers - 1);
         double seconds = (System.nanoTime() - start) / 1e9;
         Histogram latency = new Histogram(3_600_000L, 3);
         JsonObject perNode = new JsonObject();
@@ -404,8 +416,10 @@ public final class BenchCommand implements Callable<Integer> {
         long heartbeats = counts.getLong("heartbeat", 0L);
         long acquires = counts.getLong("election.acquire", 0L);
         long reclaims = counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
-        double idleHandler = (heartbeats / (double) nodes.size() + acquires / (double) handlers
+        double idleHandler = (heartbeats / (double) nodes.size() + (acquires - watcherAcquires) / (double) idleHandlers
             + reclaims / (double) handlers) * perSecond;
+        double watching = watcher == null ? 0
+            : (heartbeats / (double) nodes.size() + watcherAcquires + reclaims / (double) handlers) * perSecond;
         double leader = (heartbeats / (double) nodes.size() + counts.getLong("election.renew", 0L)) * perSecond;
         JsonObject result = new JsonObject()
             .put("seconds", seconds)
@@ -418,6 +432,7 @@ public final class BenchCommand implements Callable<Integer> {
             .put("commands", counts)
             .put("coordinationCommandsPerSecond", new JsonObject()
                 .put("perIdleHandler", idleHandler)
+                .put("watcher", watching)
                 .put("generator", leader));
         System.out.println(result.encodePrettily());
         target.cleanUp(keys);

@@ -61,6 +61,21 @@ class BenchIT {
   }
 
   @Test
+  void failoverModeTimesTakeoversAndClaimsByPresence() throws Exception {
+    JsonObject f = bench("--failover", "1").getJsonObject("failover");
+    JsonObject gen = f.getJsonObject("generatorKill");
+    assertThat(gen.getJsonArray("ms")).hasSize(1);
+    assertThat(gen.getJsonArray("runs").getJsonObject(0).getBoolean("byPresence")).isTrue();
+    assertThat(gen.getLong("median")).isPositive();
+    JsonObject handler = f.getJsonObject("handlerKill");
+    assertThat(handler.getJsonArray("runs").getJsonObject(0).getLong("messages")).isPositive();
+    assertThat(handler.getLong("max")).isNotNegative();
+    JsonObject perNode = f.getJsonObject("idle").getJsonObject("perNode");
+    assertThat(perNode.fieldNames()).hasSize(3);
+    assertThat(perNode.stream().filter(e -> ((JsonObject) e.getValue()).getBoolean("watcher"))).hasSize(1);
+  }
+
+  @Test
   void scaleModeKeepsOneGeneratorAndFailsOver() throws Exception {
     JsonArray s = bench("--scale", "3,6", "--scale-seconds", "3").getJsonArray("scale");
     assertThat(s).hasSize(2);
