@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -122,6 +123,11 @@ class ChaosIT {
     return out;
   }
 
+  private static long takeoversByPresence(ChaosCluster c) {
+    return Replies.entries(c.rc.cmd("XRANGE", c.keys.grants(), "-", "+")).stream()
+        .filter(g -> g.fields().containsKey("from")).count();
+  }
+
   private Member killGenerator(ChaosCluster c, List<long[]> kills) throws Exception {
     Member g = c.awaitPublishingLeader(Duration.ofSeconds(30));
     long epoch = c.latestEpoch();
@@ -160,10 +166,8 @@ class ChaosIT {
       assertThat(f).hasSize(kills.size());
       // liveness, generously bounded; docs/RELIABILITY.md compares the measured figures with the lease
       assertThat(f).allSatisfy(ms -> assertThat(ms).isLessThan(20 * ChaosCluster.LEASE_MS));
-      long byPresence = Replies.entries(c.rc.cmd("XRANGE", c.keys.grants(), "-", "+")).stream()
-          .filter(g -> g.fields().containsKey("from")).count();
       REPORT.put("a. SIGKILL the generator", summary(v).put("kills", kills.size()).put("failoverMs", stats(f))
-          .put("takeoversByPresence", byPresence));
+          .put("takeoversByPresence", takeoversByPresence(c)));
     }
   }
 
@@ -227,8 +231,10 @@ class ChaosIT {
         recoveries.add(Long.parseLong(after.get(0).id().substring(0, after.get(0).id().indexOf('-'))) - restartedAt);
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
+      // the records survive in the AOF, no subscription does: the per-server-instance rule
+      assertThat(takeoversByPresence(c)).as("takeovers by presence after restarts").isZero();
       REPORT.put("d. SIGKILL Redis, restart from AOF", summary(v).put("restarts", recoveries.size())
-          .put("recoveryMs", stats(recoveries)));
+          .put("recoveryMs", stats(recoveries)).put("takeoversByPresence", 0));
     }
   }
 
@@ -314,6 +320,32 @@ class ChaosIT {
           .put("uncommittedLostWithTheData", lostWithData.size())
           .put("errorRecordsLostWithTheData", errorRecordsBefore)
           .put("recoveryMs", recovery));
+    }
+  }
+
+  @Test
+  @Order(8)
+  void p_breakEveryPresenceConnectionWhileTheClusterWorks() throws Exception {
+    try (ChaosCluster c = new ChaosCluster(true)) {
+      c.start(NODES);
+      int breaks = times(4, 20);
+      for (int i = 0; i < breaks; i++) {
+        c.awaitPublishingLeader(Duration.ofSeconds(60));
+        long published = c.published();
+        // every node alive, every presence connection cut: at most one takeover per break
+        c.rc.cmd("CLIENT", "KILL", "TYPE", "pubsub");
+        Await.until("publishing goes on", Duration.ofSeconds(60), () -> c.published() > published + 10);
+        pause(1_000);
+      }
+      JsonObject v = assertClean(c, c.quiesceAndVerify());
+      long takeovers = takeoversByPresence(c);
+      Map<String, Long> fromEach = new HashMap<>();
+      Replies.entries(c.rc.cmd("XRANGE", c.keys.grants(), "-", "+")).stream()
+          .filter(g -> g.fields().containsKey("from")).forEach(g -> fromEach.merge(g.fields().get("from"), 1L, Long::sum));
+      // a node loses the baton by presence at most once per break of its connection
+      assertThat(fromEach.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(breaks));
+      REPORT.put("p. CLIENT KILL every presence connection", summary(v).put("breaks", breaks)
+          .put("takeoversByPresence", takeovers));
     }
   }
 

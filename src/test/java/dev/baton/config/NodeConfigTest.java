@@ -106,6 +106,9 @@ class NodeConfigTest {
     assertRefused("{\"handler\": {\"errorProbability\": -0.1}}", "handler.errorProbability");
     assertRefused("{\"election\": {\"leaseMs\": 1000, \"renewMs\": 400}}",
         "election.renewMs: must be at most election.leaseMs/3");
+    assertRefused("{\"presence\": {\"watchMs\": 5}}", "presence.watchMs: must be within [10, 60000]");
+    assertRefused("{\"presence\": {\"watchMs\": 1000}}", "presence.watchMs: must be below election.leaseMs (1000)");
+    assertRefused("{\"presence\": {\"enabled\": \"yes\"}}", "presence.enabled");
     assertRefused("{\"http\": {\"port\": 70000}}", "http.port: must be within [0, 65535]");
     assertRefused("{\"http\": {\"port\": -1}}", "http.port");
     assertRefused("{\"redis\": {\"url\": \"http://x\"}}", "redis.url: must start with redis://");
