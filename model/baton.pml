@@ -373,7 +373,11 @@ inline commit(n, m) {
    hand-out followed at once by the claimer's commit.lua, which the model explores. */
 inline reclaim(n, m) {
   atomic { up(n) && READY(n) && genEp[n] == 0 && st[m] == PEND && owner[m] != n && (IDLE(m) || budget > 0) ->
-    if :: !IDLE(m) -> budget-- :: else fi;
+    if
+    :: !IDLE(m) -> budget--;
+       printf("@ node %d: is SLOW: message %d idles past reclaimIdleMs\n", owner[m], m)
+    :: else
+    fi;
     printf("@ node %d: reclaim.lua XAUTOCLAIMs idle message %d from node %d\n", n, m, owner[m]);
     owner[m] = n; held[n] = held[n] | BIT(m) }
 }
@@ -422,7 +426,11 @@ end:
 
 inline expire() {
   atomic { leader != NONE && !HELD(leader) && (!INFLIGHT(leader) || budget > 0) ->
-    if :: INFLIGHT(leader) -> budget-- :: else fi;
+    if
+    :: INFLIGHT(leader) -> budget--;
+       printf("@ redis: the grant reply to node %d is slower than a lease\n", leader)
+    :: else
+    fi;
     if :: rep[leader] != 0 -> late[leader] = true :: else fi;
     printf("@ redis: the lease of node %d (epoch %d) expires\n", leader, epoch);
     leader = NONE }
@@ -514,7 +522,7 @@ end:
   EACHN(guard)
   /* Redis restarts from its AOF: data kept, connections and subscriptions lost, new run id */
   :: atomic { budget > 0 -> budget--; NEWRUN; dropConnections();
-       printf("@ redis: RESTARTS FROM AOF (data kept), run %d\n", runid) }
+       printf("@ redis: RESTARTS FROM AOF (data kept; or a replica is promoted), run %d\n", runid) }
   /* Redis restarts empty: everything lost; stale beliefs stay in the nodes */
   :: atomic { budget > 0 -> budget--; NEWRUN; dropConnections();
        leader = NONE; epoch = 0;
