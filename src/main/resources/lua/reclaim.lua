@@ -3,32 +3,56 @@
 -- KEYS[1] messages, KEYS[2] dead-letter, KEYS[3] stats, KEYS[4] audit ledger (committed)
 -- ARGV[1] group, ARGV[2] this consumer, ARGV[3] min idle ms, ARGV[4] cursor, ARGV[5] count,
 -- ARGV[6] max deliveries, ARGV[7] '1' to record dead-lettered messages in the audit ledger
--- Returns {next cursor, claimed entries, dead-lettered count}.
+-- A pack (fields n and texts) is dead-lettered as its messages, one dead letter each
+-- ('<id>/<i>', with that message's fields), and counted as n messages.
+-- Returns {next cursor, claimed entries, dead-lettered messages}.
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local maxDeliveries = tonumber(ARGV[6])
 local claimed = {}
 local dead = 0
+
+-- Dead-letters one entry: a dead letter per message of a pack, else one with all its fields.
+-- Returns how many messages that was, and the ledger fields that name them.
+local function deadLetterEntry(id, fields, reason, handler)
+  local f = {}
+  for j = 1, #fields, 2 do f[fields[j]] = fields[j + 1] end
+  local n = tonumber(f['n'])
+  local texts = f['texts']
+  if n and texts and tonumber(f['seq']) and select(2, string.gsub(texts, '\n', '')) + 1 == n then
+    local pos, seq = 1, tonumber(f['seq'])
+    for k = 0, n - 1 do
+      local stop = string.find(texts, '\n', pos, true)
+      redis.call('XADD', KEYS[2], '*', 'messageId', id .. '/' .. k, 'reason', reason, 'handler', handler,
+        'field:gen', f['gen'] or '', 'field:epoch', f['epoch'] or '', 'field:seq', seq + k, 'field:ts', f['ts'] or '',
+        'field:text', string.sub(texts, pos, (stop or #texts + 1) - 1))
+      pos = stop and stop + 1 or #texts + 1
+    end
+    return n, {'n', n, 'kinds', string.rep('d', n)}
+  end
+  local args = {'*', 'messageId', id, 'reason', reason, 'handler', handler}
+  for j = 1, math.min(#fields, 400), 2 do
+    args[#args + 1] = 'field:' .. fields[j]
+    args[#args + 1] = fields[j + 1]
+  end
+  redis.call('XADD', KEYS[2], unpack(args))
+  return 1, {'kind', 'dead'}
+end
+
 for _, e in ipairs(r[2]) do
   if type(e) == 'table' and type(e[2]) == 'table' then
     local id = e[1]
     local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
     local deliveries = (p[1] and p[1][4]) or 0
     if deliveries > maxDeliveries then
-      local args = {'*', 'messageId', id, 'reason',
-        'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')',
-        'handler', ARGV[2]}
-      local fields = e[2]
-      for j = 1, math.min(#fields, 400), 2 do
-        args[#args + 1] = 'field:' .. fields[j]
-        args[#args + 1] = fields[j + 1]
-      end
       if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-        redis.call('XADD', KEYS[2], unpack(args))
+        local n, named = deadLetterEntry(id, e[2],
+          'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
         redis.call('XDEL', KEYS[1], id)
         if ARGV[7] == '1' then
-          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], 'kind', 'dead', 'reclaimed', '1')
+          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], named[1], named[2], named[3], named[4],
+            'reclaimed', '1')
         end
-        dead = dead + 1
+        dead = dead + n
       end
     else
       claimed[#claimed + 1] = e
@@ -38,5 +62,8 @@ for _, e in ipairs(r[2]) do
     redis.call('XACK', KEYS[1], ARGV[1], e[1])
   end
 end
-if dead > 0 then redis.call('HINCRBY', KEYS[3], 'deadLettered', dead) end
+if dead > 0 then
+  redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
+  redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
+end
 return {r[1], claimed, dead}
