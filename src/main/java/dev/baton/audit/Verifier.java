@@ -2,7 +2,9 @@ package dev.baton.audit;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -89,7 +91,12 @@ public final class Verifier {
           }
         }))
         .compose(v -> scanIds(keys.messages(), inStream::add))
-        .map(v -> report(published, commits, commitKind, errorRecords, inStream));
+        .compose(v -> {
+          // a million messages take seconds to count: off the event loop when there is one
+          Context context = Vertx.currentContext();
+          return context == null ? Future.succeededFuture(report(published, commits, commitKind, errorRecords, inStream))
+              : context.executeBlocking(() -> report(published, commits, commitKind, errorRecords, inStream));
+        });
   }
 
   /** True when nothing was lost, duplicated, unexpected or split, and the errors add up. */

@@ -417,7 +417,7 @@ public final class BenchCommand implements Callable<Integer> {
       env.put("BATON_REDIS_URL", target.url);
       env.put("BATON_REDIS_KEY_PREFIX", prefix);
       env.put("BATON_REDIS_EMBEDDED", "off");
-      target.cmd("SET", keys.leader(), "gen", "PX", "30000");
+      target.cmd("SET", keys.leader(), "gen", "PX", "120000"); // handlers stay handlers even if JVMs start slowly
       List<NodeProc> nodes = new ArrayList<>();
       try {
         for (int i = 1; i <= handlers; i++) {
