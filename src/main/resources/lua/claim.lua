@@ -9,7 +9,8 @@
 -- server instance (checked here, atomically with the claim); marks it 'gone', so its presence
 -- counts again only after it registered anew. Claiming moves entries between consumers and applies
 -- no effect: the caller commits them with commit.lua, where XACK decides who commits.
--- Returns {presence state of ARGV[3], claimed entries, dead-lettered count}.
+-- A pack is dead-lettered as its messages (lib/dead-letter.lua) and counted as n messages.
+-- Returns {presence state of ARGV[3], claimed entries, dead-lettered messages}.
 local run = presence_run_id()
 local state = presence_state(KEYS[5], run, ARGV[3])
 if not presence_absent(state) or ARGV[3] == ARGV[2] then
@@ -37,13 +38,14 @@ for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids
     seen[id] = true
     if deliveries[id] > maxDeliveries then
       if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-        dead_letter(KEYS[2], id, e[2],
+        local n, named = deadLetterEntry(KEYS[2], id, e[2],
           'delivered ' .. deliveries[id] .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
         redis.call('XDEL', KEYS[1], id)
         if ARGV[6] == '1' then
-          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], 'kind', 'dead', 'reclaimed', '1')
+          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], named[1], named[2], named[3], named[4],
+            'reclaimed', '1')
         end
-        dead = dead + 1
+        dead = dead + n
       end
     else
       claimed[#claimed + 1] = e
@@ -56,5 +58,8 @@ for _, id in ipairs(ids) do
     redis.call('XACK', KEYS[1], ARGV[1], id)
   end
 end
-if dead > 0 then redis.call('HINCRBY', KEYS[3], 'deadLettered', dead) end
+if dead > 0 then
+  redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
+  redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
+end
 return {state, claimed, dead}

@@ -1,13 +1,23 @@
 -- Fenced publish: add messages only while the lease names this node and this epoch.
 -- KEYS[1] leader, KEYS[2] epoch, KEYS[3] messages, KEYS[4] stats, KEYS[5] audit ledger (published)
--- ARGV[1] node id, ARGV[2] epoch, ARGV[3] max backlog, ARGV[4] seq of the first message,
--- ARGV[5] '1' to record each message in the audit ledger, ARGV[6..] message texts
+-- ARGV[1] node id, ARGV[2] epoch, ARGV[3] max backlog (messages), ARGV[4] seq of the first message,
+-- ARGV[5] '1' to record what is published in the audit ledger,
+-- ARGV[6] '0': ARGV[7..] are message texts, one stream entry each (fields gen, epoch, seq, ts, text);
+--         '1': ARGV[7..] are pairs (n, texts), one pack entry each: n messages whose texts are joined
+--         by '\n' (fields gen, epoch, seq of its first message, ts, n, texts)
+-- The backlog is counted in messages: stats field 'backlog' (messages published and not yet
+-- committed), never below the stream's length (an entry holds at least one message) and reset when
+-- the stream is empty, so a counter that drifted (a third party's entries) heals itself.
 -- Returns {-1} when fenced (another node or epoch holds the lease), {-2, backlog} when the
--- backlog bound is reached (nothing added), else {1, backlog after, ts, count, last id}.
+-- backlog bound is reached (nothing added), else {1, backlog after, ts, messages added, last entry id}.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return {-1}
 end
-local backlog = redis.call('XLEN', KEYS[3])
+local entries = redis.call('XLEN', KEYS[3])
+local backlog = 0
+if entries > 0 then
+  backlog = math.max(entries, tonumber(redis.call('HGET', KEYS[4], 'backlog') or '0') or 0)
+end
 if backlog >= tonumber(ARGV[3]) then
   return {-2, backlog}
 end
@@ -15,16 +25,30 @@ local t = redis.call('TIME')
 local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 local seq = tonumber(ARGV[4])
 local audit = ARGV[5] == '1'
-local n = #ARGV - 5
+local n = 0
 local id = ''
--- the loop runs once per message: locals, and seq passed as a number (Redis writes integers exactly)
-local call, stream, gen, epoch = redis.call, KEYS[3], ARGV[1], ARGV[2]
-for i = 6, #ARGV do
-  id = call('XADD', stream, '*', 'gen', gen, 'epoch', epoch, 'seq', seq, 'ts', ts, 'text', ARGV[i])
-  if audit then
-    call('XADD', KEYS[5], '*', 'msg', id, 'epoch', epoch, 'gen', gen, 'seq', seq)
+-- the loops run once per entry: locals, and seq passed as a number (Redis writes integers exactly)
+local call, stream, ledger, gen, epoch = redis.call, KEYS[3], KEYS[5], ARGV[1], ARGV[2]
+if ARGV[6] == '1' then
+  for i = 7, #ARGV, 2 do
+    local count = tonumber(ARGV[i])
+    id = call('XADD', stream, '*', 'gen', gen, 'epoch', epoch, 'seq', seq, 'ts', ts, 'n', count, 'texts', ARGV[i + 1])
+    if audit then
+      call('XADD', ledger, '*', 'msg', id, 'epoch', epoch, 'gen', gen, 'seq', seq, 'n', count)
+    end
+    seq = seq + count
+    n = n + count
   end
-  seq = seq + 1
+else
+  for i = 7, #ARGV do
+    id = call('XADD', stream, '*', 'gen', gen, 'epoch', epoch, 'seq', seq, 'ts', ts, 'text', ARGV[i])
+    if audit then
+      call('XADD', ledger, '*', 'msg', id, 'epoch', epoch, 'gen', gen, 'seq', seq)
+    end
+    seq = seq + 1
+    n = n + 1
+  end
 end
 redis.call('HINCRBY', KEYS[4], 'published', n)
+redis.call('HSET', KEYS[4], 'backlog', backlog + n)
 return {1, backlog + n, ts, n, id}

@@ -3,11 +3,14 @@
 -- KEYS[1] messages, KEYS[2] dead-letter, KEYS[3] stats, KEYS[4] audit ledger (committed)
 -- ARGV[1] group, ARGV[2] this consumer, ARGV[3] min idle ms, ARGV[4] cursor, ARGV[5] count,
 -- ARGV[6] max deliveries, ARGV[7] '1' to record dead-lettered messages in the audit ledger
--- Returns {next cursor, claimed entries, dead-lettered count}.
+-- A pack (fields n and texts) is dead-lettered as its messages, one dead letter each
+-- ('<id>/<i>', with that message's fields), and counted as n messages.
+-- Returns {next cursor, claimed entries, dead-lettered messages}.
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local maxDeliveries = tonumber(ARGV[6])
 local claimed = {}
 local dead = 0
+
 for _, e in ipairs(r[2]) do
   if type(e) == 'table' and type(e[2]) == 'table' then
     local id = e[1]
@@ -15,13 +18,14 @@ for _, e in ipairs(r[2]) do
     local deliveries = (p[1] and p[1][4]) or 0
     if deliveries > maxDeliveries then
       if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-        dead_letter(KEYS[2], id, e[2],
+        local n, named = deadLetterEntry(KEYS[2], id, e[2],
           'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
         redis.call('XDEL', KEYS[1], id)
         if ARGV[7] == '1' then
-          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], 'kind', 'dead', 'reclaimed', '1')
+          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], named[1], named[2], named[3], named[4],
+            'reclaimed', '1')
         end
-        dead = dead + 1
+        dead = dead + n
       end
     else
       claimed[#claimed + 1] = e
@@ -31,5 +35,8 @@ for _, e in ipairs(r[2]) do
     redis.call('XACK', KEYS[1], ARGV[1], e[1])
   end
 end
-if dead > 0 then redis.call('HINCRBY', KEYS[3], 'deadLettered', dead) end
+if dead > 0 then
+  redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
+  redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
+end
 return {r[1], claimed, dead}

@@ -1,13 +1,29 @@
 -- Dead-lettering (prepended to the scripts that use it).
--- Copies an entry's fields (at most 200, prefixed 'field:') into the dead-letter stream with the
--- reason and the handler.
-local function dead_letter(dead_key, id, fields, reason, handler)
-  local args = {'*', 'messageId', id, 'reason', reason, 'handler', handler}
-  if fields then
-    for j = 1, math.min(#fields, 400), 2 do
-      args[#args + 1] = 'field:' .. fields[j]
-      args[#args + 1] = fields[j + 1]
+-- Dead-letters one entry into the stream dead_key: a dead letter per message of a pack (fields n
+-- and texts: message '<id>/<i>', with that message's fields), else one with all the entry's fields
+-- (at most 200, prefixed 'field:'). Returns how many messages that was, and the ledger fields that
+-- name them.
+local function deadLetterEntry(dead_key, id, fields, reason, handler)
+  local f = {}
+  for j = 1, #fields, 2 do f[fields[j]] = fields[j + 1] end
+  local n = tonumber(f['n'])
+  local texts = f['texts']
+  if n and texts and tonumber(f['seq']) and select(2, string.gsub(texts, '\n', '')) + 1 == n then
+    local pos, seq = 1, tonumber(f['seq'])
+    for k = 0, n - 1 do
+      local stop = string.find(texts, '\n', pos, true)
+      redis.call('XADD', dead_key, '*', 'messageId', id .. '/' .. k, 'reason', reason, 'handler', handler,
+        'field:gen', f['gen'] or '', 'field:epoch', f['epoch'] or '', 'field:seq', seq + k, 'field:ts', f['ts'] or '',
+        'field:text', string.sub(texts, pos, (stop or #texts + 1) - 1))
+      pos = stop and stop + 1 or #texts + 1
     end
+    return n, {'n', n, 'kinds', string.rep('d', n)}
+  end
+  local args = {'*', 'messageId', id, 'reason', reason, 'handler', handler}
+  for j = 1, math.min(#fields, 400), 2 do
+    args[#args + 1] = 'field:' .. fields[j]
+    args[#args + 1] = fields[j + 1]
   end
   redis.call('XADD', dead_key, unpack(args))
+  return 1, {'kind', 'dead'}
 end

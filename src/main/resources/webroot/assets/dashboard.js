@@ -205,7 +205,11 @@
     if (e) {
       $('rate-now').textContent = 'now: processed ' + fixed(e.rates.processedPerSec) + '/s, published '
           + fixed(e.rates.publishedPerSec) + '/s (chart top: ' + rateMax + '/s)';
-      $('backlog-now').textContent = 'now: ' + n(e.backlog.length) + ' waiting, ' + n(e.backlog.pending)
+      // length counts messages; entries and pending count stream entries (a pack of messages is one)
+      const packed = e.backlog.entries != null && e.backlog.entries !== e.backlog.length;
+      $('backlog-now').textContent = 'now: ' + n(e.backlog.length) + ' waiting'
+          + (packed ? ' in ' + n(e.backlog.entries) + ' stream entries, ' + n(e.backlog.pending) + ' entries'
+            : ', ' + n(e.backlog.pending))
           + ' being handled (chart top: ' + n(backlogMax) + ')';
     }
   }

@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  * {@code bench}: measures Baton on this machine with the production code paths. Throughput (the
  * default): 1 generator and H handlers as OS processes from this jar publish and commit N
  * messages; {@code --cadence}: the default 500 ms cadence at rest; {@code --scale}: many nodes in
- * one JVM; {@code --sweep}: throughput against handler count and batch size, plotted as SVG.
+ * one JVM; {@code --sweep}: throughput against pack size and handler count, plotted as SVG.
  */
 @CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmark Baton on this machine (see docs/PERFORMANCE.md).")
@@ -52,8 +52,15 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--handlers", description = "handler processes (default ${DEFAULT-VALUE})")
   int handlers = 2;
 
-  @Option(names = "--batch", description = "generator.batchSize and handler.batchSize (default ${DEFAULT-VALUE})")
+  @Option(names = "--batch", description = "generator.batchSize: messages per publish call (default ${DEFAULT-VALUE})")
   int batch = 1000;
+
+  @Option(names = "--pack", description = "generator.packSize: messages per stream entry (default: conf/node.json's)")
+  Integer pack;
+
+  @Option(names = "--handler-batch", description = "handler.batchSize: stream entries per read (default: as many "
+      + "as hold one publish call's messages, --batch / --pack rounded up)")
+  Integer handlerBatch;
 
   @Option(names = "--warmup", description = "messages committed before the measured ones, by the same processes "
       + "(default ${DEFAULT-VALUE}: measure from cold JVMs)")
@@ -98,8 +105,14 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--scale-seconds", description = "observation window per size (default ${DEFAULT-VALUE})")
   int scaleSeconds = 20;
 
-  @Option(names = "--sweep", description = "throughput for handlers 1-4 and batch sizes 50-1000, as a plot")
+  @Option(names = "--sweep", description = "throughput against pack size for several handler counts, as a plot")
   boolean sweep;
+
+  @Option(names = "--sweep-packs", split = ",", description = "pack sizes of the sweep (default ${DEFAULT-VALUE})")
+  List<Integer> sweepPacks = List.of(1, 4, 16, 64, 256);
+
+  @Option(names = "--sweep-handlers", split = ",", description = "handler counts of the sweep (default ${DEFAULT-VALUE})")
+  List<Integer> sweepHandlers = List.of(1, 2, 4);
 
   @Option(names = "--sweep-messages", description = "messages per sweep point (default ${DEFAULT-VALUE})")
   long sweepMessages = 300_000;
@@ -163,7 +176,7 @@ public final class BenchCommand implements Callable<Integer> {
       double raw = BenchRedis.rawXaddPerSecond(target.host, target.port, 1_000_000);
       target.cmd("DEL", "{bench}:raw-xadd");
       result.put("rawXaddPerSecond", raw).put("redis", target.describe());
-      System.out.printf(Locale.ROOT, "redis-benchmark -P 16 XADD: %,.0f/s%n", raw);
+      System.out.printf(Locale.ROOT, "redis-benchmark -P 16 XADD: %,.0f/s (load %s)%n", raw, load());
       List<Boolean> modes = switch (ledger) {
         case "on" -> List.of(true);
         case "off" -> List.of(false);
@@ -171,7 +184,7 @@ public final class BenchCommand implements Callable<Integer> {
       };
       JsonArray runs = new JsonArray();
       for (boolean withLedger : modes) {
-        JsonObject run = trial(target, handlers, batch, messages, withLedger);
+        JsonObject run = trial(target, handlers, batch, packSize(), messages, withLedger);
         run.put("ratioToRawXadd", raw > 0 ? run.getDouble("messagesPerSecond") / raw : null);
         print(run);
         runs.add(run);
@@ -181,9 +194,14 @@ public final class BenchCommand implements Callable<Integer> {
     return result;
   }
 
+  private int packSize() {
+    return pack != null ? pack : ConfigLoader.defaults().getJsonObject("generator").getInteger("packSize");
+  }
+
   /** One throughput run: handlers first, then the generator, until N messages are committed. */
-  private JsonObject trial(Target target, int handlerCount, int batchSize, long n, boolean withLedger)
+  private JsonObject trial(Target target, int handlerCount, int batchSize, int packSize, long n, boolean withLedger)
       throws Exception {
+    int readBatch = handlerBatch != null ? handlerBatch : (batchSize + packSize - 1) / packSize;
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6);
     Keys keys = new Keys(prefix);
     Map<String, String> env = new HashMap<>();
@@ -193,9 +211,10 @@ public final class BenchCommand implements Callable<Integer> {
     env.put("BATON_AUDIT_ENABLED", Boolean.toString(withLedger));
     env.put("BATON_GENERATOR_INTERVAL_MS", "0");
     env.put("BATON_GENERATOR_BATCH_SIZE", Integer.toString(batchSize));
+    env.put("BATON_GENERATOR_PACK_SIZE", Integer.toString(packSize));
     env.put("BATON_GENERATOR_MAX_IN_FLIGHT", Integer.toString(inFlight));
     env.put("BATON_GENERATOR_MAX_MESSAGES", Long.toString(warmup + n));
-    env.put("BATON_HANDLER_BATCH_SIZE", Integer.toString(batchSize));
+    env.put("BATON_HANDLER_BATCH_SIZE", Integer.toString(readBatch));
     env.put("BATON_HANDLER_MAX_IN_FLIGHT", Integer.toString(handlerInFlight));
     // the lease names the generator-to-be, so the handlers, started first, stay handlers
     target.cmd("SET", keys.leader(), "gen", "PX", "60000");
@@ -211,6 +230,7 @@ public final class BenchCommand implements Callable<Integer> {
       gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
       Map<String, Double> cpuAtStart = new LinkedHashMap<>();
       Map<String, Histogram> latencyAtStart = new HashMap<>();
+      Map<String, double[]> commandsAtStart = Map.of();
       long t0 = 0;
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
       long[] stats;
@@ -221,6 +241,7 @@ public final class BenchCommand implements Callable<Integer> {
         // warm-up, the backlog it leaves is committed inside the window too (conservative)
         if (t0 == 0 && stats[0] > warmup) {
           t0 = now;
+          commandsAtStart = target.commandStats();
           cpuAtStart.put("redis", target.cpu());
           cpuAtStart.put("gen", Proc.cpuSeconds(gen.pid()));
           for (NodeProc h : hs) {
@@ -237,6 +258,7 @@ public final class BenchCommand implements Callable<Integer> {
         Thread.sleep(5);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
+      Map<String, double[]> commandsAtEnd = target.commandStats();
       JsonObject cpu = new JsonObject();
       JsonObject rss = new JsonObject();
       cpu.put("redis", target.cpu() - cpuAtStart.get("redis"));
@@ -251,11 +273,32 @@ public final class BenchCommand implements Callable<Integer> {
         measured.subtract(latencyAtStart.get(h.id));
         latency.add(measured);
       }
+      // Redis time per message by command (INFO commandstats: calls and usec, scripts' own commands included)
+      JsonObject commands = new JsonObject();
+      Map<String, double[]> startStats = commandsAtStart;
+      commandsAtEnd.forEach((name, end) -> {
+        double[] start = startStats.getOrDefault(name, new double[2]);
+        double calls = end[0] - start[0];
+        if (calls > 0) {
+          commands.put(name, new JsonObject().put("calls", (long) calls)
+              .put("usecPerMessage", (end[1] - start[1]) / n).put("usecPerCall", (end[1] - start[1]) / calls));
+        }
+      });
+      double jvmCpu = 0;
+      for (String k : cpu.fieldNames()) {
+        jvmCpu += k.equals("redis") ? 0 : cpu.getDouble(k);
+      }
       JsonObject run = new JsonObject()
           .put("messages", n)
           .put("warmup", warmup)
           .put("handlers", handlerCount)
           .put("batch", batchSize)
+          .put("pack", packSize)
+          .put("handlerBatch", readBatch)
+          .put("usecPerMessage", new JsonObject().put("redisCpu", cpu.getDouble("redis") * 1e6 / n)
+              .put("jvmCpu", jvmCpu * 1e6 / n))
+          .put("commandStats", commands)
+          .put("load", load())
           .put("ledger", withLedger)
           .put("seconds", seconds)
           .put("messagesPerSecond", n / seconds)
@@ -304,14 +347,25 @@ public final class BenchCommand implements Callable<Integer> {
 
   private static void print(JsonObject run) {
     JsonObject l = run.getJsonObject("latencyMs");
-    System.out.printf(Locale.ROOT, "%,d messages%s, 1 generator + %d handlers, batch %d, ledger %s: %.2f s, %,.0f msg/s"
-            + " (%.2f of raw XADD); latency p50 %d ms p99 %d ms max %d ms%n",
+    System.out.printf(Locale.ROOT, "%,d messages%s, 1 generator + %d handlers, batch %d, pack %d, ledger %s: %.2f s,"
+            + " %,.0f msg/s (%.2f of raw XADD); latency p50 %d ms p99 %d ms max %d ms%n",
         run.getLong("messages"), run.getLong("warmup") > 0 ? " after " + run.getLong("warmup") + " warm-up" : "",
-        run.getInteger("handlers"), run.getInteger("batch"),
+        run.getInteger("handlers"), run.getInteger("batch"), run.getInteger("pack"),
         run.getBoolean("ledger") ? "on" : "off", run.getDouble("seconds"), run.getDouble("messagesPerSecond"),
         run.getDouble("ratioToRawXadd", 0.0), l.getLong("p50"), l.getLong("p99"), l.getLong("max"));
     System.out.println("  CPU seconds " + run.getJsonObject("cpuSeconds").encode() + "; peak RSS MB "
         + run.getJsonObject("peakRssMb").encode());
+    JsonObject us = run.getJsonObject("usecPerMessage");
+    System.out.printf(Locale.ROOT, "  CPU per message: Redis %.3f µs, JVMs %.3f µs; load %s%n", us.getDouble("redisCpu"),
+        us.getDouble("jvmCpu"), run.getString("load"));
+    StringBuilder top = new StringBuilder();
+    run.getJsonObject("commandStats").stream()
+        .sorted((a, b) -> Double.compare(((JsonObject) b.getValue()).getDouble("usecPerMessage"),
+            ((JsonObject) a.getValue()).getDouble("usecPerMessage")))
+        .limit(8)
+        .forEach(e -> top.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(),
+            ((JsonObject) e.getValue()).getDouble("usecPerMessage"))));
+    System.out.println("  Redis µs per message by command (INFO commandstats):" + top);
     if (run.containsKey("verify")) {
       System.out.println("  verify " + run.getJsonObject("verify").encode());
     }
@@ -320,36 +374,46 @@ public final class BenchCommand implements Callable<Integer> {
   // ---------------------------------------------------------------- sweep
 
   private JsonObject sweepRuns() throws Exception {
-    int[] batches = {50, 100, 200, 500, 1000};
     Map<String, List<double[]>> series = new LinkedHashMap<>();
     JsonArray points = new JsonArray();
     double raw;
     try (Target target = target()) {
       raw = BenchRedis.rawXaddPerSecond(target.host, target.port, 1_000_000);
       target.cmd("DEL", "{bench}:raw-xadd");
-      for (int h = 1; h <= 4; h++) {
+      for (int h : sweepHandlers) {
         List<double[]> line = new ArrayList<>();
-        for (int b : batches) {
-          JsonObject run = trial(target, h, b, sweepMessages, false);
+        for (int p : sweepPacks) {
+          JsonObject run = trial(target, h, batch, p, sweepMessages, false);
           run.put("ratioToRawXadd", raw > 0 ? run.getDouble("messagesPerSecond") / raw : null);
           print(run);
           points.add(run);
-          line.add(new double[] {b, run.getDouble("messagesPerSecond")});
+          line.add(new double[] {p, run.getDouble("messagesPerSecond")});
         }
         series.put(h + (h == 1 ? " handler" : " handlers"), line);
       }
     }
     String svg = SvgPlot.render("Baton end-to-end throughput, 1 generator + N handlers",
-        String.format(Locale.ROOT, "%,d messages per point%s; %d cores; redis-benchmark -P 16 XADD %,.0f/s",
+        String.format(Locale.ROOT, "%,d messages per point%s, batch %d; %d cores, load %s; "
+                + "redis-benchmark -P 16 XADD %,.0f/s",
             sweepMessages, warmup > 0 ? String.format(Locale.ROOT, " after %,d warm-up", warmup) : ", cold JVMs",
-            Runtime.getRuntime().availableProcessors(), raw),
-        "batch size (generator and handler)", "messages per second", series);
+            batch, Runtime.getRuntime().availableProcessors(), load(), raw),
+        "messages per stream entry (generator.packSize)", "messages per second", series);
     if (plot.getParent() != null) {
       Files.createDirectories(plot.getParent());
     }
     Files.writeString(plot, svg);
     System.out.println("plot: " + plot.toAbsolutePath());
     return new JsonObject().put("rawXaddPerSecond", raw).put("points", points).put("plot", plot.toString());
+  }
+
+  /** The 1, 5 and 15 minute load averages: the machine may be shared while it measures. */
+  static String load() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (Exception e) {
+      return "unknown";
+    }
   }
 
   // ---------------------------------------------------------------- cadence
@@ -362,7 +426,7 @@ public final class BenchCommand implements Callable<Integer> {
       env.put("BATON_REDIS_URL", target.url);
       env.put("BATON_REDIS_KEY_PREFIX", prefix);
       env.put("BATON_REDIS_EMBEDDED", "off");
-      target.cmd("SET", keys.leader(), "gen", "PX", "30000");
+      target.cmd("SET", keys.leader(), "gen", "PX", "120000"); // handlers stay handlers even if JVMs start slowly
       List<NodeProc> nodes = new ArrayList<>();
       try {
         for (int i = 1; i <= handlers; i++) {
@@ -423,6 +487,7 @@ public final class BenchCommand implements Callable<Integer> {
         double leader = (heartbeats / (double) nodes.size() + counts.getLong("election.renew", 0L)) * perSecond;
         JsonObject result = new JsonObject()
             .put("seconds", seconds)
+            .put("load", load())
             .put("handlers", handlers)
             .put("latencyMs", new JsonObject().put("count", latency.getTotalCount())
                 .put("p50", latency.getValueAtPercentile(50)).put("p99", latency.getValueAtPercentile(99))
@@ -569,6 +634,7 @@ public final class BenchCommand implements Callable<Integer> {
   private static JsonObject machine() {
     JsonObject m = new JsonObject()
         .put("cores", Runtime.getRuntime().availableProcessors())
+        .put("loadAtStart", load())
         .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
         .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
     try {
@@ -624,6 +690,29 @@ public final class BenchCommand implements Callable<Integer> {
 
     double cpu() {
       return own == null ? -1 : Proc.cpuSeconds(own.pid());
+    }
+
+    /** INFO commandstats: command → {calls, usec}. */
+    Map<String, double[]> commandStats() {
+      Map<String, double[]> out = new HashMap<>();
+      for (String line : cmd("INFO", "commandstats").toString().split("\r?\n")) {
+        if (!line.startsWith("cmdstat_")) {
+          continue;
+        }
+        String name = line.substring(8, line.indexOf(':'));
+        double calls = 0;
+        double usec = 0;
+        for (String kv : line.substring(line.indexOf(':') + 1).split(",")) {
+          String[] p = kv.split("=");
+          if (p[0].equals("calls")) {
+            calls = Double.parseDouble(p[1]);
+          } else if (p[0].equals("usec")) {
+            usec = Double.parseDouble(p[1]);
+          }
+        }
+        out.put(name, new double[] {calls, usec});
+      }
+      return out;
     }
 
     double peakRss() {

@@ -88,10 +88,12 @@ public record NodeConfig(
   public record ElectionSettings(long leaseMs, long renewMs) {}
 
   /**
-   * {@code intervalMs} 0 is throughput mode: batches of {@code batchSize} per fenced call, at most
-   * {@code maxInFlight} calls at once. {@code maxMessages} stops publishing after that many (0: never).
+   * {@code intervalMs} 0 is throughput mode: batches of {@code batchSize} messages per fenced call,
+   * packed {@code packSize} to a stream entry, at most {@code maxInFlight} calls at once. At a
+   * cadence an entry holds one message. {@code maxMessages} stops publishing after that many (0: never).
    */
-  public record GeneratorSettings(long intervalMs, long maxBacklog, int batchSize, int maxInFlight, long maxMessages) {}
+  public record GeneratorSettings(long intervalMs, long maxBacklog, int batchSize, int packSize, int maxInFlight,
+      long maxMessages) {}
 
   /** {@code maxInFlight}: commits a handler may have outstanding while it reads the next batch. */
   public record HandlerSettings(
@@ -174,7 +176,8 @@ public record NodeConfig(
     GeneratorSettings generator = new GeneratorSettings(
         range(g, "generator", "intervalMs", 0, 86_400_000),
         range(g, "generator", "maxBacklog", 1, 1_000_000_000),
-        (int) range(g, "generator", "batchSize", 1, 10_000),
+        (int) range(g, "generator", "batchSize", 1, 100_000),
+        (int) range(g, "generator", "packSize", 1, 1_000),
         (int) range(g, "generator", "maxInFlight", 1, 64),
         range(g, "generator", "maxMessages", 0, Long.MAX_VALUE));
 
@@ -251,6 +254,7 @@ public record NodeConfig(
             .put("intervalMs", generator.intervalMs)
             .put("maxBacklog", generator.maxBacklog)
             .put("batchSize", generator.batchSize)
+            .put("packSize", generator.packSize)
             .put("maxInFlight", generator.maxInFlight)
             .put("maxMessages", generator.maxMessages))
         .put("handler", new JsonObject()

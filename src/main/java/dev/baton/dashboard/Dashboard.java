@@ -187,7 +187,7 @@ public final class Dashboard {
     while (!history.isEmpty() && (history.peekFirst().getLong(0) < now - HISTORY_MS || history.peekFirst().getLong(0) > now)) {
       history.pollFirst();
     }
-    history.addLast(new JsonArray().add(now).add(publishedPerSec).add(processedPerSec).add(view.streamLength()));
+    history.addLast(new JsonArray().add(now).add(publishedPerSec).add(processedPerSec).add(view.backlog()));
 
     List<JsonObject> nodes = new ArrayList<>();
     view.members().forEach(m -> nodes.add((JsonObject) m));
@@ -213,7 +213,7 @@ public final class Dashboard {
             .put("nodeId", view.leader()).put("epoch", view.epoch()).put("ttlMs", view.leaderTtlMs()))
         .put("epoch", view.epoch())
         .put("nodes", new JsonArray(new ArrayList<>(nodes)))
-        .put("backlog", new JsonObject().put("length", view.streamLength()).put("pending", view.pending()))
+        .put("backlog", view.backlogJson())
         .put("totals", view.totals())
         .put("rates", new JsonObject().put("publishedPerSec", publishedPerSec).put("processedPerSec", processedPerSec))
         .put("grants", grantList)

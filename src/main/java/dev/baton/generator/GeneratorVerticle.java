@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes random messages under the epoch it was granted: one every {@code generator.intervalMs},
- * or, with {@code intervalMs} 0, as fast as the cluster keeps up — batches of {@code batchSize} per
- * call with at most {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first
+ * one message per stream entry, or, with {@code intervalMs} 0, as fast as the cluster keeps up —
+ * batches of {@code batchSize} messages per call, packed {@code packSize} to an entry, with at most
+ * {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first
  * refusal stops this verticle's publishing for good and tells the election, which revokes.
  * Publishing pauses while the backlog is at its bound, in both modes.
  */
@@ -156,15 +157,25 @@ public final class GeneratorVerticle extends VerticleBase {
   }
 
   private Future<Publisher.Status> publish(int n) {
-    List<byte[]> texts = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      texts.add(text.nextBytes());
+    int packSize = throughputMode() ? settings.packSize() : 1;
+    List<Object> entries = new ArrayList<>(packSize == 1 ? n : 2 * ((n + packSize - 1) / packSize));
+    if (packSize == 1) {
+      for (int i = 0; i < n; i++) {
+        entries.add(text.nextBytes());
+      }
+    } else {
+      for (int left = n; left > 0; left -= packSize) {
+        int count = Math.min(packSize, left);
+        entries.add(Integer.toString(count));
+        entries.add(text.nextPack(count));
+      }
     }
     long first = seq;
     seq += n;
     reserved += n;
     inFlight++;
-    Future<Publisher.Status> call = publisher.publish(first, texts)
+    Future<Publisher.Status> call = (packSize == 1 ? publisher.publish(first, entries)
+        : publisher.publishPacks(first, entries))
         .map(outcome -> {
           handle(outcome, n);
           return outcome.status();

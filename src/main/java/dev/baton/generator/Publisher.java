@@ -37,15 +37,28 @@ public final class Publisher {
     this.audit = audit ? "1" : "0";
   }
 
-  /** {@code texts}: strings or byte arrays (UTF-8). */
+  /** One stream entry per message; {@code texts}: strings or byte arrays (UTF-8). */
   public Future<Outcome> publish(long firstSeq, List<?> texts) {
-    List<Object> args = new ArrayList<>(5 + texts.size());
+    return call(firstSeq, "0", texts);
+  }
+
+  /**
+   * One pack entry per element of {@code packs}: alternately a message count and the texts of those
+   * messages joined by {@link dev.baton.handler.Pack#SEPARATOR} (a byte array).
+   */
+  public Future<Outcome> publishPacks(long firstSeq, List<?> packs) {
+    return call(firstSeq, "1", packs);
+  }
+
+  private Future<Outcome> call(long firstSeq, String packed, List<?> entries) {
+    List<Object> args = new ArrayList<>(6 + entries.size());
     args.add(nodeId);
     args.add(Long.toString(epoch));
     args.add(Long.toString(maxBacklog));
     args.add(Long.toString(firstSeq));
     args.add(audit);
-    args.addAll(texts);
+    args.add(packed);
+    args.addAll(entries);
     return redis.eval(Scripts.PUBLISH,
             List.of(keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()), args)
         .map(Publisher::outcome);

@@ -57,6 +57,36 @@ public final class RandomText {
     return out;
   }
 
+  /**
+   * The texts of {@code n} messages as one pack field: each {@link #nextBytes()}-like text, joined
+   * by {@link dev.baton.handler.Pack#SEPARATOR}, written straight into one array (no array per message).
+   */
+  public byte[] nextPack(int n) {
+    byte[] out = new byte[n * 48];
+    int at = 0;
+    for (int m = 0; m < n; m++) {
+      if (m > 0) {
+        out = room(out, at, 1);
+        out[at++] = dev.baton.handler.Pack.SEPARATOR;
+      }
+      int words = 3 + random.nextInt(6);
+      for (int i = 0; i < words; i++) {
+        byte[] w = WORD_BYTES[random.nextInt(WORDS.length)];
+        out = room(out, at, w.length + 1);
+        if (i > 0) {
+          out[at++] = ' ';
+        }
+        System.arraycopy(w, 0, out, at, w.length);
+        at += w.length;
+      }
+    }
+    return at == out.length ? out : java.util.Arrays.copyOf(out, at);
+  }
+
+  private static byte[] room(byte[] out, int at, int more) {
+    return at + more <= out.length ? out : java.util.Arrays.copyOf(out, Math.max(out.length * 2, at + more));
+  }
+
   /** Three to eight random words separated by spaces. */
   public String next() {
     int n = 3 + random.nextInt(6);

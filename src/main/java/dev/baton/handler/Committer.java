@@ -4,36 +4,114 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Commits a batch of handled messages with one script call: per message XACK, and only when the
- * XACK returned 1 its effect (error record, dead letter, counters) and XDEL. Two handlers racing
- * for one message can both call this; exactly one of them gets a 1.
+ * Commits a batch of handled stream entries with one script call: per entry XACK, and only when
+ * the XACK returned 1 the effects of every message it holds (error records, dead letters,
+ * counters) and XDEL. Two handlers racing for one entry can both call this; exactly one of them
+ * gets a 1, so each message's effects happen once, and a pack's messages together.
  */
 public final class Committer {
   /** What to do with one message. */
   public enum Kind {
-    OK("ok"),
-    ERROR("error"),
-    DEAD("dead");
+    OK('o'),
+    ERROR('e'),
+    DEAD('d');
 
-    final String wire;
+    final byte wire;
 
-    Kind(String wire) {
-      this.wire = wire;
+    Kind(char wire) {
+      this.wire = (byte) wire;
     }
   }
 
   /**
-   * One message's outcome; {@code payload} is the error record JSON or the dead-letter reason,
-   * {@code ts} the message's publish time (0 when unknown).
+   * How the messages of one stream entry were judged, built message by message in entry order.
+   * {@code packSize} is the number of messages of a pack, 0 for an entry that is one message (its
+   * message id is the entry id); {@code ts} the publish time (0 when unknown).
    */
-  public record Outcome(String id, Kind kind, String payload, long ts) {
-    public Outcome(String id, Kind kind, String payload) {
-      this(id, kind, payload, 0);
+  public static final class Judged {
+    final String entryId;
+    final int packSize;
+    final long ts;
+    private final byte[] kinds;
+    private final List<Object> payloads = new ArrayList<>(2);
+    private int size;
+    private int errors;
+    private int dead;
+
+    public Judged(String entryId, int packSize, long ts) {
+      this.entryId = entryId;
+      this.packSize = packSize;
+      this.ts = ts;
+      this.kinds = new byte[Math.max(1, packSize)];
+    }
+
+    /** One message of an entry that is one message, judged as {@code kind} with that payload. */
+    public static Judged single(String entryId, Kind kind, String payload, long ts) {
+      Judged j = new Judged(entryId, 0, ts);
+      switch (kind) {
+        case OK -> j.ok();
+        case ERROR -> j.error(payload);
+        case DEAD -> j.dead(payload);
+      }
+      return j;
+    }
+
+    public Judged ok() {
+      kinds[size++] = Kind.OK.wire;
+      return this;
+    }
+
+    /** The next message is an error: {@code record} is its error record (JSON). */
+    public Judged error(String record) {
+      kinds[size++] = Kind.ERROR.wire;
+      payloads.add(record);
+      errors++;
+      return this;
+    }
+
+    /** The next message is dead-lettered; in an entry that is one message its fields are copied in Redis. */
+    public Judged dead(String reason) {
+      if (packSize > 0) {
+        throw new IllegalStateException("a dead message of a pack needs its fields");
+      }
+      kinds[size++] = Kind.DEAD.wire;
+      payloads.add(reason);
+      dead++;
+      return this;
+    }
+
+    /** The next message of a pack is dead-lettered with its fields gen, epoch, seq, ts and text. */
+    public Judged dead(String reason, List<Object> fields) {
+      kinds[size++] = Kind.DEAD.wire;
+      payloads.add(reason);
+      payloads.addAll(fields);
+      dead++;
+      return this;
+    }
+
+    public String entryId() {
+      return entryId;
+    }
+
+    /** Messages judged so far. */
+    public int size() {
+      return size;
+    }
+
+    public int errors() {
+      return errors;
+    }
+
+    public int dead() {
+      return dead;
+    }
+
+    boolean plain() {
+      return packSize == 0 && size == 1 && kinds[0] == Kind.OK.wire;
     }
   }
 
@@ -50,48 +128,54 @@ public final class Committer {
   }
 
   /**
-   * What one commit call did: how many of the plain messages (kind OK) it committed, and for each
-   * other message, in the caller's order of those, whether it committed it.
+   * What one commit call did: how many of the plain entries (one message, judged fine) it
+   * committed, and for each other entry, in the caller's order of those, whether it committed it.
    */
   public record Result(int plainTotal, long plainCommitted, boolean[] others) {
-    /** Whether this call committed every plain message it was given. */
+    /** Whether this call committed every plain entry it was given. */
     public boolean allPlainCommitted() {
       return plainCommitted == plainTotal;
     }
   }
 
-  /** {@code reclaimed} marks messages taken over from another consumer (recorded in the ledger). */
-  public Future<Result> commit(List<Outcome> outcomes, boolean reclaimed) {
-    if (outcomes.isEmpty()) {
+  /** {@code reclaimed} marks entries taken over from another consumer (recorded in the ledger). */
+  public Future<Result> commit(List<Judged> entries, boolean reclaimed) {
+    if (entries.isEmpty()) {
       return Future.succeededFuture(new Result(0, 0, new boolean[0]));
     }
-    // plain messages travel as bare ids (most of a batch), the others as id, kind, payload
+    // plain entries travel as bare ids (a cadence's messages), the others as id, n, kinds, payloads
     int plain = 0;
-    for (Outcome o : outcomes) {
-      plain += o.kind() == Kind.OK ? 1 : 0;
+    int args = 5;
+    for (Judged j : entries) {
+      if (j.size != Math.max(1, j.packSize)) {
+        throw new IllegalArgumentException(j.entryId + ": " + j.size + " of " + j.packSize + " messages judged");
+      }
+      plain += j.plain() ? 1 : 0;
+      args += j.plain() ? 1 : 3 + j.payloads.size();
     }
-    List<String> args = new ArrayList<>(5 + plain + (outcomes.size() - plain) * 3);
-    args.add(Keys.HANDLERS_GROUP);
-    args.add(nodeId);
-    args.add(audit);
-    args.add(reclaimed ? "1" : "0");
-    args.add(Integer.toString(plain));
-    for (Outcome o : outcomes) {
-      if (o.kind() == Kind.OK) {
-        args.add(o.id());
+    List<Object> list = new ArrayList<>(args);
+    list.add(Keys.HANDLERS_GROUP);
+    list.add(nodeId);
+    list.add(audit);
+    list.add(reclaimed ? "1" : "0");
+    list.add(Integer.toString(plain));
+    for (Judged j : entries) {
+      if (j.plain()) {
+        list.add(j.entryId);
       }
     }
-    for (Outcome o : outcomes) {
-      if (o.kind() != Kind.OK) {
-        args.add(o.id());
-        args.add(o.kind().wire);
-        args.add(o.payload() == null ? "" : o.payload());
+    for (Judged j : entries) {
+      if (!j.plain()) {
+        list.add(j.entryId);
+        list.add(Integer.toString(j.packSize));
+        list.add(j.kinds);
+        list.addAll(j.payloads);
       }
     }
     int plainTotal = plain;
     return redis.eval(Scripts.COMMIT,
-            List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), args)
-        .map(r -> result(r.toString(), plainTotal, outcomes.size() - plainTotal));
+            List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), list)
+        .map(r -> result(r.toString(), plainTotal, entries.size() - plainTotal));
   }
 
   private static Result result(String reply, int plainTotal, int otherCount) {

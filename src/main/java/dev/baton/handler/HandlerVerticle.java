@@ -193,64 +193,82 @@ public final class HandlerVerticle extends VerticleBase {
     }
   }
 
-  /** Judges and commits entries; {@code reclaimed} marks entries taken over from another consumer. */
+  /**
+   * Judges and commits raw stream entries (read, reclaimed or claimed; packed or not), every
+   * message on its own; {@code reclaimed} marks entries taken over from another consumer.
+   */
   private Future<Void> handle(List<Response> entries, boolean reclaimed) {
     if (entries.isEmpty()) {
       return Future.succeededFuture();
     }
     long now = System.currentTimeMillis();
-    List<Committer.Outcome> outcomes = new ArrayList<>(entries.size());
+    double errorProbability = settings.errorProbability();
+    List<Committer.Judged> judged = new ArrayList<>(entries.size());
     for (Response entry : entries) {
-      Message m = Message.parse(entry);
-      if (!m.valid()) {
-        outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.DEAD, m.problem()));
-      } else if (random.nextDouble() < settings.errorProbability()) {
-        outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.ERROR, m.errorRecord(state.nodeId(), now).encode(),
-            m.ts()));
-      } else {
-        outcomes.add(new Committer.Outcome(m.id(), Committer.Kind.OK, null, m.ts()));
+      Pack p = Pack.parse(entry);
+      if (!p.valid()) {
+        judged.add(Committer.Judged.single(p.entryId(), Committer.Kind.DEAD, p.problem(), 0));
+        continue;
       }
+      int n = p.count();
+      Committer.Judged j = new Committer.Judged(p.entryId(), p.packed() ? n : 0, p.ts());
+      for (int i = 0; i < n; i++) {
+        String problem = p.problem(i);
+        if (problem != null) {
+          j.dead(problem, p.deadLetterFields(i));
+        } else if (random.nextDouble() < errorProbability) {
+          j.error(p.errorRecord(i, state.nodeId(), now).encode());
+        } else {
+          j.ok();
+        }
+      }
+      judged.add(j);
     }
     long startedNs = System.nanoTime();
-    return committer.commit(outcomes, reclaimed)
+    return committer.commit(judged, reclaimed)
         .andThen(ar -> state.latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
         .map(result -> {
-          record(outcomes, result, reclaimed);
+          record(judged, result, reclaimed);
           return null;
         });
   }
 
-  /** Counters and latencies for what this node committed (not what another node committed first). */
-  private void record(List<Committer.Outcome> outcomes, Committer.Result result, boolean reclaimed) {
+  /** Counters (in messages) and latencies for what this node committed, not what another node committed first. */
+  private void record(List<Committer.Judged> judged, Committer.Result result, boolean reclaimed) {
     NodeState.Counters c = state.counters();
     long committedAt = System.currentTimeMillis();
     c.processed.addAndGet(result.plainCommitted());
     if (reclaimed) {
       c.reclaimed.addAndGet(result.plainCommitted());
     }
+    boolean allPlain = result.allPlainCommitted();
+    long processed = 0;
+    long errors = 0;
+    long dead = 0;
     int other = 0;
-    for (Committer.Outcome o : outcomes) {
+    for (Committer.Judged j : judged) {
       boolean committed;
-      if (o.kind() == Committer.Kind.OK) {
+      if (j.plain()) {
         // the count says how many; when some were committed elsewhere we cannot tell which
-        committed = result.allPlainCommitted();
+        committed = allPlain;
       } else {
         committed = result.others()[other++];
         if (committed) {
-          if (o.kind() == Committer.Kind.ERROR) {
-            c.processed.incrementAndGet();
-            c.errors.incrementAndGet();
-          } else {
-            c.deadLettered.incrementAndGet();
-          }
-          if (reclaimed) {
-            c.reclaimed.incrementAndGet();
-          }
+          processed += j.size() - j.dead();
+          errors += j.errors();
+          dead += j.dead();
         }
       }
-      if (committed && o.ts() > 0) {
-        state.latencyMs().recordValue(Math.min(3_600_000L, Math.max(0, committedAt - o.ts())));
+      int handled = j.size() - j.dead();
+      if (committed && j.ts > 0 && handled > 0) {
+        state.latencyMs().recordValueWithCount(Math.min(3_600_000L, Math.max(0, committedAt - j.ts)), handled);
       }
+    }
+    c.processed.addAndGet(processed);
+    c.errors.addAndGet(errors);
+    c.deadLettered.addAndGet(dead);
+    if (reclaimed) {
+      c.reclaimed.addAndGet(processed + dead);
     }
   }
 
@@ -301,7 +319,7 @@ public final class HandlerVerticle extends VerticleBase {
           }
           if (!claimed.isEmpty()) {
             LOG.atInfo().addKeyValue("node", state.nodeId())
-                .log("reclaimed {} messages idle for over {} ms", claimed.size(), settings.reclaimIdleMs());
+                .log("reclaimed {} stream entries idle for over {} ms", claimed.size(), settings.reclaimIdleMs());
           }
           return handle(claimed, true);
         })

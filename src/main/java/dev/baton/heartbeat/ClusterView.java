@@ -11,16 +11,28 @@ import io.vertx.redis.client.Response;
 import java.util.List;
 import java.util.Map;
 
-/** A consistent snapshot of the cluster as Redis sees it: leader, members, backlog, totals. */
+/**
+ * A consistent snapshot of the cluster as Redis sees it: leader, members, backlog, totals.
+ * {@code backlog} counts uncommitted messages, {@code streamLength} the stream entries holding
+ * them (a pack is one entry) and {@code pending} the entries delivered and not yet committed.
+ */
 public record ClusterView(
     long serverTimeMs,
     String leader,
     long epoch,
     long leaderTtlMs,
     JsonArray members,
+    long backlog,
     long streamLength,
     long pending,
     JsonObject totals) {
+
+  private static final String BACKLOG = "backlog";
+
+  /** The backlog as JSON for /status and the page: {@code length} in messages, {@code entries}, {@code pending} entries. */
+  public JsonObject backlogJson() {
+    return new JsonObject().put("length", backlog).put("entries", streamLength).put("pending", pending);
+  }
 
   public static Future<ClusterView> fetch(RedisOps redis, Keys keys) {
     return redis.eval(Scripts.VIEW,
@@ -51,9 +63,13 @@ public record ClusterView(
     });
     JsonObject totals = new JsonObject();
     Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, parseLong(v)));
+    // the stats hash keeps the backlog in messages beside the totals; as publish.lua reads it
+    long entries = r.get(6).toLong();
+    Object counted = totals.remove(BACKLOG);
+    long backlog = entries == 0 ? 0 : Math.max(entries, counted instanceof Long l ? l : 0);
     String leader = Replies.str(r.get(1));
     return new ClusterView(now, leader == null || leader.isEmpty() ? null : leader, r.get(2).toLong(),
-        r.get(3).toLong(), members, r.get(6).toLong(), r.get(7).toLong(), totals);
+        r.get(3).toLong(), members, backlog, entries, r.get(7).toLong(), totals);
   }
 
   /**

@@ -253,7 +253,7 @@ public final class HttpVerticle extends VerticleBase {
           body.put("redis", "up")
               .put("leader", view.leader() == null ? null
                   : new JsonObject().put("nodeId", view.leader()).put("epoch", view.epoch()))
-              .put("backlog", new JsonObject().put("length", view.streamLength()).put("pending", view.pending()))
+              .put("backlog", view.backlogJson())
               .put("cluster", view.totals())
               .put("nodes", view.members());
           json(ctx, 200, body);
@@ -288,11 +288,11 @@ public final class HttpVerticle extends VerticleBase {
     ClusterView.fetch(redis, keys)
         .onSuccess(view -> {
           state.redisOk();
-          metrics.backlog(view.streamLength(), view.pending());
+          metrics.backlog(view.backlog(), view.streamLength(), view.pending());
         })
         .onFailure(e -> {
           state.failed("metrics", e);
-          metrics.backlog(-1, -1);
+          metrics.backlog(-1, -1, -1);
         })
         .onComplete(ar -> {
           if (!ctx.response().ended() && !ctx.response().closed()) {

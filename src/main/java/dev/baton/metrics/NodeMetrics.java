@@ -30,6 +30,7 @@ public final class NodeMetrics implements NodeState.Latencies {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final String registryName = "baton-" + UUID.randomUUID();
+  private final AtomicLong backlogMessages = new AtomicLong(-1);
   private final AtomicLong streamLength = new AtomicLong(-1);
   private final AtomicLong pending = new AtomicLong(-1);
 
@@ -78,16 +79,19 @@ public final class NodeMetrics implements NodeState.Latencies {
     counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
     gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
         s -> s.backlogPaused() ? 1 : 0).register(registry);
-    gauge("baton.backlog.messages", "uncommitted messages in the stream (as of the last scrape)", streamLength,
+    gauge("baton.backlog.messages", "uncommitted messages in the stream (as of the last scrape)", backlogMessages,
         NodeMetrics::known).register(registry);
-    gauge("baton.backlog.pending", "messages delivered to a handler and not yet committed (as of the last scrape)",
+    gauge("baton.backlog.entries", "stream entries holding them; a pack of messages is one (as of the last scrape)",
+        streamLength, NodeMetrics::known).register(registry);
+    gauge("baton.backlog.pending", "stream entries delivered to a handler and not yet committed (as of the last scrape)",
         pending, NodeMetrics::known).register(registry);
     state.latencies(this);
   }
 
   /** Records the backlog read from Redis just before a scrape; negative when it could not be read. */
-  public void backlog(long length, long pendingCount) {
-    streamLength.set(length);
+  public void backlog(long messages, long entries, long pendingCount) {
+    backlogMessages.set(messages);
+    streamLength.set(entries);
     pending.set(pendingCount);
   }
 

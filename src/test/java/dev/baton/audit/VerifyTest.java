@@ -149,6 +149,35 @@ class VerifyTest {
   }
 
   @Test
+  void packsAreCheckedMessageByMessage() throws Exception {
+    Keys k = new Keys("t" + UUID.randomUUID().toString().substring(0, 8));
+    REDIS.client().cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "7", "ts", "1", "n", "2", "texts", "a\nb");
+    String inFlight = REDIS.client().range(k.messages()).get(0).id();
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-1", "epoch", "1", "gen", "a", "seq", "1", "n", "3");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-2", "epoch", "1", "gen", "a", "seq", "4", "n", "3");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", "100-3", "epoch", "1", "gen", "a", "seq", "7", "n", "2");
+    REDIS.client().cmd("XADD", k.auditPublished(), "*", "msg", inFlight, "epoch", "1", "gen", "a", "seq", "9", "n", "2");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-1", "handler", "h", "n", "3", "kinds", "oed", "reclaimed", "0");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h", "n", "3", "kinds", "ooo", "reclaimed", "0");
+    REDIS.client().cmd("XADD", k.auditCommitted(), "*", "msg", "100-2", "handler", "h2", "n", "3", "kinds", "ooo", "reclaimed", "1");
+    // 100-3 (2 messages) was never committed and is not in the stream: lost
+    REDIS.client().cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-1/1").encode());
+
+    JsonObject r = new Verifier(new RedisOps(REDIS.client().client(), 60_000), k).verify().await(60, TimeUnit.SECONDS);
+    assertThat(Verifier.passed(r)).isFalse();
+    assertThat(r.getLong("published")).isEqualTo(10);
+    assertThat(r.getLong("committed")).isEqualTo(6);
+    assertThat(r.getLong("lost")).isEqualTo(2);
+    assertThat(r.getJsonObject("samples").getJsonArray("lost").getList()).containsExactly("100-3/0", "100-3/1");
+    assertThat(r.getLong("duplicated")).isEqualTo(3);
+    assertThat(r.getLong("pending")).isEqualTo(2);
+    assertThat(r.getLong("deadLettered")).isEqualTo(1);
+    assertThat(r.getJsonObject("errors").getLong("judged")).isEqualTo(1);
+    assertThat(r.getJsonObject("errors").getBoolean("ok")).isTrue(); // the one error has its one record
+    assertThat(r.getJsonArray("epochs").getJsonObject(0).getLong("count")).isEqualTo(10);
+  }
+
+  @Test
   void aDuplicateInjectedIntoTheRealLedgerFailsTheCommand() throws Exception {
     String other = "t" + UUID.randomUUID().toString().substring(0, 8);
     Keys k = new Keys(other);

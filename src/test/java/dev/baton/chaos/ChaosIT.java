@@ -397,6 +397,44 @@ class ChaosIT {
     }
   }
 
+  @Test
+  @Order(8)
+  void h_packedThroughputModeKillHandlersHoldingPacksAndFreezeTheFullSpeedGenerator() throws Exception {
+    Random random = new Random(SEED);
+    // full speed, 16 messages per stream entry, bounded so the ledger stays small enough to verify
+    Map<String, String> packed = Map.of("BATON_GENERATOR_INTERVAL_MS", "0", "BATON_GENERATOR_PACK_SIZE", "16",
+        "BATON_GENERATOR_BATCH_SIZE", "64", "BATON_GENERATOR_MAX_IN_FLIGHT", "2",
+        "BATON_GENERATOR_MAX_BACKLOG", "4000", "BATON_HANDLER_BATCH_SIZE", "4");
+    try (ChaosCluster c = new ChaosCluster(false, packed)) {
+      c.start(NODES);
+      List<Long> kills = new ArrayList<>();
+      List<long[]> stops = new ArrayList<>();
+      for (int round = 0; round < times(2, 10); round++) {
+        for (int i = 0; i < 2; i++) {
+          kills.add(killHandlerMidMessage(c, random));
+          pause(1_000 + random.nextInt(1_000));
+        }
+        // a generator frozen at full speed, with publish calls in flight, must stay fenced when it resumes
+        Member g = c.awaitPublishingLeader(Duration.ofSeconds(30));
+        long epoch = c.latestEpoch();
+        stops.add(new long[] {c.serverMs(), epoch});
+        c.signal(g, "STOP");
+        pause(3 * ChaosCluster.LEASE_MS);
+        Await.until("a successor publishes", Duration.ofSeconds(30), () -> c.latestEpoch() > epoch);
+        c.signal(g, "CONT");
+        Await.until(g.id + " rejoins as a handler", Duration.ofSeconds(30), () -> "handler".equals(c.role(g)));
+      }
+      JsonObject v = assertClean(c, c.quiesceAndVerify());
+      List<Long> reclaims = reclaimDelays(c, kills);
+      assertThat(reclaims).as("packs stranded on killed handlers were reclaimed").isNotEmpty();
+      assertThat(v.getLong("published")).as("packs hold many messages")
+          .isGreaterThan(4 * c.rc.num("XLEN", c.keys.auditPublished()));
+      REPORT.put("h. packed throughput mode: kill handlers, freeze the generator", summary(v)
+          .put("handlerKills", kills.size()).put("generatorPauses", stops.size())
+          .put("reclaimDelayMs", stats(reclaims)).put("failoverMs", stats(failovers(v, stops))));
+    }
+  }
+
   @AfterAll
   static void writeReport() throws Exception {
     JsonObject report = new JsonObject()

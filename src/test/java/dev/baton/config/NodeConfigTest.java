@@ -116,6 +116,9 @@ class NodeConfigTest {
     assertRefused("{\"redis\": {\"embedded\": \"sometimes\"}}", "redis.embedded: must be 'auto' or 'off'");
     assertRefused("{\"nodeId\": \"has space\"}", "nodeId: must be");
     assertRefused("{\"heartbeat\": {\"intervalMs\": 1000, \"timeoutMs\": 1500}}", "heartbeat.timeoutMs");
+    assertRefused("{\"generator\": {\"packSize\": 0}}", "generator.packSize: must be within [1, 1000], got 0");
+    assertRefused("{\"generator\": {\"packSize\": 1001}}", "generator.packSize: must be within [1, 1000]");
+    assertThat(load(Map.of("BATON_GENERATOR_PACK_SIZE", "16")).generator().packSize()).isEqualTo(16);
   }
 
   @Test

@@ -117,7 +117,7 @@ class DashboardTest {
       JsonObject newestGrant = e.getJsonArray("grants").getJsonObject(0);
       assertThat(newestGrant.getString("node")).isEqualTo("dash-gen");
       assertThat(newestGrant.getLong("epoch")).isEqualTo(generator.state().epoch());
-      assertThat(e.getJsonObject("backlog").fieldNames()).contains("length", "pending");
+      assertThat(e.getJsonObject("backlog").fieldNames()).contains("length", "entries", "pending");
       assertThat(e.getJsonObject("totals").getLong("published")).isPositive();
       assertThat(e.getJsonObject("rates").getDouble("publishedPerSec")).isPositive();
       JsonArray history = e.getJsonArray("history");

@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import dev.baton.redis.Replies;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 /** With the delay removed, batches and pipelining keep every guarantee of the default cadence. */
@@ -30,11 +32,11 @@ class ThroughputModeTest {
   @RegisterExtension
   final RedisExtension redisServer = new RedisExtension();
 
-  private TestNode node(String url, String id, long maxMessages, long maxBacklog) {
+  private TestNode node(String url, String id, int packSize, long maxMessages, long maxBacklog) {
     return closer.add(TestNode.start(TestNode.fastSettings(url, prefix).put("nodeId", id)
         .put("audit", new JsonObject().put("enabled", true))
-        .put("generator", new JsonObject().put("intervalMs", 0).put("batchSize", 200).put("maxInFlight", 4)
-            .put("maxMessages", maxMessages).put("maxBacklog", maxBacklog))
+        .put("generator", new JsonObject().put("intervalMs", 0).put("batchSize", 200).put("packSize", packSize)
+            .put("maxInFlight", 4).put("maxMessages", maxMessages).put("maxBacklog", maxBacklog))
         .put("handler", new JsonObject().put("batchSize", 150).put("maxInFlight", 3).put("errorProbability", 0.05))));
   }
 
@@ -42,12 +44,22 @@ class ThroughputModeTest {
     return new Verifier(new RedisOps(redisServer.client().client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
   }
 
-  @Test
-  void publishesExactlyMaxMessagesInBatchesAndEveryOneIsCommittedOnce() throws Exception {
-    TestNode generator = node(redisServer.url(), "fast-gen", 30_000, 1_000_000);
+  /** Messages in the stream, counted from its entries (a pack holds n). */
+  private long messagesInStream() {
+    long n = 0;
+    for (Replies.Entry e : redisServer.client().range(keys.messages())) {
+      n += e.fields().containsKey("n") ? Long.parseLong(e.fields().get("n")) : 1;
+    }
+    return n;
+  }
+
+  @ParameterizedTest(name = "packSize {0}")
+  @ValueSource(ints = {1, 32})
+  void publishesExactlyMaxMessagesInBatchesAndEveryOneIsCommittedOnce(int packSize) throws Exception {
+    TestNode generator = node(redisServer.url(), "fast-gen", packSize, 30_000, 1_000_000);
     Await.until("fast-gen generates", Duration.ofSeconds(10), generator::isGenerator);
-    List<TestNode> handlers = List.of(node(redisServer.url(), "fh1", 30_000, 1_000_000),
-        node(redisServer.url(), "fh2", 30_000, 1_000_000));
+    List<TestNode> handlers = List.of(node(redisServer.url(), "fh1", packSize, 30_000, 1_000_000),
+        node(redisServer.url(), "fh2", packSize, 30_000, 1_000_000));
     Await.until("30 000 committed", Duration.ofSeconds(60), () -> redisServer.client().num("HGET", keys.stats(), "processed") == 30_000);
     assertThat(generator.state().counters().published.get()).isEqualTo(30_000);
     assertThat(redisServer.client().num("XLEN", keys.messages())).isZero();
@@ -55,27 +67,39 @@ class ThroughputModeTest {
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("published")).isEqualTo(30_000);
     assertThat(handlers.stream().mapToLong(h -> h.state().latencyMs().getTotalCount()).sum()).isEqualTo(30_000);
+    assertThat(handlers.stream().mapToLong(h -> h.state().counters().processed.get()).sum()).isEqualTo(30_000);
+    assertThat(handlers.stream().mapToLong(h -> h.state().counters().errors.get()).sum())
+        .isEqualTo(redisServer.client().num("XLEN", keys.errors()))
+        .isEqualTo(v.getJsonObject("errors").getLong("records"));
+    // 200 messages per call: one entry each, or 7 packs (6 of 32 and one of 8)
+    long entries = redisServer.client().num("XLEN", keys.auditPublished());
+    assertThat(entries).isEqualTo(packSize == 1 ? 30_000 : 150 * 7);
+    assertThat(redisServer.client().num("HGET", keys.stats(), "backlog")).isZero();
   }
 
-  @Test
-  void theBacklogBoundHoldsAtFullSpeed() {
-    TestNode generator = node(redisServer.url(), "bounded", 0, 2_000);
+  @ParameterizedTest(name = "packSize {0}")
+  @ValueSource(ints = {1, 32})
+  void theBacklogBoundHoldsAtFullSpeedCountedInMessages(int packSize) {
+    TestNode generator = node(redisServer.url(), "bounded", packSize, 0, 2_000);
     Await.until("paused at the bound", Duration.ofSeconds(10), () -> generator.state().backlogPaused());
     // a batch is refused whole when the bound is reached, so the stream never exceeds it
-    assertThat(redisServer.client().num("XLEN", keys.messages())).isLessThanOrEqualTo(2_000);
-    node(redisServer.url(), "drainer", 0, 2_000);
+    assertThat(messagesInStream()).isEqualTo(2_000);
+    assertThat(generator.state().backlog()).isEqualTo(2_000);
+    assertThat(redisServer.client().num("XLEN", keys.messages())).isEqualTo(packSize == 1 ? 2_000 : 10 * 7);
+    node(redisServer.url(), "drainer", packSize, 0, 2_000);
     long before = generator.state().counters().published.get();
     Await.until("resumes as handlers drain", Duration.ofSeconds(20),
         () -> generator.state().counters().published.get() > before + 10_000);
-    assertThat(redisServer.client().num("XLEN", keys.messages())).isLessThanOrEqualTo(2_000 + 200L * 4);
+    assertThat(messagesInStream()).isLessThanOrEqualTo(2_000 + 200L * 4);
   }
 
-  @Test
-  void aFrozenFullSpeedGeneratorIsFencedWithNothingLostOrDuplicated() throws Exception {
+  @ParameterizedTest(name = "packSize {0}")
+  @ValueSource(ints = {1, 32})
+  void aFrozenFullSpeedGeneratorIsFencedWithNothingLostOrDuplicated(int packSize) throws Exception {
     TcpProxy proxy = closer.add(new TcpProxy(redisServer.port()));
-    TestNode frozen = node(proxy.url(), "frozen", 0, 1_000_000);
+    TestNode frozen = node(proxy.url(), "frozen", packSize, 0, 1_000_000);
     Await.until("frozen generates", Duration.ofSeconds(10), frozen::isGenerator);
-    TestNode other = node(redisServer.url(), "other", 0, 1_000_000);
+    TestNode other = node(redisServer.url(), "other", packSize, 0, 1_000_000);
     Await.until("messages flow", Duration.ofSeconds(10), () -> other.state().counters().processed.get() > 5_000);
     proxy.freeze(); // batches in flight and queued stay in the socket buffers
     Await.until("other takes over", Duration.ofSeconds(10), other::isGenerator);
@@ -87,5 +111,6 @@ class ThroughputModeTest {
     JsonObject v = verify();
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("overlap")).isZero();
+    assertThat(v.getLong("published")).isEqualTo(redisServer.client().num("HGET", keys.stats(), "published"));
   }
 }

@@ -125,14 +125,150 @@ class HandlerTest {
     }
   }
 
-  private static List<Committer.Outcome> judge(List<String> ids, java.util.Random random) {
-    List<Committer.Outcome> out = new ArrayList<>();
+  private static List<Committer.Judged> judge(List<String> ids, java.util.Random random) {
+    List<Committer.Judged> out = new ArrayList<>();
     for (String id : ids) {
       out.add(random.nextInt(3) == 0
-          ? new Committer.Outcome(id, Committer.Kind.ERROR, new JsonObject().put("id", id).encode())
-          : new Committer.Outcome(id, Committer.Kind.OK, null));
+          ? Committer.Judged.single(id, Committer.Kind.ERROR, new JsonObject().put("id", id).encode(), 0)
+          : Committer.Judged.single(id, Committer.Kind.OK, null, 0));
     }
     return out;
+  }
+
+  /** Adds packs straight to the stream as a generator in throughput mode would: n texts joined by a line feed. */
+  private List<String> addPacks(int packs, int n) {
+    List<Request> reqs = new ArrayList<>();
+    for (int p = 0; p < packs; p++) {
+      StringBuilder texts = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        texts.append(i == 0 ? "" : "\n").append("message ").append(p * n + i);
+      }
+      reqs.add(Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("test").arg("epoch").arg(1)
+          .arg("seq").arg(p * n + 1).arg("ts").arg(System.currentTimeMillis()).arg("n").arg(n)
+          .arg("texts").arg(texts.toString()));
+    }
+    List<String> ids = new ArrayList<>();
+    REDIS.client().pipeline(reqs).forEach(r -> ids.add(r.toString()));
+    return ids;
+  }
+
+  @ParameterizedTest(name = "audit ledger {0}")
+  @ValueSource(booleans = {false, true})
+  void twoHandlersRacingForTheSamePacksCommitEachMessageExactlyOnce(boolean audit) throws Exception {
+    createGroup();
+    List<String> ids = addPacks(40, 25);
+    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "a", "COUNT", "1000", "STREAMS", keys.messages(), ">");
+    List<Object> claim = new ArrayList<>(List.of("XCLAIM", keys.messages(), Keys.HANDLERS_GROUP, "b", "0"));
+    claim.addAll(ids);
+    REDIS.client().cmd(claim.toArray());
+
+    RedisOps ops = new RedisOps(REDIS.client().client(), 10_000);
+    Committer a = new Committer(ops, keys, "a", audit);
+    Committer b = new Committer(ops, keys, "b", audit);
+    java.util.Random random = new java.util.Random(7);
+    List<Future<Committer.Result>> results = new ArrayList<>();
+    List<List<Committer.Judged>> sent = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i += 5) {
+      for (Committer c : List.of(a, b)) {
+        List<Committer.Judged> batch = new ArrayList<>();
+        for (String id : ids.subList(i, i + 5)) {
+          Committer.Judged j = new Committer.Judged(id, 25, 0);
+          for (int m = 0; m < 25; m++) {
+            if (random.nextInt(4) == 0) {
+              j.error(new JsonObject().put("id", id + "/" + m).put("by", c == a ? "a" : "b").encode());
+            } else {
+              j.ok();
+            }
+          }
+          batch.add(j);
+        }
+        sent.add(batch);
+        results.add(c.commit(batch, c == b));
+      }
+    }
+    Future.all(results).await(30, TimeUnit.SECONDS);
+    long messages = 0;
+    long judgedErrors = 0;
+    for (int r = 0; r < results.size(); r++) {
+      boolean[] flags = results.get(r).result().others();
+      for (int e = 0; e < flags.length; e++) {
+        if (flags[e]) {
+          messages += sent.get(r).get(e).size();
+          judgedErrors += sent.get(r).get(e).errors();
+        }
+      }
+    }
+    assertThat(messages).isEqualTo(1000);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
+    assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(1000);
+    assertThat(REDIS.client().num("HGET", keys.stats(), "errors")).isEqualTo(judgedErrors).isPositive();
+    // one record per message judged an error by whoever committed its pack, never both judgements
+    Set<String> recordIds = new HashSet<>();
+    for (Replies.Entry e : REDIS.client().range(keys.errors())) {
+      assertThat(recordIds.add(new JsonObject(e.fields().get("record")).getString("id"))).isTrue();
+    }
+    assertThat(recordIds).hasSize((int) judgedErrors);
+    if (audit) {
+      assertThat(REDIS.client().num("XLEN", keys.auditCommitted())).as("one ledger entry per pack").isEqualTo(40);
+    }
+  }
+
+  @Test
+  void packsAreHandledMessageByMessageAndABadTextDeadLettersThatMessageAlone() {
+    TestNode handler = handlerNode("h", new JsonObject().put("errorProbability", 0.3).put("batchSize", 3));
+    Await.until("handler ready", Duration.ofSeconds(10), handler::isHandler);
+    List<String> ids = addPacks(20, 50);
+    Request bad = Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("test").arg("epoch").arg(1)
+        .arg("seq").arg(5000).arg("ts").arg(1).arg("n").arg(3)
+        .arg("texts").arg(io.vertx.core.buffer.Buffer.buffer("fine one\n").appendBytes(new byte[] {(byte) 0xff, 'x'})
+            .appendString("\nfine three"));
+    String badId = REDIS.client().client().send(bad).toCompletionStage().toCompletableFuture().join().toString();
+
+    Await.until("1002 processed, 1 dead-lettered", Duration.ofSeconds(30), () ->
+        handler.state().counters().processed.get() == 1002 && handler.state().counters().deadLettered.get() == 1);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
+    assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(1002);
+    assertThat(REDIS.client().num("HGET", keys.stats(), "deadLettered")).isEqualTo(1);
+    assertThat(handler.state().latencyMs().getTotalCount()).isEqualTo(1002);
+    List<Replies.Entry> dead = REDIS.client().range(keys.deadLetter());
+    assertThat(dead).singleElement().satisfies(e -> assertThat(e.fields())
+        .containsEntry("messageId", badId + "/1").containsEntry("reason", "text is not valid UTF-8")
+        .containsEntry("field:seq", "5001").containsEntry("field:gen", "test").containsEntry("handler", "h"));
+
+    long errors = handler.state().counters().errors.get();
+    assertThat(errors).isBetween(200L, 400L); // 30% of 1002
+    Set<String> recordIds = new HashSet<>();
+    for (Replies.Entry e : REDIS.client().range(keys.errors())) {
+      JsonObject record = new JsonObject(e.fields().get("record"));
+      String id = record.getString("id");
+      String entry = id.substring(0, id.indexOf('/'));
+      int index = Integer.parseInt(id.substring(id.indexOf('/') + 1));
+      assertThat(record.getLong("seq")).as("seq of %s", id).isEqualTo(
+          entry.equals(badId) ? 5000 + index : ids.indexOf(entry) * 50 + index + 1);
+      if (!entry.equals(badId)) {
+        assertThat(record.getString("text")).isEqualTo("message " + (record.getLong("seq") - 1));
+      }
+      assertThat(recordIds.add(id)).isTrue();
+    }
+    assertThat(recordIds).hasSize((int) errors);
+  }
+
+  @Test
+  void aPackDeliveredTooOftenIsDeadLetteredMessageByMessage() {
+    createGroup();
+    String id = addPacks(1, 3).get(0);
+    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, "crashy", "COUNT", "1", "STREAMS", keys.messages(), ">");
+    for (int i = 0; i < 4; i++) {
+      REDIS.client().cmd("XCLAIM", keys.messages(), Keys.HANDLERS_GROUP, "crashy", "0", id);
+    }
+    TestNode live = handlerNode("live", new JsonObject().put("reclaimIdleMs", 200).put("maxDeliveries", 5));
+    Await.until("dead-lettered", Duration.ofSeconds(15), () -> live.state().counters().deadLettered.get() == 3);
+    List<Replies.Entry> dead = REDIS.client().range(keys.deadLetter());
+    assertThat(dead).extracting(e -> e.fields().get("messageId")).containsExactly(id + "/0", id + "/1", id + "/2");
+    assertThat(dead).extracting(e -> e.fields().get("field:text")).containsExactly("message 0", "message 1", "message 2");
+    assertThat(dead).extracting(e -> e.fields().get("field:seq")).containsExactly("1", "2", "3");
+    assertThat(REDIS.client().num("HGET", keys.stats(), "deadLettered")).isEqualTo(3);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
   }
 
   @Test

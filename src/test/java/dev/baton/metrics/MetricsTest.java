@@ -116,6 +116,7 @@ class MetricsTest {
     assertThat(s.value("baton_messages_errors_total")).isPositive();
     assertThat(s.value("baton_commit_seconds_count", "outcome=\"ok\"")).isPositive();
     assertThat(s.value("baton_backlog_messages")).isNotNull().isNotNaN().isGreaterThanOrEqualTo(0.0);
+    assertThat(s.value("baton_backlog_entries")).isNotNull().isNotNaN().isGreaterThanOrEqualTo(0.0);
     assertThat(s.value("baton_backlog_pending")).isNotNull().isNotNaN().isGreaterThanOrEqualTo(0.0);
 
     // the exported counters are the node's own counters, not copies
