@@ -37,16 +37,7 @@ for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids
     local id = e[1]
     seen[id] = true
     if deliveries[id] > maxDeliveries then
-      if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-        local n, named = deadLetterEntry(KEYS[2], id, e[2],
-          'delivered ' .. deliveries[id] .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
-        redis.call('XDEL', KEYS[1], id)
-        if ARGV[6] == '1' then
-          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], named[1], named[2], named[3], named[4],
-            'reclaimed', '1')
-        end
-        dead = dead + n
-      end
+      dead = dead + deadLetterOverDelivered(KEYS, ARGV[1], id, e[2], deliveries[id], maxDeliveries, ARGV[2], ARGV[6] == '1')
     else
       claimed[#claimed + 1] = e
     end

@@ -17,16 +17,7 @@ for _, e in ipairs(r[2]) do
     local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
     local deliveries = (p[1] and p[1][4]) or 0
     if deliveries > maxDeliveries then
-      if redis.call('XACK', KEYS[1], ARGV[1], id) == 1 then
-        local n, named = deadLetterEntry(KEYS[2], id, e[2],
-          'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', ARGV[2])
-        redis.call('XDEL', KEYS[1], id)
-        if ARGV[7] == '1' then
-          redis.call('XADD', KEYS[4], '*', 'msg', id, 'handler', ARGV[2], named[1], named[2], named[3], named[4],
-            'reclaimed', '1')
-        end
-        dead = dead + n
-      end
+      dead = dead + deadLetterOverDelivered(KEYS, ARGV[1], id, e[2], deliveries, maxDeliveries, ARGV[2], ARGV[7] == '1')
     else
       claimed[#claimed + 1] = e
     end

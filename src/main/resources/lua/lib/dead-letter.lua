@@ -27,3 +27,21 @@ local function deadLetterEntry(dead_key, id, fields, reason, handler)
   redis.call('XADD', dead_key, unpack(args))
   return 1, {'kind', 'dead'}
 end
+
+-- Takes an entry delivered too often out of circulation, exactly once: only if this XACK
+-- acknowledged it, dead-letters it, deletes it and records it in the ledger (when audit).
+-- Shared by reclaim.lua and claim.lua, whose KEYS are messages, dead-letter, stats, ledger.
+-- Returns how many messages were dead-lettered (0 when it was committed before).
+local function deadLetterOverDelivered(keys, group, id, fields, deliveries, maxDeliveries, handler, audit)
+  if redis.call('XACK', keys[1], group, id) ~= 1 then
+    return 0
+  end
+  local n, named = deadLetterEntry(keys[2], id, fields,
+    'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', handler)
+  redis.call('XDEL', keys[1], id)
+  if audit then
+    redis.call('XADD', keys[4], '*', 'msg', id, 'handler', handler, named[1], named[2], named[3], named[4],
+      'reclaimed', '1')
+  end
+  return n
+end

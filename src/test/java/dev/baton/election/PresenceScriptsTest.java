@@ -199,9 +199,31 @@ class PresenceScriptsTest {
     assertThat(claim("h1").get(1).size()).as("nothing left on h1").isZero();
   }
 
+  @Test
+  void aClaimDeadLettersEntriesDeliveredTooOftenOnceEach() throws Exception {
+    rc.cmd("XGROUP", "CREATE", keys.messages(), "handlers", "0", "MKSTREAM");
+    rc.cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "x");
+    RedisConnection dead = subscribe("h1");
+    register("h1");
+    rc.cmd("XREADGROUP", "GROUP", "handlers", "h1", "COUNT", "1", "STREAMS", keys.messages(), ">");
+    vanish(dead, "h1");
+    // delivered once to h1, a claim would be the second delivery: over a limit of 1
+    Response claimed = claim("h1", "1");
+    assertThat(claimed.get(1).size()).isZero();
+    assertThat(claimed.get(2).toLong()).isEqualTo(1);
+    assertThat(rc.num("XLEN", keys.deadLetter())).isEqualTo(1);
+    assertThat(rc.num("XLEN", keys.messages())).isZero();
+    assertThat(rc.str("HGET", keys.stats(), "deadLettered")).isEqualTo("1");
+    assertThat(claim("h1", "1").get(2).toLong()).as("nothing twice").isZero();
+  }
+
   private Response claim(String consumer) throws Exception {
+    return claim(consumer, "5");
+  }
+
+  private Response claim(String consumer, String maxDeliveries) throws Exception {
     return await(ops.eval(Scripts.CLAIM,
         List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted(), keys.presence()),
-        List.of("handlers", "w", consumer, "100", "5", "0")));
+        List.of("handlers", "w", consumer, "100", maxDeliveries, "0")));
   }
 }
