@@ -150,9 +150,9 @@ final class Subscriber {
   /** SSUBSCRIBE on Redis 7 and later (the channel lives on the master of the keys' slot), else SUBSCRIBE. */
   private Future<String> subscribePresence(RedisConnection conn) {
     String channel = keys.presenceChannel(state.nodeId());
-    // the client completes a subscribe without waiting for Redis, so ask first whether this server
-    // has sharded Pub/Sub (a Redis 6.2 answers PUBSUB SHARDNUMSUB with an error)
-    return redis.send(Request.cmd(Command.PUBSUB).arg("SHARDNUMSUB").arg(channel))
+    // the client completes a subscribe without waiting for Redis, so ask first, on this connection
+    // before it subscribes, whether the server has sharded Pub/Sub (6.2 answers with an error)
+    return conn.send(Request.cmd(Command.PUBSUB).arg("SHARDNUMSUB").arg(channel))
         .map("s")
         .recover(e -> RedisOps.isErrorReply(e) ? Future.succeededFuture("n") : Future.failedFuture(e))
         .compose(mode -> conn.send(Request.cmd(mode.equals("s") ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel))
