@@ -136,6 +136,11 @@ final class ChaosCluster implements AutoCloseable {
     return rc.num("HGET", keys.stats(), "published");
   }
 
+  /** Whether Redis holds entries delivered to {@code m} and not yet committed. */
+  boolean holdsEntries(Member m) {
+    return rc.cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "1", m.id).size() > 0;
+  }
+
   void kill(Member m) {
     m.process.kill();
     m.stopped = true;
