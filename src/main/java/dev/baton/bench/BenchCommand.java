@@ -218,16 +218,16 @@ public final class BenchCommand implements Callable<Integer> {
     env.put("BATON_HANDLER_MAX_IN_FLIGHT", Integer.toString(handlerInFlight));
     // the lease names the generator-to-be, so the handlers, started first, stay handlers
     target.cmd("SET", keys.leader(), "gen", "PX", "60000");
-    List<NodeProc> hs = new ArrayList<>();
-    NodeProc gen = null;
+    List<NodeProcess> hs = new ArrayList<>();
+    NodeProcess gen = null;
     try {
       for (int i = 1; i <= handlerCount; i++) {
-        hs.add(NodeProc.start(jar, "h" + i, env, heap, jvmOptions));
+        hs.add(NodeProcess.start(jar, "h" + i, env, heap, jvmOptions));
       }
-      for (NodeProc h : hs) {
-        waitFor(() -> "handler".equals(h.role()), 60_000, h.id + " ready");
+      for (NodeProcess h : hs) {
+        waitFor(() -> "handler".equals(h.role()), 60_000, h.id() + " ready");
       }
-      gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
+      gen = NodeProcess.start(jar, "gen", env, heap, jvmOptions);
       Map<String, Double> cpuAtStart = new LinkedHashMap<>();
       Map<String, Histogram> latencyAtStart = new HashMap<>();
       Map<String, double[]> commandsAtStart = Map.of();
@@ -244,9 +244,9 @@ public final class BenchCommand implements Callable<Integer> {
           commandsAtStart = target.commandStats();
           cpuAtStart.put("redis", target.cpu());
           cpuAtStart.put("gen", Proc.cpuSeconds(gen.pid()));
-          for (NodeProc h : hs) {
-            cpuAtStart.put(h.id, Proc.cpuSeconds(h.pid()));
-            latencyAtStart.put(h.id, warmup == 0 ? new Histogram(3_600_000L, 3) : histogram(h));
+          for (NodeProcess h : hs) {
+            cpuAtStart.put(h.id(), Proc.cpuSeconds(h.pid()));
+            latencyAtStart.put(h.id(), warmup == 0 ? new Histogram(3_600_000L, 3) : histogram(h));
           }
         }
         if (stats[1] + stats[2] >= warmup + n) {
@@ -266,11 +266,11 @@ public final class BenchCommand implements Callable<Integer> {
       cpu.put("gen", Proc.cpuSeconds(gen.pid()) - cpuAtStart.get("gen"));
       rss.put("gen", Proc.peakRssMb(gen.pid()));
       Histogram latency = new Histogram(3_600_000L, 3);
-      for (NodeProc h : hs) {
-        cpu.put(h.id, Proc.cpuSeconds(h.pid()) - cpuAtStart.get(h.id));
-        rss.put(h.id, Proc.peakRssMb(h.pid()));
+      for (NodeProcess h : hs) {
+        cpu.put(h.id(), Proc.cpuSeconds(h.pid()) - cpuAtStart.get(h.id()));
+        rss.put(h.id(), Proc.peakRssMb(h.pid()));
         Histogram measured = histogram(h);
-        measured.subtract(latencyAtStart.get(h.id));
+        measured.subtract(latencyAtStart.get(h.id()));
         latency.add(measured);
       }
       // Redis time per message by command (INFO commandstats: calls and usec, scripts' own commands included)
@@ -318,7 +318,7 @@ public final class BenchCommand implements Callable<Integer> {
       if (gen != null) {
         gen.close();
       }
-      hs.forEach(NodeProc::close);
+      hs.forEach(NodeProcess::stop);
       target.cleanUp(keys);
     }
   }
@@ -332,7 +332,7 @@ public final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
-  private static Histogram histogram(NodeProc node) {
+  private static Histogram histogram(NodeProcess node) {
     JsonObject body = node.get("/latency");
     if (body == null) {
       return new Histogram(3_600_000L, 3);
@@ -341,7 +341,7 @@ public final class BenchCommand implements Callable<Integer> {
       byte[] bytes = Base64.getDecoder().decode(body.getString("histogram"));
       return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(bytes), 3_600_000L);
     } catch (Exception e) {
-      throw new IllegalStateException("bad histogram from " + node.id, e);
+      throw new IllegalStateException("bad histogram from " + node.id(), e);
     }
   }
 
@@ -427,23 +427,23 @@ public final class BenchCommand implements Callable<Integer> {
       env.put("BATON_REDIS_KEY_PREFIX", prefix);
       env.put("BATON_REDIS_EMBEDDED", "off");
       target.cmd("SET", keys.leader(), "gen", "PX", "120000"); // handlers stay handlers even if JVMs start slowly
-      List<NodeProc> nodes = new ArrayList<>();
+      List<NodeProcess> nodes = new ArrayList<>();
       try {
         for (int i = 1; i <= handlers; i++) {
-          nodes.add(NodeProc.start(jar, "h" + i, env, heap, jvmOptions));
+          nodes.add(NodeProcess.start(jar, "h" + i, env, heap, jvmOptions));
         }
-        NodeProc gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
+        NodeProcess gen = NodeProcess.start(jar, "gen", env, heap, jvmOptions);
         nodes.add(gen);
-        for (NodeProc node : nodes) {
-          waitFor(() -> node.role() != null && !"starting".equals(node.role()), 60_000, node.id + " ready");
+        for (NodeProcess node : nodes) {
+          waitFor(() -> node.role() != null && !"starting".equals(node.role()), 60_000, node.id() + " ready");
         }
         waitFor(() -> "generator".equals(gen.role()), 60_000, "gen generates");
         Thread.sleep(5_000); // warm-up (JIT, connections) outside the measured window
         Map<String, Double> cpu0 = new HashMap<>();
         Map<String, Histogram> lat0 = new HashMap<>();
-        for (NodeProc node : nodes) {
-          cpu0.put(node.id, Proc.cpuSeconds(node.pid()));
-          lat0.put(node.id, histogram(node));
+        for (NodeProcess node : nodes) {
+          cpu0.put(node.id(), Proc.cpuSeconds(node.pid()));
+          lat0.put(node.id(), histogram(node));
         }
         double redisCpu0 = target.cpu();
         JsonObject counts;
@@ -456,10 +456,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         // the presence watcher polls every presence.watchMs: its cost is reported on its own
         String watcher = null;
-        for (NodeProc node : nodes) {
+        for (NodeProcess node : nodes) {
           JsonObject st = node.get("/status");
           if (st != null && st.getBoolean("watcher", false)) {
-            watcher = node.id;
+            watcher = node.id();
           }
         }
         long watcherAcquires = watcher == null ? 0 : byNode.getOrDefault("election.acquire@" + watcher, 0L);
@@ -467,13 +467,13 @@ public final class BenchCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         Histogram latency = new Histogram(3_600_000L, 3);
         JsonObject perNode = new JsonObject();
-        for (NodeProc node : nodes) {
+        for (NodeProcess node : nodes) {
           Histogram h = histogram(node);
-          h.subtract(lat0.get(node.id));
+          h.subtract(lat0.get(node.id()));
           latency.add(h);
-          perNode.put(node.id, new JsonObject()
+          perNode.put(node.id(), new JsonObject()
               .put("role", node.role())
-              .put("cpuPercentOfOneCore", 100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id)) / seconds)
+              .put("cpuPercentOfOneCore", 100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id())) / seconds)
               .put("rssMb", Proc.rssMb(node.pid())));
         }
         double perSecond = 1.0 / seconds;
@@ -503,7 +503,7 @@ public final class BenchCommand implements Callable<Integer> {
         target.cleanUp(keys);
         return result;
       } finally {
-        nodes.forEach(NodeProc::close);
+        nodes.forEach(NodeProcess::stop);
       }
     }
   }
@@ -612,14 +612,21 @@ public final class BenchCommand implements Callable<Integer> {
 
   // ---------------------------------------------------------------- plumbing
 
-  private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+  /** Polls every 20 ms until {@code condition} holds; fails after {@code timeoutMs}. */
+  static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+      throws InterruptedException {
+    waitFor(condition, timeoutMs, what, 20);
+  }
+
+  /** Polls every {@code pollMs} until {@code condition} holds; fails after {@code timeoutMs}. */
+  static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what, long pollMs)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("timed out waiting for " + what);
       }
-      Thread.sleep(20);
+      Thread.sleep(pollMs);
     }
   }
 

@@ -56,14 +56,14 @@ public final class GetErrorsCommand implements Callable<Integer> {
               }
               out.flush();
               if (out.checkError()) {
-                throw new java.io.IOException("standard output is closed");
+                throw new OutputClosed();
               }
               return null;
             }, true))
             .await();
       } catch (Throwable e) {
         ToolSession.rethrowIfFatal(e);
-        boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
+        boolean output = e instanceof OutputClosed;
         err.println("getErrors: stopped: " + ToolSession.reason(e)
             + "; errors not printed stay stored for the next run");
         return output ? EXIT_OUTPUT : EXIT_REDIS;
@@ -77,6 +77,13 @@ public final class GetErrorsCommand implements Callable<Integer> {
       return refused.exitCode;
     } finally {
       out.flush();
+    }
+  }
+
+  /** Standard output cannot be written any more (the reader went away). */
+  static final class OutputClosed extends java.io.IOException {
+    OutputClosed() {
+      super("standard output is closed");
     }
   }
 }

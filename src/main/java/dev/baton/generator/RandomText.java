@@ -87,16 +87,4 @@ public final class RandomText {
     return at + more <= out.length ? out : java.util.Arrays.copyOf(out, Math.max(out.length * 2, at + more));
   }
 
-  /** Three to eight random words separated by spaces. */
-  public String next() {
-    int n = 3 + random.nextInt(6);
-    StringBuilder sb = new StringBuilder(n * 8);
-    for (int i = 0; i < n; i++) {
-      if (i > 0) {
-        sb.append(' ');
-      }
-      sb.append(WORDS[random.nextInt(WORDS.length)]);
-    }
-    return sb.toString();
-  }
 }

@@ -3,7 +3,7 @@ package dev.baton.chaos;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
+import dev.baton.bench.NodeProcess;
 import dev.baton.support.Quiesce;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
-import dev.baton.support.Monitor;
+import dev.baton.bench.Monitor;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.bus.Addresses;
 import dev.baton.redis.Scripts;
 import dev.baton.support.Await;
-import dev.baton.support.Monitor;
+import dev.baton.bench.Monitor;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonObject;

@@ -7,7 +7,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
+import dev.baton.bench.NodeProcess;
 import dev.baton.support.Quiesce;
 import dev.baton.support.RedisExtension;
 import dev.baton.support.TestRedis;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
+import dev.baton.bench.NodeProcess;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;

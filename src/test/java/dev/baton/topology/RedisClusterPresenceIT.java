@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
+import dev.baton.bench.NodeProcess;
 import dev.baton.support.RedisCluster;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;

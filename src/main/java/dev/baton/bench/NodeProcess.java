@@ -1,4 +1,4 @@
-package dev.baton.support;
+package dev.baton.bench;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -15,34 +15,60 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The real fat jar run as an OS process, configured through BATON_* variables like a user would. */
+/**
+ * A node run from the fat jar as an OS process, configured through BATON_* variables as a user
+ * would: the benchmark's nodes and the tests' (one class for both).
+ */
 public final class NodeProcess implements AutoCloseable {
+  /** The jar {@code mvn package} builds, from the project's directory. */
   public static final Path JAR = Path.of("target/node-fat.jar");
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  private final String id;
   private final Process process;
   private final int httpPort;
   private final Path log;
 
-  private NodeProcess(Process process, int httpPort, Path log) {
+  private NodeProcess(String id, Process process, int httpPort, Path log) {
+    this.id = id;
     this.process = process;
     this.httpPort = httpPort;
     this.log = log;
   }
 
-  /** Starts {@code java -jar target/node-fat.jar [args]} with extra environment variables. */
+  /** Starts {@code java -Xmx256m -jar target/node-fat.jar [args]} with extra environment variables. */
   public static NodeProcess start(Map<String, String> env, String... args) throws IOException {
+    return start(JAR, env.get("BATON_NODE_ID"), env, "256m", List.of(), args);
+  }
+
+  /**
+   * Starts {@code java -Xmx<heap> [jvmOptions] -jar <jar> [args]} on a free HTTP port, with the
+   * environment variables {@code env} and, when {@code id} is not null, that node id. A
+   * {@code {id}} in a JVM option is replaced by the node id.
+   */
+  public static NodeProcess start(Path jar, String id, Map<String, String> env, String heap, List<String> jvmOptions,
+      String... args) throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Path log = Files.createTempFile("baton-node-", ".log");
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", JAR.toString()));
+    Path log = Files.createTempFile("baton-node-" + (id == null ? "" : id + "-"), ".log");
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + heap));
+    cmd.addAll(jvmOptions.stream().map(o -> id == null ? o : o.replace("{id}", id)).toList());
+    cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("BATON_HTTP_PORT", Integer.toString(port));
     pb.environment().putAll(env);
-    return new NodeProcess(pb.start(), port, log);
+    if (id != null) {
+      pb.environment().put("BATON_NODE_ID", id);
+    }
+    return new NodeProcess(id, pb.start(), port, log);
+  }
+
+  /** The node id it was started with, or null when its configuration chose one. */
+  public String id() {
+    return id;
   }
 
   public static String javaBin() {
@@ -71,9 +97,14 @@ public final class NodeProcess implements AutoCloseable {
 
   /** GET /status, or null while the node does not answer. */
   public JsonObject status() {
+    return get("/status");
+  }
+
+  /** GET of a JSON resource, or null while the node does not answer it with 200. */
+  public JsonObject get(String path) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/status"))
-          .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
     } catch (IOException e) {
       return null;
@@ -132,6 +163,19 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** A graceful stop (SIGTERM, SIGKILL after 15 s), as a benchmark ends its nodes. */
+  public void stop() {
+    process.destroy();
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Kills the process (SIGKILL, after SIGCONT if it was frozen) if it still runs. */
   @Override
   public void close() {
     if (process.isAlive()) {
