@@ -74,6 +74,23 @@ class GetErrorsCommandTest {
   }
 
   @Test
+  void aClosedStandardOutputExitsThreeAndKeepsTheErrors() throws Exception {
+    storeError("1700000000000-0", 1_700_000_000_000L, "amber");
+    java.io.OutputStream closed = new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws java.io.IOException {
+        throw new java.io.IOException("Broken pipe");
+      }
+    };
+    GetErrorsCommand command = new GetErrorsCommand(new PrintStream(closed, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code = new CommandLine(command).execute("-conf", conf(REDIS.url()).toString());
+    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isEqualTo(3);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("standard output is closed");
+    assertThat(REDIS.client().num("XLEN", keys.errors())).as("nothing printed, nothing deleted").isEqualTo(1);
+  }
+
+  @Test
   void nothingStoredPrintsNothingAndExitsZero() throws Exception {
     assertThat(run("-conf", conf(REDIS.url()).toString())).isZero();
     assertThat(out.size()).isZero();
