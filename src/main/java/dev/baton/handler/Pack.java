@@ -3,7 +3,7 @@ package dev.baton.handler;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
+import dev.baton.internal.VertxInternals;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.nio.charset.CharacterCodingException;
@@ -237,7 +237,7 @@ public final class Pack {
 
   /** Start offsets of exactly {@code count} texts (plus the end sentinel), or null when there are more or fewer. */
   private static int[] split(Buffer texts, int count) {
-    ByteBuf buf = ((BufferInternal) texts).getByteBuf();
+    ByteBuf buf = VertxInternals.byteBuf(texts);
     int from = buf.readerIndex();
     int to = buf.writerIndex();
     int[] starts = new int[count + 1];
@@ -260,7 +260,7 @@ public final class Pack {
   /** One pass when the texts are ASCII (what generators write); otherwise each text on its own. */
   private void checkTexts() {
     int n = count();
-    boolean ascii = ((BufferInternal) text).getByteBuf().forEachByte(ASCII) == -1;
+    boolean ascii = VertxInternals.byteBuf(text).forEachByte(ASCII) == -1;
     for (int i = 0; i < n; i++) {
       int length = starts[i + 1] - 1 - starts[i];
       String why = null;
@@ -318,7 +318,7 @@ public final class Pack {
 
   /** ASCII is recognised in one pass; anything else is decoded strictly. */
   private static boolean validUtf8(Buffer b, int from, int to) {
-    ByteBuf buf = ((BufferInternal) b).getByteBuf();
+    ByteBuf buf = VertxInternals.byteBuf(b);
     int base = buf.readerIndex();
     if (buf.forEachByte(base + from, to - from, ASCII) == -1) {
       return true;

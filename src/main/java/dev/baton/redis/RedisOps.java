@@ -1,12 +1,12 @@
 package dev.baton.redis;
 
+import dev.baton.internal.VertxInternals;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -120,7 +120,7 @@ public final class RedisOps {
    * refused connections, and the replies of a server that cannot serve yet (LOADING, MASTERDOWN...).
    */
   public static boolean isErrorReply(Throwable e) {
-    if (!(e instanceof ErrorType)) {
+    if (!VertxInternals.isRedisErrorReply(e)) {
       return false;
     }
     String m = e.getMessage() == null ? "" : e.getMessage();
