@@ -1,5 +1,6 @@
 package dev.baton.dashboard;
 
+import dev.baton.common.Clock;
 import dev.baton.NodeState;
 import dev.baton.config.Secrets;
 import dev.baton.errors.ErrorEntry;
@@ -138,7 +139,7 @@ public final class Dashboard {
       return;
     }
     polling = true;
-    long startedAt = now();
+    long startedAt = Clock.monotonicMs();
     snapshot()
         .recover(e -> Future.succeededFuture(redisFailed(e)))
         .onSuccess(event -> {
@@ -152,7 +153,7 @@ public final class Dashboard {
           if (closed || pages.isEmpty()) {
             polling = false;
           } else {
-            timer = vertx.setTimer(Math.max(1, startedAt + PUSH_INTERVAL_MS - now()), id -> poll());
+            timer = vertx.setTimer(Math.max(1, startedAt + PUSH_INTERVAL_MS - Clock.monotonicMs()), id -> poll());
           }
         });
   }
@@ -250,7 +251,4 @@ public final class Dashboard {
     }
   }
 
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
-  }
 }

@@ -1,5 +1,6 @@
 package dev.baton.election;
 
+import dev.baton.common.Clock;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.ElectionSettings;
@@ -157,7 +158,7 @@ public final class ElectionVerticle extends VerticleBase {
     attempting = true;
     cancel(attemptTimer);
     attemptTimer = -1;
-    long sentAt = now();
+    long sentAt = Clock.monotonicMs();
     Lease.Mode mode = !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
     return lease.acquire(maxEpochSeen, mode)
         .onComplete(ar -> attempting = false)
@@ -169,7 +170,7 @@ public final class ElectionVerticle extends VerticleBase {
           if (stopped) {
             return;
           }
-          if (a.granted() && now() >= sentAt + settings.leaseMs() - marginMs) {
+          if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
             // the answer took longer than the lease (Redis was frozen): the grant may already have
             // lapsed, so take a fresh one rather than act on it
             scheduleAttempt(0);
@@ -224,7 +225,7 @@ public final class ElectionVerticle extends VerticleBase {
       return;
     }
     long renewingEpoch = epoch;
-    long sentAt = now();
+    long sentAt = Clock.monotonicMs();
     long startedNs = System.nanoTime();
     lease.renew(renewingEpoch)
         .onComplete(ar -> state.latencies().leaseRenewal(System.nanoTime() - startedNs,
@@ -246,17 +247,17 @@ public final class ElectionVerticle extends VerticleBase {
           state.failed("election", e);
           if (leader && epoch == renewingEpoch && !stopped) {
             // keep trying until the guard revokes at validUntil
-            scheduleRenew(now() + Math.min(settings.renewMs(), retryMs));
+            scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));
           }
         });
   }
 
   private void armGuard() {
     cancel(guardTimer);
-    long delay = Math.max(1, validUntilMs - now());
+    long delay = Math.max(1, validUntilMs - Clock.monotonicMs());
     guardTimer = vertx.setTimer(delay, id -> {
       guardTimer = -1;
-      if (leader && now() >= validUntilMs) {
+      if (leader && Clock.monotonicMs() >= validUntilMs) {
         revoke("no renewal succeeded within the lease");
       } else if (leader) {
         armGuard();
@@ -286,7 +287,7 @@ public final class ElectionVerticle extends VerticleBase {
 
   private void scheduleRenew(long atMs) {
     cancel(renewTimer);
-    renewTimer = vertx.setTimer(Math.max(1, atMs - now()), id -> renew());
+    renewTimer = vertx.setTimer(Math.max(1, atMs - Clock.monotonicMs()), id -> renew());
   }
 
   private void scheduleAttempt(long delayMs) {
@@ -319,7 +320,4 @@ public final class ElectionVerticle extends VerticleBase {
     }
   }
 
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
-  }
 }

@@ -1,5 +1,6 @@
 package dev.baton.errors;
 
+import dev.baton.common.Clock;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Scripts;
@@ -49,7 +50,7 @@ public final class Drainer {
     this.keys = keys;
     this.leaseMs = leaseMs;
     this.batch = batch;
-    this.audit = audit ? "1" : "0";
+    this.audit = Scripts.flag(audit);
   }
 
   /**
@@ -120,7 +121,7 @@ public final class Drainer {
       if ("waiting".equals(status)) {
         // records held by other runs: wait until they delete them or their leases lapse (a killed
         // run), then claim; a run still renewing its lease is alive and keeps its records
-        long now = System.nanoTime() / 1_000_000;
+        long now = Clock.monotonicMs();
         if (waitUntilMs < 0) {
           waitUntilMs = now + reply.get(2).toLong() + POLL_MS;
         }

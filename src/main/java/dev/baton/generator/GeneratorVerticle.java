@@ -1,5 +1,6 @@
 package dev.baton.generator;
 
+import dev.baton.common.Clock;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.GeneratorSettings;
@@ -65,7 +66,7 @@ public final class GeneratorVerticle extends VerticleBase {
     state.roleVerticleStarted();
     redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
     publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
-    nextDueMs = now();
+    nextDueMs = Clock.monotonicMs();
     if (throughputMode()) {
       fill();
     } else {
@@ -148,7 +149,7 @@ public final class GeneratorVerticle extends VerticleBase {
     if (!active()) {
       return;
     }
-    long now = now();
+    long now = Clock.monotonicMs();
     nextDueMs += settings.intervalMs();
     if (nextDueMs < now - settings.intervalMs()) {
       nextDueMs = now; // fell behind (Redis outage): resume the cadence from now, no burst
@@ -228,7 +229,4 @@ public final class GeneratorVerticle extends VerticleBase {
     }
   }
 
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
-  }
 }

@@ -34,7 +34,7 @@ public final class Publisher {
     this.nodeId = nodeId;
     this.epoch = epoch;
     this.maxBacklog = maxBacklog;
-    this.audit = audit ? "1" : "0";
+    this.audit = Scripts.flag(audit);
   }
 
   /** One stream entry per message; {@code texts}: strings or byte arrays (UTF-8). */

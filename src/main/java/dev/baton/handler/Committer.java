@@ -124,7 +124,7 @@ public final class Committer {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
-    this.audit = audit ? "1" : "0";
+    this.audit = Scripts.flag(audit);
   }
 
   /**
@@ -157,7 +157,7 @@ public final class Committer {
     list.add(Keys.HANDLERS_GROUP);
     list.add(nodeId);
     list.add(audit);
-    list.add(reclaimed ? "1" : "0");
+    list.add(Scripts.flag(reclaimed));
     list.add(Integer.toString(plain));
     for (Judged j : entries) {
       if (j.plain()) {

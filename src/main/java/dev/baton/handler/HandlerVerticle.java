@@ -8,8 +8,6 @@ import dev.baton.redis.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -18,7 +16,9 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,16 +26,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads messages from the stream's consumer group on a dedicated connection ({@code XREADGROUP
  * BLOCK}), judges each (an error with probability {@code handler.errorProbability}) and commits
- * them exactly once through {@link Committer}. Periodically reclaims entries left pending on dead
- * or stalled consumers, dead-letters entries delivered too often, and removes consumers of nodes
- * that are gone once nothing is pending on them. When the election (as the presence watcher) names
- * consumers whose node's presence vanished, it claims their entries at once ({@code claim.lua})
- * instead of waiting for them to go idle. Invariant: an entry leaves the stream only through the
- * commit script, after its effect was applied exactly once.
+ * them exactly once through {@link Committer}; the work other consumers left behind (idle entries,
+ * vanished consumers, departed nodes) is the {@link Reclaimer}'s, whose entries it commits the same
+ * way. It recreates the consumer group when Redis lost it, and on stop commits what was delivered
+ * to it. Invariant: an entry leaves the stream only through the commit script, after its effect was
+ * applied exactly once.
  */
 public final class HandlerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HandlerVerticle.class);
-  private static final String CURSOR_START = "0-0";
 
   private final HandlerSettings settings;
   private final HeartbeatSettings heartbeat;
@@ -47,18 +45,15 @@ public final class HandlerVerticle extends VerticleBase {
   private final RandomGenerator random;
   private Committer committer;
   private final Backoff backoff = new Backoff(50, 2_000);
-  private final String audit;
+  private final boolean audit;
 
   private DedicatedConnection reader;
   private boolean stopped;
   private boolean readOwnPending = true;
   private long loopTimer = -1;
-  private long reclaimTimer = -1;
-  private String reclaimCursor = CURSOR_START;
-  private long lastReapMs;
-  private final java.util.Set<Future<?>> commits = new java.util.HashSet<>();
+  private final Set<Future<?>> commits = new HashSet<>();
   private boolean reading;
-  private Future<?> reclaiming = Future.succeededFuture();
+  private Reclaimer reclaimer;
   private MessageConsumer<JsonArray> absentConsumer;
 
   public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps.Factory redisFactory, Keys keys,
@@ -70,32 +65,35 @@ public final class HandlerVerticle extends VerticleBase {
     this.state = state;
     this.readerFactory = readerFactory;
     this.random = random;
-    this.audit = audit ? "1" : "0";
+    this.audit = audit;
   }
 
   @Override
   public Future<?> start() {
     // commits and reclaims go through a client of this verticle's own (see RedisOps.Factory)
     redis = redisFactory.create(settings.maxInFlight() + 1);
-    committer = new Committer(redis, keys, state.nodeId(), audit.equals("1"));
+    committer = new Committer(redis, keys, state.nodeId(), audit);
+    reclaimer = new Reclaimer(vertx, redis, keys, state, settings, heartbeat, audit,
+        entries -> handle(entries, true), this::ensureGroup);
     state.roleVerticleStarted();
     reader = readerFactory.create(null, null);
-    lastReapMs = now();
     absentConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.ABSENT, state.nodeId()),
-        msg -> msg.body().forEach(c -> claimAbsent(String.valueOf(c))));
+        msg -> msg.body().forEach(c -> reclaimer.claimAbsent(String.valueOf(c))));
     return absentConsumer.completion().compose(v -> ensureGroup())
         .otherwiseEmpty()
         .onComplete(ar -> {
           loop();
-          scheduleReclaim();
+          reclaimer.start();
         });
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
-    cancel(loopTimer);
-    cancel(reclaimTimer);
+    if (loopTimer >= 0) {
+      vertx.cancelTimer(loopTimer);
+    }
+    Future<?> reclaiming = reclaimer.stop();
     absentConsumer.unregister();
     return reader.close()
         .otherwiseEmpty()
@@ -290,113 +288,6 @@ public final class HandlerVerticle extends VerticleBase {
     return out;
   }
 
-  private void scheduleReclaim() {
-    if (!stopped) {
-      reclaimTimer = vertx.setTimer(Math.max(50, settings.reclaimIdleMs() / 2), id -> reclaim());
-    }
-  }
-
-  private void reclaim() {
-    reclaimTimer = -1;
-    if (stopped) {
-      return;
-    }
-    reclaiming = redis.eval(Scripts.RECLAIM,
-            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted()),
-            List.of(Keys.HANDLERS_GROUP, state.nodeId(), Long.toString(settings.reclaimIdleMs()), reclaimCursor,
-                Integer.toString(settings.batchSize()), Integer.toString(settings.maxDeliveries()), audit))
-        .compose(r -> {
-          reclaimCursor = Replies.str(r.get(0));
-          long dead = Replies.num(r.get(2), 0);
-          List<Response> claimed = new ArrayList<>();
-          for (Response e : r.get(1)) {
-            claimed.add(e);
-          }
-          if (dead > 0) {
-            state.counters().deadLettered.addAndGet(dead);
-            LOG.atWarn().addKeyValue("node", state.nodeId())
-                .log("dead-lettered {} messages delivered more than {} times", dead, settings.maxDeliveries());
-          }
-          if (!claimed.isEmpty()) {
-            LOG.atInfo().addKeyValue("node", state.nodeId())
-                .log("reclaimed {} stream entries idle for over {} ms", claimed.size(), settings.reclaimIdleMs());
-          }
-          return handle(claimed, true);
-        })
-        .compose(v -> reapIfDue())
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            reclaimCursor = CURSOR_START;
-            if (RedisOps.isNoGroup(ar.cause())) {
-              ensureGroup();
-            }
-          }
-          if (ar.succeeded() && !CURSOR_START.equals(reclaimCursor) && !stopped) {
-            reclaimTimer = vertx.setTimer(1, id -> reclaim()); // more pending entries to scan
-          } else {
-            scheduleReclaim();
-          }
-        });
-  }
-
-  private Future<Void> reapIfDue() {
-    if (!CURSOR_START.equals(reclaimCursor) || now() - lastReapMs < heartbeat.timeoutMs()) {
-      return Future.succeededFuture();
-    }
-    lastReapMs = now();
-    return redis.eval(Scripts.REAP, List.of(keys.messages(), keys.heartbeats(), keys.presence()),
-            List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeat.timeoutMs())))
-        .map(removed -> {
-          if (removed.size() > 0) {
-            List<String> names = new ArrayList<>();
-            removed.forEach(n -> names.add(n.toString()));
-            LOG.atInfo().addKeyValue("node", state.nodeId()).log("removed consumers of departed nodes: {}", names);
-          }
-          return null;
-        });
-  }
-
-  /**
-   * Claims and commits the entries pending on {@code consumer}, whose node's presence vanished (the
-   * script checks that again), one batch after another. Runs after any reclaim or claim already
-   * under way, never beside it.
-   */
-  private void claimAbsent(String consumer) {
-    if (stopped || consumer.equals(state.nodeId())) {
-      return;
-    }
-    reclaiming = reclaiming.transform(ar -> claimBatch(consumer, 0))
-        .onFailure(e -> state.failed("handler", e));
-  }
-
-  private Future<Void> claimBatch(String consumer, long claimedSoFar) {
-    if (stopped) {
-      return Future.succeededFuture();
-    }
-    return redis.eval(Scripts.CLAIM,
-            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted(), keys.presence()),
-            List.of(Keys.HANDLERS_GROUP, state.nodeId(), consumer, Integer.toString(settings.batchSize()),
-                Integer.toString(settings.maxDeliveries()), audit))
-        .compose(r -> {
-          List<Response> claimed = new ArrayList<>();
-          r.get(1).forEach(claimed::add);
-          long dead = Replies.num(r.get(2), 0);
-          if (dead > 0) {
-            state.counters().deadLettered.addAndGet(dead);
-            LOG.atWarn().addKeyValue("node", state.nodeId())
-                .log("dead-lettered {} messages delivered more than {} times", dead, settings.maxDeliveries());
-          }
-          if (claimed.isEmpty() && dead == 0) {
-            if (claimedSoFar > 0) {
-              LOG.atInfo().addKeyValue("node", state.nodeId())
-                  .log("claimed {} messages of {}, whose presence vanished", claimedSoFar, consumer);
-            }
-            return Future.succeededFuture();
-          }
-          return handle(claimed, true).compose(v -> claimBatch(consumer, claimedSoFar + claimed.size()));
-        });
-  }
-
   /** On stop: commits what was delivered to this consumer but not yet handled, if Redis answers. */
   private Future<Void> finishOwnPending() {
     return redis.send(read(true))
@@ -406,13 +297,5 @@ public final class HandlerVerticle extends VerticleBase {
             .log("left pending messages for reclaim on stop ({})", e.getMessage()));
   }
 
-  private void cancel(long timer) {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
-  }
 
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
-  }
 }

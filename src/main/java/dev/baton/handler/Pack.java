@@ -3,7 +3,7 @@ package dev.baton.handler;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 import io.vertx.core.buffer.Buffer;
-import dev.baton.internal.VertxInternals;
+import dev.baton.common.VertxInternals;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.nio.charset.CharacterCodingException;

@@ -1,5 +1,6 @@
 package dev.baton.heartbeat;
 
+import dev.baton.common.Clock;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
@@ -65,7 +66,7 @@ public final class HeartbeatVerticle extends VerticleBase {
   }
 
   private Future<Void> beat() {
-    long sentAt = now();
+    long sentAt = Clock.monotonicMs();
     long processed = state.counters().processed.get();
     long published = state.counters().published.get();
     processedRate.add(sentAt, processed);
@@ -97,12 +98,9 @@ public final class HeartbeatVerticle extends VerticleBase {
         .otherwiseEmpty()
         .onComplete(ar -> {
           if (!stopped) {
-            timer = vertx.setTimer(Math.max(1, sentAt + settings.intervalMs() - now()), id -> beat());
+            timer = vertx.setTimer(Math.max(1, sentAt + settings.intervalMs() - Clock.monotonicMs()), id -> beat());
           }
         });
   }
 
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
-  }
 }

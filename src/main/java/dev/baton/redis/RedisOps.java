@@ -1,6 +1,7 @@
 package dev.baton.redis;
 
-import dev.baton.internal.VertxInternals;
+import dev.baton.common.Clock;
+import dev.baton.common.VertxInternals;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -73,7 +74,7 @@ public final class RedisOps {
       failingSinceMs = -1;
       return;
     }
-    long now = System.nanoTime() / 1_000_000;
+    long now = Clock.monotonicMs();
     long since = failingSinceMs;
     if (since < 0) {
       failingSinceMs = now;

@@ -18,4 +18,9 @@ public final class Scripts {
   public static final Script DRAIN_END = Script.load("drain-end");
 
   private Scripts() {}
+
+  /** A boolean as the scripts take it: {@code "1"} or {@code "0"}. */
+  public static String flag(boolean on) {
+    return on ? "1" : "0";
+  }
 }

@@ -1,4 +1,4 @@
-package dev.baton.internal;
+package dev.baton.common;
 
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
