@@ -12,9 +12,33 @@
 -- registered anew: a node whose presence connection broke loses the baton at most once per break.
 -- Every grant takes a new fencing token from INCR and is appended to the grants stream as
 -- {epoch, node, ts[, from]} (ts = Redis server ms), trimmed to about 1000 entries. The history is
--- informational: if that key holds something else, the append is skipped and the grant stands.
+-- informational: if that key holds something else, nothing is appended and the grant stands.
+-- Epochs are decimal strings here and in the reply (lib/guard.lua): the next one is INCR of
+-- max(epoch key, floor), done by Redis in 64-bit integers and read back with GET, so epochs keep
+-- growing exactly past 2^53 and are never reused. Before its first write the script refuses, having
+-- written nothing, when the lease, epoch or presence key holds another type, the epoch key is not
+-- a valid epoch, or epochs are exhausted (2^63 - 1); a grants key of another type is left alone.
 -- Returns {1, epoch, lease ms, node id, taken over from or '', absent consumers} when granted,
 -- else {0, current epoch, PTTL, holder, '', absent consumers}.
+local refused = guard_lease(KEYS[1]) or guard_types({KEYS[4], 'hash'})
+if refused then
+  return refused
+end
+local current, corrupt = guard_epoch(KEYS[2])
+if corrupt then
+  return corrupt
+end
+local floor = ARGV[3]
+if not epoch_valid(floor) then
+  return redis.error_reply('ERR epoch floor "' .. floor .. '" is not an epoch')
+end
+local base = epoch_less(current, floor) and floor or current
+if base == EPOCH_MAX then
+  return redis.error_reply('CORRUPT Redis holds a corrupt epoch: ' .. KEYS[2] .. ' reached ' .. EPOCH_MAX
+    .. ', no epoch is left to grant; nothing was written')
+end
+local history = redis.call('TYPE', KEYS[3]).ok
+history = history == 'none' or history == 'stream'
 local mode = ARGV[4]
 local run = nil
 local takenFrom = ''
@@ -52,21 +76,21 @@ if mode == '2' and redis.call('EXISTS', KEYS[5]) == 1 then
 end
 
 if granted then
-  local epoch = redis.call('INCR', KEYS[2])
-  local floor = tonumber(ARGV[3])
-  if epoch <= floor then
-    epoch = floor + 1
-    redis.call('SET', KEYS[2], epoch)
+  if base ~= current then
+    redis.call('SET', KEYS[2], base)
   end
+  redis.call('INCR', KEYS[2])
+  local epoch = redis.call('GET', KEYS[2])
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if takenFrom == '' then
-    redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', 1000, '*', 'epoch', epoch, 'node', ARGV[1], 'ts', now)
+  if not history then
+    -- the history is informational: a key of another type is left as it is
+  elseif takenFrom == '' then
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000, '*', 'epoch', epoch, 'node', ARGV[1], 'ts', now)
   else
-    redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', 1000, '*', 'epoch', epoch, 'node', ARGV[1], 'ts', now,
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000, '*', 'epoch', epoch, 'node', ARGV[1], 'ts', now,
       'from', takenFrom)
   end
   return {1, epoch, tonumber(ARGV[2]), ARGV[1], takenFrom, absent}
 end
-return {0, tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1]),
-  '', absent}
+return {0, current, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1]), '', absent}

@@ -11,6 +11,12 @@
 -- no effect: the caller commits them with commit.lua, where XACK decides who commits.
 -- A pack is dead-lettered as its messages (lib/dead-letter.lua) and counted as n messages.
 -- Returns {presence state of ARGV[3], claimed entries, dead-lettered messages}.
+-- Refuses, having written nothing, when a key or counter it may write holds something else.
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'stream', KEYS[3], 'hash', KEYS[4], 'stream', KEYS[5], 'hash'})
+    or guard_counters(KEYS[3], {'deadLettered', 'backlog'})
+if refused then
+  return refused
+end
 local run = presence_run_id()
 local state = presence_state(KEYS[5], run, ARGV[3])
 if not presence_absent(state) or ARGV[3] == ARGV[2] then

@@ -24,13 +24,11 @@
 -- by the messages committed.
 -- Returns '<plain entries committed now>:<one character per other entry, in argument order:
 -- '1' committed now, '0' committed before>'.
--- Key types are checked before any write: a script has no rollback.
-for i = 2, 5 do
-  local t = redis.call('TYPE', KEYS[i]).ok
-  local want = (i == 4) and 'hash' or 'stream'
-  if t ~= 'none' and t ~= want then
-    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is a ' .. t .. ', expected a ' .. want)
-  end
+-- Key types and the counters are checked before any write (lib/guard.lua): a script has no rollback.
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'stream', KEYS[3], 'stream', KEYS[4], 'hash', KEYS[5], 'stream'})
+    or guard_counters(KEYS[4], {'processed', 'errors', 'deadLettered', 'backlog'})
+if refused then
+  return refused
 end
 local group, handler, audit, reclaimed = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4]
 local flags = {}

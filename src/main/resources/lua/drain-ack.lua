@@ -4,6 +4,10 @@
 -- ledger, ARGV[5..] pairs: error record id, message id
 -- A record is deleted only if this XACK acknowledged it (it was still pending).
 -- Returns how many records were deleted.
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'zset', KEYS[3], 'stream'})
+if refused then
+  return refused
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])

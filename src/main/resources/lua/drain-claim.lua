@@ -7,6 +7,10 @@
 -- are claimed first; then undelivered records up to the snapshot.
 -- Returns {records, state, wait ms}: state 'more' (records claimed), 'waiting' (nothing to claim
 -- now, but other runs still hold records; their leases lapse within wait ms unless renewed) or 'done'.
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'zset'})
+if refused then
+  return refused
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])

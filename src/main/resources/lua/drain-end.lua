@@ -2,6 +2,10 @@
 -- (its output closed) marks its lease expired instead, so the next run takes them over at once.
 -- KEYS[1] errors, KEYS[2] drainers; ARGV[1] group, ARGV[2] run id
 -- Returns whether the run still held records (0 on a clean end).
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'zset'})
+if refused then
+  return refused
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local pending = redis.pcall('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
   if not pending.err and #pending > 0 then

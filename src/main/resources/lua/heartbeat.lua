@@ -9,7 +9,14 @@
 -- absent ones it meets (marking a vanished one 'gone': its entries stay claimable), so a dead
 -- watcher is replaced by the next beat of any node. A vanished lease holder is left to the
 -- watcher's takeover (which needs it 'vanished', not 'gone').
--- Returns {server time in ms, the watcher's node id or ''}.
+-- It also counts the subscribers of this node's own presence channel: more than one means another
+-- process runs with this node id (see docs/DESIGN.md, "A duplicate node id").
+-- Returns {server time in ms, the watcher's node id or '', subscribers of this node's channel on
+-- this instance (0 when unknown)}.
+local refused = guard_types({KEYS[1], 'zset', KEYS[2], 'hash', KEYS[3], 'hash'})
+if refused then
+  return refused
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -20,13 +27,14 @@ for _, id in ipairs(gone) do
   redis.call('HDEL', KEYS[2], id)
 end
 if ARGV[4] == '0' then
-  return {now, ''}
+  return {now, '', 0}
 end
 local run = presence_run_id()
 if not run then
-  return {now, ''}
+  return {now, '', 0}
 end
-local holder = redis.call('GET', KEYS[4])
+-- a lease key of another type names no holder here (acquire.lua reports it)
+local holder = redis.call('TYPE', KEYS[4]).ok == 'string' and redis.call('GET', KEYS[4]) or nil
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 table.sort(members)
 local watcher = ''
@@ -46,4 +54,12 @@ for _, id in ipairs(members) do
     watcher = id
   end
 end
-return {now, watcher}
+local own = 0
+local record = redis.call('HGET', KEYS[3], ARGV[1])
+if record then
+  local seen, kind = string.match(record, '^(%w+) ([sn])$')
+  if seen == run then
+    own = tonumber(redis.call('PUBSUB', kind == 's' and 'SHARDNUMSUB' or 'NUMSUB', KEYS[3] .. ':' .. ARGV[1])[2])
+  end
+end
+return {now, watcher, own}

@@ -6,6 +6,10 @@
 -- made before a restart or a promotion never registers on the new server.
 -- Returns the channel's subscriber count (0: not registered; over 1: another process subscribes
 -- with this node id too), or -1 when this server does not let scripts read INFO (no presence).
+local refused = guard_types({KEYS[1], 'hash'})
+if refused then
+  return refused
+end
 local run = presence_run_id()
 if not run then
   return -1

@@ -10,8 +10,16 @@
 -- the stream is empty, so a counter that drifted (a third party's entries) heals itself.
 -- Returns {-1} when fenced (another node or epoch holds the lease), {-2, backlog} when the
 -- backlog bound is reached (nothing added), else {1, backlog after, ts, messages added, last entry id}.
+-- Before the first write it refuses, having written nothing, when the stream, the stats hash, a
+-- counter in it or the ledger (when recording) holds something else (lib/guard.lua).
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return {-1}
+end
+local refused = guard_types({KEYS[3], 'stream', KEYS[4], 'hash'})
+    or (ARGV[5] == '1' and guard_types({KEYS[5], 'stream'}))
+    or guard_counters(KEYS[4], {'published'})
+if refused then
+  return refused
 end
 local entries = redis.call('XLEN', KEYS[3])
 local backlog = 0

@@ -4,6 +4,10 @@
 -- ARGV[1] group, ARGV[2] heartbeat timeout ms
 -- The live members are read once (one command, however many consumers there are).
 -- Returns the names removed.
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'zset', KEYS[3], 'hash'})
+if refused then
+  return refused
+end
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if consumers.err then return {} end
 local t = redis.call('TIME')

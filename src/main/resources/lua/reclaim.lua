@@ -6,6 +6,12 @@
 -- A pack (fields n and texts) is dead-lettered as its messages, one dead letter each
 -- ('<id>/<i>', with that message's fields), and counted as n messages.
 -- Returns {next cursor, claimed entries, dead-lettered messages}.
+-- Refuses, having written nothing, when a key or counter it may write holds something else.
+local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'stream', KEYS[3], 'hash', KEYS[4], 'stream'})
+    or guard_counters(KEYS[3], {'deadLettered', 'backlog'})
+if refused then
+  return refused
+end
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local maxDeliveries = tonumber(ARGV[6])
 local claimed = {}

@@ -1,6 +1,10 @@
 -- Give the lease up on a graceful stop (compare-and-delete) and tell followers at once.
 -- KEYS[1] leader, KEYS[2] epoch; ARGV[1] node id, ARGV[2] epoch, ARGV[3] events channel
 -- Returns 1 when released, 0 when the lease was not ours.
+local refused = guard_lease(KEYS[1])
+if refused then
+  return refused
+end
 if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[2]) == ARGV[2] then
   redis.call('DEL', KEYS[1])
   redis.call('PUBLISH', ARGV[3], 'released')

@@ -2,9 +2,15 @@
 -- KEYS[1] leader, KEYS[2] epoch, KEYS[3] heartbeats, KEYS[4] nodes, KEYS[5] messages, KEYS[6] stats,
 -- KEYS[7] presence (hash; see lib/presence.lua)
 -- ARGV[1] group
+-- Refuses with an error reply naming the key when the lease or the epoch key is corrupt.
 -- Returns {server ms, leader or '', epoch, leader PTTL, heartbeats (id, ms, ...),
 --          node infos (id, json, ...), stream length, pending count, stats (field, value, ...),
 --          presence (id, 'present'|'vanished'|'gone'|'unknown', ...)}.
+local epoch, corrupt = guard_epoch(KEYS[2])
+corrupt = corrupt or guard_lease(KEYS[1])
+if corrupt then
+  return corrupt
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local pending = 0
@@ -19,7 +25,7 @@ for i = 1, #beats, 2 do
 end
 return {now,
   redis.call('GET', KEYS[1]) or '',
-  tonumber(redis.call('GET', KEYS[2]) or '0'),
+  epoch,
   redis.call('PTTL', KEYS[1]),
   beats,
   redis.call('HGETALL', KEYS[4]),

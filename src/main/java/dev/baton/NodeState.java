@@ -63,6 +63,7 @@ public final class NodeState {
   private volatile String redisProblem = "";
   private volatile String httpAddress = "";
   private volatile boolean watcher;
+  private volatile long presenceSubscribers;
   private volatile boolean backlogPaused;
   private volatile long backlog;
   private volatile String lastPublishedId = "";
@@ -87,6 +88,27 @@ public final class NodeState {
 
   public void watcher(boolean watcher) {
     this.watcher = watcher;
+  }
+
+  /**
+   * Records how many connections subscribe to this node's presence channel (0 when unknown); over
+   * one means another process runs with this node id. Logs once when that starts and once when it ends.
+   */
+  public synchronized void presenceSubscribers(long count) {
+    boolean was = presenceSubscribers > 1;
+    presenceSubscribers = count;
+    if (count > 1 && !was) {
+      LOG.atError().addKeyValue("node", nodeId).log("{} connections subscribe to this node's presence channel: "
+          + "another process runs with node id '{}'; this node competes for the lease no more until it is gone",
+          count, nodeId);
+    } else if (count <= 1 && was) {
+      LOG.atInfo().addKeyValue("node", nodeId).log("no other process runs with node id '{}' any more", nodeId);
+    }
+  }
+
+  /** Whether another process was last seen running with this node id. */
+  public boolean duplicateNodeId() {
+    return presenceSubscribers > 1;
   }
 
   public Counters counters() {

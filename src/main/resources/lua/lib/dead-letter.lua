@@ -40,8 +40,13 @@ local function deadLetterOverDelivered(keys, group, id, fields, deliveries, maxD
     'delivered ' .. deliveries .. ' times (handler.maxDeliveries ' .. maxDeliveries .. ')', handler)
   redis.call('XDEL', keys[1], id)
   if audit then
-    redis.call('XADD', keys[4], '*', 'msg', id, 'handler', handler, named[1], named[2], named[3], named[4],
-      'reclaimed', '1')
+    local fields = {'*', 'msg', id, 'handler', handler}
+    for _, v in ipairs(named) do
+      fields[#fields + 1] = v
+    end
+    fields[#fields + 1] = 'reclaimed'
+    fields[#fields + 1] = '1'
+    redis.call('XADD', keys[4], unpack(fields))
   end
   return n
 end

@@ -155,6 +155,12 @@ public final class ElectionVerticle extends VerticleBase {
     if (stopped || leader || attempting) {
       return Future.succeededFuture();
     }
+    if (state.duplicateNodeId()) {
+      // another process runs with this node id: competing with it for the lease would make the
+      // two take it from each other in turn, so wait until it is gone (NodeState logs it)
+      scheduleAttempt(retryMs);
+      return Future.succeededFuture();
+    }
     attempting = true;
     cancel(attemptTimer);
     attemptTimer = -1;

@@ -51,7 +51,6 @@ final class Subscriber {
   private boolean registered;
   private boolean everRegistered;
   private boolean lossLogged;
-  private boolean duplicateLogged;
   private boolean unsupportedLogged;
 
   /**
@@ -107,7 +106,8 @@ final class Subscriber {
 
   /** The first subscription (and registration), given up on after the command deadline. */
   Future<Void> start() {
-    return subscribe().timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS).otherwiseEmpty();
+    return subscribe().timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS)
+        .recover(e -> e instanceof DuplicateNodeId ? Future.failedFuture(e) : Future.succeededFuture());
   }
 
   Future<Void> close() {
@@ -134,12 +134,25 @@ final class Subscriber {
             .compose(mode -> presence ? register(mode, 1) : Future.<Void>succeededFuture()))
         .onSuccess(v -> backoff.reset())
         .onFailure(e -> {
+          if (e instanceof DuplicateNodeId) {
+            close();
+            return;
+          }
           if (!RedisOps.isErrorReply(e) && connection != null) {
             connection.reset();
           }
           later();
         })
-        .otherwiseEmpty();
+        .recover(e -> e instanceof DuplicateNodeId ? Future.failedFuture(e) : Future.succeededFuture());
+  }
+
+  /** Another process subscribes to this node's presence channel: it runs with the same node id. */
+  static final class DuplicateNodeId extends IllegalStateException {
+    DuplicateNodeId(String nodeId, long subscribers) {
+      super("another process already runs with node id '" + nodeId + "' (" + subscribers
+          + " connections subscribe to its presence channel): give every node its own nodeId (if that process"
+          + " died, Redis drops its connection within tcp-keepalive; CLIENT KILL ends it at once)");
+    }
   }
 
   /** {@code baton-presence-<nodeId>}: the connection whose end tells the others this node died. */
@@ -181,18 +194,19 @@ final class Subscriber {
             Future<Void> retry = Future.future(p -> vertx.setTimer(20L * attempt, id -> p.complete()));
             return retry.compose(v -> register(mode, attempt + 1));
           }
+          boolean first = !everRegistered;
           registered = true;
           if (lossLogged) {
             lossLogged = false;
             LOG.atInfo().addKeyValue("node", state.nodeId()).log("presence restored (subscribed again)");
           }
           everRegistered = true;
-          if (subscribers > 1 && !duplicateLogged) {
-            duplicateLogged = true;
-            LOG.atError().addKeyValue("node", state.nodeId())
-                .log("{} connections subscribe to this node's presence channel: another process runs with node id '{}'",
-                    subscribers, state.nodeId());
+          if (subscribers > 1 && first) {
+            // at start: refuse, the other process came first (both refuse when they start together)
+            stopped = true;
+            return Future.failedFuture(new DuplicateNodeId(state.nodeId(), subscribers));
           }
+          state.presenceSubscribers(subscribers);
           return Future.succeededFuture();
         });
   }

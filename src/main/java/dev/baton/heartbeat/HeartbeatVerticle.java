@@ -86,6 +86,9 @@ public final class HeartbeatVerticle extends VerticleBase {
         .onSuccess(r -> {
           state.accepted("heartbeat");
           boolean named = presence && state.nodeId().equals(Replies.str(r.get(1)));
+          if (presence && r.size() > 2 && Replies.num(r.get(2), 0) > 0) {
+            state.presenceSubscribers(Replies.num(r.get(2), 0));
+          }
           if (named != watcher) {
             watcher = named;
             state.watcher(named);
