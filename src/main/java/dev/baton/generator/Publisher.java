@@ -64,7 +64,7 @@ public final class Publisher {
         .map(Publisher::outcome);
   }
 
-  private static Outcome outcome(Response r) {
+  static Outcome outcome(Response r) {
     long code = Replies.num(r.get(0), 0);
     if (code == -1) {
       return new Outcome(Status.FENCED, 0, 0, 0, null);

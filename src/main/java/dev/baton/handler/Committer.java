@@ -178,7 +178,7 @@ public final class Committer {
         .map(r -> result(r.toString(), plainTotal, entries.size() - plainTotal));
   }
 
-  private static Result result(String reply, int plainTotal, int otherCount) {
+  static Result result(String reply, int plainTotal, int otherCount) {
     int colon = reply.indexOf(':');
     boolean[] others = new boolean[otherCount];
     for (int i = 0; i < otherCount && colon + 1 + i < reply.length(); i++) {

@@ -80,14 +80,14 @@ public final class HeartbeatVerticle extends VerticleBase {
         .put("published", published)
         .put("processedPerSec", processedRate.perSecondRounded())
         .put("publishedPerSec", publishedRate.perSecondRounded());
-    String mode = !presence ? "0" : watcher ? "2" : "1";
-    return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader()),
-            List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs()), mode))
+    Heartbeats.Presence mode =
+        !presence ? Heartbeats.Presence.OFF : watcher ? Heartbeats.Presence.WATCHER : Heartbeats.Presence.ON;
+    return Heartbeats.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
         .onSuccess(r -> {
           state.accepted("heartbeat");
-          boolean named = presence && state.nodeId().equals(Replies.str(r.get(1)));
-          if (presence && r.size() > 2 && Replies.num(r.get(2), 0) > 0) {
-            state.presenceSubscribers(Replies.num(r.get(2), 0));
+          boolean named = presence && state.nodeId().equals(r.watcher());
+          if (presence && r.ownSubscribers() > 0) {
+            state.presenceSubscribers(r.ownSubscribers());
           }
           if (named != watcher) {
             watcher = named;
