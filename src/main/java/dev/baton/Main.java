@@ -81,7 +81,11 @@ public final class Main implements Callable<Integer> {
     // stop went: the JVM's own handling runs the shutdown hooks and always exits 143 (or 130).
     // The hook stays for any other way the JVM goes down.
     for (String signal : new String[] {"TERM", "INT"}) {
-      sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.requested.countDown());
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.requested.countDown());
+      } catch (IllegalArgumentException e) {
+        // the JVM keeps this signal (-Xrs): it still stops the node through the hook, with its exit code
+      }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "baton-stop"));
     try {
