@@ -10,6 +10,7 @@ import dev.baton.errors.GetErrorsCommand;
 import dev.baton.logging.Logging;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.EmbeddedRedis;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The command line. Without a subcommand it runs a node until SIGTERM/SIGINT, which closes Vert.x
- * (every verticle's {@code stop()} runs: the generator releases its lease) and exits.
+ * (every verticle's {@code stop()} runs: the generator releases its lease) and exits: 0 when the
+ * stop was clean, {@link #EXIT_STOP_FAILED} when a verticle's stop failed or did not finish in time.
  */
 @Command(name = "node-fat.jar", mixinStandardHelpOptions = true, version = "Baton 1.0",
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
@@ -33,6 +35,8 @@ public final class Main implements Callable<Integer> {
   public static final int EXIT_CONFIG = 2;
   /** Exit code when the node cannot start (port in use, Redis binary missing...). */
   public static final int EXIT_START = 15;
+  /** Exit code when the node was asked to stop and did not stop cleanly (lease not released, stop timed out). */
+  public static final int EXIT_STOP_FAILED = 1;
   private static final long STOP_TIMEOUT_MS = 10_000;
 
   @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
@@ -72,23 +76,73 @@ public final class Main implements Callable<Integer> {
     }
     NodeMetrics metrics = new NodeMetrics(config.nodeId());
     Vertx vertx = metrics.newVertx();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Stop stop = new Stop(vertx, log, config.nodeId());
+    // SIGTERM and SIGINT ask the main thread to stop the node, so that the exit code says how the
+    // stop went: the JVM's own handling runs the shutdown hooks and always exits 143 (or 130).
+    // The hook stays for any other way the JVM goes down.
+    for (String signal : new String[] {"TERM", "INT"}) {
       try {
-        vertx.close().await(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        System.err.println("stop did not finish in time: " + e);
-      } finally {
-        stopped.countDown();
+        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.requested.countDown());
+      } catch (IllegalArgumentException e) {
+        // the JVM keeps this signal (-Xrs): it still stops the node through the hook, with its exit code
       }
-    }, "baton-stop"));
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "baton-stop"));
     try {
-      vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
+      stop.deployment = vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
+      stop.run();
       return EXIT_START;
     }
-    stopped.await();
-    return 0;
+    stop.requested.await();
+    return stop.run() ? 0 : EXIT_STOP_FAILED;
+  }
+
+  /**
+   * Stops the node once, from the main thread or the shutdown hook: undeploys it (every verticle's
+   * stop; unlike {@code Vertx.close()}, which only logs them, this reports their failures), then
+   * closes Vert.x.
+   */
+  private static final class Stop {
+    final CountDownLatch requested = new CountDownLatch(1);
+    private final Vertx vertx;
+    private final Logger log;
+    private final String nodeId;
+    volatile String deployment;
+    private Boolean clean;
+
+    Stop(Vertx vertx, Logger log, String nodeId) {
+      this.vertx = vertx;
+      this.log = log;
+      this.nodeId = nodeId;
+    }
+
+    synchronized boolean run() {
+      if (clean == null) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MS);
+        clean = step("undeploy", deployment == null ? null : () -> vertx.undeploy(deployment), deadline);
+        // closed from this thread, not from a callback: Vert.x's event loops end as it closes
+        clean &= step("close", vertx::close, deadline);
+      }
+      return clean;
+    }
+
+    private boolean step(String what, java.util.function.Supplier<Future<Void>> action, long deadlineNs) {
+      if (action == null) {
+        return true;
+      }
+      try {
+        action.get().await(Math.max(1, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return true;
+      } catch (java.util.concurrent.TimeoutException e) {
+        log.atError().addKeyValue("node", nodeId).log("stop failed: {} did not finish within {} ms", what,
+            STOP_TIMEOUT_MS);
+      } catch (Exception e) {
+        log.atError().addKeyValue("node", nodeId).log("stop failed: {}: {}", what,
+            Secrets.mask(String.valueOf(e.getMessage())));
+      }
+      return false;
+    }
   }
 }

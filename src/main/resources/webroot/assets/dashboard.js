@@ -144,6 +144,9 @@
       tr.append(cell('th', id, 'node'), cell('td', role, 'role role-' + (silent ? 'silent' : node.role)),
           cell('td', seen, 'seen'), cell('td', rate, 'num rate'));
       tr.firstChild.scope = 'row';
+      if (node.http) {
+        tr.firstChild.title = node.http; // its advertised address (http.advertise)
+      }
       rows.push(tr);
     }
     body.replaceChildren(...rows);

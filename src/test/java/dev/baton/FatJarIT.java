@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
 import dev.baton.bench.NodeProcess;
+import dev.baton.support.RedisServer;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,10 +85,30 @@ class FatJarIT {
 
     long start = System.nanoTime();
     int exit = first.terminate();
-    assertThat(exit).isEqualTo(143); // 128 + SIGTERM: the shutdown hook ran and the JVM exited
+    assertThat(exit).as("a clean stop on SIGTERM (not 143, the JVM's default)\n" + first.log()).isZero();
     assertThat(first.log()).contains("released the lease of epoch " + epoch);
     Await.until("t2 takes over", Duration.ofSeconds(20), () -> "generator".equals(second.role()));
     assertThat((System.nanoTime() - start) / 1_000_000).as("exit and handover").isLessThan(15_000);
+  }
+
+  @Test
+  void aStopThatCannotReleaseTheLeaseExitsNonZero() throws Exception {
+    try (RedisServer redis = RedisServer.start()) {
+      Map<String, String> env = env("f1");
+      env.put("BATON_REDIS_URL", redis.url());
+      // a lease that outlives the test: the node is still the generator when it is told to stop
+      env.put("BATON_ELECTION_LEASE_MS", "60000");
+      env.put("BATON_ELECTION_RENEW_MS", "20000");
+      env.put("BATON_REDIS_COMMAND_TIMEOUT_MS", "500");
+      NodeProcess node = NodeProcess.start(env, "-conf", "conf/node.json");
+      nodes.add(node);
+      Await.until("f1 generates", Duration.ofSeconds(60), () -> "generator".equals(node.role()));
+      redis.kill();
+
+      int exit = node.terminate();
+      assertThat(exit).as(node.log()).isEqualTo(Main.EXIT_STOP_FAILED);
+      assertThat(node.log()).contains("could not release the lease").contains("stop failed");
+    }
   }
 
   @Test

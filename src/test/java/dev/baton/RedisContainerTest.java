@@ -3,19 +3,25 @@ package dev.baton;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.support.Await;
+import dev.baton.support.DockerTests;
 import dev.baton.support.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.utility.DockerImageName;
 
-/** The same node against the official Redis 7 image; runs only where a Docker engine is available. */
-@Testcontainers(disabledWithoutDocker = true)
+/**
+ * The same node against the official Redis 7 image; runs where a Docker engine answers, and must
+ * under REQUIRE_DOCKER_TESTS=1 (see {@link DockerTests}).
+ */
+@ExtendWith(DockerTests.class)
+@Testcontainers
 @Timeout(180)
 class RedisContainerTest {
   @Container

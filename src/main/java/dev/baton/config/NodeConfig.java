@@ -3,6 +3,8 @@ package dev.baton.config;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +32,8 @@ public record NodeConfig(
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+  private static final Pattern ADVERTISED_NAME =
+      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
   /** Whether a node may start a Redis server itself when none answers on a loopback URL. */
   public enum Embedded {
@@ -101,15 +105,29 @@ public record NodeConfig(
 
   public record HeartbeatSettings(long intervalMs, long timeoutMs) {}
 
-  /** {@code token}: null when state-changing requests need no bearer token. */
-  public record HttpSettings(String host, int port, String token) {
+  /**
+   * {@code host} is the bind address; {@code advertise} the host others reach the node by (in
+   * /status and the page), never empty: the setting, else {@code host}, else (bound to a wildcard)
+   * this machine's hostname. {@code token}: null when state-changing requests need no bearer token.
+   */
+  public record HttpSettings(String host, int port, String token, String advertise) {
     public HttpSettings(String host, int port) {
       this(host, port, null);
     }
 
+    public HttpSettings(String host, int port, String token) {
+      this(host, port, token, advertised("", host));
+    }
+
+    /** The node's address as others should use it, with the port actually bound. */
+    public String address(int boundPort) {
+      return "http://" + (advertise.contains(":") ? "[" + advertise + "]" : advertise) + ":" + boundPort;
+    }
+
     @Override
     public String toString() {
-      return "HttpSettings[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : Secrets.MASK) + "]";
+      return "HttpSettings[host=" + host + ", port=" + port + ", advertise=" + advertise + ", token="
+          + (token == null ? "none" : Secrets.MASK) + "]";
     }
   }
 
@@ -208,7 +226,8 @@ public record NodeConfig(
       throw new ConfigException("http.host: must not be empty");
     }
     String token = secret(ht, "http", "token", "tokenFile");
-    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token);
+    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token,
+        advertised(ht.getString("advertise"), host));
 
     LogSettings log = new LogSettings(choice(json.getJsonObject("log"), "log", "format", LogFormat.class));
     AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
@@ -268,6 +287,8 @@ public record NodeConfig(
             .put("intervalMs", heartbeat.intervalMs)
             .put("timeoutMs", heartbeat.timeoutMs))
         .put("http", new JsonObject().put("host", http.host).put("port", http.port)
+            // the default as "", as in conf/node.json (the same configuration either way)
+            .put("advertise", http.advertise.equals(advertised("", http.host)) ? "" : http.advertise)
             .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", ""))
         .put("log", new JsonObject().put("format", log.format.name().toLowerCase(Locale.ROOT)))
         .put("audit", new JsonObject().put("enabled", audit.enabled))
@@ -280,6 +301,55 @@ public record NodeConfig(
 
   public static String randomNodeId() {
     return "node-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * The advertised host: {@code given} once checked, else {@code host} unless that is a wildcard
+   * (0.0.0.0, ::), which nobody can connect to: then this machine's hostname (in a container, the
+   * name the other containers of its network resolve).
+   */
+  static String advertised(String given, String host) {
+    String h = given.strip();
+    if (h.isEmpty()) {
+      if (!isWildcard(host)) {
+        return host;
+      }
+      try {
+        return InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        throw new ConfigException("http.advertise: http.host is " + host + " and this machine's hostname does not "
+            + "resolve; set http.advertise to the name or address other machines reach this node by");
+      }
+    }
+    String bare = h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    boolean valid;
+    if (bare.contains(":")) {
+      valid = bare.matches("[0-9A-Fa-f:.]+") && isIpLiteral(bare);
+    } else {
+      valid = h.length() <= 253 && ADVERTISED_NAME.matcher(h).matches();
+    }
+    if (!valid) {
+      throw new ConfigException("http.advertise: must be a host name or an IP address (no scheme, no port), got '"
+          + given + "'");
+    }
+    if (isWildcard(bare)) {
+      throw new ConfigException("http.advertise: must be an address others can connect to, not the wildcard '"
+          + given + "'");
+    }
+    return bare;
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
+  }
+
+  /** Parsing an address that contains ':' is a literal's parse only: no name lookup. */
+  private static boolean isIpLiteral(String s) {
+    try {
+      return InetAddress.getByName(s) instanceof java.net.Inet6Address;
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static long range(JsonObject o, String section, String key, long min, long max) {

@@ -147,8 +147,9 @@ public final class ElectionVerticle extends VerticleBase {
         .onFailure(e -> LOG.atWarn().addKeyValue("node", state.nodeId())
             .log("could not release the lease of epoch {} on stop ({}); it lapses by itself", releasing,
                 e.getMessage()))
-        .otherwiseEmpty()
-        .compose(v -> closing);
+        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (exit code)
+        .transform(released -> closing.transform(c -> released.failed() ? Future.failedFuture(released.cause())
+            : Future.succeededFuture()));
   }
 
   private Future<Void> attempt() {

@@ -109,8 +109,9 @@ public final class HttpVerticle extends VerticleBase {
         .listen(settings.port(), settings.host())
         .onSuccess(s -> {
           server = s;
-          state.httpAddress("http://" + settings.host() + ":" + s.actualPort());
-          LOG.atInfo().addKeyValue("node", state.nodeId()).log("HTTP on {}", state.httpAddress());
+          state.httpAddress(settings.address(s.actualPort()));
+          LOG.atInfo().addKeyValue("node", state.nodeId()).log("HTTP on {}:{}, advertised as {}", settings.host(),
+              s.actualPort(), state.httpAddress());
         });
   }
 

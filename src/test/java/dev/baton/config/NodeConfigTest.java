@@ -208,6 +208,7 @@ class NodeConfigTest {
       case "redis.embedded" -> "off";
       case "redis.embeddedDir" -> "/tmp/x";
       case "http.host" -> "0.0.0.0";
+      case "http.advertise" -> "node-7.example.org";
       case "handler.errorProbability" -> "0.25";
       case "election.leaseMs" -> "3000";
       case "election.renewMs" -> "100";
@@ -328,6 +329,32 @@ class NodeConfigTest {
     assertThat(c.redis().tls().verifyHost()).isTrue();
     assertEnvRefused(Map.of("BATON_REDIS_TLS_CA_FILE", tmp.resolve("nope.pem").toString()), "redis.tls.caFile: cannot read");
     assertEnvRefused(Map.of("BATON_REDIS_TLS_CERT_FILE", ca.toString()), "certFile and keyFile go together");
+  }
+
+  @Test
+  void theAdvertisedAddressIsTheSettingElseTheBindAddressElseTheHostname() throws Exception {
+    assertThat(load(Map.of()).http().advertise()).isEqualTo("127.0.0.1");
+    assertThat(load(Map.of()).http().address(8080)).isEqualTo("http://127.0.0.1:8080");
+    assertThat(load(Map.of("BATON_HTTP_HOST", "10.1.2.3")).http().advertise()).isEqualTo("10.1.2.3");
+    String hostname = java.net.InetAddress.getLocalHost().getHostName();
+    NodeConfig wildcard = load(Map.of("BATON_HTTP_HOST", "0.0.0.0"));
+    assertThat(wildcard.http().advertise()).isEqualTo(hostname).isNotEqualTo("0.0.0.0");
+    assertThat(wildcard.http().address(8081)).isEqualTo("http://" + hostname + ":8081");
+    assertThat(load(Map.of("BATON_HTTP_HOST", "::")).http().advertise()).isEqualTo(hostname);
+    NodeConfig given = load(Map.of("BATON_HTTP_HOST", "0.0.0.0", "BATON_HTTP_ADVERTISE", "node-1.example.org"));
+    assertThat(given.http().address(9000)).isEqualTo("http://node-1.example.org:9000");
+    assertThat(given.toJson().getJsonObject("http").getString("advertise")).isEqualTo("node-1.example.org");
+    assertThat(load(Map.of("BATON_HTTP_ADVERTISE", "fd00::7")).http().address(80)).isEqualTo("http://[fd00::7]:80");
+    assertThat(load(Map.of("BATON_HTTP_ADVERTISE", "[fd00::7]")).http().advertise()).isEqualTo("fd00::7");
+  }
+
+  @Test
+  void refusesAnAdvertisedAddressNobodyCanUse() {
+    for (String bad : new String[] {"http://node-1", "node-1:8080", "a b", "-node", "node_1", "0.0.0.0", "::", "[::]",
+        "fd00::zz", "x".repeat(64)}) {
+      assertEnvRefused(Map.of("BATON_HTTP_ADVERTISE", bad), "http.advertise: ");
+    }
+    assertRefused("{\"http\": {\"advertise\": 7}}", "http.advertise: must be a string");
   }
 
   @Test

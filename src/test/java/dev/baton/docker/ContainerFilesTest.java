@@ -111,11 +111,54 @@ class ContainerFilesTest {
     assertThat(context.resolve((String) build.get("dockerfile"))).isEqualTo(DOCKERFILE);
   }
 
+  @SuppressWarnings("unchecked")
+  @Test
+  void redisStartsThroughTheImagesEntrypointAndOnlyStartingItNeedsThePassword() throws Exception {
+    String text = Files.readString(COMPOSE);
+    // ${VAR:?message} would make every subcommand (ps, logs, exec, down) fail without it
+    assertThat(text).doesNotContain(":?").doesNotContainPattern("\\$\\{REDIS_PASSWORD\\}");
+    assertThat(text).as("Compose v2 is named where the file says how to run it").contains("Compose v2");
+    Map<String, Object> redis = service("redis");
+    assertThat(redis).as("a user: or entrypoint: would bypass the image's own privilege drop")
+        .doesNotContainKeys("user", "entrypoint");
+    List<String> command = (List<String>) redis.get("command");
+    assertThat(command.subList(0, 2)).containsExactly("sh", "-c");
+    String script = command.get(2);
+    assertThat(script).contains("if [ -z \"$$REDIS_PASSWORD\" ]").contains("exit 1");
+    // the official entrypoint drops from root to the redis user only when redis-server comes first
+    assertThat(script).containsPattern("exec docker-entrypoint\\.sh redis-server ");
+    assertThat(script.substring(script.lastIndexOf("exec "))).contains("--requirepass \"$$REDIS_PASSWORD\"");
+    assertThat(((Map<String, Object>) redis.get("environment")).get("REDIS_PASSWORD")).isEqualTo("${REDIS_PASSWORD:-}");
+    assertThat(nodeEnvironment().get("BATON_REDIS_PASSWORD")).isEqualTo("${REDIS_PASSWORD:-}");
+    assertThat(Files.readAllLines(ROOT.resolve(".gitignore"))).as("the password file users create").contains("docker/.env");
+    assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains("docker/.env");
+  }
+
+  @Test
+  void theBuildStageTakesOnlyWhatTheJarIsMadeOf() throws Exception {
+    List<String> all = instructions();
+    int runtime = all.indexOf(instructions("FROM").get(1));
+    List<String> build = all.subList(0, runtime);
+    List<String> copies = build.stream().filter(i -> i.startsWith("COPY ")).toList();
+    assertThat(copies).containsExactly("COPY pom.xml .", "COPY conf conf", "COPY src/main src/main");
+    List<String> maven = build.stream().filter(i -> i.startsWith("RUN mvn")).toList();
+    assertThat(maven).hasSize(2).allSatisfy(m -> assertThat(m).contains("-Dbaton.image"));
+    assertThat(maven.get(1)).contains("package").contains("-Dmaven.test.skip=true");
+    // with -Dbaton.image no test dependency is left: each one sits in the profile it turns off
+    String pom = Files.readString(ROOT.resolve("pom.xml"));
+    int profiles = pom.indexOf("<profiles>");
+    assertThat(profiles).isPositive();
+    assertThat(pom.substring(0, profiles)).doesNotContain("<scope>test</scope>");
+    String profile = pom.substring(profiles);
+    assertThat(profile).contains("<name>!baton.image</name>").contains("testcontainers").contains("selenium");
+  }
+
   @Test
   void everyBatonVariableInComposeAndDockerfileNamesARealSettingWithAValidValue() throws Exception {
     Set<String> known = settingVariables();
     Map<String, String> env = new HashMap<>();
-    Map<String, String> caller = Map.of("REDIS_PASSWORD", "pw-for-the-test", "BATON_HTTP_TOKEN", "");
+    Map<String, String> caller = Map.of("REDIS_PASSWORD", "pw-for-the-test", "BATON_HTTP_TOKEN", "",
+        "BATON_HTTP_ADVERTISE", "");
     for (String instruction : instructions("ENV")) {
       Matcher m = Pattern.compile("(BATON_[A-Z_]+)=(\\S+)").matcher(instruction);
       while (m.find()) {
@@ -128,6 +171,8 @@ class ContainerFilesTest {
     // the values pass the node's own validation, as the container would see them
     NodeConfig config = ConfigLoader.load(ROOT.resolve("conf/node.json"), env);
     assertThat(config.http().host()).isEqualTo("0.0.0.0");
+    assertThat(config.http().advertise()).as("bound to 0.0.0.0, a node shows its hostname")
+        .isEqualTo(java.net.InetAddress.getLocalHost().getHostName());
     assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.OFF);
     assertThat(config.redis().password()).isEqualTo("pw-for-the-test");
     assertThat(config.log().format()).isEqualTo(NodeConfig.LogFormat.JSON);

@@ -105,6 +105,25 @@ class HttpTest {
   }
 
   @Test
+  void membersShowTheirAdvertisedAddressNeverAWildcard() throws Exception {
+    String prefix = PREFIX + "-adv";
+    try (TestNode named = TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "adv-named")
+            .put("http", new JsonObject().put("port", 0).put("advertise", "node-a.example.org")));
+        TestNode wildcard = TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "adv-any")
+            .put("http", new JsonObject().put("port", 0).put("host", "0.0.0.0")))) {
+      String hostname = java.net.InetAddress.getLocalHost().getHostName();
+      JsonArray nodes = Await.value("both in the view", Duration.ofSeconds(10), () -> {
+        JsonArray n = get(named, "/status").json().getJsonArray("nodes");
+        return n.size() == 2 ? n : null;
+      });
+      java.util.Map<String, String> http = new java.util.HashMap<>();
+      nodes.forEach(n -> http.put(((JsonObject) n).getString("nodeId"), ((JsonObject) n).getString("http")));
+      assertThat(http).containsEntry("adv-named", "http://node-a.example.org:" + named.httpPort())
+          .containsEntry("adv-any", "http://" + hostname + ":" + wildcard.httpPort());
+    }
+  }
+
+  @Test
   void statusReportsRoleLeaderRedisCountersAndMembers() {
     Await.until("the handler processed something", Duration.ofSeconds(10),
         () -> handler.state().counters().processed.get() > 0);
