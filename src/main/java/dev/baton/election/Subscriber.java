@@ -1,7 +1,7 @@
 package dev.baton.election;
 
 import dev.baton.NodeState;
-import dev.baton.redis.Backoff;
+import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;

@@ -4,7 +4,7 @@ import dev.baton.common.Clock;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.GeneratorSettings;
-import dev.baton.redis.Backoff;
+import dev.baton.common.Backoff;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import io.vertx.core.Future;

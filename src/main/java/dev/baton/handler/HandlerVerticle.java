@@ -4,7 +4,7 @@ import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.HandlerSettings;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
-import dev.baton.redis.Backoff;
+import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;

@@ -1,5 +1,6 @@
 package dev.baton.heartbeat;
 
+import dev.baton.cluster.RateWindow;
 import dev.baton.common.Clock;
 import dev.baton.NodeState;
 import dev.baton.bus.Addresses;

@@ -7,7 +7,7 @@ import dev.baton.config.Secrets;
 import dev.baton.errors.Drainer;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.errors.ErrorStore;
-import dev.baton.heartbeat.ClusterView;
+import dev.baton.cluster.ClusterView;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;

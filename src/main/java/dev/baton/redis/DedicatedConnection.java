@@ -1,5 +1,6 @@
 package dev.baton.redis;
 
+import dev.baton.common.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -3,7 +3,7 @@ package dev.baton.election;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.baton.heartbeat.ClusterView;
+import dev.baton.cluster.ClusterView;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.support.Await;

@@ -1,4 +1,4 @@
-package dev.baton.heartbeat;
+package dev.baton.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

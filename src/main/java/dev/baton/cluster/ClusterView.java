@@ -1,4 +1,4 @@
-package dev.baton.heartbeat;
+package dev.baton.cluster;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
