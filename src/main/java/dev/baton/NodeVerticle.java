@@ -3,6 +3,7 @@ package dev.baton;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig;
 import dev.baton.election.ElectionVerticle;
+import dev.baton.election.Leadership;
 import dev.baton.generator.GeneratorVerticle;
 import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
@@ -43,7 +44,7 @@ public final class NodeVerticle extends VerticleBase {
   private RedisOptions dedicatedOptions;
   private ElectionVerticle election;
   private HttpVerticle http;
-  private MessageConsumer<JsonObject> electionEvents;
+  private MessageConsumer<Leadership> electionEvents;
 
   private Future<Void> switching = Future.succeededFuture();
   private String roleDeployment;
@@ -83,9 +84,8 @@ public final class NodeVerticle extends VerticleBase {
         config.redis().describe(), config.redis().keyPrefix());
 
     electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
-      JsonObject event = msg.body();
-      if ("granted".equals(event.getString("event"))) {
-        want(NodeState.Role.GENERATOR, event.getLong("epoch"));
+      if (msg.body() instanceof Leadership.Granted granted) {
+        want(NodeState.Role.GENERATOR, granted.epoch());
       } else {
         want(NodeState.Role.HANDLER, 0);
       }
@@ -94,8 +94,10 @@ public final class NodeVerticle extends VerticleBase {
     election = new ElectionVerticle(config.election(), config.presence(), ops, keys, state, this::dedicated,
         config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
     http = new HttpVerticle(config.http(), ops, keys, state, metrics, config.audit().enabled(),
-        () -> election.knownLeader().isEmpty() ? null
-            : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
+        () -> {
+          Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
+          return holder.known() ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch()) : null;
+        });
     return electionEvents.completion()
         .compose(v -> vertx.deployVerticle(http))
         .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state)))

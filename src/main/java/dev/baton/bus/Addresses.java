@@ -5,7 +5,7 @@ package dev.baton.bus;
  * benchmark), so each address is suffixed with the node id.
  */
 public final class Addresses {
-  /** Election → node: {@code {"event": "granted"|"revoked", "epoch": n, "reason": "..."}}. */
+  /** Election → node: a {@code dev.baton.election.Leadership} record, granted or revoked. */
   public static final String ELECTION = "baton.election";
   /** Generator → election: a publish was refused by the fence, {@code {"epoch": n}}. */
   public static final String FENCED = "baton.generator.fenced";

@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Holds or waits for the generator lease and announces {@code granted} / {@code revoked} on the
- * event bus. Invariant: this node believes it leads only while its lease provably still runs in
+ * Holds or waits for the generator lease and announces each change ({@link Leadership.Granted} /
+ * {@link Leadership.Revoked}) on the event bus. Invariant: this node believes it leads only while its lease provably still runs in
  * Redis, counted from when the last successful renewal was sent, minus a safety margin. So there
  * is never a second generator by this node's own account; and since every publish is fenced in
  * Redis, not even a paused or partitioned one can act as such. Sometimes there is none for a
@@ -50,19 +50,27 @@ public final class ElectionVerticle extends VerticleBase {
   private final long marginMs;
   private final long retryMs;
 
-  private boolean leader;
-  private volatile boolean leading;
+  /** Where this node stands: one state instead of parallel flags. */
+  enum Phase {
+    /** Not leading; an attempt is scheduled or a release notice will wake it. */
+    FOLLOWING,
+    /** An acquire is on its way to Redis. */
+    ATTEMPTING,
+    /** Holding the lease: renewing it, revoking at its deadline. */
+    LEADING,
+    /** Undeployed: no attempt, no renewal. */
+    STOPPED
+  }
+
+  private volatile Phase phase = Phase.FOLLOWING;
   private long epoch;
   private long validUntilMs;
   private long maxEpochSeen;
   private long attemptTimer = -1;
   private long renewTimer = -1;
   private long guardTimer = -1;
-  private boolean attempting;
   private boolean watching;
-  private boolean stopped;
-  private volatile String knownLeader = "";
-  private volatile long knownEpoch;
+  private volatile Leadership.Holder knownHolder = Leadership.Holder.NONE;
   private Subscriber subscriber;
   private MessageConsumer<JsonObject> fencedConsumer;
   private MessageConsumer<JsonObject> watcherConsumer;
@@ -90,30 +98,27 @@ public final class ElectionVerticle extends VerticleBase {
 
   /** Whether this node holds the lease now (readable from any thread). */
   public boolean leading() {
-    return leading;
+    return phase == Phase.LEADING;
   }
 
-  /** The leader and epoch this node saw last (from its own grants and attempts). */
-  public String knownLeader() {
-    return knownLeader;
-  }
-
-  public long knownEpoch() {
-    return knownEpoch;
+  /** The holder and epoch this node saw last (from its own grants and attempts), read as one pair. */
+  public Leadership.Holder knownHolder() {
+    return knownHolder;
   }
 
   @Override
   public Future<?> start() {
+    Leadership.registerCodec(vertx.eventBus());
     fencedConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.FENCED, state.nodeId()), msg -> {
       long fencedEpoch = msg.body().getLong("epoch", -1L);
-      if (leader && fencedEpoch == epoch) {
+      if (phase == Phase.LEADING && fencedEpoch == epoch) {
         revoke("a publish was refused by the fence (another node holds the lease)");
       }
     });
     watching = presence.enabled() && state.watcher(); // the first beat may have named it already
     watcherConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.WATCHER, state.nodeId()), msg -> {
       watching = presence.enabled() && msg.body().getBoolean("watcher", false);
-      if (watching && !leader && !attempting) {
+      if (watching && phase == Phase.FOLLOWING) {
         scheduleAttempt(presence.watchMs());
       }
     });
@@ -132,14 +137,13 @@ public final class ElectionVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    stopped = true;
+    boolean wasLeading = phase == Phase.LEADING;
+    phase = Phase.STOPPED;
     cancelTimers();
     Future<?> closing = subscriber == null ? Future.succeededFuture() : subscriber.close();
-    if (!leader) {
+    if (!wasLeading) {
       return closing;
     }
-    leader = false;
-    leading = false;
     long releasing = epoch;
     return lease.release(releasing)
         .onSuccess(released -> LOG.atInfo().addKeyValue("node", state.nodeId())
@@ -153,7 +157,7 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   private Future<Void> attempt() {
-    if (stopped || leader || attempting) {
+    if (phase != Phase.FOLLOWING) {
       return Future.succeededFuture();
     }
     if (state.duplicateNodeId()) {
@@ -162,19 +166,22 @@ public final class ElectionVerticle extends VerticleBase {
       scheduleAttempt(retryMs);
       return Future.succeededFuture();
     }
-    attempting = true;
+    phase = Phase.ATTEMPTING;
     cancel(attemptTimer);
     attemptTimer = -1;
     long sentAt = Clock.monotonicMs();
     Lease.Mode mode = !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
     return lease.acquire(maxEpochSeen, mode)
-        .onComplete(ar -> attempting = false)
+        .onComplete(ar -> {
+          if (phase == Phase.ATTEMPTING) {
+            phase = Phase.FOLLOWING;
+          }
+        })
         .onSuccess(a -> {
           state.accepted("election");
           maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
-          knownLeader = a.holder() == null ? "" : a.holder();
-          knownEpoch = a.epoch();
-          if (stopped) {
+          knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
+          if (phase == Phase.STOPPED) {
             return;
           }
           if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
@@ -216,19 +223,18 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   private void grant(long newEpoch, long sentAt) {
-    leader = true;
-    leading = true;
+    phase = Phase.LEADING;
     epoch = newEpoch;
     validUntilMs = sentAt + settings.leaseMs() - marginMs;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("granted the lease, epoch {}", newEpoch);
-    announce("granted", newEpoch, "lease acquired");
+    announce(new Leadership.Granted(newEpoch));
     armGuard();
     scheduleRenew(sentAt + settings.renewMs());
   }
 
   private void renew() {
     renewTimer = -1;
-    if (!leader || stopped) {
+    if (phase != Phase.LEADING) {
       return;
     }
     long renewingEpoch = epoch;
@@ -239,7 +245,7 @@ public final class ElectionVerticle extends VerticleBase {
             ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
         .onSuccess(extended -> {
           state.accepted("election");
-          if (!leader || epoch != renewingEpoch || stopped) {
+          if (phase != Phase.LEADING || epoch != renewingEpoch) {
             return;
           }
           if (extended) {
@@ -252,7 +258,7 @@ public final class ElectionVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           state.failed("election", e);
-          if (leader && epoch == renewingEpoch && !stopped) {
+          if (phase == Phase.LEADING && epoch == renewingEpoch) {
             // keep trying until the guard revokes at validUntil
             scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));
           }
@@ -264,32 +270,30 @@ public final class ElectionVerticle extends VerticleBase {
     long delay = Math.max(1, validUntilMs - Clock.monotonicMs());
     guardTimer = vertx.setTimer(delay, id -> {
       guardTimer = -1;
-      if (leader && Clock.monotonicMs() >= validUntilMs) {
+      if (phase == Phase.LEADING && Clock.monotonicMs() >= validUntilMs) {
         revoke("no renewal succeeded within the lease");
-      } else if (leader) {
+      } else if (phase == Phase.LEADING) {
         armGuard();
       }
     });
   }
 
   private void revoke(String reason) {
-    if (!leader) {
+    if (phase != Phase.LEADING) {
       return;
     }
-    leader = false;
-    leading = false;
+    phase = Phase.FOLLOWING;
     cancel(renewTimer);
     cancel(guardTimer);
     renewTimer = -1;
     guardTimer = -1;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("revoked epoch {}: {}", epoch, reason);
-    announce("revoked", epoch, reason);
+    announce(new Leadership.Revoked(epoch, reason));
     scheduleAttempt(0);
   }
 
-  private void announce(String event, long ep, String reason) {
-    vertx.eventBus().publish(Addresses.of(Addresses.ELECTION, state.nodeId()),
-        new JsonObject().put("event", event).put("epoch", ep).put("reason", reason));
+  private void announce(Leadership change) {
+    vertx.eventBus().publish(Addresses.of(Addresses.ELECTION, state.nodeId()), change);
   }
 
   private void scheduleRenew(long atMs) {
@@ -298,7 +302,7 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   private void scheduleAttempt(long delayMs) {
-    if (stopped || leader) {
+    if (phase == Phase.STOPPED || phase == Phase.LEADING) {
       return;
     }
     cancel(attemptTimer);
@@ -309,7 +313,7 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   private void onReleased() {
-    if (!leader && !stopped) {
+    if (phase == Phase.FOLLOWING) {
       attempt();
     }
   }

@@ -111,8 +111,8 @@ class ElectionTest {
     TestNode leader = behindProxy("cutoff", proxy, election);
     Await.until("cutoff leads", Duration.ofSeconds(10), leader::isGenerator);
     ConcurrentLinkedQueue<Long> revokedAt = new ConcurrentLinkedQueue<>();
-    leader.vertx().eventBus().<JsonObject>localConsumer(Addresses.of(Addresses.ELECTION, "cutoff"), m -> {
-      if ("revoked".equals(m.body().getString("event"))) {
+    leader.vertx().eventBus().<Leadership>localConsumer(Addresses.of(Addresses.ELECTION, "cutoff"), m -> {
+      if (m.body() instanceof Leadership.Revoked) {
         revokedAt.add(System.nanoTime());
       }
     }).completion().toCompletionStage().toCompletableFuture().join();
