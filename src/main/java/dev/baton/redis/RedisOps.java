@@ -50,10 +50,6 @@ public final class RedisOps {
     this.rebuild = rebuild;
   }
 
-  public Redis client() {
-    return redis;
-  }
-
   public long timeoutMs() {
     return timeoutMs;
   }
