@@ -238,7 +238,8 @@ public final class HttpVerticle extends VerticleBase {
             .put("processed", c.processed.get())
             .put("errors", c.errors.get())
             .put("reclaimed", c.reclaimed.get())
-            .put("deadLettered", c.deadLettered.get()));
+            .put("deadLettered", c.deadLettered.get())
+            .put("skipped", c.skipped.get()));
     body.put("latencyMs", latencySummary(state.latencyMs()));
     JsonObject refusal = state.recentRefusal();
     if (refusal != null) {

@@ -58,7 +58,7 @@ public final class StateLog {
    * {@code kind} changed (another kind of refusal is another state); otherwise only counted.
    *
    * @param line what to log when it begins, e.g. "Redis is unreachable: …"
-   * @param overLine what to log once it is over, e.g. "Redis is reachable again"
+   * @param overLine what to log once it is over, e.g. "Redis is reachable again"; null: nothing
    */
   public void on(String key, String kind, Level level, String line, String overLine) {
     long now = clockMs.getAsLong();
@@ -132,6 +132,9 @@ public final class StateLog {
         Condition c = it.next().getValue();
         if (c.clearedAtMs >= 0 && now - c.clearedAtMs >= quietMs) {
           it.remove();
+          if (c.overLine == null) {
+            continue;
+          }
           if (ended == null) {
             ended = new java.util.ArrayList<>();
           }

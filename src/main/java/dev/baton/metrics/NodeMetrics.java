@@ -68,6 +68,8 @@ public final class NodeMetrics implements NodeState.Latencies {
     counter("baton.messages.errors", "messages this node judged errors and stored", c.errors);
     counter("baton.messages.reclaimed", "messages this node took over from a stalled or dead handler", c.reclaimed);
     counter("baton.messages.dead.lettered", "messages this node moved to the dead-letter stream", c.deadLettered);
+    counter("baton.messages.skipped", "messages this node found behind the group's cursor, never delivered, and"
+        + " delivered", c.skipped);
     for (NodeState.Role role : NodeState.Role.values()) {
       gauge("baton.role", "1 for the role this node runs now", state, s -> s.role() == role ? 1 : 0)
           .tag("role", role.label()).register(registry);
