@@ -120,6 +120,16 @@ public final class StateLog {
     }
   }
 
+  /**
+   * Logs the end of every condition that is over now, quiet period or not: when the node stops, so
+   * its log does not end on a state that no longer holds.
+   */
+  public void flushEnded() {
+    if (open != 0) {
+      flush(Long.MAX_VALUE);
+    }
+  }
+
   /** Whether {@code key} is on, or over for less than the quiet period. */
   public synchronized boolean isOn(String key) {
     return conditions.containsKey(key);
@@ -130,7 +140,7 @@ public final class StateLog {
     synchronized (this) {
       for (var it = conditions.entrySet().iterator(); it.hasNext(); ) {
         Condition c = it.next().getValue();
-        if (c.clearedAtMs >= 0 && now - c.clearedAtMs >= quietMs) {
+        if (c.clearedAtMs >= 0 && (now == Long.MAX_VALUE || now - c.clearedAtMs >= quietMs)) {
           it.remove();
           if (c.overLine == null) {
             continue;

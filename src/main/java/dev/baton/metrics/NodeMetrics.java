@@ -78,6 +78,13 @@ public final class NodeMetrics implements NodeState.Latencies {
         NodeState::epoch).register(registry);
     gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redisUp() ? 1 : 0)
         .register(registry);
+    gauge("baton.redis.refusing", "1 while Redis answers some of this node's commands with error replies (OOM,"
+        + " WRONGTYPE...): within the last " + NodeState.REFUSING_WINDOW_MS / 1000 + " s", state,
+        s -> s.refusing().isEmpty() ? 0 : 1).register(registry);
+    for (String reason : dev.baton.heartbeat.StallDetector.REASONS) {
+      gauge("baton.cluster.stalled", "1 while this node sees the cluster stalled for this reason (see /health)", state,
+          s -> s.stalled().containsKey(reason) ? 1 : 0).tag("reason", reason).register(registry);
+    }
     counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
     gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
         s -> s.backlogPaused() ? 1 : 0).register(registry);

@@ -80,6 +80,34 @@ class SkippedTest {
     return ids;
   }
 
+  private static JsonObject health(TestNode node) {
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + node.httpPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+      return new JsonObject(r.body()).put("code", r.statusCode());
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void skippedEntriesNobodyDeliversAreAStallUntilAHandlerTakesThem() {
+    REDIS.client().cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "0", "MKSTREAM");
+    addMessages(20);
+    REDIS.client().cmd("XGROUP", "SETID", keys.messages(), Keys.HANDLERS_GROUP, "$");
+    TestNode gen = closer.add(TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "sk-gen")));
+    Await.until("the generator's node reports the skipped entries", Duration.ofSeconds(30), () -> {
+      JsonObject h = health(gen);
+      return h.getInteger("code") == 503 && h.getJsonObject("stalled", new JsonObject()).containsKey("skipped");
+    });
+    assertThat(health(gen).getJsonObject("stalled").getString("skipped")).contains("never delivered", "no handler is live");
+
+    TestNode handler = closer.add(TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "sk-h")));
+    Await.until("they are delivered and health is back", Duration.ofSeconds(30),
+        () -> handler.state().counters().skipped.get() == 23 && health(gen).getInteger("code") == 200);
+    assertThat(foundLines("sk-h")).isEqualTo(1);
+  }
+
   @Test
   void entriesBehindTheGroupsCursorAreDeliveredExactlyOnceAndLoggedOnce() throws Exception {
     REDIS.client().cmd("SET", keys.leader(), "nobody", "PX", "600000"); // handlers only

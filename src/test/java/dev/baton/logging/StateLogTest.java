@@ -108,6 +108,17 @@ class StateLogTest {
   }
 
   @Test
+  void onStopWhatIsOverIsLoggedAsOverAndWhatStillHoldsIsNot() {
+    log.on("unreachable", "unreachable", Level.WARN, "Redis is unreachable: reset", "Redis is reachable again");
+    refuse();
+    log.over("unreachable");
+    log.flushEnded();
+    assertThat(lines()).containsExactly("Redis is unreachable: reset",
+        "Redis refuses the handler's commands: OOM command not allowed", "Redis is reachable again");
+    assertThat(log.isOn("refusal:handler")).isTrue();
+  }
+
+  @Test
   void anotherKindOfTheSameConditionIsAnotherState() {
     refuse();
     log.on("refusal:handler", "WRONGTYPE", Level.WARN, "Redis refuses the handler's commands: WRONGTYPE …", "again");
