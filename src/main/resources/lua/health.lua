@@ -3,7 +3,8 @@
 -- KEYS[1] leader, KEYS[2] heartbeats, KEYS[3] nodes, KEYS[4] messages
 -- ARGV[1] group, ARGV[2] heartbeat timeout ms (members silent longer are not counted)
 -- Returns {server ms, leader key type, leader ('' unless a string), leader PTTL,
---          live members reporting role generator, live members reporting role handler,
+--          live members reporting role generator, live members reporting role handler (both
+--          counted until each is at least 1),
 --          messages key type, stream entries, oldest entry id or '', whether the oldest entry is
 --          skipped (at or before the group's last-delivered-id and pending on no consumer: 1/0),
 --          entries pending in the group}.
@@ -17,12 +18,14 @@ local pttl = redis.call('PTTL', KEYS[1])
 local generators, handlers = 0, 0
 if redis.call('TYPE', KEYS[2]).ok == 'zset' and redis.call('TYPE', KEYS[3]).ok == 'hash' then
   local live = redis.call('ZRANGEBYSCORE', KEYS[2], string.format('%.0f', now - tonumber(ARGV[2])), '+inf')
+  -- enough to know there is a generator and a handler: stop there (a big cluster beats every second)
   for _, id in ipairs(live) do
     local info = redis.call('HGET', KEYS[3], id)
     local ok, decoded = pcall(cjson.decode, info or '')
     local role = ok and type(decoded) == 'table' and decoded['role'] or nil
     if role == 'generator' then generators = generators + 1 end
     if role == 'handler' then handlers = handlers + 1 end
+    if generators > 0 and handlers > 0 then break end
   end
 end
 

@@ -21,7 +21,7 @@ public final class StallDetector {
   /** Every reason, in the order they are reported (and exported as metric labels). */
   public static final java.util.List<String> REASONS = java.util.List.of(NO_GENERATOR, NOT_DRAINING, SKIPPED);
 
-  /** One health.lua reply. */
+  /** One health.lua reply ({@code generators} and {@code handlers} are counted up to at least 1 each). */
   public record Snapshot(long nowMs, String leaderType, String leader, long leaderPttlMs, int generators,
       int handlers, String streamType, long entries, String oldestId, boolean oldestSkipped, long pending) {}
 
@@ -72,8 +72,8 @@ public final class StallDetector {
         oldestSince = now;
       } else if (now - oldestSince >= drainMs) {
         reasons.put(NOT_DRAINING, "the backlog does not drain: its oldest entry, " + oldest + ", has waited "
-            + seconds(now - oldestSince) + " while " + s.handlers() + (s.handlers() == 1 ? " handler is" : " handlers are")
-            + " live (" + s.entries() + " entries, " + s.pending() + " pending)");
+            + seconds(now - oldestSince) + " while handlers are live (" + s.entries() + " entries, " + s.pending()
+            + " pending)");
       }
     } else {
       oldest = "";

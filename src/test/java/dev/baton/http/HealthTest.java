@@ -130,7 +130,7 @@ class HealthTest {
         () -> "stalled".equals(health(gen).json().getString("status")));
     Reply g = health(gen);
     assertThat(g.status()).isEqualTo(503);
-    assertThat(g.json().getJsonObject("stalled").getString("not_draining")).contains("oldest entry", "1 handler is live");
+    assertThat(g.json().getJsonObject("stalled").getString("not_draining")).contains("oldest entry", "handlers are live");
     assertThat(metric(gen, "baton_cluster_stalled", "reason=\"not_draining\"")).isEqualTo(1);
     assertThat(metric(gen, "baton_cluster_stalled", "reason=\"no_generator\"")).isZero();
     // reads accepted, commits refused, many times a second: one line, not one per flip
