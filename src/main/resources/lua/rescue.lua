@@ -12,7 +12,7 @@
 -- from there it is committed by commit.lua like any delivered entry: XACK decides, exactly once.
 -- stats field 'skipped' counts the messages found so (a pack counts its n messages).
 -- Returns {next cursor ('0-0' when the scan reached the group's cursor), entries taken, messages in them}.
--- Key types are checked before any write: a script has no rollback.
+-- Key types (and the counter) are checked before any write: a script has no rollback.
 local stream = redis.call('TYPE', KEYS[1]).ok
 local stats = redis.call('TYPE', KEYS[2]).ok
 if stream ~= 'stream' then
@@ -20,6 +20,10 @@ if stream ~= 'stream' then
 end
 if stats ~= 'none' and stats ~= 'hash' then
   return redis.error_reply('WRONGTYPE ' .. KEYS[2] .. ' is a ' .. stats .. ', expected a hash')
+end
+local counted = stats == 'hash' and redis.call('HGET', KEYS[2], 'skipped')
+if counted and not string.match(counted, '^%-?%d+$') then
+  return redis.error_reply('CORRUPT ' .. KEYS[2] .. ' field skipped is not an integer; nothing was written')
 end
 local groups = redis.pcall('XINFO', 'GROUPS', KEYS[1])
 if groups.err then

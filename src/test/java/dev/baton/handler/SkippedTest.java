@@ -1,13 +1,18 @@
 package dev.baton.handler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.baton.NodeState;
 import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.redis.Scripts;
+import io.vertx.redis.client.Response;
+import java.util.concurrent.TimeUnit;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
 import dev.baton.support.RedisExtension;
@@ -88,6 +93,29 @@ class SkippedTest {
     } catch (java.io.IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Test
+  void theRescueWritesNothingWhenTheStatsKeyIsCorrupt() throws Exception {
+    REDIS.client().cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "0", "MKSTREAM");
+    addMessages(3);
+    REDIS.client().cmd("XGROUP", "SETID", keys.messages(), Keys.HANDLERS_GROUP, "$");
+    RedisOps ops = new RedisOps(REDIS.client().client(), 5_000);
+    List<String> args = List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "100");
+    for (Runnable corrupt : List.<Runnable>of(
+        () -> REDIS.client().cmd("SET", keys.stats(), "not a hash"),
+        () -> REDIS.client().cmd("HSET", keys.stats(), "skipped", "banana"))) {
+      REDIS.client().cmd("DEL", keys.stats());
+      corrupt.run();
+      assertThatThrownBy(() -> ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args)
+          .await(5, TimeUnit.SECONDS)).hasMessageMatching("(WRONGTYPE|CORRUPT).*");
+      assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong()).isZero();
+    }
+    REDIS.client().cmd("DEL", keys.stats());
+    Response r = ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args).await(5, TimeUnit.SECONDS);
+    assertThat(r.get(1).size()).isEqualTo(4); // and the same call on a sound state takes them
+    assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong()).isEqualTo(4);
+    assertThat(REDIS.client().num("HGET", keys.stats(), "skipped")).isEqualTo(6);
   }
 
   @Test
