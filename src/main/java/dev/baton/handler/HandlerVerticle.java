@@ -30,12 +30,14 @@ import org.slf4j.LoggerFactory;
  * or stalled consumers, dead-letters entries delivered too often, and removes consumers of nodes
  * that are gone once nothing is pending on them. When the election (as the presence watcher) names
  * consumers whose node's presence vanished, it claims their entries at once ({@code claim.lua})
- * instead of waiting for them to go idle. Invariant: an entry leaves the stream only through the
+ * instead of waiting for them to go idle, and delivers entries the group skipped (behind its cursor,
+ * never delivered: {@code rescue.lua}). Invariant: an entry leaves the stream only through the
  * commit script, after its effect was applied exactly once.
  */
 public final class HandlerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HandlerVerticle.class);
   private static final String CURSOR_START = "0-0";
+  private static final String SKIPPED = "skipped";
 
   private final HandlerSettings settings;
   private final HeartbeatSettings heartbeat;
@@ -324,6 +326,7 @@ public final class HandlerVerticle extends VerticleBase {
           return handle(claimed, true);
         })
         .compose(v -> reapIfDue())
+        .compose(v -> CURSOR_START.equals(reclaimCursor) ? rescueSkipped(CURSOR_START, 0) : Future.succeededFuture())
         .onComplete(ar -> {
           if (ar.failed()) {
             reclaimCursor = CURSOR_START;
@@ -336,6 +339,39 @@ public final class HandlerVerticle extends VerticleBase {
           } else {
             scheduleReclaim();
           }
+        });
+  }
+
+  /**
+   * One pass over the stream up to the group's cursor, taking and committing the entries the group
+   * skipped (behind its last-delivered-id, pending nowhere: see rescue.lua), a page at a time. A pass
+   * that finds some is logged, once per episode; their count goes to {@code counters.skipped}.
+   */
+  private Future<Void> rescueSkipped(String cursor, long foundSoFar) {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return redis.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()),
+            List.of(Keys.HANDLERS_GROUP, state.nodeId(), cursor, Integer.toString(settings.batchSize())))
+        .compose(r -> {
+          String next = Replies.str(r.get(0));
+          List<Response> taken = new ArrayList<>();
+          r.get(1).forEach(taken::add);
+          long messages = Replies.num(r.get(2), 0);
+          state.counters().skipped.addAndGet(messages);
+          Future<Void> handled = handle(taken, false);
+          if (!CURSOR_START.equals(next)) {
+            return handled.compose(v -> rescueSkipped(next, foundSoFar + messages));
+          }
+          long found = foundSoFar + messages;
+          if (found > 0) {
+            state.stateLog().on(SKIPPED, SKIPPED, org.slf4j.event.Level.WARN, "found " + found
+                + " messages behind the consumer group's cursor that were never delivered (was the cursor moved"
+                + " past them, e.g. XGROUP SETID?): delivering them now", null);
+          } else {
+            state.stateLog().over(SKIPPED);
+          }
+          return handled;
         });
   }
 

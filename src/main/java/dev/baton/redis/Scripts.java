@@ -11,8 +11,10 @@ public final class Scripts {
   public static final Script CLAIM = Script.load("claim", "guard", "presence", "dead-letter");
   public static final Script PRESENCE = Script.load("presence", "guard", "presence");
   public static final Script REAP = Script.load("reap", "guard");
+  public static final Script RESCUE = Script.load("rescue", "guard");
   public static final Script HEARTBEAT = Script.load("heartbeat", "guard", "presence");
   public static final Script VIEW = Script.load("view", "guard", "presence");
+  public static final Script HEALTH = Script.load("health");
   public static final Script DRAIN_CLAIM = Script.load("drain-claim", "guard");
   public static final Script DRAIN_ACK = Script.load("drain-ack", "guard");
   public static final Script DRAIN_END = Script.load("drain-end", "guard");
