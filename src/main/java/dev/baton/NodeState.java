@@ -1,16 +1,23 @@
 package dev.baton;
 
 import dev.baton.config.Secrets;
+import dev.baton.logging.StateLog;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * What one node knows about itself, shared by its verticles (each on its own event loop, hence
- * volatile fields and atomic counters). Redis up/down transitions are logged here, once each.
+ * volatile fields and atomic counters). Redis up/down transitions and refusals are logged here,
+ * once per change however often they flap ({@link StateLog}).
  */
 public final class NodeState {
   private static final Logger LOG = LoggerFactory.getLogger(NodeState.class);
+  /** How long an error reply counts as Redis refusing this node's commands (/health, metrics). */
+  public static final long REFUSING_WINDOW_MS = 5_000;
+  private static final String UNREACHABLE = "unreachable";
+  private static final String REFUSAL = "refusal:";
 
   /** The role verticle a node runs. */
   public enum Role {
@@ -30,6 +37,8 @@ public final class NodeState {
     public final AtomicLong errors = new AtomicLong();
     public final AtomicLong reclaimed = new AtomicLong();
     public final AtomicLong deadLettered = new AtomicLong();
+    /** Messages this node found behind the group's cursor, never delivered, and delivered itself. */
+    public final AtomicLong skipped = new AtomicLong();
   }
 
   /** Where verticles report how long their Redis round trips took; the metrics registry listens. */
@@ -67,7 +76,11 @@ public final class NodeState {
   private volatile boolean backlogPaused;
   private volatile long backlog;
   private volatile String lastPublishedId = "";
-  private final java.util.Map<String, String> refusals = new java.util.concurrent.ConcurrentHashMap<>();
+  private record Refusal(String message, long atMs) {}
+
+  private final java.util.Map<String, Refusal> refusals = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile java.util.Map<String, String> stalled = java.util.Map.of();
+  private final StateLog stateLog;
   private volatile String lastRefusal = "";
   private volatile long lastRefusalAtMs;
   private final java.util.concurrent.atomic.AtomicInteger roleVerticles = new java.util.concurrent.atomic.AtomicInteger();
@@ -75,6 +88,7 @@ public final class NodeState {
 
   public NodeState(String nodeId) {
     this.nodeId = nodeId;
+    this.stateLog = new StateLog(LOG, nodeId);
   }
 
   public String nodeId() {
@@ -184,50 +198,85 @@ public final class NodeState {
     return redisProblem;
   }
 
-  /** Records that a Redis call succeeded; logs once when Redis comes back. */
+  /** Records that a Redis call succeeded; Redis coming back is logged once (see {@link StateLog}). */
   public void redisOk() {
     if (!redisUp) {
       redisUp = true;
       redisProblem = "";
-      LOG.atInfo().addKeyValue("node", nodeId).log("Redis is reachable again");
     }
+    stateLog.over(UNREACHABLE);
   }
 
-  /** Records that a Redis call failed for want of Redis; logs once per outage. */
+  /** Records that a Redis call failed for want of Redis; logged once per outage, flaps counted. */
   public void redisFailed(Throwable cause) {
     String reason = Secrets.mask(String.valueOf(cause.getMessage()));
     if (redisUp) {
       redisUp = false;
       redisOutages.incrementAndGet();
       redisProblem = reason;
-      LOG.atWarn().addKeyValue("node", nodeId).log("Redis is unreachable: {}", reason);
     }
+    stateLog.on(UNREACHABLE, UNREACHABLE, Level.WARN, "Redis is unreachable: " + reason, "Redis is reachable again");
   }
 
   /**
    * Records a failed Redis call of one component: an unavailable Redis (see {@link #redisFailed}),
-   * or an error reply such as OOM, logged once per kind of refusal and component.
+   * or an error reply such as OOM or WRONGTYPE: a refusal, logged once per kind of refusal and
+   * component (flaps and repeats are counted, see {@link StateLog}), and reported by {@link
+   * #refusing} for {@link #REFUSING_WINDOW_MS}.
    */
   public void failed(String component, Throwable cause) {
     if (!dev.baton.redis.RedisOps.isErrorReply(cause)) {
       redisFailed(cause);
       return;
     }
-    String message = String.valueOf(cause.getMessage()).lines().findFirst().orElse("");
+    String message = Secrets.mask(String.valueOf(cause.getMessage()).lines().findFirst().orElse(""));
     String kind = message.split(" ", 2)[0];
     lastRefusal = component + ": " + message;
     lastRefusalAtMs = System.currentTimeMillis();
-    if (!kind.equals(refusals.put(component, kind))) {
-      LOG.atWarn().addKeyValue("node", nodeId).log("Redis refuses the {}'s commands: {}", component, message);
-    }
+    refusals.put(component, new Refusal(message, monotonicMs()));
+    stateLog.on(REFUSAL + component, kind, Level.WARN, "Redis refuses the " + component + "'s commands: " + message,
+        "Redis accepts the " + component + "'s commands again");
   }
 
-  /** Records a successful Redis call of one component; logs once when a refusal ends. */
+  /** Records a successful Redis call of one component; the end of a refusal is logged once. */
   public void accepted(String component) {
     redisOk();
-    if (refusals.remove(component) != null) {
-      LOG.atInfo().addKeyValue("node", nodeId).log("Redis accepts the {}'s commands again", component);
-    }
+    stateLog.over(REFUSAL + component);
+  }
+
+  /**
+   * The components whose Redis calls were refused (an error reply) in the last {@link
+   * #REFUSING_WINDOW_MS}, with the latest reply: empty when Redis accepts everything this node sends.
+   * A window rather than the last outcome, since a component can alternate (its reads accepted, its
+   * writes refused).
+   */
+  public java.util.Map<String, String> refusing() {
+    long now = monotonicMs();
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    refusals.forEach((component, r) -> {
+      if (now - r.atMs() <= REFUSING_WINDOW_MS) {
+        out.put(component, r.message());
+      }
+    });
+    return out;
+  }
+
+  /** What the cluster looks like from here (see {@code heartbeat.HealthProbe}): stall reasons and their detail. */
+  public java.util.Map<String, String> stalled() {
+    return stalled;
+  }
+
+  public void stalled(java.util.Map<String, String> reasons) {
+    this.stalled = java.util.Map.copyOf(reasons);
+  }
+
+  /** Logs conditions once per change, with repeats counted; shared by the node's verticles. */
+  public StateLog stateLog() {
+    return stateLog;
+  }
+
+  private static long monotonicMs() {
+    return System.nanoTime() / 1_000_000;
   }
 
   /** The latest error reply and how long ago (ms), or null when none in the last minute. */

@@ -7,7 +7,9 @@ import dev.baton.election.Leadership;
 import dev.baton.generator.GeneratorVerticle;
 import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
+import dev.baton.heartbeat.HealthProbe;
 import dev.baton.heartbeat.HeartbeatVerticle;
+import dev.baton.heartbeat.StallDetector;
 import dev.baton.http.HttpVerticle;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.DedicatedConnection;
@@ -100,7 +102,8 @@ public final class NodeVerticle extends VerticleBase {
         });
     return electionEvents.completion()
         .compose(v -> vertx.deployVerticle(http))
-        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state)))
+        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state,
+            new HealthProbe(ops, keys, state, StallDetector.of(config, keys.leader()), config.heartbeat().timeoutMs()))))
         .compose(id -> vertx.deployVerticle(election))
         .compose(id -> {
           // not granted by the first attempt: start as a handler (a grant arrives as an event)

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 
 /**
  * Checks the audit ledger the way Jepsen's total-queue checker does, message by message (a pack's
@@ -27,6 +26,21 @@ import java.util.function.Consumer;
  * published; no epoch may publish after a newer one did (split brain); and the error records must
  * be exactly the committed messages judged errors, each once. It counts, it never assumes: a
  * duplicate injected into the ledger is reported like a real one.
+ *
+ * <p>It may run while nodes work: it checks the cluster as of one instant, the cutoff (a Redis
+ * {@code TIME} reading, see {@link #cutoff}), and reads in an order that makes later work harmless.
+ * Every entry of the ledger and of the streams carries its Redis-clock millisecond in its id, and
+ * every write with a millisecond up to the cutoff was done before the first read. So it takes the
+ * messages published by the cutoff, and judges each by everything read afterwards (a message
+ * committed since was pending at the cutoff); a commit or an error record made after the cutoff
+ * is counted only for a message published by then. Reads go published, stream, committed, error
+ * records, drained records: a message not in the stream when it is read was committed before (and
+ * that commit is read next) or it is lost; a record drained while the errors are read shows in one
+ * of the two reads or both, and records are told apart by their id. This assumes the Redis clock
+ * does not step back during a run.
+ *
+ * <p>Without a ledger, or with nothing published or committed by the cutoff, there is nothing to
+ * verify, and the report says so ({@code ledger}: false, {@code ok}: false).
  */
 public final class Verifier {
   private static final int PAGE = 10_000;
@@ -43,60 +57,97 @@ public final class Verifier {
   /** A pack's commit records one character per message (see commit.lua). */
   private static final Map<Character, String> KINDS = Map.of('o', "ok", 'e', "error", 'd', "dead");
 
-  /** One published message, in publish (ledger) order. */
-  private record Published(String msg, long epoch, String gen) {}
+  /** One published message, in publish (ledger) order, with the Redis ms of its ledger entry. */
+  private record Published(String msg, long epoch, String gen, long atMs) {}
+
+  /** One commit of a message, as read from the ledger. */
+  private record Commit(String kind, long atMs) {}
 
   /** Runs every check and returns the report (see {@link #passed}). */
   public Future<JsonObject> verify() {
     List<Published> published = new ArrayList<>();
-    Map<String, Integer> commits = new HashMap<>();
-    Map<String, String> commitKind = new HashMap<>();
-    Map<String, Integer> errorRecords = new HashMap<>();
+    Map<String, List<Commit>> commits = new HashMap<>();
+    Map<String, Set<String>> errorRecords = new HashMap<>();
     Set<String> inStream = new HashSet<>();
-    return scan(keys.auditPublished(), f -> {
-          long epoch = parseLong(f.get("epoch"));
-          String n = f.get("n");
-          if (n == null) {
-            published.add(new Published(f.get("msg"), epoch, f.get("gen")));
-          } else {
-            for (long i = 0, count = parseLong(n); i < count; i++) {
-              published.add(new Published(f.get("msg") + "/" + i, epoch, f.get("gen")));
-            }
-          }
+    long[] cutoff = {0};
+    return cutoff()
+        .compose(c -> {
+          cutoff[0] = c;
+          return redis.send(Request.cmd(Command.EXISTS).arg(keys.auditPublished()).arg(keys.auditCommitted()));
         })
-        .compose(v -> scan(keys.auditCommitted(), f -> {
-          String kinds = f.get("kinds");
-          if (kinds == null) {
-            commits.merge(f.get("msg"), 1, Integer::sum);
-            commitKind.put(f.get("msg"), f.get("kind"));
-          } else {
-            for (int i = 0; i < kinds.length(); i++) {
-              String msg = f.get("msg") + "/" + i;
-              commits.merge(msg, 1, Integer::sum);
-              commitKind.put(msg, KINDS.getOrDefault(kinds.charAt(i), "unknown"));
-            }
-          }
-        }))
-        .compose(v -> scan(keys.auditDrained(), f -> errorRecords.merge(f.get("msg"), 1, Integer::sum)))
-        .compose(v -> scan(keys.errors(), f -> {
-          String record = f.get("record");
-          String msg = null;
-          try {
-            msg = record == null ? null : new JsonObject(record).getString("id");
-          } catch (RuntimeException notJson) {
-            // a raw entry: not an error record of a message
-          }
-          if (msg != null) {
-            errorRecords.merge(msg, 1, Integer::sum);
-          }
-        }))
-        .compose(v -> scanIds(keys.messages(), inStream::add))
-        .compose(v -> {
-          // a million messages take seconds to count: off the event loop when there is one
-          Context context = Vertx.currentContext();
-          return context == null ? Future.succeededFuture(report(published, commits, commitKind, errorRecords, inStream))
-              : context.executeBlocking(() -> report(published, commits, commitKind, errorRecords, inStream));
-        });
+        .compose(exists -> exists.toLong() == 0 ? Future.succeededFuture(nothingToVerify(cutoff[0]))
+            : scan(keys.auditPublished(), (id, f) -> {
+                long epoch = parseLong(f.get("epoch"));
+                long at = idMillis(id);
+                String n = f.get("n");
+                if (n == null) {
+                  published.add(new Published(f.get("msg"), epoch, f.get("gen"), at));
+                } else {
+                  for (long i = 0, count = parseLong(n); i < count; i++) {
+                    published.add(new Published(f.get("msg") + "/" + i, epoch, f.get("gen"), at));
+                  }
+                }
+              })
+              .compose(v -> page(keys.messages(), "-", (id, fields) -> inStream.add(id)))
+              .compose(v -> scan(keys.auditCommitted(), (id, f) -> {
+                long at = idMillis(id);
+                String kinds = f.get("kinds");
+                if (kinds == null) {
+                  commits.computeIfAbsent(f.get("msg"), k -> new ArrayList<>(1)).add(new Commit(f.get("kind"), at));
+                } else {
+                  for (int i = 0; i < kinds.length(); i++) {
+                    commits.computeIfAbsent(f.get("msg") + "/" + i, k -> new ArrayList<>(1))
+                        .add(new Commit(KINDS.getOrDefault(kinds.charAt(i), "unknown"), at));
+                  }
+                }
+              }))
+              .compose(v -> scan(keys.errors(), (id, f) -> {
+                String record = f.get("record");
+                String msg = null;
+                try {
+                  msg = record == null ? null : new JsonObject(record).getString("id");
+                } catch (RuntimeException notJson) {
+                  // a raw entry: not an error record of a message
+                }
+                if (msg != null) {
+                  errorRecords.computeIfAbsent(msg, k -> new HashSet<>()).add(id);
+                }
+              }))
+              .compose(v -> scan(keys.auditDrained(), (id, f) -> {
+                String msg = f.get("msg");
+                if (msg != null) {
+                  errorRecords.computeIfAbsent(msg, k -> new HashSet<>()).add(f.getOrDefault("errorId", id));
+                }
+              }))
+              .compose(v -> {
+                // a million messages take seconds to count: off the event loop when there is one
+                Context context = Vertx.currentContext();
+                return context == null
+                    ? Future.succeededFuture(report(cutoff[0], published, commits, errorRecords, inStream))
+                    : context.executeBlocking(() -> report(cutoff[0], published, commits, errorRecords, inStream));
+              }));
+  }
+
+  /**
+   * The instant the run checks: a Redis {@code TIME} reading T, returned once the Redis clock has
+   * passed T, so every write stamped T or earlier is done before the first read, and every later
+   * write is stamped after T.
+   */
+  private Future<Long> cutoff() {
+    return serverMs().compose(t -> past(t, 0));
+  }
+
+  private Future<Long> past(long t, int tries) {
+    return serverMs().compose(now -> now > t || tries > 1_000 ? Future.succeededFuture(t) : past(t, tries + 1));
+  }
+
+  private Future<Long> serverMs() {
+    return redis.send(Request.cmd(Command.TIME))
+        .map(r -> r.get(0).toLong() * 1000 + r.get(1).toLong() / 1000);
+  }
+
+  private static JsonObject nothingToVerify(long cutoff) {
+    return report(cutoff, List.of(), Map.of(), Map.of(), Set.of()).put("ledger", false);
   }
 
   /** True when nothing was lost, duplicated, unexpected or split, and the errors add up. */
@@ -104,8 +155,16 @@ public final class Verifier {
     return report.getBoolean("ok");
   }
 
-  private static JsonObject report(List<Published> published, Map<String, Integer> commits,
-      Map<String, String> commitKind, Map<String, Integer> errorRecords, Set<String> inStream) {
+  private static JsonObject report(long cutoff, List<Published> all, Map<String, List<Commit>> commits,
+      Map<String, Set<String>> errorRecords, Set<String> inStream) {
+    Set<String> everPublished = new HashSet<>(all.size() * 2);
+    List<Published> published = new ArrayList<>(all.size());
+    for (Published p : all) {
+      everPublished.add(p.msg());
+      if (p.atMs() <= cutoff) {
+        published.add(p);
+      }
+    }
     Set<String> publishedIds = new HashSet<>(published.size() * 2);
     Map<Long, JsonObject> epochs = new TreeMap<>();
     long maxEpoch = Long.MIN_VALUE;
@@ -135,26 +194,34 @@ public final class Verifier {
     }
     List<String> duplicated = new ArrayList<>();
     List<String> unexpected = new ArrayList<>();
+    long committed = 0;
     long foreignDeadLettered = 0;
     long deadLettered = 0;
     Set<String> judgedErrors = new HashSet<>();
-    for (Map.Entry<String, Integer> c : commits.entrySet()) {
-      String kind = commitKind.get(c.getKey());
-      if (c.getValue() > 1) {
-        duplicated.add(c.getKey() + " (" + c.getValue() + " commits)");
+    for (Map.Entry<String, List<Commit>> c : commits.entrySet()) {
+      String msg = c.getKey();
+      List<Commit> each = c.getValue();
+      boolean byCutoff = each.stream().anyMatch(x -> x.atMs() <= cutoff);
+      if (!publishedIds.contains(msg) && !byCutoff) {
+        continue; // work after the cutoff on a message published after it: the next run's
+      }
+      committed++;
+      String kind = each.get(each.size() - 1).kind();
+      if (each.size() > 1) {
+        duplicated.add(msg + " (" + each.size() + " commits)");
       }
       if ("dead".equals(kind)) {
         deadLettered++;
       }
-      if (!publishedIds.contains(c.getKey())) {
+      if (!everPublished.contains(msg)) {
         if ("dead".equals(kind)) {
           foreignDeadLettered++; // written to the stream by a third party and dead-lettered: as designed
         } else {
-          unexpected.add(c.getKey());
+          unexpected.add(msg);
         }
       }
       if ("error".equals(kind)) {
-        judgedErrors.add(c.getKey());
+        judgedErrors.add(msg);
       }
     }
 
@@ -166,17 +233,27 @@ public final class Verifier {
     }
     List<String> extra = new ArrayList<>();
     List<String> duplicateRecords = new ArrayList<>();
-    for (Map.Entry<String, Integer> r : errorRecords.entrySet()) {
-      if (!judgedErrors.contains(r.getKey())) {
+    long records = 0;
+    for (Map.Entry<String, Set<String>> r : errorRecords.entrySet()) {
+      boolean judged = judgedErrors.contains(r.getKey());
+      // a record made after the cutoff belongs to a commit after it, unless its message was judged
+      boolean byCutoff = r.getValue().stream().anyMatch(id -> idMillis(id) <= cutoff);
+      if (!judged && !byCutoff) {
+        continue;
+      }
+      records++;
+      if (!judged) {
         extra.add(r.getKey());
       }
-      if (r.getValue() > 1) {
-        duplicateRecords.add(r.getKey() + " (" + r.getValue() + " records)");
+      if (r.getValue().size() > 1) {
+        duplicateRecords.add(r.getKey() + " (" + r.getValue().size() + " records)");
       }
     }
 
     boolean errorsOk = missing.isEmpty() && extra.isEmpty() && duplicateRecords.isEmpty();
-    boolean ok = lost.isEmpty() && duplicated.isEmpty() && unexpected.isEmpty() && overlap.isEmpty() && errorsOk;
+    boolean something = !published.isEmpty() || committed > 0;
+    boolean ok = something && lost.isEmpty() && duplicated.isEmpty() && unexpected.isEmpty() && overlap.isEmpty()
+        && errorsOk;
     JsonArray epochList = new JsonArray();
     epochs.values().forEach(epochList::add);
     Map<String, Object> samples = new LinkedHashMap<>();
@@ -189,8 +266,11 @@ public final class Verifier {
     samples.put("errorsDuplicated", sample(duplicateRecords));
     return new JsonObject()
         .put("ok", ok)
+        .put("ledger", true)
+        .put("nothingToVerify", !something)
+        .put("cutoff", cutoff)
         .put("published", (long) published.size())
-        .put("committed", (long) commits.size())
+        .put("committed", committed)
         .put("lost", (long) lost.size())
         .put("duplicated", (long) duplicated.size())
         .put("unexpected", (long) unexpected.size())
@@ -201,12 +281,17 @@ public final class Verifier {
         .put("epochs", epochList)
         .put("errors", new JsonObject()
             .put("judged", (long) judgedErrors.size())
-            .put("records", (long) errorRecords.size())
+            .put("records", records)
             .put("missing", (long) missing.size())
             .put("extra", (long) extra.size())
             .put("duplicated", (long) duplicateRecords.size())
             .put("ok", errorsOk))
         .put("samples", new JsonObject(samples));
+  }
+
+  /** Nothing was published or committed by the cutoff, or there is no ledger: no verdict to give. */
+  public static boolean nothingToVerify(JsonObject report) {
+    return report.getBoolean("nothingToVerify", false);
   }
 
   /** The report as a few aligned lines for people. */
@@ -240,7 +325,14 @@ public final class Verifier {
         sb.append("  e.g. ").append(k).append(": ").append(s.encode()).append('\n');
       }
     }
-    sb.append(r.getBoolean("ok") ? "OK: nothing lost, duplicated, unexpected or split\n" : "FAILED\n");
+    line(sb, "as of", java.time.Instant.ofEpochMilli(r.getLong("cutoff"))
+        + " (Redis clock; later work counts only for messages published by then)");
+    if (nothingToVerify(r)) {
+      sb.append(r.getBoolean("ledger") ? "NOTHING TO VERIFY: the audit ledger records no publish or commit\n"
+          : "NOTHING TO VERIFY: there is no audit ledger (is audit.enabled true on the nodes?)\n");
+    } else {
+      sb.append(r.getBoolean("ok") ? "OK: nothing lost, duplicated, unexpected or split\n" : "FAILED\n");
+    }
     return sb.toString();
   }
 
@@ -254,12 +346,8 @@ public final class Verifier {
     return a;
   }
 
-  private Future<Void> scan(String key, Consumer<Map<String, String>> each) {
-    return page(key, "-", (id, fields) -> each.accept(fields));
-  }
-
-  private Future<Void> scanIds(String key, Consumer<String> each) {
-    return page(key, "-", (id, fields) -> each.accept(id));
+  private Future<Void> scan(String key, java.util.function.BiConsumer<String, Map<String, String>> each) {
+    return page(key, "-", each);
   }
 
   private Future<Void> page(String key, String start, java.util.function.BiConsumer<String, Map<String, String>> each) {

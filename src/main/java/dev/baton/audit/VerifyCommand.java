@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** {@code verify}: checks the audit ledger (see {@link Verifier}) and exits 0 only when it holds. */
+/**
+ * {@code verify}: checks the audit ledger (see {@link Verifier}) and exits 0 only when it holds and
+ * there was something to check.
+ */
 @CommandLine.Command(name = "verify", mixinStandardHelpOptions = true,
     description = "Check the audit ledger: lost, duplicated, unexpected and split-brain messages.")
 public final class VerifyCommand implements Callable<Integer> {
@@ -17,6 +20,8 @@ public final class VerifyCommand implements Callable<Integer> {
   public static final int EXIT_FAILED = 1;
   /** Exit code when Redis cannot be reached. */
   public static final int EXIT_REDIS = 4;
+  /** Exit code when there is nothing to verify: no ledger, or nothing published or committed in it. */
+  public static final int EXIT_NOTHING = 5;
 
   @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
   Path conf;
@@ -47,11 +52,14 @@ public final class VerifyCommand implements Callable<Integer> {
         err.println("verify: stopped: " + ToolSession.reason(e));
         return EXIT_REDIS;
       }
-      if (report.getLong("published") == 0 && report.getLong("committed") == 0) {
-        err.println("verify: the audit ledger is empty (is audit.enabled true on the nodes?)");
-      }
       out.print(json ? report.encodePrettily() + "\n" : Verifier.text(report));
       out.flush();
+      if (Verifier.nothingToVerify(report)) {
+        err.println("verify: nothing to verify under " + session.keys.auditPublished().replace(":audit:published", "")
+            + (report.getBoolean("ledger") ? ": the audit ledger records no publish or commit"
+                : ": there is no audit ledger (is audit.enabled true on the nodes?)"));
+        return EXIT_NOTHING;
+      }
       return Verifier.passed(report) ? 0 : EXIT_FAILED;
     } catch (ToolSession.Refused refused) {
       return refused.exitCode;

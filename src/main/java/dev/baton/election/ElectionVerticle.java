@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ElectionVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ElectionVerticle.class);
+  private static final String NO_EXPIRY = "lease-no-expiry";
 
   private final ElectionSettings settings;
   private final Lease lease;
@@ -215,10 +216,12 @@ public final class ElectionVerticle extends VerticleBase {
       return 0; // expired between the two reads: try again now
     }
     if (pttlMs < 0) {
-      LOG.atWarn().addKeyValue("node", state.nodeId())
-          .log("the lease key has no expiry (set by hand?); checking every lease period");
+      state.stateLog().on(NO_EXPIRY, NO_EXPIRY, org.slf4j.event.Level.WARN,
+          "the lease key has no expiry (set by hand?); checking every lease period",
+          "the lease key expires again");
       return settings.leaseMs();
     }
+    state.stateLog().over(NO_EXPIRY);
     return pttlMs + 1;
   }
 

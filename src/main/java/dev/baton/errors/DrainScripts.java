@@ -56,7 +56,9 @@ final class DrainScripts {
 
   /** Deletes the printed {@code records} (none: only renews the run's lease); how many were deleted. */
   Future<Long> ack(List<ErrorEntry> records) {
-    return redis.eval(Scripts.DRAIN_ACK, List.of(keys.errors(), keys.drainers(), keys.auditDrained()), ackArgs(records))
+    // the ledger's other streams are read (a ledger in Redis decides whether drains are recorded)
+    return redis.eval(Scripts.DRAIN_ACK, List.of(keys.errors(), keys.drainers(), keys.auditDrained(),
+            keys.auditPublished(), keys.auditCommitted()), ackArgs(records))
         .map(r -> Replies.num(r, 0));
   }
 

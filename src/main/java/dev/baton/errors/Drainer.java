@@ -22,6 +22,10 @@ import java.util.function.Function;
  * <p>Delivery to the sink is at-least-once across crashes: a run killed after its sink accepted a
  * batch but before the delete leaves that batch for the next run (at most one batch). Between live
  * runs it is exactly-once, unless a run is paused for longer than its lease.
+ *
+ * <p>Each deleted record is noted in the audit ledger whenever there is one in Redis, whatever this
+ * drainer's own {@code audit} setting (which only makes it note them when there is none yet), so
+ * {@code verify} can account for every record a drain took away.
  */
 public final class Drainer {
   public static final long DEFAULT_LEASE_MS = 5_000;

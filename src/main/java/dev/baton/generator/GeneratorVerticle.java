@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class GeneratorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorVerticle.class);
   private static final long BACKLOG_RETRY_MS = 10;
+  private static final String PAUSED = "publishing-paused";
 
   private final GeneratorSettings settings;
   private final NodeState state;
@@ -202,18 +203,18 @@ public final class GeneratorVerticle extends VerticleBase {
         }
         if (paused) {
           paused = false;
-          LOG.atInfo().addKeyValue("node", state.nodeId())
-              .log("backlog down to {}: publishing resumed", outcome.backlog());
         }
+        state.stateLog().over(PAUSED);
         state.backlog(outcome.backlog(), false);
       }
       case BACKLOG_FULL -> {
         reserved -= n;
         if (!paused) {
           paused = true;
-          LOG.atWarn().addKeyValue("node", state.nodeId()).log(
-              "backlog of {} uncommitted messages reached generator.maxBacklog {}: publishing paused",
-              outcome.backlog(), settings.maxBacklog());
+          // at the bound it pauses and resumes as often as handlers free room: one line per episode
+          state.stateLog().on(PAUSED, PAUSED, org.slf4j.event.Level.WARN, "backlog of " + outcome.backlog()
+              + " uncommitted messages reached generator.maxBacklog " + settings.maxBacklog() + ": publishing paused",
+              "backlog below generator.maxBacklog " + settings.maxBacklog() + ": publishing resumed");
         }
         state.backlog(outcome.backlog(), true);
       }

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * Reads messages from the stream's consumer group on a dedicated connection ({@code XREADGROUP
  * BLOCK}), judges each (an error with probability {@code handler.errorProbability}) and commits
  * them exactly once through {@link Committer}; the work other consumers left behind (idle entries,
- * vanished consumers, departed nodes) is the {@link Reclaimer}'s, whose entries it commits the same
- * way. It recreates the consumer group when Redis lost it, and on stop commits what was delivered
+ * vanished consumers, departed nodes, entries the group skipped) is the {@link Reclaimer}'s, whose
+ * entries it commits the same way. It recreates the consumer group when Redis lost it, and on stop commits what was delivered
  * to it. Invariant: an entry leaves the stream only through the commit script, after its effect was
  * applied exactly once.
  */
@@ -74,7 +74,7 @@ public final class HandlerVerticle extends VerticleBase {
     redis = redisFactory.create(settings.maxInFlight() + 1);
     committer = new Committer(redis, keys, state.nodeId(), audit);
     reclaimer = new Reclaimer(vertx, redis, keys, state, settings, heartbeat, audit,
-        entries -> handle(entries, true), this::ensureGroup);
+        this::handle, this::ensureGroup);
     state.roleVerticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.ABSENT, state.nodeId()),

@@ -13,16 +13,18 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Work left behind by other consumers: every {@code reclaimIdleMs / 2} it takes over entries left
  * pending past the idle threshold ({@code reclaim.lua}, a cursor pass at a time) and dead-letters
  * those delivered too often; when the presence watcher names consumers whose node vanished it
  * claims their entries at once ({@code claim.lua}); after a full pass, at most once per heartbeat
- * timeout, it removes the consumers of departed nodes ({@code reap.lua}). What it takes it hands to
+ * timeout, it removes the consumers of departed nodes ({@code reap.lua}), and it delivers the
+ * entries the group skipped (behind its cursor, pending nowhere: {@code rescue.lua}). What it takes it hands to
  * the handler's commit. Its failures are reported as the "reclaim" component's, like every other
  * Redis failure. One script call per method below; arguments and replies are typed there only.
  */
@@ -30,6 +32,7 @@ final class Reclaimer {
   private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
   static final String CURSOR_START = "0-0";
   private static final String COMPONENT = "reclaim";
+  private static final String SKIPPED = "skipped";
 
   private final Vertx vertx;
   private final RedisOps redis;
@@ -38,7 +41,7 @@ final class Reclaimer {
   private final HandlerSettings settings;
   private final HeartbeatSettings heartbeat;
   private final boolean audit;
-  private final Function<List<Response>, Future<Void>> commitReclaimed;
+  private final BiFunction<List<Response>, Boolean, Future<Void>> commit;
   private final Runnable groupMissing;
 
   private boolean stopped;
@@ -50,15 +53,18 @@ final class Reclaimer {
   /** What one {@code reclaim.lua} call took: the next cursor, the entries, the messages dead-lettered. */
   record Reclaimed(String cursor, List<Response> entries, long deadLettered) {}
 
+  /** What one {@code rescue.lua} call took: the next scan cursor, the entries, the messages in them. */
+  record Rescued(String cursor, List<Response> entries, long messages) {}
+
   /** What one {@code claim.lua} call took: the consumer's presence state, its entries, the messages dead-lettered. */
   record Claimed(String presence, List<Response> entries, long deadLettered) {}
 
   /**
-   * @param commitReclaimed commits entries taken from another consumer
+   * @param commit commits entries this node took, marked reclaimed when taken from another consumer
    * @param groupMissing called when a call finds the consumer group gone
    */
   Reclaimer(Vertx vertx, RedisOps redis, Keys keys, NodeState state, HandlerSettings settings,
-      HeartbeatSettings heartbeat, boolean audit, Function<List<Response>, Future<Void>> commitReclaimed,
+      HeartbeatSettings heartbeat, boolean audit, BiFunction<List<Response>, Boolean, Future<Void>> commit,
       Runnable groupMissing) {
     this.vertx = vertx;
     this.redis = redis;
@@ -67,7 +73,7 @@ final class Reclaimer {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.audit = audit;
-    this.commitReclaimed = commitReclaimed;
+    this.commit = commit;
     this.groupMissing = groupMissing;
     this.lastReapMs = Clock.monotonicMs();
   }
@@ -107,9 +113,10 @@ final class Reclaimer {
             LOG.atInfo().addKeyValue("node", state.nodeId())
                 .log("reclaimed {} stream entries idle for over {} ms", r.entries().size(), settings.reclaimIdleMs());
           }
-          return commitReclaimed.apply(r.entries());
+          return commit.apply(r.entries(), true);
         })
         .compose(v -> reapIfDue())
+        .compose(v -> CURSOR_START.equals(cursor) ? rescueSkipped(CURSOR_START, 0) : Future.succeededFuture())
         .onComplete(ar -> {
           if (ar.failed()) {
             cursor = CURSOR_START;
@@ -153,6 +160,33 @@ final class Reclaimer {
   }
 
   /**
+   * One pass over the stream up to the group's cursor, taking and committing the entries the group
+   * skipped, a page at a time. A pass that finds some is logged, once per episode; their count goes
+   * to {@code counters.skipped}.
+   */
+  private Future<Void> rescueSkipped(String from, long foundSoFar) {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return rescue(from).compose(r -> {
+      state.counters().skipped.addAndGet(r.messages());
+      Future<Void> handled = commit.apply(r.entries(), false);
+      long found = foundSoFar + r.messages();
+      if (!CURSOR_START.equals(r.cursor())) {
+        return handled.compose(v -> rescueSkipped(r.cursor(), found));
+      }
+      if (found > 0) {
+        state.stateLog().on(SKIPPED, SKIPPED, Level.WARN, "found " + found
+            + " messages behind the consumer group's cursor that were never delivered (was the cursor moved"
+            + " past them, e.g. XGROUP SETID?): delivering them now", null);
+      } else {
+        state.stateLog().over(SKIPPED);
+      }
+      return handled;
+    });
+  }
+
+  /**
    * Claims and commits the entries pending on {@code consumer}, whose node's presence vanished (the
    * script checks that again), one batch after another. Runs after any pass or claim already under
    * way, never beside it.
@@ -181,7 +215,7 @@ final class Reclaimer {
         }
         return Future.succeededFuture();
       }
-      return commitReclaimed.apply(c.entries()).compose(v -> claimAll(consumer, claimedSoFar + c.entries().size()));
+      return commit.apply(c.entries(), true).compose(v -> claimAll(consumer, claimedSoFar + c.entries().size()));
     });
   }
 
@@ -218,6 +252,20 @@ final class Reclaimer {
 
   static Claimed claimed(Response r) {
     return new Claimed(Replies.str(r.get(0)), list(r.get(1)), Replies.num(r.get(2), 0));
+  }
+
+  /** {@code rescue.lua}: the skipped entries of the next page from {@code from}, taken by this consumer. */
+  Future<Rescued> rescue(String from) {
+    return redis.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), rescueArgs(from))
+        .map(Reclaimer::rescued);
+  }
+
+  List<String> rescueArgs(String from) {
+    return List.of(Keys.HANDLERS_GROUP, state.nodeId(), from, Integer.toString(settings.batchSize()));
+  }
+
+  static Rescued rescued(Response r) {
+    return new Rescued(Replies.str(r.get(0)), list(r.get(1)), Replies.num(r.get(2), 0));
   }
 
   /** {@code reap.lua}: removes idle consumers of departed nodes; the names removed. */

@@ -23,7 +23,8 @@ import java.util.List;
  * node's counters and its processed and published rates (over the last few beats, by the node's own
  * monotonic clock), which the cluster view and the dashboard show per node. With presence on, each
  * beat's reply names the watcher (see heartbeat.lua), and this node's election is told when that
- * starts or stops being this node.
+ * starts or stops being this node. After each beat the node's {@link HealthProbe} looks for a
+ * stalled cluster.
  */
 public final class HeartbeatVerticle extends VerticleBase {
   private final HeartbeatSettings settings;
@@ -35,10 +36,14 @@ public final class HeartbeatVerticle extends VerticleBase {
   private final RateWindow processedRate;
   private final RateWindow publishedRate;
   private final boolean presence;
+  private final HealthProbe probe;
   private boolean watcher;
 
-  public HeartbeatVerticle(HeartbeatSettings settings, boolean presence, RedisOps redis, Keys keys, NodeState state) {
+  /** @param probe run after every beat (the stall reasons /health reports), or null for none */
+  public HeartbeatVerticle(HeartbeatSettings settings, boolean presence, RedisOps redis, Keys keys, NodeState state,
+      HealthProbe probe) {
     this.settings = settings;
+    this.probe = probe;
     this.presence = presence;
     this.redis = redis;
     this.keys = keys;
@@ -56,6 +61,7 @@ public final class HeartbeatVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopped = true;
+    state.stateLog().flushEnded();
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
@@ -100,6 +106,7 @@ public final class HeartbeatVerticle extends VerticleBase {
         .onFailure(e -> state.failed("heartbeat", e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
+        .compose(v -> probe == null || stopped ? Future.<Void>succeededFuture() : probe.run().otherwiseEmpty())
         .onComplete(ar -> {
           if (!stopped) {
             timer = vertx.setTimer(Math.max(1, sentAt + settings.intervalMs() - Clock.monotonicMs()), id -> beat());

@@ -239,7 +239,8 @@ public final class HttpVerticle extends VerticleBase {
             .put("processed", c.processed.get())
             .put("errors", c.errors.get())
             .put("reclaimed", c.reclaimed.get())
-            .put("deadLettered", c.deadLettered.get()));
+            .put("deadLettered", c.deadLettered.get())
+            .put("skipped", c.skipped.get()));
     body.put("latencyMs", latencySummary(state.latencyMs()));
     JsonObject refusal = state.recentRefusal();
     if (refusal != null) {
@@ -302,22 +303,54 @@ public final class HttpVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * 200 {@code ok}, else 503 with the worst of: {@code unreachable} (Redis does not answer),
+   * {@code refusing} (Redis answers this node's commands with error replies: OOM, WRONGTYPE…, in
+   * the last {@link NodeState#REFUSING_WINDOW_MS}), {@code starting} (role not settled) and
+   * {@code stalled} (the cluster does not do its work: see {@code heartbeat.StallDetector}).
+   */
   private void health(RoutingContext ctx) {
     redis.send(Request.cmd(Command.PING))
         .onSuccess(pong -> {
           state.redisOk();
-          if (state.role() == NodeState.Role.STARTING || state.switching()) {
-            json(ctx, 503, new JsonObject().put("status", "unavailable").put("role", state.role().label())
-                .put("reason", "role not settled yet"));
-          } else {
-            json(ctx, 200, new JsonObject().put("status", "ok").put("role", state.role().label()));
-          }
+          health(ctx, null);
         })
         .onFailure(e -> {
           state.failed("health", e);
-          json(ctx, 503, new JsonObject().put("status", "unavailable")
-              .put("role", state.role().label()).put("reason", "Redis does not answer: " + Secrets.mask(e.getMessage())));
+          health(ctx, e);
         });
+  }
+
+  private void health(RoutingContext ctx, Throwable pingFailed) {
+    JsonObject body = new JsonObject().put("role", state.role().label());
+    java.util.Map<String, String> refusing = new java.util.TreeMap<>(state.refusing());
+    java.util.Map<String, String> stalled = state.stalled();
+    if (!refusing.isEmpty()) {
+      body.put("refusals", new JsonObject(new java.util.LinkedHashMap<>(refusing)));
+    }
+    if (!stalled.isEmpty()) {
+      body.put("stalled", new JsonObject(new java.util.LinkedHashMap<>(stalled)));
+    }
+    String status;
+    String reason;
+    if (pingFailed != null && !RedisOps.isErrorReply(pingFailed)) {
+      status = "unreachable";
+      reason = "Redis does not answer: " + Secrets.mask(pingFailed.getMessage());
+    } else if (!refusing.isEmpty()) {
+      status = "refusing";
+      reason = "Redis refuses this node's commands: " + String.join("; ",
+          refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
+    } else if (state.role() == NodeState.Role.STARTING || state.switching()) {
+      status = "starting";
+      reason = "role not settled yet";
+    } else if (!stalled.isEmpty()) {
+      status = "stalled";
+      reason = "the cluster is stalled: " + String.join("; ", stalled.values());
+    } else {
+      json(ctx, 200, body.put("status", "ok"));
+      return;
+    }
+    json(ctx, 503, body.put("status", status).put("reason", reason));
   }
 
   private Integer intParam(RoutingContext ctx, MultiMap params, String name, int fallback, int min, int max) {

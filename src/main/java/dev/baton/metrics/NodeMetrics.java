@@ -68,6 +68,8 @@ public final class NodeMetrics implements NodeState.Latencies {
     counter("baton.messages.errors", "messages this node judged errors and stored", c.errors);
     counter("baton.messages.reclaimed", "messages this node took over from a stalled or dead handler", c.reclaimed);
     counter("baton.messages.dead.lettered", "messages this node moved to the dead-letter stream", c.deadLettered);
+    counter("baton.messages.skipped", "messages this node found behind the group's cursor, never delivered, and"
+        + " delivered", c.skipped);
     for (NodeState.Role role : NodeState.Role.values()) {
       gauge("baton.role", "1 for the role this node runs now", state, s -> s.role() == role ? 1 : 0)
           .tag("role", role.label()).register(registry);
@@ -76,6 +78,13 @@ public final class NodeMetrics implements NodeState.Latencies {
         NodeState::epoch).register(registry);
     gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redisUp() ? 1 : 0)
         .register(registry);
+    gauge("baton.redis.refusing", "1 while Redis answers some of this node's commands with error replies (OOM,"
+        + " WRONGTYPE...): within the last " + NodeState.REFUSING_WINDOW_MS / 1000 + " s", state,
+        s -> s.refusing().isEmpty() ? 0 : 1).register(registry);
+    for (String reason : dev.baton.heartbeat.StallDetector.REASONS) {
+      gauge("baton.cluster.stalled", "1 while this node sees the cluster stalled for this reason (see /health)", state,
+          s -> s.stalled().containsKey(reason) ? 1 : 0).tag("reason", reason).register(registry);
+    }
     counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
     gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
         s -> s.backlogPaused() ? 1 : 0).register(registry);

@@ -11,8 +11,10 @@ public final class Scripts {
   public static final Script CLAIM = Script.load("claim", "presence", "dead-letter");
   public static final Script PRESENCE = Script.load("presence", "presence");
   public static final Script REAP = Script.load("reap");
+  public static final Script RESCUE = Script.load("rescue");
   public static final Script HEARTBEAT = Script.load("heartbeat", "presence");
   public static final Script VIEW = Script.load("view", "presence");
+  public static final Script HEALTH = Script.load("health");
   public static final Script DRAIN_CLAIM = Script.load("drain-claim");
   public static final Script DRAIN_ACK = Script.load("drain-ack");
   public static final Script DRAIN_END = Script.load("drain-end");

@@ -64,7 +64,9 @@ class VerifyTest {
       new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), KEYS, 5_000, 50, true)
           .drain(batch -> Future.failedFuture("stop after one batch"))
           .otherwiseEmpty().await(30, TimeUnit.SECONDS);
-      new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), KEYS, 1_000, 50, true)
+      // the rest by a drainer whose own audit setting is off (getErrors run with the defaults):
+      // the ledger in Redis, not the drainer's setting, decides that drains are recorded
+      new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), KEYS, 1_000, 50, false)
           .drain(batch -> Future.succeededFuture()).await(30, TimeUnit.SECONDS);
     } finally {
       nodes.forEach(TestNode::close);
@@ -110,6 +112,67 @@ class VerifyTest {
     new CommandLine(new VerifyCommand(new PrintStream(json, true, StandardCharsets.UTF_8), System.err))
         .execute("-conf", conf.toString(), "--json");
     assertThat(new JsonObject(json.toString(StandardCharsets.UTF_8)).getBoolean("ok")).isTrue();
+  }
+
+  private int command(String prefix, ByteArrayOutputStream out, ByteArrayOutputStream err, String... extra)
+      throws Exception {
+    Path conf = tmp.resolve(prefix + ".json");
+    Files.writeString(conf, new JsonObject().put("redis", new JsonObject().put("url", REDIS.url())
+        .put("keyPrefix", prefix)).encode());
+    List<String> args = new ArrayList<>(List.of("-conf", conf.toString()));
+    args.addAll(List.of(extra));
+    return new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8))).execute(args.toArray(String[]::new));
+  }
+
+  @Test
+  void withoutALedgerThereIsNothingToVerifyAndItIsNotOk() throws Exception {
+    String none = "t" + UUID.randomUUID().toString().substring(0, 8);
+    REDIS.client().cmd("XADD", new Keys(none).messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1",
+        "text", "published without the ledger");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(command(none, out, err)).isEqualTo(VerifyCommand.EXIT_NOTHING);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("NOTHING TO VERIFY").doesNotContain("OK");
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("no audit ledger", "audit.enabled");
+
+    ByteArrayOutputStream json = new ByteArrayOutputStream();
+    assertThat(command(none, json, new ByteArrayOutputStream(), "--json")).isEqualTo(VerifyCommand.EXIT_NOTHING);
+    JsonObject r = new JsonObject(json.toString(StandardCharsets.UTF_8));
+    assertThat(r.getBoolean("ok")).isFalse();
+    assertThat(r.getBoolean("ledger")).isFalse();
+    assertThat(r.getBoolean("nothingToVerify")).isTrue();
+  }
+
+  @Test
+  void whileNodesWorkItChecksOneInstantAndFindsNothingWrong() throws Exception {
+    String live = "t" + UUID.randomUUID().toString().substring(0, 8);
+    Keys k = new Keys(live);
+    List<TestNode> nodes = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        nodes.add(TestNode.start(TestNode.fastSettings(REDIS.url(), live).put("nodeId", live + "-" + i)
+            .put("audit", new JsonObject().put("enabled", true))
+            .put("generator", new JsonObject().put("intervalMs", 1))
+            .put("handler", new JsonObject().put("errorProbability", 0.3))));
+      }
+      RedisOps ops = new RedisOps(REDIS.client().client(), 60_000);
+      long before = 0;
+      for (int run = 0; run < 3; run++) {
+        long floor = before + 1_000;
+        Await.until(floor + " processed", Duration.ofSeconds(60),
+            () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() >= floor);
+        // a drain beside the work, by a drainer without the audit setting
+        new Drainer(REDIS.client().vertx(), ops, k, 1_000, 50, false).drain(batch -> Future.succeededFuture())
+            .await(30, TimeUnit.SECONDS);
+        JsonObject r = new Verifier(ops, k).verify().await(60, TimeUnit.SECONDS);
+        assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
+        assertThat(r.getLong("published")).isGreaterThan(before);
+        before = r.getLong("published");
+      }
+    } finally {
+      nodes.forEach(TestNode::close);
+    }
   }
 
   @Test

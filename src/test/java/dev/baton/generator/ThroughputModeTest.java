@@ -33,7 +33,11 @@ class ThroughputModeTest {
   final RedisExtension redisServer = new RedisExtension();
 
   private TestNode node(String url, String id, int packSize, long maxMessages, long maxBacklog) {
-    return closer.add(TestNode.start(TestNode.fastSettings(url, prefix).put("nodeId", id)
+    return node(url, id, packSize, maxMessages, maxBacklog, new JsonObject().put("leaseMs", 600).put("renewMs", 150));
+  }
+
+  private TestNode node(String url, String id, int packSize, long maxMessages, long maxBacklog, JsonObject election) {
+    return closer.add(TestNode.start(TestNode.fastSettings(url, prefix).put("nodeId", id).put("election", election)
         .put("audit", new JsonObject().put("enabled", true))
         .put("generator", new JsonObject().put("intervalMs", 0).put("batchSize", 200).put("packSize", packSize)
             .put("maxInFlight", 4).put("maxMessages", maxMessages).put("maxBacklog", maxBacklog))
@@ -56,10 +60,13 @@ class ThroughputModeTest {
   @ParameterizedTest(name = "packSize {0}")
   @ValueSource(ints = {1, 32})
   void publishesExactlyMaxMessagesInBatchesAndEveryOneIsCommittedOnce(int packSize) throws Exception {
-    TestNode generator = node(redisServer.url(), "fast-gen", packSize, 30_000, 1_000_000);
+    // maxMessages counts per generator: a failover (a 600 ms lease lost on a starved machine) would
+    // let a handler publish its own 30 000 on top, so here the lease outlasts any CPU starvation
+    JsonObject longLease = new JsonObject().put("leaseMs", 10_000).put("renewMs", 2_000);
+    TestNode generator = node(redisServer.url(), "fast-gen", packSize, 30_000, 1_000_000, longLease);
     Await.until("fast-gen generates", Duration.ofSeconds(10), generator::isGenerator);
-    List<TestNode> handlers = List.of(node(redisServer.url(), "fh1", packSize, 30_000, 1_000_000),
-        node(redisServer.url(), "fh2", packSize, 30_000, 1_000_000));
+    List<TestNode> handlers = List.of(node(redisServer.url(), "fh1", packSize, 30_000, 1_000_000, longLease),
+        node(redisServer.url(), "fh2", packSize, 30_000, 1_000_000, longLease));
     Await.until("30 000 committed", Duration.ofSeconds(60), () -> redisServer.client().num("HGET", keys.stats(), "processed") == 30_000);
     assertThat(generator.state().counters().published.get()).isEqualTo(30_000);
     assertThat(redisServer.client().num("XLEN", keys.messages())).isZero();

@@ -20,7 +20,7 @@ class ReclaimerTest {
 
   private Reclaimer reclaimer(boolean audit) {
     return new Reclaimer(null, null, new Keys("p"), new NodeState("h1"), config.handler(), config.heartbeat(), audit,
-        entries -> null, () -> {});
+        (entries, reclaimed) -> null, () -> {});
   }
 
   @Test
@@ -61,6 +61,16 @@ class ReclaimerTest {
     assertThat(c.entries()).hasSize(1);
     assertThat(c.deadLettered()).isZero();
     assertThat(Reclaimer.claimed(Resp.array("present", List.of(), 0L)).entries()).isEmpty();
+  }
+
+  @Test
+  void rescueArgumentsFollowRescueLuaAndItsReplyDecodes() {
+    // ARGV group, this consumer, scan cursor, entries per call
+    assertThat(reclaimer(false).rescueArgs("0-0")).containsExactly(Keys.HANDLERS_GROUP, "h1", "0-0", "77");
+    Reclaimer.Rescued r = Reclaimer.rescued(Resp.array("8-0", List.of(Arrays.asList("7-0", List.of("n", "3"))), 3L));
+    assertThat(r.cursor()).isEqualTo("8-0");
+    assertThat(r.entries()).hasSize(1);
+    assertThat(r.messages()).isEqualTo(3);
   }
 
   @Test

@@ -174,6 +174,15 @@ class ScriptGuardsTest {
             },
             k -> List.of(k.messages(), k.heartbeats(), k.presence()), k -> List.of(Keys.HANDLERS_GROUP, "-1"),
             k -> types(k.messages(), "stream", k.presence(), "hash"), k -> Map.of()),
+        new Case("rescue", Scripts.RESCUE, k -> {
+              // two entries behind the group's cursor, pending nowhere: skipped
+              rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "one");
+              rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "2", "ts", "1", "text", "two");
+              rc.cmd("XGROUP", "CREATE", k.messages(), Keys.HANDLERS_GROUP, "$");
+              rc.cmd("HSET", k.stats(), "skipped", "0");
+            },
+            k -> List.of(k.messages(), k.stats()), k -> List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "10"),
+            k -> types(k.messages(), "stream", k.stats(), "hash"), k -> Map.of(k.stats(), List.of("skipped"))),
         new Case("heartbeat", Scripts.HEARTBEAT, k -> {
               // a member whose presence vanished: the beat drops it and marks it gone
               rc.cmd("ZADD", k.heartbeats(), Long.toString(System.currentTimeMillis() + 60_000), "m2");
