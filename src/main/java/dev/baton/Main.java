@@ -1,5 +1,6 @@
 package dev.baton;
 
+import dev.baton.tool.ExitCodes;
 import dev.baton.audit.VerifyCommand;
 import dev.baton.bench.BenchCommand;
 import dev.baton.config.ConfigException;
@@ -25,18 +26,12 @@ import picocli.CommandLine.Option;
 /**
  * The command line. Without a subcommand it runs a node until SIGTERM/SIGINT, which closes Vert.x
  * (every verticle's {@code stop()} runs: the generator releases its lease) and exits: 0 when the
- * stop was clean, {@link #EXIT_STOP_FAILED} when a verticle's stop failed or did not finish in time.
+ * stop was clean, {@link ExitCodes#REDIS} when a verticle's stop failed or did not finish in time.
  */
 @Command(name = "node-fat.jar", mixinStandardHelpOptions = true, version = "Baton 1.0",
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
     subcommands = {GetErrorsCommand.class, VerifyCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
-  /** Exit code for a configuration error. */
-  public static final int EXIT_CONFIG = 2;
-  /** Exit code when the node cannot start (port in use, Redis binary missing...). */
-  public static final int EXIT_START = 15;
-  /** Exit code when the node was asked to stop and did not stop cleanly (lease not released, stop timed out). */
-  public static final int EXIT_STOP_FAILED = 1;
   private static final long STOP_TIMEOUT_MS = 10_000;
 
   @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
@@ -50,21 +45,12 @@ public final class Main implements Callable<Integer> {
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
-  /** Loads the configuration or prints why not; null when it is invalid. */
-  public static NodeConfig loadConfig(Path conf, java.io.PrintStream err) {
-    try {
-      return ConfigLoader.load(conf, System.getenv());
-    } catch (ConfigException e) {
-      err.println("configuration error: " + e.getMessage());
-      return null;
-    }
-  }
 
   @Override
   public Integer call() throws Exception {
-    NodeConfig config = loadConfig(conf, System.err);
+    NodeConfig config = ConfigLoader.loadOrReport(conf, System.err);
     if (config == null) {
-      return EXIT_CONFIG;
+      return ExitCodes.CONFIG;
     }
     Logging.apply(config.log().format(), config.nodeId());
     Logger log = LoggerFactory.getLogger(Main.class);
@@ -72,7 +58,7 @@ public final class Main implements Callable<Integer> {
       EmbeddedRedis.ensure(config, System.getenv());
     } catch (Exception e) {
       log.atError().addKeyValue("node", config.nodeId()).log("cannot start the embedded Redis: {}", Secrets.mask(e.getMessage()));
-      return EXIT_START;
+      return ExitCodes.START_FAILED;
     }
     NodeMetrics metrics = new NodeMetrics(config.nodeId());
     Vertx vertx = metrics.newVertx();
@@ -93,10 +79,10 @@ public final class Main implements Callable<Integer> {
     } catch (Exception e) {
       log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
       stop.run();
-      return EXIT_START;
+      return ExitCodes.START_FAILED;
     }
     stop.requested.await();
-    return stop.run() ? 0 : EXIT_STOP_FAILED;
+    return stop.run() ? 0 : ExitCodes.REDIS;
   }
 
   /**

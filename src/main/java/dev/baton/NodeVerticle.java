@@ -1,5 +1,7 @@
 package dev.baton;
 
+import dev.baton.state.Role;
+import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig;
 import dev.baton.election.ElectionVerticle;
@@ -50,7 +52,7 @@ public final class NodeVerticle extends VerticleBase {
 
   private Future<Void> switching = Future.succeededFuture();
   private String roleDeployment;
-  private NodeState.Role wantedRole = NodeState.Role.STARTING;
+  private Role wantedRole = Role.STARTING;
   private long wantedEpoch;
   private boolean stopping;
 
@@ -87,9 +89,9 @@ public final class NodeVerticle extends VerticleBase {
 
     electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
       if (msg.body() instanceof Leadership.Granted granted) {
-        want(NodeState.Role.GENERATOR, granted.epoch());
+        want(Role.GENERATOR, granted.epoch());
       } else {
-        want(NodeState.Role.HANDLER, 0);
+        want(Role.HANDLER, 0);
       }
     });
 
@@ -108,7 +110,7 @@ public final class NodeVerticle extends VerticleBase {
         .compose(id -> {
           // not granted by the first attempt: start as a handler (a grant arrives as an event)
           if (!election.leading()) {
-            want(NodeState.Role.HANDLER, 0);
+            want(Role.HANDLER, 0);
           }
           return switching;
         });
@@ -158,7 +160,7 @@ public final class NodeVerticle extends VerticleBase {
     return (onConnect, onEnd) -> new DedicatedConnection(vertx, options, onConnect, onEnd);
   }
 
-  private void want(NodeState.Role role, long epoch) {
+  private void want(Role role, long epoch) {
     wantedRole = role;
     wantedEpoch = epoch;
     switching = switching.transform(ar -> converge());
@@ -166,12 +168,12 @@ public final class NodeVerticle extends VerticleBase {
 
   /** Brings the running role verticle in line with the wanted role, undeploying before deploying. */
   private Future<Void> converge() {
-    NodeState.Role role = wantedRole;
+    Role role = wantedRole;
     long epoch = wantedEpoch;
-    if (stopping || (state.role() == role && state.epoch() == (role == NodeState.Role.GENERATOR ? epoch : 0))) {
+    if (stopping || (state.roles().role() == role && state.roles().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
       return Future.succeededFuture();
     }
-    state.beginSwitch();
+    state.roles().beginSwitch();
     long switchStartedNs = System.nanoTime();
     Future<Void> undeployed = roleDeployment == null
         ? Future.succeededFuture()
@@ -184,9 +186,9 @@ public final class NodeVerticle extends VerticleBase {
           }
           return vertx.deployVerticle(roleVerticle(role, epoch)).map(id -> {
             roleDeployment = id;
-            state.roleSettled(role, epoch);
+            state.roles().settled(role, epoch);
             LOG.atInfo().addKeyValue("node", state.nodeId()).log("role is now {}{} (switched in {} ms)", role.label(),
-                role == NodeState.Role.GENERATOR ? " (epoch " + epoch + ")" : "",
+                role == Role.GENERATOR ? " (epoch " + epoch + ")" : "",
                 (System.nanoTime() - switchStartedNs) / 1_000_000);
             vertx.eventBus().publish(Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
                 new JsonObject().put("role", role.label()).put("epoch", epoch));
@@ -200,8 +202,8 @@ public final class NodeVerticle extends VerticleBase {
         });
   }
 
-  private Deployable roleVerticle(NodeState.Role role, long epoch) {
-    if (role == NodeState.Role.GENERATOR) {
+  private Deployable roleVerticle(Role role, long epoch) {
+    if (role == Role.GENERATOR) {
       return new GeneratorVerticle(config.generator(), this::newOps, keys, state, epoch,
           new RandomText(new SplittableRandom()),
           config.audit().enabled());

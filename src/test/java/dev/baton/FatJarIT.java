@@ -1,5 +1,6 @@
 package dev.baton;
 
+import dev.baton.tool.ExitCodes;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -106,7 +107,7 @@ class FatJarIT {
       redis.kill();
 
       int exit = node.terminate();
-      assertThat(exit).as(node.log()).isEqualTo(Main.EXIT_STOP_FAILED);
+      assertThat(exit).as(node.log()).isEqualTo(ExitCodes.REDIS);
       assertThat(node.log()).contains("could not release the lease").contains("stop failed");
     }
   }
@@ -117,12 +118,12 @@ class FatJarIT {
     env.put("BATON_ELECTION_RENEW_MS", "900");
     NodeProcess p = NodeProcess.start(env, "-conf", "conf/node.json");
     nodes.add(p);
-    assertThat(p.waitFor()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(p.waitFor()).isEqualTo(ExitCodes.CONFIG);
     assertThat(p.log()).contains("election.renewMs: must be at most election.leaseMs/3");
 
     NodeProcess missing = NodeProcess.start(env("m"), "-conf", "does-not-exist.json");
     nodes.add(missing);
-    assertThat(missing.waitFor()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(missing.waitFor()).isEqualTo(ExitCodes.CONFIG);
     assertThat(missing.log()).contains("does-not-exist.json").contains("cannot be read");
   }
 }

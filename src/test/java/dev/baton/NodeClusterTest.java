@@ -44,7 +44,7 @@ class NodeClusterTest {
     assertThat(nodes.stream().filter(n -> n != generator)
         .filter(n -> n.state().counters().processed.get() > 0).count())
         .as("handlers that processed something").isGreaterThanOrEqualTo(2);
-    assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
+    assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
     assertThat(REDIS.client().str("GET", "{" + prefix + "}:leader")).isEqualTo(generator.id());
   }
 
@@ -59,7 +59,7 @@ class NodeClusterTest {
     List<Integer> runningAtSwitch = new CopyOnWriteArrayList<>();
     node.vertx().eventBus().<JsonObject>localConsumer(Addresses.of(Addresses.ROLE_CHANGED, "switcher"), m -> {
       roles.add(m.body().getString("role"));
-      runningAtSwitch.add(node.state().roleVerticles());
+      runningAtSwitch.add(node.state().roles().verticles());
     }).completion().toCompletionStage().toCompletableFuture().join();
 
     for (int round = 0; round < 3; round++) {
@@ -72,7 +72,7 @@ class NodeClusterTest {
     Await.until("generator again", Duration.ofSeconds(10), node::isGenerator);
     assertThat(roles).startsWith("handler", "generator", "handler", "generator", "handler", "generator");
     assertThat(runningAtSwitch).containsOnly(1);
-    assertThat(node.state().maxRoleVerticles()).isEqualTo(1);
+    assertThat(node.state().roles().maxVerticles()).isEqualTo(1);
     assertThat(node.vertx().deploymentIDs()).hasSize(5);
   }
 }

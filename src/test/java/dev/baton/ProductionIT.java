@@ -1,5 +1,6 @@
 package dev.baton;
 
+import dev.baton.tool.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.errors.GetErrorsCommand;
@@ -172,11 +173,11 @@ class ProductionIT {
     assertThat(getErrors(tool).exit()).isZero();
     tool.put("BATON_REDIS_URL", "redis://baton:" + wrongPassword + "@127.0.0.1:" + redis.port());
     Run refused = getErrors(tool);
-    assertThat(refused.exit()).isEqualTo(GetErrorsCommand.EXIT_REDIS);
+    assertThat(refused.exit()).isEqualTo(ExitCodes.REDIS);
     assertThat(refused.stderr()).contains("cannot reach Redis at redis://127.0.0.1:" + redis.port());
     tool.put("BATON_REDIS_URL", "ftp://baton:" + wrongPassword + "@127.0.0.1:1");
     Run badConfig = getErrors(tool);
-    assertThat(badConfig.exit()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(badConfig.exit()).isEqualTo(ExitCodes.CONFIG);
     assertThat(badConfig.stderr()).contains("redis.url");
 
     for (NodeProcess n : List.of(a, b, c)) {

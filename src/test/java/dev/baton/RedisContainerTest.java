@@ -40,7 +40,7 @@ class RedisContainerTest {
           () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
       Await.until("messages handled", Duration.ofSeconds(30),
           () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() > 20);
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
     } finally {
       nodes.forEach(TestNode::close);
     }

@@ -1,7 +1,8 @@
 package dev.baton.bench;
 
+import dev.baton.state.Role;
 import ch.qos.logback.classic.Level;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.NodeVerticle;
 import dev.baton.audit.Verifier;
 import dev.baton.config.ConfigLoader;
@@ -537,8 +538,8 @@ public final class BenchCommand implements Callable<Integer> {
         ids.add(cluster.deployVerticle(node).await(60, TimeUnit.SECONDS));
         nodes.add(node);
       }
-      waitFor(() -> nodes.stream().filter(n -> n.state().role() == NodeState.Role.GENERATOR).count() == 1
-          && nodes.stream().noneMatch(n -> n.state().role() == NodeState.Role.STARTING), 120_000, "settled");
+      waitFor(() -> nodes.stream().filter(n -> n.state().roles().role() == Role.GENERATOR).count() == 1
+          && nodes.stream().noneMatch(n -> n.state().roles().role() == Role.STARTING), 120_000, "settled");
       Thread.sleep(3_000); // let heartbeats and followers reach their steady rhythm
       long maxGenerators = 0;
       JsonObject counts;
@@ -547,7 +548,7 @@ public final class BenchCommand implements Callable<Integer> {
         long end = start + scaleSeconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
           maxGenerators = Math.max(maxGenerators,
-              nodes.stream().filter(n -> n.state().role() == NodeState.Role.GENERATOR).count());
+              nodes.stream().filter(n -> n.state().roles().role() == Role.GENERATOR).count());
           Thread.sleep(20);
         }
         counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
@@ -559,16 +560,16 @@ public final class BenchCommand implements Callable<Integer> {
       // failover: close the generator's node (it releases the lease) and time the next epoch's first publish
       int g = -1;
       for (int i = 0; i < nodes.size(); i++) {
-        if (nodes.get(i).state().role() == NodeState.Role.GENERATOR) {
+        if (nodes.get(i).state().roles().role() == Role.GENERATOR) {
           g = i;
         }
       }
-      long oldEpoch = nodes.get(g).state().epoch();
+      long oldEpoch = nodes.get(g).state().roles().epoch();
       long closedAt = serverMs(target);
       cluster.undeploy(ids.get(g)).await(30, TimeUnit.SECONDS);
       nodes.remove(g);
-      waitFor(() -> nodes.stream().anyMatch(n -> n.state().role() == NodeState.Role.GENERATOR
-          && n.state().epoch() > oldEpoch && n.state().counters().published.get() > 0), 60_000, "failover");
+      waitFor(() -> nodes.stream().anyMatch(n -> n.state().roles().role() == Role.GENERATOR
+          && n.state().roles().epoch() > oldEpoch && n.state().counters().published.get() > 0), 60_000, "failover");
       long failoverMs = firstPublishAfter(target, keys, oldEpoch) - closedAt;
       JsonObject result = new JsonObject()
           .put("nodes", size)

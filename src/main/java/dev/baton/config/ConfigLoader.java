@@ -42,6 +42,16 @@ public final class ConfigLoader {
     }
   }
 
+  /** Loads the configuration or prints why not to {@code err}; null when it is invalid. */
+  public static NodeConfig loadOrReport(Path conf, java.io.PrintStream err) {
+    try {
+      return load(conf, System.getenv());
+    } catch (ConfigException e) {
+      err.println("configuration error: " + e.getMessage());
+      return null;
+    }
+  }
+
   /** Reads and validates; {@code confFile} may be null (defaults and environment only). */
   public static NodeConfig load(Path confFile, Map<String, String> env) {
     JsonObject file = confFile == null ? new JsonObject() : readFile(confFile);

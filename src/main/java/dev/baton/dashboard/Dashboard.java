@@ -1,7 +1,8 @@
 package dev.baton.dashboard;
 
+import dev.baton.state.Role;
 import dev.baton.common.Clock;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.config.Secrets;
 import dev.baton.errors.ErrorEntry;
 import dev.baton.cluster.ClusterView;
@@ -167,7 +168,7 @@ public final class Dashboard {
         .arg("COUNT").arg(ERRORS_SHOWN));
     return Future.all(view, grants, errorCount, latestErrors)
         .map(all -> {
-          state.redisOk();
+          state.redis().succeeded("dashboard");
           return clusterEvent(view.result(), grants.result(), errorCount.result(), latestErrors.result());
         });
   }
@@ -225,7 +226,7 @@ public final class Dashboard {
   }
 
   private JsonObject redisFailed(Throwable e) {
-    state.failed("dashboard", e);
+    state.redis().failed("dashboard", e);
     return base()
         .put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
         .put("redisProblem", Secrets.mask(String.valueOf(e.getMessage())))
@@ -237,8 +238,8 @@ public final class Dashboard {
     return new JsonObject()
         .put("node", new JsonObject()
             .put("nodeId", state.nodeId())
-            .put("role", state.role().label())
-            .put("epoch", state.role() == NodeState.Role.GENERATOR ? state.epoch() : null)
+            .put("role", state.roles().role().label())
+            .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
             .put("http", state.httpAddress()))
         .put("pushIntervalMs", PUSH_INTERVAL_MS);
   }

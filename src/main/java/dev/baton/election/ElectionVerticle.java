@@ -1,7 +1,7 @@
 package dev.baton.election;
 
 import dev.baton.common.Clock;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.ElectionSettings;
 import dev.baton.config.NodeConfig.PresenceSettings;
@@ -116,7 +116,7 @@ public final class ElectionVerticle extends VerticleBase {
         revoke("a publish was refused by the fence (another node holds the lease)");
       }
     });
-    watching = presence.enabled() && state.watcher(); // the first beat may have named it already
+    watching = presence.enabled() && state.roles().watcher(); // the first beat may have named it already
     watcherConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.WATCHER, state.nodeId()), msg -> {
       watching = presence.enabled() && msg.body().getBoolean("watcher", false);
       if (watching && phase == Phase.FOLLOWING) {
@@ -161,7 +161,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (phase != Phase.FOLLOWING) {
       return Future.succeededFuture();
     }
-    if (state.duplicateNodeId()) {
+    if (state.roles().duplicateNodeId()) {
       // another process runs with this node id: competing with it for the lease would make the
       // two take it from each other in turn, so wait until it is gone (NodeState logs it)
       scheduleAttempt(retryMs);
@@ -179,7 +179,7 @@ public final class ElectionVerticle extends VerticleBase {
           }
         })
         .onSuccess(a -> {
-          state.accepted("election");
+          state.redis().succeeded("election");
           maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
           knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
           if (phase == Phase.STOPPED) {
@@ -204,7 +204,7 @@ public final class ElectionVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> {
-          state.failed("election", e);
+          state.redis().failed("election", e);
           scheduleAttempt(retryMs);
         })
         .<Void>mapEmpty()
@@ -244,10 +244,10 @@ public final class ElectionVerticle extends VerticleBase {
     long sentAt = Clock.monotonicMs();
     long startedNs = System.nanoTime();
     lease.renew(renewingEpoch)
-        .onComplete(ar -> state.latencies().leaseRenewal(System.nanoTime() - startedNs,
+        .onComplete(ar -> state.counters().latencies().leaseRenewal(System.nanoTime() - startedNs,
             ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
         .onSuccess(extended -> {
-          state.accepted("election");
+          state.redis().succeeded("election");
           if (phase != Phase.LEADING || epoch != renewingEpoch) {
             return;
           }
@@ -260,7 +260,7 @@ public final class ElectionVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> {
-          state.failed("election", e);
+          state.redis().failed("election", e);
           if (phase == Phase.LEADING && epoch == renewingEpoch) {
             // keep trying until the guard revokes at validUntil
             scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));

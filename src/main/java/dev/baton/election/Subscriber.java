@@ -1,6 +1,6 @@
 package dev.baton.election;
 
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
@@ -206,7 +206,7 @@ final class Subscriber {
             stopped = true;
             return Future.failedFuture(new DuplicateNodeId(state.nodeId(), subscribers));
           }
-          state.presenceSubscribers(subscribers);
+          state.roles().presenceSubscribers(subscribers);
           return Future.succeededFuture();
         });
   }

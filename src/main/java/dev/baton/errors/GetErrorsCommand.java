@@ -1,6 +1,7 @@
 package dev.baton.errors;
 
-import dev.baton.ToolSession;
+import dev.baton.tool.ExitCodes;
+import dev.baton.tool.ToolSession;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -18,11 +19,6 @@ import picocli.CommandLine.Option;
 @CommandLine.Command(name = "getErrors", mixinStandardHelpOptions = true,
     description = "Print every stored error, delete what was printed, and exit.")
 public final class GetErrorsCommand implements Callable<Integer> {
-  /** Exit code when Redis cannot be reached or fails during the run. */
-  public static final int EXIT_REDIS = 1;
-  /** Exit code when standard output was closed before everything was printed. */
-  public static final int EXIT_OUTPUT = 3;
-
   @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
   Path conf;
 
@@ -45,7 +41,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (ToolSession session = ToolSession.open("getErrors", conf, err, EXIT_REDIS,
+    try (ToolSession session = ToolSession.open("getErrors", conf, err, ExitCodes.REDIS,
         ToolSession.CONNECT_TIMEOUT_MS)) {
       Drainer.Result result;
       try {
@@ -66,7 +62,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
         boolean output = e instanceof OutputClosed;
         err.println("getErrors: stopped: " + ToolSession.reason(e)
             + "; errors not printed stay stored for the next run");
-        return output ? EXIT_OUTPUT : EXIT_REDIS;
+        return output ? ExitCodes.OUTPUT_CLOSED : ExitCodes.REDIS;
       }
       err.println(result.delivered() + (result.delivered() == 1 ? " error printed" : " errors printed")
           + (result.delivered() == result.deleted() ? ""

@@ -1,7 +1,7 @@
 package dev.baton.generator;
 
 import dev.baton.common.Clock;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.GeneratorSettings;
 import dev.baton.common.Backoff;
@@ -64,7 +64,7 @@ public final class GeneratorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    state.roleVerticleStarted();
+    state.roles().verticleStarted();
     redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
     publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
     nextDueMs = Clock.monotonicMs();
@@ -84,7 +84,7 @@ public final class GeneratorVerticle extends VerticleBase {
     }
     return Future.join(new ArrayList<>(calls)).otherwiseEmpty()
         .compose(v -> redis.close().otherwiseEmpty())
-        .onComplete(ar -> state.roleVerticleStopped());
+        .onComplete(ar -> state.roles().verticleStopped());
   }
 
   private boolean throughputMode() {
@@ -184,7 +184,7 @@ public final class GeneratorVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           reserved -= n; // not published: those messages may still be sent (seq numbers are skipped)
-          state.failed("generator", e);
+          state.redis().failed("generator", e);
         });
     calls.add(call);
     return call.andThen(ar -> {
@@ -194,18 +194,18 @@ public final class GeneratorVerticle extends VerticleBase {
   }
 
   private void handle(Publisher.Outcome outcome, int n) {
-    state.accepted("generator");
+    state.redis().succeeded("generator");
     switch (outcome.status()) {
       case PUBLISHED -> {
         state.counters().published.addAndGet(outcome.count());
         if (outcome.count() > 0) {
-          state.lastPublishedId(outcome.lastId());
+          state.publishing().lastPublishedId(outcome.lastId());
         }
         if (paused) {
           paused = false;
         }
         state.stateLog().over(PAUSED);
-        state.backlog(outcome.backlog(), false);
+        state.publishing().backlog(outcome.backlog(), false);
       }
       case BACKLOG_FULL -> {
         reserved -= n;
@@ -216,7 +216,7 @@ public final class GeneratorVerticle extends VerticleBase {
               + " uncommitted messages reached generator.maxBacklog " + settings.maxBacklog() + ": publishing paused",
               "backlog below generator.maxBacklog " + settings.maxBacklog() + ": publishing resumed");
         }
-        state.backlog(outcome.backlog(), true);
+        state.publishing().backlog(outcome.backlog(), true);
       }
       case FENCED -> {
         reserved -= n;

@@ -1,6 +1,7 @@
 package dev.baton.handler;
 
-import dev.baton.NodeState;
+import dev.baton.state.Counters;
+import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.HandlerSettings;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
@@ -75,7 +76,7 @@ public final class HandlerVerticle extends VerticleBase {
     committer = new Committer(redis, keys, state.nodeId(), audit);
     reclaimer = new Reclaimer(vertx, redis, keys, state, settings, heartbeat, audit,
         this::handle, this::ensureGroup);
-    state.roleVerticleStarted();
+    state.roles().verticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.ABSENT, state.nodeId()),
         msg -> msg.body().forEach(c -> reclaimer.claimAbsent(String.valueOf(c))));
@@ -105,7 +106,7 @@ public final class HandlerVerticle extends VerticleBase {
         .compose(v -> finishOwnPending())
         .otherwiseEmpty()
         .compose(v -> redis.close().otherwiseEmpty())
-        .onComplete(ar -> state.roleVerticleStopped());
+        .onComplete(ar -> state.roles().verticleStopped());
   }
 
   /** Creates the group at the stream's start, so messages published before any handler count. */
@@ -145,7 +146,7 @@ public final class HandlerVerticle extends VerticleBase {
           if (ownPending && entries.isEmpty()) {
             readOwnPending = false;
           }
-          state.accepted("handler");
+          state.redis().succeeded("handler");
           backoff.reset();
           if (!entries.isEmpty()) {
             commitInBackground(entries);
@@ -178,7 +179,7 @@ public final class HandlerVerticle extends VerticleBase {
       ensureGroup().onComplete(ar -> later(backoff.nextDelayMs()));
       return;
     }
-    state.failed("handler", e);
+    state.redis().failed("handler", e);
     later(backoff.nextDelayMs());
   }
 
@@ -224,7 +225,7 @@ public final class HandlerVerticle extends VerticleBase {
     }
     long startedNs = System.nanoTime();
     return committer.commit(judged, reclaimed)
-        .andThen(ar -> state.latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
+        .andThen(ar -> state.counters().latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
         .map(result -> {
           record(judged, result, reclaimed);
           return null;
@@ -233,7 +234,7 @@ public final class HandlerVerticle extends VerticleBase {
 
   /** Counters (in messages) and latencies for what this node committed, not what another node committed first. */
   private void record(List<Committer.Judged> judged, Committer.Result result, boolean reclaimed) {
-    NodeState.Counters c = state.counters();
+    Counters c = state.counters();
     long committedAt = System.currentTimeMillis();
     c.processed.addAndGet(result.plainCommitted());
     if (reclaimed) {
@@ -259,7 +260,7 @@ public final class HandlerVerticle extends VerticleBase {
       }
       int handled = j.size() - j.dead();
       if (committed && j.ts > 0 && handled > 0) {
-        state.latencyMs().recordValueWithCount(Math.min(3_600_000L, Math.max(0, committedAt - j.ts)), handled);
+        state.counters().latencyMs().recordValueWithCount(Math.min(3_600_000L, Math.max(0, committedAt - j.ts)), handled);
       }
     }
     c.processed.addAndGet(processed);

@@ -1,6 +1,6 @@
 package dev.baton.handler;
 
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.HandlerSettings;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
@@ -122,7 +122,7 @@ final class Reclaimer {
             cursor = CURSOR_START;
             reportFailure(ar.cause());
           } else {
-            state.accepted(COMPONENT);
+            state.redis().succeeded(COMPONENT);
           }
           if (ar.succeeded() && !CURSOR_START.equals(cursor) && !stopped) {
             timer = vertx.setTimer(1, id -> pass()); // more pending entries to scan
@@ -136,7 +136,7 @@ final class Reclaimer {
     if (RedisOps.isNoGroup(e)) {
       groupMissing.run();
     } else {
-      state.failed(COMPONENT, e);
+      state.redis().failed(COMPONENT, e);
     }
   }
 
@@ -196,7 +196,7 @@ final class Reclaimer {
       return;
     }
     running = running.transform(ar -> claimAll(consumer, 0))
-        .onSuccess(v -> state.accepted(COMPONENT))
+        .onSuccess(v -> state.redis().succeeded(COMPONENT))
         .onFailure(this::reportFailure);
   }
 

@@ -1,6 +1,6 @@
 package dev.baton.heartbeat;
 
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
@@ -38,7 +38,7 @@ public final class HealthProbe {
             List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeatTimeoutMs)))
         .map(HealthProbe::parse)
         .onSuccess(snapshot -> {
-          state.accepted(COMPONENT);
+          state.redis().succeeded(COMPONENT);
           Map<String, String> reasons = detector.observe(snapshot);
           for (String reason : StallDetector.REASONS) {
             String detail = reasons.get(reason);
@@ -49,12 +49,12 @@ public final class HealthProbe {
               state.stateLog().over("stalled:" + reason);
             }
           }
-          state.stalled(reasons);
+          state.redis().stalled(reasons);
         })
         .onFailure(e -> {
           detector.reset(); // durations count between answers: an outage is not a stall
-          state.stalled(Map.of());
-          state.failed(COMPONENT, e);
+          state.redis().stalled(Map.of());
+          state.redis().failed(COMPONENT, e);
         })
         .mapEmpty();
   }

@@ -2,7 +2,7 @@ package dev.baton.heartbeat;
 
 import dev.baton.cluster.RateWindow;
 import dev.baton.common.Clock;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
 import dev.baton.redis.Keys;
@@ -79,9 +79,9 @@ public final class HeartbeatVerticle extends VerticleBase {
     processedRate.add(sentAt, processed);
     publishedRate.add(sentAt, published);
     JsonObject info = new JsonObject()
-        .put("role", state.role().label())
+        .put("role", state.roles().role().label())
         .put("http", state.httpAddress())
-        .put("epoch", state.epoch())
+        .put("epoch", state.roles().epoch())
         .put("intervalMs", settings.intervalMs())
         .put("processed", processed)
         .put("published", published)
@@ -91,19 +91,19 @@ public final class HeartbeatVerticle extends VerticleBase {
         !presence ? Heartbeats.Presence.OFF : watcher ? Heartbeats.Presence.WATCHER : Heartbeats.Presence.ON;
     return Heartbeats.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
         .onSuccess(r -> {
-          state.accepted("heartbeat");
+          state.redis().succeeded("heartbeat");
           boolean named = presence && state.nodeId().equals(r.watcher());
           if (presence && r.ownSubscribers() > 0) {
-            state.presenceSubscribers(r.ownSubscribers());
+            state.roles().presenceSubscribers(r.ownSubscribers());
           }
           if (named != watcher) {
             watcher = named;
-            state.watcher(named);
+            state.roles().watcher(named);
             vertx.eventBus().publish(Addresses.of(Addresses.WATCHER, state.nodeId()),
                 new JsonObject().put("watcher", named));
           }
         })
-        .onFailure(e -> state.failed("heartbeat", e))
+        .onFailure(e -> state.redis().failed("heartbeat", e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
         .compose(v -> probe == null || stopped ? Future.<Void>succeededFuture() : probe.run().otherwiseEmpty())

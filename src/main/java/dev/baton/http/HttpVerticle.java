@@ -1,6 +1,8 @@
 package dev.baton.http;
 
-import dev.baton.NodeState;
+import dev.baton.state.Counters;
+import dev.baton.state.Role;
+import dev.baton.state.NodeState;
 import dev.baton.config.NodeConfig.HttpSettings;
 import dev.baton.dashboard.Dashboard;
 import dev.baton.config.Secrets;
@@ -228,12 +230,12 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void status(RoutingContext ctx) {
-    NodeState.Counters c = state.counters();
+    Counters c = state.counters();
     JsonObject body = new JsonObject()
         .put("nodeId", state.nodeId())
-        .put("role", state.role().label())
-        .put("epoch", state.role() == NodeState.Role.GENERATOR ? state.epoch() : null)
-        .put("watcher", state.watcher())
+        .put("role", state.roles().role().label())
+        .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
+        .put("watcher", state.roles().watcher())
         .put("counters", new JsonObject()
             .put("published", c.published.get())
             .put("processed", c.processed.get())
@@ -241,17 +243,17 @@ public final class HttpVerticle extends VerticleBase {
             .put("reclaimed", c.reclaimed.get())
             .put("deadLettered", c.deadLettered.get())
             .put("skipped", c.skipped.get()));
-    body.put("latencyMs", latencySummary(state.latencyMs()));
-    JsonObject refusal = state.recentRefusal();
+    body.put("latencyMs", latencySummary(state.counters().latencyMs()));
+    JsonObject refusal = state.redis().recentRefusal();
     if (refusal != null) {
       body.put("redisRefusal", refusal);
     }
-    if (state.role() == NodeState.Role.GENERATOR) {
-      body.put("publishing", new JsonObject().put("paused", state.backlogPaused()).put("backlog", state.backlog()));
+    if (state.roles().role() == Role.GENERATOR) {
+      body.put("publishing", new JsonObject().put("paused", state.publishing().paused()).put("backlog", state.publishing().backlog()));
     }
     ClusterView.fetch(redis, keys)
         .onSuccess(view -> {
-          state.redisOk();
+          state.redis().succeeded("status");
           body.put("redis", "up")
               .put("leader", view.leader() == null ? null
                   : new JsonObject().put("nodeId", view.leader()).put("epoch", view.epoch()))
@@ -262,7 +264,7 @@ public final class HttpVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           // what /status reports, the node knows and logs (once), even between its own Redis calls
-          state.failed("status", e);
+          state.redis().failed("status", e);
           body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
               .put("redisProblem", Secrets.mask(e.getMessage()))
               .put("leader", leaderSeen.get())
@@ -273,7 +275,7 @@ public final class HttpVerticle extends VerticleBase {
 
   /** The node's publish-to-commit latency histogram, encoded so histograms of nodes merge exactly. */
   private void latency(RoutingContext ctx) {
-    org.HdrHistogram.Histogram h = state.latencyMs().copy();
+    org.HdrHistogram.Histogram h = state.counters().latencyMs().copy();
     java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
     int n = h.encodeIntoCompressedByteBuffer(buf);
     json(ctx, 200, latencySummary(h).put("histogram",
@@ -289,11 +291,11 @@ public final class HttpVerticle extends VerticleBase {
   private void metrics(RoutingContext ctx) {
     ClusterView.fetch(redis, keys)
         .onSuccess(view -> {
-          state.redisOk();
+          state.redis().succeeded("metrics");
           metrics.backlog(view.backlog(), view.streamLength(), view.pending());
         })
         .onFailure(e -> {
-          state.failed("metrics", e);
+          state.redis().failed("metrics", e);
           metrics.backlog(-1, -1, -1);
         })
         .onComplete(ar -> {
@@ -312,19 +314,19 @@ public final class HttpVerticle extends VerticleBase {
   private void health(RoutingContext ctx) {
     redis.send(Request.cmd(Command.PING))
         .onSuccess(pong -> {
-          state.redisOk();
+          state.redis().succeeded("health");
           health(ctx, null);
         })
         .onFailure(e -> {
-          state.failed("health", e);
+          state.redis().failed("health", e);
           health(ctx, e);
         });
   }
 
   private void health(RoutingContext ctx, Throwable pingFailed) {
-    JsonObject body = new JsonObject().put("role", state.role().label());
-    java.util.Map<String, String> refusing = new java.util.TreeMap<>(state.refusing());
-    java.util.Map<String, String> stalled = state.stalled();
+    JsonObject body = new JsonObject().put("role", state.roles().role().label());
+    java.util.Map<String, String> refusing = new java.util.TreeMap<>(state.redis().refusing());
+    java.util.Map<String, String> stalled = state.redis().stalled();
     if (!refusing.isEmpty()) {
       body.put("refusals", new JsonObject(new java.util.LinkedHashMap<>(refusing)));
     }
@@ -340,7 +342,7 @@ public final class HttpVerticle extends VerticleBase {
       status = "refusing";
       reason = "Redis refuses this node's commands: " + String.join("; ",
           refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
-    } else if (state.role() == NodeState.Role.STARTING || state.switching()) {
+    } else if (state.roles().role() == Role.STARTING || state.roles().switching()) {
       status = "starting";
       reason = "role not settled yet";
     } else if (!stalled.isEmpty()) {

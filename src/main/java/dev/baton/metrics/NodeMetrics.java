@@ -1,6 +1,9 @@
 package dev.baton.metrics;
 
-import dev.baton.NodeState;
+import dev.baton.state.RedisHealth;
+import dev.baton.state.Counters;
+import dev.baton.state.Role;
+import dev.baton.state.NodeState;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -24,7 +27,7 @@ import java.util.function.ToDoubleFunction;
  * server, pool and JVM meters. Several nodes in one JVM (tests) each have their registry, so none
  * overwrites another's meters; every meter also carries the tag {@code node}.
  */
-public final class NodeMetrics implements NodeState.Latencies {
+public final class NodeMetrics implements Counters.Latencies {
   /** Prometheus text format, as scrapers expect it. */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -62,7 +65,7 @@ public final class NodeMetrics implements NodeState.Latencies {
 
   /** Registers the meters that read the node's state, and starts listening to its latencies. */
   public void bind(NodeState state) {
-    NodeState.Counters c = state.counters();
+    Counters c = state.counters();
     counter("baton.messages.published", "messages this node published as generator", c.published);
     counter("baton.messages.processed", "messages this node committed as handler (errors included)", c.processed);
     counter("baton.messages.errors", "messages this node judged errors and stored", c.errors);
@@ -70,31 +73,31 @@ public final class NodeMetrics implements NodeState.Latencies {
     counter("baton.messages.dead.lettered", "messages this node moved to the dead-letter stream", c.deadLettered);
     counter("baton.messages.skipped", "messages this node found behind the group's cursor, never delivered, and"
         + " delivered", c.skipped);
-    for (NodeState.Role role : NodeState.Role.values()) {
-      gauge("baton.role", "1 for the role this node runs now", state, s -> s.role() == role ? 1 : 0)
+    for (Role role : Role.values()) {
+      gauge("baton.role", "1 for the role this node runs now", state, s -> s.roles().role() == role ? 1 : 0)
           .tag("role", role.label()).register(registry);
     }
     gauge("baton.epoch", "fencing epoch of this node's generator lease, 0 when it is not the generator", state,
-        NodeState::epoch).register(registry);
-    gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redisUp() ? 1 : 0)
+        s -> s.roles().epoch()).register(registry);
+    gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redis().up() ? 1 : 0)
         .register(registry);
     gauge("baton.redis.refusing", "1 while Redis answers some of this node's commands with error replies (OOM,"
-        + " WRONGTYPE...): within the last " + NodeState.REFUSING_WINDOW_MS / 1000 + " s", state,
-        s -> s.refusing().isEmpty() ? 0 : 1).register(registry);
+        + " WRONGTYPE...): within the last " + RedisHealth.REFUSING_WINDOW_MS / 1000 + " s", state,
+        s -> s.redis().refusing().isEmpty() ? 0 : 1).register(registry);
     for (String reason : dev.baton.heartbeat.StallDetector.REASONS) {
       gauge("baton.cluster.stalled", "1 while this node sees the cluster stalled for this reason (see /health)", state,
-          s -> s.stalled().containsKey(reason) ? 1 : 0).tag("reason", reason).register(registry);
+          s -> s.redis().stalled().containsKey(reason) ? 1 : 0).tag("reason", reason).register(registry);
     }
-    counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
+    counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redis().outages());
     gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
-        s -> s.backlogPaused() ? 1 : 0).register(registry);
+        s -> s.publishing().paused() ? 1 : 0).register(registry);
     gauge("baton.backlog.messages", "uncommitted messages in the stream (as of the last scrape)", backlogMessages,
         NodeMetrics::known).register(registry);
     gauge("baton.backlog.entries", "stream entries holding them; a pack of messages is one (as of the last scrape)",
         streamLength, NodeMetrics::known).register(registry);
     gauge("baton.backlog.pending", "stream entries delivered to a handler and not yet committed (as of the last scrape)",
         pending, NodeMetrics::known).register(registry);
-    state.latencies(this);
+    state.counters().latencies(this);
   }
 
   /** Records the backlog read from Redis just before a scrape; negative when it could not be read. */

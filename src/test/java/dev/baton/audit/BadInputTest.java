@@ -142,7 +142,7 @@ class BadInputTest {
     redisServer.client().cmd("CONFIG", "SET", "maxmemory", Long.toString(used / 2)); // every write that grows memory is refused
     TestNode generator = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
     Await.until("the generator reports the refusal", Duration.ofSeconds(10), () -> {
-      JsonObject refusal = generator.state().recentRefusal();
+      JsonObject refusal = generator.state().redis().recentRefusal();
       return refusal != null && refusal.getString("message").contains("OOM");
     });
     JsonObject status = new JsonObject(get(generator, "/status", "GET"));

@@ -1,5 +1,6 @@
 package dev.baton.audit;
 
+import dev.baton.tool.ExitCodes;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -132,12 +133,12 @@ class VerifyTest {
         "text", "published without the ledger");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertThat(command(none, out, err)).isEqualTo(VerifyCommand.EXIT_NOTHING);
+    assertThat(command(none, out, err)).isEqualTo(ExitCodes.NOTHING_TO_VERIFY);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("NOTHING TO VERIFY").doesNotContain("OK");
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("no audit ledger", "audit.enabled");
 
     ByteArrayOutputStream json = new ByteArrayOutputStream();
-    assertThat(command(none, json, new ByteArrayOutputStream(), "--json")).isEqualTo(VerifyCommand.EXIT_NOTHING);
+    assertThat(command(none, json, new ByteArrayOutputStream(), "--json")).isEqualTo(ExitCodes.NOTHING_TO_VERIFY);
     JsonObject r = new JsonObject(json.toString(StandardCharsets.UTF_8));
     assertThat(r.getBoolean("ok")).isFalse();
     assertThat(r.getBoolean("ledger")).isFalse();
@@ -256,7 +257,7 @@ class VerifyTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code = new CommandLine(new VerifyCommand(new PrintStream(out, true, StandardCharsets.UTF_8), System.err))
         .execute("-conf", conf.toString());
-    assertThat(code).isEqualTo(VerifyCommand.EXIT_FAILED);
+    assertThat(code).isEqualTo(ExitCodes.GUARANTEE_BROKEN);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("duplicated     1").contains(someCommitted)
         .contains("FAILED");
   }

@@ -38,11 +38,11 @@ class DuplicateNodeIdTest {
     RedisServer redis = closer.add(RedisServer.start());
     TestNode a = closer.add(TestNode.start(redis.url(), prefix, "a"));
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
-    long epoch = a.state().epoch();
+    long epoch = a.state().roles().epoch();
     assertThatThrownBy(() -> closer.add(TestNode.start(redis.url(), prefix, "a")))
         .hasStackTraceContaining("another process already runs with node id 'a'");
     assertThat(a.isGenerator()).isTrue();
-    assertThat(a.state().epoch()).as("the lease stayed where it was").isEqualTo(epoch);
+    assertThat(a.state().roles().epoch()).as("the lease stayed where it was").isEqualTo(epoch);
   }
 
   @Test
@@ -53,13 +53,13 @@ class DuplicateNodeIdTest {
     Await.until("b leads", Duration.ofSeconds(10), b::isGenerator);
     TestNode a = closer.add(TestNode.start(redis.url(), prefix, "a"));
     Await.until("a handles", Duration.ofSeconds(10), a::isHandler);
-    assertThat(a.state().duplicateNodeId()).isFalse();
+    assertThat(a.state().roles().duplicateNodeId()).isFalse();
 
     // another process subscribes to a's channel as a second node 'a' does (sharded where a's is)
     boolean sharded = rc.str("HGET", keys.presence(), "a").endsWith(" s");
     RedisConnection other = rc.client().connect().await(5, TimeUnit.SECONDS);
     other.send(Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(keys.presenceChannel("a"))).await(5, TimeUnit.SECONDS);
-    Await.until("a sees the duplicate", Duration.ofSeconds(10), () -> a.state().duplicateNodeId());
+    Await.until("a sees the duplicate", Duration.ofSeconds(10), () -> a.state().roles().duplicateNodeId());
 
     // the lease is free now; while the duplicate lives, a does not take it
     b.close();
@@ -73,7 +73,7 @@ class DuplicateNodeIdTest {
     assertThat(a.isGenerator()).isFalse();
 
     other.close().await(5, TimeUnit.SECONDS);
-    Await.until("a no longer sees a duplicate", Duration.ofSeconds(10), () -> !a.state().duplicateNodeId());
+    Await.until("a no longer sees a duplicate", Duration.ofSeconds(10), () -> !a.state().roles().duplicateNodeId());
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
   }
 }

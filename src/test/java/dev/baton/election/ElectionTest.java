@@ -64,15 +64,15 @@ class ElectionTest {
     long previous = Long.parseLong(REDIS.client().str("GET", key("epoch")));
     for (int round = 0; round < 3; round++) {
       TestNode leader = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      long leaderEpoch = leader.state().epoch();
+      long leaderEpoch = leader.state().roles().epoch();
       assertThat(leaderEpoch).isEqualTo(previous);
       leader.close();
       nodes.remove(leader);
       Await.until("a new generator", Duration.ofSeconds(10), () -> nodes.stream().anyMatch(TestNode::isGenerator));
       assertThat(nodes.stream().filter(TestNode::isGenerator).count()).isEqualTo(1);
       TestNode next = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      assertThat(next.state().epoch()).isGreaterThan(leaderEpoch);
-      previous = next.state().epoch();
+      assertThat(next.state().roles().epoch()).isGreaterThan(leaderEpoch);
+      previous = next.state().roles().epoch();
     }
   }
 
@@ -87,14 +87,14 @@ class ElectionTest {
         .put("election", election).put("presence", presenceOff));
     Await.until("doomed leads", Duration.ofSeconds(10), leader::isGenerator);
     TestNode follower = node("heir", new JsonObject().put("election", election).put("presence", presenceOff));
-    long epoch = leader.state().epoch();
+    long epoch = leader.state().roles().epoch();
 
     proxy.cut(); // its release on close can no longer reach Redis: a crash, as far as Redis knows
     leader.close();
     assertThat(REDIS.client().str("GET", key("leader"))).isEqualTo("doomed");
 
     Await.until("the follower takes over once the lease lapsed", Duration.ofSeconds(10), follower::isGenerator);
-    assertThat(follower.state().epoch()).isGreaterThan(epoch);
+    assertThat(follower.state().roles().epoch()).isGreaterThan(epoch);
   }
 
   @Test
@@ -157,9 +157,9 @@ class ElectionTest {
       followers.add(node("f" + i, defaults));
     }
     // the watcher is the smallest present node id that does not hold the lease
-    Await.until("f1 is named the watcher", Duration.ofSeconds(10), () -> followers.get(0).state().watcher());
-    assertThat(followers.subList(1, 4)).noneMatch(f -> f.state().watcher());
-    assertThat(leader.state().watcher()).isFalse();
+    Await.until("f1 is named the watcher", Duration.ofSeconds(10), () -> followers.get(0).state().roles().watcher());
+    assertThat(followers.subList(1, 4)).noneMatch(f -> f.state().roles().watcher());
+    assertThat(leader.state().roles().watcher()).isFalse();
 
     List<String> lines = Monitor.record(REDIS.port(), 3_000);
     Map<String, Long> attempts = new HashMap<>();

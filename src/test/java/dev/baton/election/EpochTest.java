@@ -122,14 +122,14 @@ class EpochTest {
     rc.cmd("SET", keys.epoch(), "banana");
     TestNode n = closer.add(TestNode.start(TestNode.fastSettings(redis.url(), prefix).put("nodeId", "n1")));
     Await.until("the refusal is reported", Duration.ofSeconds(10), () -> {
-      JsonObject refusal = n.state().recentRefusal();
+      JsonObject refusal = n.state().redis().recentRefusal();
       return refusal != null && refusal.getString("message").contains("Redis holds a corrupt epoch");
     });
     assertThat(n.isGenerator()).isFalse();
-    assertThat(n.state().redisUp()).as("Redis answers: not an outage").isTrue();
+    assertThat(n.state().redis().up()).as("Redis answers: not an outage").isTrue();
     assertThat(rc.num("EXISTS", keys.leader())).isZero();
     rc.cmd("SET", keys.epoch(), "41");
     Await.until("n1 leads", Duration.ofSeconds(10), n::isGenerator);
-    assertThat(n.state().epoch()).isEqualTo(42);
+    assertThat(n.state().roles().epoch()).isEqualTo(42);
   }
 }

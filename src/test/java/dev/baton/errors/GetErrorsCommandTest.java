@@ -1,5 +1,6 @@
 package dev.baton.errors;
 
+import dev.baton.tool.ExitCodes;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -101,7 +102,7 @@ class GetErrorsCommandTest {
   void unreachableRedisExitsNonZeroWithAOneLineReasonWithinSeconds() throws Exception {
     long start = System.nanoTime();
     int code = run("-conf", conf("redis://127.0.0.1:1").toString());
-    assertThat(code).isEqualTo(GetErrorsCommand.EXIT_REDIS);
+    assertThat(code).isEqualTo(ExitCodes.REDIS);
     String message = err.toString(StandardCharsets.UTF_8).trim();
     assertThat(message).startsWith("getErrors: cannot reach Redis at redis://127.0.0.1:1").doesNotContain("\n");
     assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(20_000);
@@ -111,7 +112,7 @@ class GetErrorsCommandTest {
   void badConfigurationExitsWithTheConfigCodeAndNamesTheProblem() throws Exception {
     Path f = tmp.resolve("bad.json");
     Files.writeString(f, "{\"redis\": {\"url\": 7}}");
-    assertThat(run("-conf", f.toString())).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(run("-conf", f.toString())).isEqualTo(ExitCodes.CONFIG);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("redis.url: must be a string");
   }
 }

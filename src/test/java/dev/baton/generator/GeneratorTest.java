@@ -44,7 +44,7 @@ class GeneratorTest {
     for (Replies.Entry e : entries) {
       assertThat(e.fields()).containsKeys("gen", "epoch", "seq", "ts", "text");
       assertThat(e.fields().get("gen")).isEqualTo("solo");
-      assertThat(Long.parseLong(e.fields().get("epoch"))).isEqualTo(solo.state().epoch());
+      assertThat(Long.parseLong(e.fields().get("epoch"))).isEqualTo(solo.state().roles().epoch());
       long s = Long.parseLong(e.fields().get("seq"));
       assertThat(s).isGreaterThan(seq);
       seq = s;
@@ -88,14 +88,14 @@ class GeneratorTest {
     JsonObject frozenSettings = TestNode.fastSettings(proxy.url(), prefix).put("nodeId", "frozen");
     TestNode frozen = closer.add(TestNode.start(frozenSettings));
     Await.until("frozen generates", Duration.ofSeconds(10), frozen::isGenerator);
-    long oldEpoch = frozen.state().epoch();
+    long oldEpoch = frozen.state().roles().epoch();
     TestNode successor = closer.add(TestNode.start(REDIS.url(), prefix, "successor"));
 
     proxy.freeze(); // packets stop; the node keeps running and will retry everything it queued
     List<String> time = REDIS.client().strings("TIME");
     long frozenAtServerMs = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
     Await.until("a successor generates", Duration.ofSeconds(10), successor::isGenerator);
-    long successorEpoch = successor.state().epoch();
+    long successorEpoch = successor.state().roles().epoch();
     assertThat(successorEpoch).isGreaterThan(oldEpoch);
     Await.until("the successor published", Duration.ofSeconds(10),
         () -> successor.state().counters().published.get() > 3);
@@ -105,9 +105,9 @@ class GeneratorTest {
     Await.until("it handles messages", Duration.ofSeconds(10), () -> frozen.state().counters().processed.get() > 0);
     // whatever it queued while frozen reached Redis after the heal, and the fence refused it all:
     // its last accepted message is older than the freeze (stream ids are Redis server time)
-    String last = frozen.state().lastPublishedId();
+    String last = frozen.state().publishing().lastPublishedId();
     assertThat(Long.parseLong(last.substring(0, last.indexOf('-')))).isLessThanOrEqualTo(frozenAtServerMs);
-    assertThat(frozen.state().maxRoleVerticles()).isEqualTo(1);
+    assertThat(frozen.state().roles().maxVerticles()).isEqualTo(1);
   }
 
   @Test
@@ -116,14 +116,14 @@ class GeneratorTest {
         .put("generator", new JsonObject().put("intervalMs", 10).put("maxBacklog", 5));
     TestNode gen = closer.add(TestNode.start(settings));
     Await.until("gen generates", Duration.ofSeconds(10), gen::isGenerator);
-    Await.until("publishing paused at the bound", Duration.ofSeconds(10), () -> gen.state().backlogPaused());
+    Await.until("publishing paused at the bound", Duration.ofSeconds(10), () -> gen.state().publishing().paused());
     assertThat(REDIS.client().num("XLEN", keys.messages())).isEqualTo(5);
     long publishedWhilePaused = gen.state().counters().published.get();
     assertThat(publishedWhilePaused).isEqualTo(5);
 
     TestNode handler = closer.add(TestNode.start(REDIS.url(), prefix, "drainer"));
     Await.until("the handler drains the backlog and publishing resumes", Duration.ofSeconds(10),
-        () -> gen.state().counters().published.get() > publishedWhilePaused + 20 && !gen.state().backlogPaused());
+        () -> gen.state().counters().published.get() > publishedWhilePaused + 20 && !gen.state().publishing().paused());
     assertThat(handler.state().counters().processed.get()).isPositive();
     assertThat(REDIS.client().num("XLEN", keys.messages())).isLessThanOrEqualTo(5);
   }

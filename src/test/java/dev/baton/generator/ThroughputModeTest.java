@@ -73,7 +73,7 @@ class ThroughputModeTest {
     JsonObject v = verify();
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("published")).isEqualTo(30_000);
-    assertThat(handlers.stream().mapToLong(h -> h.state().latencyMs().getTotalCount()).sum()).isEqualTo(30_000);
+    assertThat(handlers.stream().mapToLong(h -> h.state().counters().latencyMs().getTotalCount()).sum()).isEqualTo(30_000);
     assertThat(handlers.stream().mapToLong(h -> h.state().counters().processed.get()).sum()).isEqualTo(30_000);
     assertThat(handlers.stream().mapToLong(h -> h.state().counters().errors.get()).sum())
         .isEqualTo(redisServer.client().num("XLEN", keys.errors()))
@@ -88,10 +88,10 @@ class ThroughputModeTest {
   @ValueSource(ints = {1, 32})
   void theBacklogBoundHoldsAtFullSpeedCountedInMessages(int packSize) {
     TestNode generator = node(redisServer.url(), "bounded", packSize, 0, 2_000);
-    Await.until("paused at the bound", Duration.ofSeconds(10), () -> generator.state().backlogPaused());
+    Await.until("paused at the bound", Duration.ofSeconds(10), () -> generator.state().publishing().paused());
     // a batch is refused whole when the bound is reached, so the stream never exceeds it
     assertThat(messagesInStream()).isEqualTo(2_000);
-    assertThat(generator.state().backlog()).isEqualTo(2_000);
+    assertThat(generator.state().publishing().backlog()).isEqualTo(2_000);
     assertThat(redisServer.client().num("XLEN", keys.messages())).isEqualTo(packSize == 1 ? 2_000 : 10 * 7);
     node(redisServer.url(), "drainer", packSize, 0, 2_000);
     long before = generator.state().counters().published.get();

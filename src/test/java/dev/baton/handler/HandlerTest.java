@@ -229,7 +229,7 @@ class HandlerTest {
     assertThat(REDIS.client().num("XLEN", keys.messages())).isZero();
     assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(1002);
     assertThat(REDIS.client().num("HGET", keys.stats(), "deadLettered")).isEqualTo(1);
-    assertThat(handler.state().latencyMs().getTotalCount()).isEqualTo(1002);
+    assertThat(handler.state().counters().latencyMs().getTotalCount()).isEqualTo(1002);
     List<Replies.Entry> dead = REDIS.client().range(keys.deadLetter());
     assertThat(dead).singleElement().satisfies(e -> assertThat(e.fields())
         .containsEntry("messageId", badId + "/1").containsEntry("reason", "text is not valid UTF-8")

@@ -2,7 +2,7 @@ package dev.baton.handler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.redis.Keys;
 import dev.baton.support.Resp;
 import dev.baton.support.TestNode;

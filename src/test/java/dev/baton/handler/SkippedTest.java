@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;

@@ -6,7 +6,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -137,10 +137,10 @@ class StateLogTest {
     attached = appender;
     NodeState state = new NodeState("flappy");
     for (int i = 0; i < 2_000; i++) {
-      state.failed("handler", ErrorType.create("OOM command not allowed when used memory > 'maxmemory'."));
-      state.accepted("handler");
-      state.failed("heartbeat", new java.io.IOException("Connection reset"));
-      state.accepted("heartbeat");
+      state.redis().failed("handler", ErrorType.create("OOM command not allowed when used memory > 'maxmemory'."));
+      state.redis().succeeded("handler");
+      state.redis().failed("heartbeat", new java.io.IOException("Connection reset"));
+      state.redis().succeeded("heartbeat");
     }
     List<String> mine = appender.list.stream().filter(e -> e.getKeyValuePairs() != null
         && e.getKeyValuePairs().stream().anyMatch(kv -> "flappy".equals(kv.value))).map(ILoggingEvent::getFormattedMessage).toList();
@@ -148,6 +148,6 @@ class StateLogTest {
     assertThat(mine).filteredOn(l -> l.startsWith("Redis refuses the handler's commands: OOM")).hasSizeBetween(1, 2);
     assertThat(mine).filteredOn(l -> l.startsWith("Redis is unreachable")).hasSizeBetween(1, 2);
     assertThat(mine).hasSizeLessThanOrEqualTo(6);
-    assertThat(state.refusing()).containsOnlyKeys("handler");
+    assertThat(state.redis().refusing()).containsOnlyKeys("handler");
   }
 }

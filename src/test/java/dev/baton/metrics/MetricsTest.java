@@ -100,7 +100,7 @@ class MetricsTest {
     assertThat(s.contentType()).startsWith("text/plain; version=0.0.4");
     assertThat(s.value("baton_role", "role=\"generator\"", "node=\"m-gen\"")).isEqualTo(1.0);
     assertThat(s.value("baton_role", "role=\"handler\"")).isEqualTo(0.0);
-    assertThat(s.value("baton_epoch")).isEqualTo((double) generator.state().epoch()).isPositive();
+    assertThat(s.value("baton_epoch")).isEqualTo((double) generator.state().roles().epoch()).isPositive();
     assertThat(s.value("baton_messages_published_total")).isPositive();
     assertThat(s.value("baton_lease_renewal_seconds_bucket", "outcome=\"extended\"", "le=\"+Inf\"")).isPositive();
     assertThat(s.value("baton_redis_up")).isEqualTo(1.0);

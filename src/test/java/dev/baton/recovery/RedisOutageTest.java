@@ -65,7 +65,7 @@ class RedisOutageTest {
     Await.until("100 published", Duration.ofSeconds(20), () -> published(nodes) >= 100);
 
     redis.kill();
-    Await.until("every node notices", Duration.ofSeconds(10), () -> nodes.stream().noneMatch(n -> n.state().redisUp()));
+    Await.until("every node notices", Duration.ofSeconds(10), () -> nodes.stream().noneMatch(n -> n.state().redis().up()));
     Await.until("no generator is left while Redis is away", Duration.ofSeconds(10),
         () -> nodes.stream().noneMatch(TestNode::isGenerator));
     long publishedBefore = published(nodes);
@@ -96,18 +96,18 @@ class RedisOutageTest {
     RedisServer redis = track(RedisServer.start(false));
     List<TestNode> nodes = cluster(redis, 3);
     Await.until("50 processed", Duration.ofSeconds(20), () -> processed(nodes) >= 50);
-    long epochBefore = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow().state().epoch();
+    long epochBefore = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow().state().roles().epoch();
 
     redis.kill();
-    Await.until("every node notices", Duration.ofSeconds(10), () -> nodes.stream().noneMatch(n -> n.state().redisUp()));
+    Await.until("every node notices", Duration.ofSeconds(10), () -> nodes.stream().noneMatch(n -> n.state().redis().up()));
     long processedBefore = processed(nodes);
     redis.restart(); // empty: no lease, no epoch counter, no stream, no group, no scripts
 
     Await.until("handling resumes on a fresh stream and group", Duration.ofSeconds(30),
         () -> processed(nodes) > processedBefore + 50);
     TestNode generator = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-    assertThat(generator.state().epoch()).as("epochs keep growing across the loss").isGreaterThan(epochBefore);
-    assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
+    assertThat(generator.state().roles().epoch()).as("epochs keep growing across the loss").isGreaterThan(epochBefore);
+    assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
   }
 
   @Test
@@ -117,13 +117,13 @@ class RedisOutageTest {
     int deployments = nodes.get(0).vertx().deploymentIDs().size();
     redis.kill();
     Await.until("the nodes see Redis down", Duration.ofSeconds(10),
-        () -> nodes.stream().noneMatch(n -> n.state().redisUp()));
+        () -> nodes.stream().noneMatch(n -> n.state().redis().up()));
     Await.until("both settle as handlers waiting for Redis", Duration.ofSeconds(10),
         () -> nodes.stream().allMatch(TestNode::isHandler));
     assertThat(nodes.get(0).vertx().deploymentIDs()).hasSize(deployments);
     redis.restart();
     Await.until("a generator again", Duration.ofSeconds(20), () -> nodes.stream().anyMatch(TestNode::isGenerator));
-    Await.until("Redis seen up again", Duration.ofSeconds(10), () -> nodes.stream().allMatch(n -> n.state().redisUp()));
+    Await.until("Redis seen up again", Duration.ofSeconds(10), () -> nodes.stream().allMatch(n -> n.state().redis().up()));
   }
 
   @Test

@@ -112,15 +112,15 @@ class TlsTest {
       Await.until("messages handled over TLS", Duration.ofSeconds(20),
           () -> handler.state().counters().processed.get() > 10);
       assertThat(health(a)).isEqualTo(200);
-      assertThat(a.state().redisOutages().get() + b.state().redisOutages().get()).isZero();
+      assertThat(a.state().redis().outages().get() + b.state().redis().outages().get()).isZero();
     }
   }
 
   @Test
   void anUntrustedServerCertificateIsAnOutageNotACrash() {
     try (TestNode n = TestNode.start(settings("tls-untrusting", "127.0.0.1", file("other-ca.crt")))) {
-      Await.until("Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redisUp());
-      assertThat(n.state().redisProblem()).isNotBlank();
+      Await.until("Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redis().up());
+      assertThat(n.state().redis().problem()).isNotBlank();
       assertThat(health(n)).isEqualTo(503);
       assertThat(n.isGenerator()).isFalse();
     }
@@ -131,7 +131,7 @@ class TlsTest {
     // the certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same server under another name
     JsonObject wrongName = settings("tls-wrong-host", "127.0.0.2", file("ca.crt"));
     try (TestNode n = TestNode.start(wrongName)) {
-      Await.until("Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redisUp());
+      Await.until("Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redis().up());
       assertThat(n.isGenerator()).isFalse();
     }
     wrongName.getJsonObject("redis").getJsonObject("tls").put("verifyHost", false);

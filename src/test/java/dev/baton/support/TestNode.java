@@ -1,6 +1,7 @@
 package dev.baton.support;
 
-import dev.baton.NodeState;
+import dev.baton.state.Role;
+import dev.baton.state.NodeState;
 import dev.baton.NodeVerticle;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
@@ -84,11 +85,11 @@ public final class TestNode implements AutoCloseable {
   }
 
   public boolean isGenerator() {
-    return state().role() == NodeState.Role.GENERATOR;
+    return state().roles().role() == Role.GENERATOR;
   }
 
   public boolean isHandler() {
-    return state().role() == NodeState.Role.HANDLER;
+    return state().roles().role() == Role.HANDLER;
   }
 
   @Override

@@ -86,7 +86,7 @@ class RedisSentinelTest {
       Await.until("one generator", Duration.ofSeconds(20), () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
       Await.until("errors stored", Duration.ofSeconds(20), () -> sum(nodes, n -> n.state().counters().errors.get()) > 5);
       TestNode before = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      long epochBefore = before.state().epoch();
+      long epochBefore = before.state().roles().epoch();
 
       long killedAt = System.nanoTime();
       sentinels.master().kill();
@@ -94,7 +94,7 @@ class RedisSentinelTest {
           () -> sentinels.masterPort() == sentinels.replica().port());
       Await.until("one generator, under a new epoch", Duration.ofSeconds(30), () -> {
         List<TestNode> gens = nodes.stream().filter(TestNode::isGenerator).toList();
-        return gens.size() == 1 && gens.get(0).state().epoch() > epochBefore;
+        return gens.size() == 1 && gens.get(0).state().roles().epoch() > epochBefore;
       });
       try (TestRedis promoted = new TestRedis(sentinels.replica().url())) {
         // presence follows the nodes to the promoted replica; the old master's records are stale there
@@ -130,7 +130,7 @@ class RedisSentinelTest {
         assertThat(generatorsByEpoch.values()).allSatisfy(gens -> assertThat(gens).hasSize(1));
         assertThat(generatorsByEpoch.keySet()).anySatisfy(epoch -> assertThat(epoch).isGreaterThan(epochBefore));
       }
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
     } finally {
       nodes.forEach(TestNode::close);
     }

@@ -1,6 +1,7 @@
-package dev.baton;
+package dev.baton.tool;
 
 import ch.qos.logback.classic.Level;
+import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.Secrets;
 import dev.baton.logging.Logging;
@@ -55,9 +56,9 @@ public final class ToolSession implements AutoCloseable {
       throws Refused {
     // stdout is the tool's output and stderr its one-line messages: keep library chatter out
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
-    NodeConfig config = Main.loadConfig(conf, err);
+    NodeConfig config = ConfigLoader.loadOrReport(conf, err);
     if (config == null) {
-      throw new Refused(Main.EXIT_CONFIG);
+      throw new Refused(ExitCodes.CONFIG);
     }
     Logging.apply(config.log().format(), config.nodeId());
     Vertx vertx = Vertx.vertx();
