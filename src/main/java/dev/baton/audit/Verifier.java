@@ -1,5 +1,6 @@
 package dev.baton.audit;
 
+import dev.baton.redis.Replies;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import io.vertx.core.Context;
@@ -77,13 +78,13 @@ public final class Verifier {
         })
         .compose(exists -> exists.toLong() == 0 ? Future.succeededFuture(nothingToVerify(cutoff[0]))
             : scan(keys.auditPublished(), (id, f) -> {
-                long epoch = parseLong(f.get("epoch"));
+                long epoch = Replies.number(f.get("epoch"), -1);
                 long at = idMillis(id);
                 String n = f.get("n");
                 if (n == null) {
                   published.add(new Published(f.get("msg"), epoch, f.get("gen"), at));
                 } else {
-                  for (long i = 0, count = parseLong(n); i < count; i++) {
+                  for (long i = 0, count = Replies.number(n, -1); i < count; i++) {
                     published.add(new Published(f.get("msg") + "/" + i, epoch, f.get("gen"), at));
                   }
                 }
@@ -353,21 +354,13 @@ public final class Verifier {
   private Future<Void> page(String key, String start, java.util.function.BiConsumer<String, Map<String, String>> each) {
     return redis.send(Request.cmd(Command.XRANGE).arg(key).arg(start).arg("+").arg("COUNT").arg(PAGE))
         .compose(reply -> {
-          String last = null;
-          int n = 0;
-          if (reply != null) {
-            for (Response entry : reply) {
-              n++;
-              last = entry.get(0).toString();
-              Map<String, String> fields = new HashMap<>();
-              Response f = entry.get(1);
-              for (int i = 0; f != null && i + 1 < f.size(); i += 2) {
-                fields.put(f.get(i).toString(), f.get(i + 1) == null ? null : f.get(i + 1).toString());
-              }
-              each.accept(last, fields);
-            }
+          List<Replies.Entry> entries = Replies.entries(reply);
+          for (Replies.Entry entry : entries) {
+            each.accept(entry.id(), entry.fields());
           }
-          return n < PAGE ? Future.<Void>succeededFuture() : page(key, "(" + last, each);
+          int n = reply == null ? 0 : reply.size(); // a nil entry still counts towards the page
+          return n < PAGE ? Future.<Void>succeededFuture()
+              : page(key, "(" + reply.get(n - 1).get(0).toString(), each);
         });
   }
 
@@ -379,14 +372,7 @@ public final class Verifier {
 
   static long idMillis(String streamId) {
     int dash = streamId.indexOf('-');
-    return parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
+    return Replies.number(dash < 0 ? streamId : streamId.substring(0, dash), -1);
   }
 
-  private static long parseLong(String s) {
-    try {
-      return Long.parseLong(s);
-    } catch (RuntimeException e) {
-      return -1;
-    }
-  }
 }

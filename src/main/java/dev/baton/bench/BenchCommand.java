@@ -9,6 +9,7 @@ import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.RedisUrl;
 import dev.baton.redis.Keys;
+import dev.baton.redis.Replies;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
 import io.vertx.core.Vertx;
@@ -598,15 +599,11 @@ public final class BenchCommand implements Callable<Integer> {
       if (page == null || page.size() == 0) {
         return -1;
       }
-      for (Response e : page) {
-        Response f = e.get(1);
-        for (int i = 0; i + 1 < f.size(); i += 2) {
-          if ("epoch".equals(f.get(i).toString()) && f.get(i + 1).toLong() > epoch) {
-            String id = e.get(0).toString();
-            return Long.parseLong(id.substring(0, id.indexOf('-')));
-          }
+      for (Replies.Entry e : Replies.entries(page)) {
+        if (Replies.number(e.fields().get("epoch"), -1) > epoch) {
+          return Long.parseLong(e.id().substring(0, e.id().indexOf('-')));
         }
-        start = "(" + e.get(0).toString();
+        start = "(" + e.id();
       }
     }
   }

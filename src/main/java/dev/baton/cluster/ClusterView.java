@@ -62,7 +62,7 @@ public record ClusterView(
           .put("publishedPerSec", number(info, "publishedPerSec")));
     });
     JsonObject totals = new JsonObject();
-    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, parseLong(v)));
+    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.number(v, 0)));
     // the stats hash keeps the backlog in messages beside the totals; as publish.lua reads it
     long entries = r.get(6).toLong();
     Object counted = totals.remove(BACKLOG);
@@ -99,11 +99,4 @@ public record ClusterView(
     return info.getValue(field) instanceof Number n ? n : null;
   }
 
-  private static long parseLong(String v) {
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
 }

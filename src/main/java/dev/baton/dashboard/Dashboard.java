@@ -198,9 +198,9 @@ public final class Dashboard {
     JsonArray grantList = new JsonArray();
     for (Replies.Entry e : Replies.entries(grants)) {
       grantList.add(new JsonObject()
-          .put("epoch", parseLong(e.fields().get("epoch")))
+          .put("epoch", Replies.number(e.fields().get("epoch"), 0))
           .put("node", e.fields().get("node"))
-          .put("ts", parseLong(e.fields().get("ts"))));
+          .put("ts", Replies.number(e.fields().get("ts"), 0)));
     }
     JsonArray latest = new JsonArray();
     if (latestErrors != null) {
@@ -244,12 +244,5 @@ public final class Dashboard {
         .put("pushIntervalMs", PUSH_INTERVAL_MS);
   }
 
-  private static long parseLong(String v) {
-    try {
-      return v == null ? 0 : Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
 
 }

@@ -9,6 +9,7 @@ import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -142,7 +143,7 @@ public final class HandlerVerticle extends VerticleBase {
     reader.send(read(ownPending), settings.blockMs() + redis.timeoutMs())
         .onComplete(ar -> reading = false)
         .onSuccess(reply -> {
-          List<Response> entries = streamEntries(reply);
+          List<Response> entries = Replies.readGroupEntries(reply);
           if (ownPending && entries.isEmpty()) {
             readOwnPending = false;
           }
@@ -271,29 +272,12 @@ public final class HandlerVerticle extends VerticleBase {
     }
   }
 
-  private static List<Response> streamEntries(Response reply) {
-    List<Response> out = new ArrayList<>();
-    if (reply == null) {
-      return out;
-    }
-    for (Response stream : reply) {
-      Response entries = stream.size() > 1 ? stream.get(1) : null;
-      if (entries != null) {
-        for (Response e : entries) {
-          if (e != null) {
-            out.add(e);
-          }
-        }
-      }
-    }
-    return out;
-  }
 
   /** On stop: commits what was delivered to this consumer but not yet handled, if Redis answers. */
   private Future<Void> finishOwnPending() {
     return redis.send(read(true))
         .recover(e -> RedisOps.isNoGroup(e) ? Future.succeededFuture() : Future.failedFuture(e))
-        .compose(reply -> handle(streamEntries(reply), false))
+        .compose(reply -> handle(Replies.readGroupEntries(reply), false))
         .onFailure(e -> LOG.atInfo().addKeyValue("node", state.nodeId())
             .log("left pending messages for reclaim on stop ({})", e.getMessage()));
   }
