@@ -101,15 +101,26 @@ public record NodeConfig(
 
   public record HeartbeatSettings(long intervalMs, long timeoutMs) {}
 
-  /** {@code token}: null when state-changing requests need no bearer token. */
-  public record HttpSettings(String host, int port, String token) {
+  /**
+   * {@code token}: null when state-changing requests need no bearer token. The rest bounds what
+   * clients can make the node hold: open connections, how long a connection may sit idle or take to
+   * deliver a request, requests in progress, and stored errors being read for answers at once.
+   */
+  public record HttpSettings(String host, int port, String token, int maxConnections, long idleTimeoutMs,
+      long requestTimeoutMs, int maxRequests, long readBudget) {
     public HttpSettings(String host, int port) {
       this(host, port, null);
     }
 
+    public HttpSettings(String host, int port, String token) {
+      this(host, port, token, 512, 30_000, 10_000, 64, 20_000);
+    }
+
     @Override
     public String toString() {
-      return "HttpSettings[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : Secrets.MASK) + "]";
+      return "HttpSettings[host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : Secrets.MASK)
+          + ", maxConnections=" + maxConnections + ", idleTimeoutMs=" + idleTimeoutMs + ", requestTimeoutMs="
+          + requestTimeoutMs + ", maxRequests=" + maxRequests + ", readBudget=" + readBudget + "]";
     }
   }
 
@@ -208,7 +219,12 @@ public record NodeConfig(
       throw new ConfigException("http.host: must not be empty");
     }
     String token = secret(ht, "http", "token", "tokenFile");
-    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token);
+    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token,
+        (int) range(ht, "http", "maxConnections", 1, 1_000_000),
+        range(ht, "http", "idleTimeoutMs", 100, 86_400_000),
+        range(ht, "http", "requestTimeoutMs", 100, 3_600_000),
+        (int) range(ht, "http", "maxRequests", 1, 1_000_000),
+        range(ht, "http", "readBudget", 1, 100_000_000));
 
     LogSettings log = new LogSettings(choice(json.getJsonObject("log"), "log", "format", LogFormat.class));
     AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
@@ -268,7 +284,10 @@ public record NodeConfig(
             .put("intervalMs", heartbeat.intervalMs)
             .put("timeoutMs", heartbeat.timeoutMs))
         .put("http", new JsonObject().put("host", http.host).put("port", http.port)
-            .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", ""))
+            .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", "")
+            .put("maxConnections", http.maxConnections).put("idleTimeoutMs", http.idleTimeoutMs)
+            .put("requestTimeoutMs", http.requestTimeoutMs).put("maxRequests", http.maxRequests)
+            .put("readBudget", http.readBudget))
         .put("log", new JsonObject().put("format", log.format.name().toLowerCase(Locale.ROOT)))
         .put("audit", new JsonObject().put("enabled", audit.enabled))
         .put("presence", new JsonObject().put("enabled", presence.enabled).put("watchMs", presence.watchMs));

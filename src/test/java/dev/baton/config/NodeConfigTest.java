@@ -214,6 +214,7 @@ class NodeConfigTest {
       case "heartbeat.intervalMs" -> "500";
       case "heartbeat.timeoutMs" -> "8000";
       case "generator.maxInFlight", "handler.maxInFlight" -> "7";
+      case "http.idleTimeoutMs", "http.requestTimeoutMs" -> "1500";
       default -> "77";
     };
   }
