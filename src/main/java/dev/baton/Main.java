@@ -29,9 +29,9 @@ import picocli.CommandLine.Option;
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
     subcommands = {GetErrorsCommand.class, VerifyCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
-  /** Exit code for a configuration error. */
+  /** Exit code for a configuration error, also one found at start (HTTP port in use, http.host not local). */
   public static final int EXIT_CONFIG = 2;
-  /** Exit code when the node cannot start (port in use, Redis binary missing...). */
+  /** Exit code when the node cannot start for another reason (the embedded Redis cannot start...). */
   public static final int EXIT_START = 15;
   private static final long STOP_TIMEOUT_MS = 10_000;
 
@@ -85,6 +85,13 @@ public final class Main implements Callable<Integer> {
     try {
       vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof ConfigException bad) {
+          System.err.println("configuration error: " + Secrets.mask(bad.getMessage()));
+          vertx.close();
+          return EXIT_CONFIG;
+        }
+      }
       log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
       return EXIT_START;
     }

@@ -218,6 +218,9 @@ public record NodeConfig(
     if (host.isBlank()) {
       throw new ConfigException("http.host: must not be empty");
     }
+    if (!RedisUrl.validHost(host)) {
+      throw new ConfigException("http.host: must be a host name or an IP address to listen on, got '" + host + "'");
+    }
     String token = secret(ht, "http", "token", "tokenFile");
     HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token,
         (int) range(ht, "http", "maxConnections", 1, 1_000_000),
@@ -334,6 +337,10 @@ public record NodeConfig(
       }
     }
     for (RedisUrl e : endpoints) {
+      if (type == RedisType.CLUSTER && e.db() > 0) {
+        throw new ConfigException((listed.isEmpty() ? "redis.url" : "redis.endpoints") + ": Redis Cluster has only "
+            + "database 0, got " + e.db());
+      }
       if (type != RedisType.STANDALONE && e.scheme().equals("unix")) {
         throw new ConfigException("redis.endpoints: " + type.name().toLowerCase(Locale.ROOT)
             + " needs redis:// or rediss:// endpoints, got '" + e.bare() + "'");

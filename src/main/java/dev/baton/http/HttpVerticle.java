@@ -184,6 +184,7 @@ public final class HttpVerticle extends VerticleBase {
         .connectionHandler(this::connected)
         .requestHandler(router)
         .listen(settings.port(), settings.host())
+        .recover(e -> Future.failedFuture(listenFailure(e)))
         .onSuccess(s -> {
           server = s;
           state.httpAddress("http://" + settings.host() + ":" + s.actualPort());
@@ -198,6 +199,26 @@ public final class HttpVerticle extends VerticleBase {
     }
     guards.values().forEach(ConnectionGuard::cancel);
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** Why the server could not listen, in terms of the setting to change. */
+  private dev.baton.config.ConfigException listenFailure(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    String where = settings.host() + ":" + settings.port();
+    if (e instanceof java.net.BindException && m.contains("in use")) {
+      return new dev.baton.config.ConfigException("http.port: " + where + " is in use by another process", e);
+    }
+    if (e instanceof java.net.UnknownHostException || m.contains("resolve")) {
+      return new dev.baton.config.ConfigException("http.host: cannot resolve '" + settings.host() + "'", e);
+    }
+    if (e instanceof java.net.BindException && m.contains("assign")) {
+      return new dev.baton.config.ConfigException("http.host: '" + settings.host()
+          + "' is not an address of this machine", e);
+    }
+    if (e instanceof java.net.SocketException && m.contains("ermission")) {
+      return new dev.baton.config.ConfigException("http.port: not allowed to listen on " + where + " (" + m + ")", e);
+    }
+    return new dev.baton.config.ConfigException("http.host, http.port: cannot listen on " + where + " (" + m + ")", e);
   }
 
   /** Routes GET and HEAD of {@code path} alike (a HEAD answer is the GET's without its body). */
