@@ -104,7 +104,7 @@ public record NodeConfig(
   /**
    * {@code token}: null when state-changing requests need no bearer token. The rest bounds what
    * clients can make the node hold: open connections, how long a connection may sit idle or take to
-   * deliver a request, requests in progress, and stored errors being read for answers at once.
+   * deliver a request, requests in progress, and stored errors read for answers per second.
    */
   public record HttpSettings(String host, int port, String token, int maxConnections, long idleTimeoutMs,
       long requestTimeoutMs, int maxRequests, long readBudget) {
@@ -113,7 +113,7 @@ public record NodeConfig(
     }
 
     public HttpSettings(String host, int port, String token) {
-      this(host, port, token, 512, 30_000, 10_000, 64, 20_000);
+      this(host, port, token, 512, 30_000, 10_000, 64, 10_000);
     }
 
     @Override

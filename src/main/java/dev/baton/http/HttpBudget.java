@@ -1,26 +1,42 @@
 package dev.baton.http;
 
+import java.util.function.LongSupplier;
+
 /**
- * What the HTTP verticle takes on at once: at most {@code maxRequests} requests in progress, and
- * at most {@code readBudget} stored errors being read for answers (a page costs its {@code limit},
- * a drain its batch). Whatever does not fit is refused at once, never queued, so a flood costs the
- * node a quick 503 per request instead of a queue that outlives the command deadline. A read larger
- * than the whole budget still runs when nothing else is being read. Not thread-safe: used from the
- * HTTP verticle's context only.
+ * What the HTTP verticle takes on: at most {@code maxRequests} requests in progress, and stored
+ * errors read for answers at no more than {@code readBudget} a second (a page costs its {@code
+ * limit}, a drain its batch), with bursts of up to {@code readBudget} at once. A rate rather than a
+ * count of reads in progress: the CPU a read takes (Redis's reply, the node's decoding and
+ * encoding, the client's download) is proportional to the entries read, so a rate bounds the
+ * share of the machine a flood can take, whatever the number of clients. Whatever does not fit is
+ * refused at once, never queued: a flood costs the node a quick 503 per request instead of a queue
+ * that outlives the command deadline. A read larger than the whole budget runs once the budget is
+ * full. Not thread-safe: used from the HTTP verticle's context only.
  */
 final class HttpBudget {
+  private static final long SECOND_NS = 1_000_000_000L;
+
   private final int maxRequests;
   private final long readBudget;
+  private final LongSupplier nanoTime;
   private int requests;
-  private long reading;
+  private double tokens;
+  private long refilledAtNs;
   private volatile long shed; // read by tests from other threads
 
   HttpBudget(int maxRequests, long readBudget) {
+    this(maxRequests, readBudget, System::nanoTime);
+  }
+
+  HttpBudget(int maxRequests, long readBudget, LongSupplier nanoTime) {
     if (maxRequests < 1 || readBudget < 1) {
       throw new IllegalArgumentException("budget must be positive");
     }
     this.maxRequests = maxRequests;
     this.readBudget = readBudget;
+    this.nanoTime = nanoTime;
+    this.tokens = readBudget;
+    this.refilledAtNs = nanoTime.getAsLong();
   }
 
   /** Takes a request slot; false (and counted as shed) when {@code maxRequests} are in progress. */
@@ -40,32 +56,38 @@ final class HttpBudget {
     requests--;
   }
 
-  /** Takes {@code entries} of the read budget; false (and counted as shed) when they do not fit. */
+  /** Spends {@code entries} of the read budget; false (and counted as shed) when they are not there yet. */
   boolean admitRead(long entries) {
     if (entries < 0) {
       throw new IllegalArgumentException("negative read");
     }
-    if (reading > 0 && reading + entries > readBudget) {
+    refill();
+    boolean full = tokens >= readBudget;
+    if (tokens < entries && !full) {
       shed = shed + 1;
       return false;
     }
-    reading += entries;
+    tokens -= entries; // below 0 only for a read larger than the budget: the next ones wait for it
     return true;
   }
 
-  void readDone(long entries) {
-    if (entries > reading) {
-      throw new IllegalStateException("more read than admitted");
+  private void refill() {
+    long now = nanoTime.getAsLong();
+    long elapsed = now - refilledAtNs;
+    if (elapsed > 0) {
+      tokens = Math.min(readBudget, tokens + (double) readBudget * elapsed / SECOND_NS);
+      refilledAtNs = now;
     }
-    reading -= entries;
   }
 
   int requestsInProgress() {
     return requests;
   }
 
-  long entriesBeingRead() {
-    return reading;
+  /** Stored errors that may be read at once now. */
+  long readable() {
+    refill();
+    return Math.max(0, (long) Math.floor(tokens));
   }
 
   /** Requests refused so far. */

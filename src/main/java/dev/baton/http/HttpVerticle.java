@@ -386,13 +386,11 @@ public final class HttpVerticle extends VerticleBase {
       error(ctx, 400, "parameter 'cursor' must be a cursor returned as 'next' by this endpoint");
       return;
     }
-    int cost = limit;
-    if (!budget.admitRead(cost)) {
-      shed(ctx, "stored errors being read on this node would exceed http.readBudget (" + settings.readBudget() + ")");
+    if (!budget.admitRead(limit)) {
+      shed(ctx, "this node reads at most http.readBudget (" + settings.readBudget() + ") stored errors a second");
       return;
     }
     store.page(cursor, limit)
-        .onComplete(ar -> budget.readDone(cost))
         .onSuccess(page -> {
           JsonArray errors = new JsonArray();
           page.errors().forEach(e -> errors.add(e.toJson()));
@@ -403,9 +401,8 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Streams {@code {"drained": [...], "count": n}} in chunks, deleting each batch once written. */
   private void drainErrors(RoutingContext ctx) {
-    long cost = Drainer.DEFAULT_BATCH;
-    if (!budget.admitRead(cost)) {
-      shed(ctx, "stored errors being read on this node would exceed http.readBudget (" + settings.readBudget() + ")");
+    if (!budget.admitRead(Drainer.DEFAULT_BATCH)) {
+      shed(ctx, "this node reads at most http.readBudget (" + settings.readBudget() + ") stored errors a second");
       return;
     }
     HttpServerResponse response = ctx.response();
@@ -428,7 +425,6 @@ public final class HttpVerticle extends VerticleBase {
           response.end(head + "],\"count\":" + result.delivered() + ",\"heldByOtherRuns\":"
               + result.heldByOthers() + "}");
         })
-        .onComplete(ar -> budget.readDone(cost))
         .onFailure(e -> {
           if (first[0] && !response.headWritten()) {
             redisFailed(ctx, e);

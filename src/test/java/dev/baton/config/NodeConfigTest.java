@@ -441,6 +441,6 @@ class NodeConfigTest {
     assertThat(h.idleTimeoutMs()).isEqualTo(30_000);
     assertThat(h.requestTimeoutMs()).isEqualTo(10_000);
     assertThat(h.maxRequests()).isEqualTo(64);
-    assertThat(h.readBudget()).isEqualTo(20_000);
+    assertThat(h.readBudget()).isEqualTo(10_000);
   }
 }

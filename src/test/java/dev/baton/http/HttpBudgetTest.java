@@ -3,12 +3,19 @@ package dev.baton.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class HttpBudgetTest {
+  private final AtomicLong nowNs = new AtomicLong(1_000_000_000L);
+
+  private void advanceMs(long ms) {
+    nowNs.addAndGet(ms * 1_000_000);
+  }
+
   @Test
   void admitsRequestsUpToTheCapAndAgainOnceOneIsDone() {
-    HttpBudget budget = new HttpBudget(2, 100);
+    HttpBudget budget = new HttpBudget(2, 100, nowNs::get);
     assertThat(budget.admitRequest()).isTrue();
     assertThat(budget.admitRequest()).isTrue();
     assertThat(budget.admitRequest()).isFalse();
@@ -19,34 +26,55 @@ class HttpBudgetTest {
   }
 
   @Test
-  void readsShareOneBudgetOfEntries() {
-    HttpBudget budget = new HttpBudget(10, 20_000);
+  void readsSpendABudgetThatRefillsAtItsSizePerSecond() {
+    HttpBudget budget = new HttpBudget(10, 20_000, nowNs::get);
     assertThat(budget.admitRead(10_000)).isTrue();
-    assertThat(budget.admitRead(10_000)).isTrue();
-    assertThat(budget.admitRead(1)).as("the budget is spent").isFalse();
-    budget.readDone(10_000);
+    assertThat(budget.admitRead(10_000)).as("a burst of the whole budget").isTrue();
+    assertThat(budget.admitRead(1)).as("spent").isFalse();
+    advanceMs(250);
+    assertThat(budget.readable()).isEqualTo(5_000);
+    assertThat(budget.admitRead(5_001)).isFalse();
     assertThat(budget.admitRead(5_000)).isTrue();
-    assertThat(budget.admitRead(5_001)).as("15 000 + 5 001 is over").isFalse();
-    assertThat(budget.admitRead(5_000)).isTrue();
-    assertThat(budget.entriesBeingRead()).isEqualTo(20_000);
+    advanceMs(10_000);
+    assertThat(budget.readable()).as("never more than the budget").isEqualTo(20_000);
     assertThat(budget.shed()).isEqualTo(2);
   }
 
   @Test
-  void aReadLargerThanTheBudgetRunsAloneButNeverBesideAnother() {
-    HttpBudget budget = new HttpBudget(10, 100);
-    assertThat(budget.admitRead(1_000)).as("nothing else is read").isTrue();
+  void aFloodGetsNoMoreThanTheBudgetPerSecond() {
+    HttpBudget budget = new HttpBudget(1_000, 20_000, nowNs::get);
+    long admitted = 0;
+    for (int ms = 0; ms < 10_000; ms++) {
+      for (int client = 0; client < 10; client++) {
+        if (budget.admitRead(10_000)) {
+          admitted += 10_000;
+        }
+      }
+      advanceMs(1);
+    }
+    // 10 s at 20 000 a second, plus the initial burst
+    assertThat(admitted).isBetween(200_000L, 220_000L);
+  }
+
+  @Test
+  void aReadLargerThanTheBudgetRunsOnceTheBudgetIsFull() {
+    HttpBudget budget = new HttpBudget(10, 100, nowNs::get);
+    assertThat(budget.admitRead(1_000)).as("the budget is full").isTrue();
     assertThat(budget.admitRead(1)).isFalse();
-    budget.readDone(1_000);
+    advanceMs(5_000);
+    assertThat(budget.readable()).as("still paying it back").isZero();
+    assertThat(budget.admitRead(1)).isFalse();
+    advanceMs(5_000);
+    assertThat(budget.readable()).as("paid back before anything else runs").isEqualTo(100);
     assertThat(budget.admitRead(1)).isTrue();
-    assertThat(budget.admitRead(1_000)).as("something else is read").isFalse();
+    assertThat(budget.admitRead(1_000)).as("the budget is not full").isFalse();
   }
 
   @Test
   void refusesToReleaseWhatItNeverAdmitted() {
-    HttpBudget budget = new HttpBudget(1, 1);
+    HttpBudget budget = new HttpBudget(1, 1, nowNs::get);
     assertThatThrownBy(budget::requestDone).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> budget.readDone(1)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> budget.admitRead(-1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new HttpBudget(0, 1)).isInstanceOf(IllegalArgumentException.class);
   }
 }
