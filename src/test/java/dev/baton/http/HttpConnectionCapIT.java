@@ -37,7 +37,9 @@ class HttpConnectionCapIT {
     String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
     try (NodeProcess node = NodeProcess.startWithFileLimit(FILE_LIMIT, Map.of(
         "BATON_REDIS_URL", REDIS.url(), "BATON_REDIS_KEY_PREFIX", prefix, "BATON_REDIS_EMBEDDED", "off",
-        "BATON_HTTP_MAX_CONNECTIONS", "100"), "-conf", "conf/node.json")) {
+        "BATON_HTTP_MAX_CONNECTIONS", "100",
+        // held connections must outlast the test, however slow the machine
+        "BATON_HTTP_REQUEST_TIMEOUT_MS", "600000", "BATON_HTTP_IDLE_TIMEOUT_MS", "600000"), "-conf", "conf/node.json")) {
       Await.until("the node answers", Duration.ofSeconds(60), () -> health(node) == 200);
       List<Socket> sockets = new ArrayList<>();
       try {
