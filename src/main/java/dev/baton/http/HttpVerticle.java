@@ -52,9 +52,9 @@ import org.slf4j.LoggerFactory;
  * token (401 otherwise); bodies over {@link #MAX_BODY_BYTES} get a 413.
  *
  * <p>What a client can make the node hold is bounded ({@link HttpBudget}, {@code http.*}): open
- * connections, idle and slow connections, requests in progress, stored errors being read. Past a
+ * connections, idle and slow connections, requests in progress, stored errors read a second. Past a
  * bound the answer is an immediate 503 with {@code Retry-After}, or for a connection, closing it.
- * The verticle runs on a worker thread of its own (see {@link #deploymentOptions()}) with a Redis
+ * The verticle runs as a worker verticle (see {@link #deploymentOptions()}) with a Redis
  * client of its own, so none of this work runs on an event loop or waits in the election's pool.
  */
 public final class HttpVerticle extends VerticleBase {
@@ -66,8 +66,6 @@ public final class HttpVerticle extends VerticleBase {
   static final long MAX_BODY_BYTES = 64 * 1024;
   /** Seconds a shed client is asked to wait before it tries again. */
   static final String RETRY_AFTER_S = "1";
-  /** The worker pool the verticle runs on; one thread: a verticle instance runs one task at a time anyway. */
-  public static final String WORKER_POOL = "baton-http-worker";
   /** Plain decimal digits, no sign, no spaces, no leading zero. */
   private static final Pattern WHOLE_NUMBER = Pattern.compile("0|[1-9][0-9]{0,17}");
   private static final String GET_HEAD = "GET, HEAD";
@@ -104,12 +102,12 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * Deploy as a worker on a pool of its own: building pages, encoding JSON and rendering metrics
-   * then never run on an event loop, where they would delay the lease's timers and replies.
+   * Deploy as a worker verticle: building pages, encoding JSON and rendering metrics then never run
+   * on an event loop, where they would delay the lease's timers and replies. Vert.x runs a worker
+   * verticle instance's tasks one at a time, on its worker pool.
    */
   public static DeploymentOptions deploymentOptions() {
-    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName(WORKER_POOL)
-        .setWorkerPoolSize(1);
+    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER);
   }
 
   /** Connections open now. */
@@ -391,6 +389,7 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     store.page(cursor, limit)
+        .andThen(ar -> budget.refund(ar.succeeded() ? limit - ar.result().errors().size() : limit))
         .onSuccess(page -> {
           JsonArray errors = new JsonArray();
           page.errors().forEach(e -> errors.add(e.toJson()));
@@ -420,6 +419,8 @@ public final class HttpVerticle extends VerticleBase {
           }
           return response.write(sb.toString());
         })
+        .andThen(ar -> budget.refund(ar.succeeded() ? Math.max(0, Drainer.DEFAULT_BATCH - ar.result().delivered())
+            : Drainer.DEFAULT_BATCH))
         .onSuccess(result -> {
           String head = first[0] ? "{\"drained\":[" : "";
           response.end(head + "],\"count\":" + result.delivered() + ",\"heldByOtherRuns\":"
@@ -553,14 +554,17 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * A failed Redis call, told apart: this node's own pool was full (shed, with Retry-After), Redis
-   * answered with an error reply (a refusal: WRONGTYPE, OOM, ERR...), or Redis could not be
-   * reached in time (an outage). All are 503: none is the client's fault, and each may clear.
+   * A failed Redis call, told apart: this node's own pool was full (shed), Redis answered with an
+   * error reply (a refusal: WRONGTYPE, OOM, ERR...), or Redis could not be reached in time (an
+   * outage). All are 503 with Retry-After: none is the client's fault, and each may clear.
    */
   private static void redisFailed(RoutingContext ctx, Throwable e) {
     if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
       shed(ctx, "this node's Redis connections are all in use");
-    } else if (RedisOps.isErrorReply(e)) {
+      return;
+    }
+    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_S);
+    if (RedisOps.isErrorReply(e)) {
       error(ctx, 503, "Redis refuses: " + Secrets.mask(e.getMessage()));
     } else {
       error(ctx, 503, "Redis is unavailable: " + Secrets.mask(e.getMessage()));

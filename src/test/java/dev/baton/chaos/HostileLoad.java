@@ -30,9 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class HostileLoad implements AutoCloseable {
   /** What the clients saw. {@code failed}: connections refused or broken, as when the target was killed. */
   record Figures(long served, long shed, long unexpected, long failed, long p50Ms, long p99Ms, long maxMs,
-      long slowCut, long idleCut) {
+      long slowCut, long idleCut, String unexpectedSeen) {
     JsonObject toJson() {
       return new JsonObject().put("pagesServed", served).put("shed503", shed).put("unexpected", unexpected)
+          .put("unexpectedSeen", unexpectedSeen)
           .put("failedConnections", failed).put("answerP50Ms", p50Ms).put("answerP99Ms", p99Ms)
           .put("answerMaxMs", maxMs).put("slowClientsCut", slowCut).put("idleConnectionsCut", idleCut);
     }
@@ -52,6 +53,7 @@ final class HostileLoad implements AutoCloseable {
   private final AtomicLong slowCut = new AtomicLong();
   private final AtomicLong idleCut = new AtomicLong();
   private final ConcurrentLinkedQueue<Long> answerMs = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<String> unexpectedSeen = new ConcurrentLinkedQueue<>();
   private final List<java.util.concurrent.Future<?>> tasks = new ArrayList<>();
 
   HostileLoad(int readers, int slowClients, int idleClients) {
@@ -88,7 +90,7 @@ final class HostileLoad implements AutoCloseable {
     long p99 = sorted.isEmpty() ? -1 : sorted.get((int) Math.max(0, Math.ceil(sorted.size() * 0.99) - 1));
     long max = sorted.isEmpty() ? -1 : sorted.get(sorted.size() - 1);
     return new Figures(served.get(), shed.get(), unexpected.get(), failed.get(), p50, p99, max, slowCut.get(),
-        idleCut.get());
+        idleCut.get(), String.join(" | ", unexpectedSeen.stream().limit(5).toList()));
   }
 
   private void read() {
@@ -104,6 +106,8 @@ final class HostileLoad implements AutoCloseable {
           shed.incrementAndGet();
         } else {
           unexpected.incrementAndGet();
+          unexpectedSeen.add(r.statusCode() + " " + new String(r.body(), 0, Math.min(200, r.body().length),
+              StandardCharsets.UTF_8));
         }
       } catch (IOException e) {
         failed.incrementAndGet(); // the target was killed under the request, or refused the connection

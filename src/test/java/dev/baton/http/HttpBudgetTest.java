@@ -33,11 +33,25 @@ class HttpBudgetTest {
     assertThat(budget.admitRead(1)).as("spent").isFalse();
     advanceMs(250);
     assertThat(budget.readable()).isEqualTo(5_000);
-    assertThat(budget.admitRead(5_001)).isFalse();
-    assertThat(budget.admitRead(5_000)).isTrue();
+    assertThat(budget.admitRead(10_000)).as("admitted while not in debt, into debt").isTrue();
+    assertThat(budget.admitRead(1)).as("in debt").isFalse();
+    advanceMs(249);
+    assertThat(budget.admitRead(1)).as("still in debt").isFalse();
+    advanceMs(2);
+    assertThat(budget.admitRead(1)).as("paid back").isTrue();
     advanceMs(10_000);
     assertThat(budget.readable()).as("never more than the budget").isEqualTo(20_000);
-    assertThat(budget.shed()).isEqualTo(2);
+    assertThat(budget.shed()).isEqualTo(3);
+  }
+
+  @Test
+  void whatAReadDidNotUseIsGivenBack() {
+    HttpBudget budget = new HttpBudget(10, 10_000, nowNs::get);
+    assertThat(budget.admitRead(10_000)).isTrue();
+    budget.refund(9_750); // it found 250
+    assertThat(budget.readable()).isEqualTo(9_750);
+    budget.refund(1_000_000);
+    assertThat(budget.readable()).as("never more than the budget").isEqualTo(10_000);
   }
 
   @Test
@@ -52,22 +66,21 @@ class HttpBudgetTest {
       }
       advanceMs(1);
     }
-    // 10 s at 20 000 a second, plus the initial burst
-    assertThat(admitted).isBetween(200_000L, 220_000L);
+    // 10 s at 20 000 a second, plus the initial burst and one read into debt
+    assertThat(admitted).isBetween(200_000L, 230_000L);
   }
 
   @Test
-  void aReadLargerThanTheBudgetRunsOnceTheBudgetIsFull() {
+  void aReadLargerThanTheBudgetRunsAndIsPaidBackBeforeAnythingElse() {
     HttpBudget budget = new HttpBudget(10, 100, nowNs::get);
-    assertThat(budget.admitRead(1_000)).as("the budget is full").isTrue();
+    assertThat(budget.admitRead(1_000)).isTrue();
     assertThat(budget.admitRead(1)).isFalse();
     advanceMs(5_000);
     assertThat(budget.readable()).as("still paying it back").isZero();
     assertThat(budget.admitRead(1)).isFalse();
     advanceMs(5_000);
-    assertThat(budget.readable()).as("paid back before anything else runs").isEqualTo(100);
+    assertThat(budget.readable()).as("paid back").isEqualTo(100);
     assertThat(budget.admitRead(1)).isTrue();
-    assertThat(budget.admitRead(1_000)).as("the budget is not full").isFalse();
   }
 
   @Test
