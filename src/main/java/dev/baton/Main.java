@@ -77,6 +77,13 @@ public final class Main implements Callable<Integer> {
     try {
       stop.deployment = vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof ConfigException bad) {
+          System.err.println("configuration error: " + Secrets.mask(bad.getMessage()));
+          vertx.close();
+          return ExitCodes.CONFIG;
+        }
+      }
       log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
       stop.run();
       return ExitCodes.START_FAILED;

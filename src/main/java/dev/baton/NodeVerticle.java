@@ -40,11 +40,16 @@ import org.slf4j.LoggerFactory;
 public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
 
+  /** Lease scripts run one at a time; the second connection is the spare a cluster client needs for its slot map. */
+  private static final int ELECTION_POOL_SIZE = 2;
+
   private final NodeConfig config;
   private final NodeMetrics metrics;
   private NodeState state;
   private Keys keys;
   private RedisOps ops;
+  private RedisOps electionOps;
+  private RedisOps httpOps;
   private RedisOptions dedicatedOptions;
   private ElectionVerticle election;
   private HttpVerticle http;
@@ -75,6 +80,16 @@ public final class NodeVerticle extends VerticleBase {
     return http.port();
   }
 
+  /** HTTP connections open now (for tests). */
+  public int httpConnections() {
+    return http.connections();
+  }
+
+  /** HTTP connections closed at once at the cap (for tests). */
+  public long httpRefusedConnections() {
+    return http.refusedConnections();
+  }
+
   @Override
   public Future<?> start() {
     state = new NodeState(config.nodeId());
@@ -82,6 +97,9 @@ public final class NodeVerticle extends VerticleBase {
     keys = new Keys(config.redis().keyPrefix());
     preloadGenerator();
     ops = newOps(config.redis().poolSize());
+    // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
+    electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
+    httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
     dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
@@ -95,15 +113,15 @@ public final class NodeVerticle extends VerticleBase {
       }
     });
 
-    election = new ElectionVerticle(config.election(), config.presence(), ops, keys, state, this::dedicated,
+    election = new ElectionVerticle(config.election(), config.presence(), electionOps, keys, state, this::dedicated,
         config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
-    http = new HttpVerticle(config.http(), ops, keys, state, metrics, config.audit().enabled(),
+    http = new HttpVerticle(config.http(), httpOps, keys, state, metrics, config.audit().enabled(),
         () -> {
           Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
           return holder.known() ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch()) : null;
         });
     return electionEvents.completion()
-        .compose(v -> vertx.deployVerticle(http))
+        .compose(v -> vertx.deployVerticle(http, HttpVerticle.deploymentOptions()))
         .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state,
             new HealthProbe(ops, keys, state, StallDetector.of(config, keys.leader()), config.heartbeat().timeoutMs()))))
         .compose(id -> vertx.deployVerticle(election))
@@ -120,7 +138,7 @@ public final class NodeVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
-    return ops.close().otherwiseEmpty();
+    return Future.join(ops.close(), electionOps.close(), httpOps.close()).otherwiseEmpty();
   }
 
   /**
@@ -128,7 +146,11 @@ public final class NodeVerticle extends VerticleBase {
    * that verticle's event loop (see {@link RedisOps.Factory}).
    */
   private RedisOps newOps(int poolSize) {
-    RedisOptions options = RedisSupport.poolOptions(config.redis(), poolSize, config.redis().commandTimeoutMs());
+    return newOps(poolSize, RedisSupport.SHARED_POOL);
+  }
+
+  private RedisOps newOps(int poolSize, String poolName) {
+    RedisOptions options = RedisSupport.poolOptions(config.redis(), poolSize, config.redis().commandTimeoutMs(), poolName);
     return new RedisOps(Redis.createClient(vertx, options), config.redis().commandTimeoutMs(),
         config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, options) : null);
   }

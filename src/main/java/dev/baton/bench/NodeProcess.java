@@ -71,6 +71,26 @@ public final class NodeProcess implements AutoCloseable {
     return id;
   }
 
+  /**
+   * Like {@link #start}, with the process's open-file limit lowered to {@code maxFiles} ({@code
+   * ulimit -n} in a shell that then becomes the JVM, so {@link #pid()} is the JVM's).
+   */
+  public static NodeProcess startWithFileLimit(int maxFiles, Map<String, String> env, String... args)
+      throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path log = Files.createTempFile("baton-node-", ".log");
+    List<String> cmd = new ArrayList<>(List.of("sh", "-c", "ulimit -n " + maxFiles + " && exec \"$0\" \"$@\"",
+        javaBin(), "-Xmx256m", "-jar", JAR.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("BATON_HTTP_PORT", Integer.toString(port));
+    pb.environment().putAll(env);
+    return new NodeProcess(env.get("BATON_NODE_ID"), pb.start(), port, log);
+  }
+
   public static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }

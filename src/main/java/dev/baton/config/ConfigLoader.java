@@ -1,10 +1,15 @@
 package dev.baton.config;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Builds the effective configuration: the defaults shipped in the jar (conf/node.json), then the
@@ -21,6 +27,12 @@ import java.util.TreeSet;
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "BATON_";
   private static final String DEFAULTS_RESOURCE = "/baton/node.json";
+  /** A whole number in an environment variable: optional minus, digits, nothing else. */
+  private static final Pattern ENV_WHOLE = Pattern.compile("-?[0-9]+");
+  /** A decimal number in an environment variable (no hex, no suffix, no NaN or Infinity). */
+  private static final Pattern ENV_DECIMAL = Pattern.compile("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]{1,4})?");
+  private static final JsonFactory STRICT_JSON = JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private ConfigLoader() {}
 
@@ -73,11 +85,68 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new ConfigException("conf file " + confFile + ": cannot be read (" + e + ")", e);
     }
+    checkStrictly(confFile, text);
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
       throw new ConfigException("conf file " + confFile + ": not a JSON object (" + firstLine(e) + ")", e);
     }
+  }
+
+  /**
+   * What a JSON object silently accepts and this refuses, naming the setting: a key given twice
+   * (the last would win unseen) and a number that does not survive as a double (a fraction so small
+   * it becomes 0, one so large it becomes infinite).
+   */
+  static void checkStrictly(Path confFile, String text) {
+    List<String> path = new ArrayList<>();
+    String name = null;
+    try (JsonParser p = STRICT_JSON.createParser(text)) {
+      JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        switch (t) {
+          case FIELD_NAME -> name = p.getText();
+          case START_OBJECT, START_ARRAY -> {
+            path.add(name == null ? "" : name);
+            name = null;
+          }
+          case END_OBJECT, END_ARRAY -> path.remove(path.size() - 1);
+          case VALUE_NUMBER_FLOAT, VALUE_NUMBER_INT -> checkNumber(settingPath(path, name), p);
+          default -> { }
+        }
+      }
+    } catch (JsonProcessingException e) {
+      String m = firstLine(e);
+      if (m.startsWith("Duplicate field")) {
+        int q = m.indexOf('\'');
+        String dup = q < 0 ? "?" : m.substring(q + 1, Math.max(q + 1, m.indexOf('\'', q + 1)));
+        throw new ConfigException(settingPath(path, dup) + ": given twice in conf file " + confFile);
+      }
+      throw new ConfigException("conf file " + confFile + ": not a JSON object (" + m + ")", e);
+    } catch (IOException e) {
+      throw new ConfigException("conf file " + confFile + ": cannot be read (" + e + ")", e);
+    }
+  }
+
+  private static void checkNumber(String setting, JsonParser p) throws IOException {
+    BigDecimal exact = p.getDecimalValue();
+    double d = exact.doubleValue();
+    if (Double.isInfinite(d)) {
+      throw new ConfigException(setting + ": number too large, got " + p.getText());
+    }
+    if (d == 0.0 && exact.signum() != 0) {
+      throw new ConfigException(setting + ": number too small to represent (it would become 0), got " + p.getText());
+    }
+  }
+
+  private static String settingPath(List<String> path, String name) {
+    StringBuilder sb = new StringBuilder();
+    for (String part : path) {
+      if (!part.isEmpty()) {
+        sb.append(part).append('.');
+      }
+    }
+    return sb.append(name == null ? "" : name).toString();
   }
 
   /** The environment variable that overrides a JSON path: {@code http.port} → BATON_HTTP_PORT. */
@@ -213,28 +282,40 @@ public final class ConfigLoader {
     }
     if (schema instanceof Integer || schema instanceof Long) {
       try {
-        return Long.parseLong(text);
+        if (ENV_WHOLE.matcher(text).matches()) {
+          return Long.parseLong(text);
+        }
       } catch (NumberFormatException e) {
-        throw new ConfigException(where + ": must be a whole number, got '" + raw + "'");
+        throw new ConfigException(where + ": whole number out of range, got '" + raw + "'");
       }
+      throw new ConfigException(where + ": must be a whole number (digits, optionally a leading -), got '" + raw + "'");
     }
     if (schema instanceof Number) {
-      try {
-        double d = Double.parseDouble(text);
-        if (Double.isFinite(d)) {
-          return d;
+      if (ENV_DECIMAL.matcher(text).matches()) {
+        BigDecimal exact = new BigDecimal(text);
+        double d = exact.doubleValue();
+        if (Double.isInfinite(d)) {
+          throw new ConfigException(where + ": number too large, got '" + raw + "'");
         }
-      } catch (NumberFormatException ignored) {
-        // reported below
+        if (d == 0.0 && exact.signum() != 0) {
+          throw new ConfigException(where + ": number too small to represent (it would become 0), got '" + raw + "'");
+        }
+        return d;
       }
-      throw new ConfigException(where + ": must be a number, got '" + raw + "'");
+      throw new ConfigException(where + ": must be a decimal number, got '" + raw + "'");
     }
     if (schema instanceof JsonArray) {
+      // comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a typo
       JsonArray list = new JsonArray();
-      for (String part : text.split(",")) {
-        if (!part.isBlank()) {
-          list.add(part.trim());
+      if (text.isEmpty()) {
+        return list;
+      }
+      String[] parts = text.split(",", -1);
+      for (int i = 0; i < parts.length; i++) {
+        if (parts[i].isBlank()) {
+          throw new ConfigException(where + ": entry " + (i + 1) + " of the comma-separated list is empty");
         }
+        list.add(parts[i].trim());
       }
       return list;
     }

@@ -109,14 +109,18 @@ public record NodeConfig(
    * {@code host} is the bind address; {@code advertise} the host others reach the node by (in
    * /status and the page), never empty: the setting, else {@code host}, else (bound to a wildcard)
    * this machine's hostname. {@code token}: null when state-changing requests need no bearer token.
+   * The rest bounds what clients can make the node hold: open connections, how long a connection may
+   * sit idle or take to deliver a request, requests in progress, and stored errors read for answers
+   * per second.
    */
-  public record HttpSettings(String host, int port, String token, String advertise) {
+  public record HttpSettings(String host, int port, String token, String advertise, int maxConnections,
+      long idleTimeoutMs, long requestTimeoutMs, int maxRequests, long readBudget) {
     public HttpSettings(String host, int port) {
       this(host, port, null);
     }
 
     public HttpSettings(String host, int port, String token) {
-      this(host, port, token, advertised("", host));
+      this(host, port, token, advertised("", host), 512, 30_000, 10_000, 64, 10_000);
     }
 
     /** The node's address as others should use it, with the port actually bound. */
@@ -127,7 +131,9 @@ public record NodeConfig(
     @Override
     public String toString() {
       return "HttpSettings[host=" + host + ", port=" + port + ", advertise=" + advertise + ", token="
-          + (token == null ? "none" : Secrets.MASK) + "]";
+          + (token == null ? "none" : Secrets.MASK) + ", maxConnections=" + maxConnections + ", idleTimeoutMs="
+          + idleTimeoutMs + ", requestTimeoutMs=" + requestTimeoutMs + ", maxRequests=" + maxRequests
+          + ", readBudget=" + readBudget + "]";
     }
   }
 
@@ -225,9 +231,17 @@ public record NodeConfig(
     if (host.isBlank()) {
       throw new ConfigException("http.host: must not be empty");
     }
+    if (!RedisUrl.validHost(host)) {
+      throw new ConfigException("http.host: must be a host name or an IP address to listen on, got '" + host + "'");
+    }
     String token = secret(ht, "http", "token", "tokenFile");
     HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token,
-        advertised(ht.getString("advertise"), host));
+        advertised(ht.getString("advertise"), host),
+        (int) range(ht, "http", "maxConnections", 1, 1_000_000),
+        range(ht, "http", "idleTimeoutMs", 100, 86_400_000),
+        range(ht, "http", "requestTimeoutMs", 100, 3_600_000),
+        (int) range(ht, "http", "maxRequests", 1, 1_000_000),
+        range(ht, "http", "readBudget", 1, 100_000_000));
 
     LogSettings log = new LogSettings(choice(json.getJsonObject("log"), "log", "format", LogFormat.class));
     AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
@@ -289,7 +303,10 @@ public record NodeConfig(
         .put("http", new JsonObject().put("host", http.host).put("port", http.port)
             // the default as "", as in conf/node.json (the same configuration either way)
             .put("advertise", http.advertise.equals(advertised("", http.host)) ? "" : http.advertise)
-            .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", ""))
+            .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", "")
+            .put("maxConnections", http.maxConnections).put("idleTimeoutMs", http.idleTimeoutMs)
+            .put("requestTimeoutMs", http.requestTimeoutMs).put("maxRequests", http.maxRequests)
+            .put("readBudget", http.readBudget))
         .put("log", new JsonObject().put("format", log.format.name().toLowerCase(Locale.ROOT)))
         .put("audit", new JsonObject().put("enabled", audit.enabled))
         .put("presence", new JsonObject().put("enabled", presence.enabled).put("watchMs", presence.watchMs));
@@ -385,6 +402,10 @@ public record NodeConfig(
       }
     }
     for (RedisUrl e : endpoints) {
+      if (type == RedisType.CLUSTER && e.db() > 0) {
+        throw new ConfigException((listed.isEmpty() ? "redis.url" : "redis.endpoints") + ": Redis Cluster has only "
+            + "database 0, got " + e.db());
+      }
       if (type != RedisType.STANDALONE && e.scheme().equals("unix")) {
         throw new ConfigException("redis.endpoints: " + type.name().toLowerCase(Locale.ROOT)
             + " needs redis:// or rediss:// endpoints, got '" + e.bare() + "'");

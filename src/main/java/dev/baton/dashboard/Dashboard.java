@@ -73,12 +73,16 @@ public final class Dashboard {
 
   /** Adds the page, its assets and the event stream to {@code router}. */
   public Dashboard mount(Router router) {
-    router.get("/").handler(Dashboard::pageHeaders)
+    read(router, "/").handler(Dashboard::pageHeaders)
         .handler(StaticHandler.create("webroot").setCachingEnabled(false));
-    router.get("/assets/*").handler(Dashboard::pageHeaders)
+    read(router, "/assets/*").handler(Dashboard::pageHeaders)
         .handler(StaticHandler.create("webroot/assets").setCachingEnabled(false).setDirectoryListing(false));
-    router.get("/events").handler(this::subscribe);
+    read(router, "/events").handler(this::subscribe);
     return this;
+  }
+
+  private static io.vertx.ext.web.Route read(Router router, String path) {
+    return router.route(path).method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD);
   }
 
   /** Ends every open stream (the pages reconnect to whichever node serves them next). */
@@ -111,6 +115,12 @@ public final class Dashboard {
 
   private void subscribe(RoutingContext ctx) {
     HttpServerResponse response = ctx.response();
+    if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+      // what a GET would start with, without opening a stream
+      response.putHeader("content-type", "text/event-stream; charset=utf-8").putHeader("cache-control", "no-store")
+          .end();
+      return;
+    }
     if (closed || pages.size() >= MAX_PAGES) {
       response.setStatusCode(503).putHeader("content-type", "application/json")
           .end(new JsonObject().put("error", "too many open dashboards on this node (" + MAX_PAGES + ")")

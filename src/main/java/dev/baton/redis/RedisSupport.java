@@ -22,11 +22,20 @@ public final class RedisSupport {
   /** Pool names in the Vert.x pool metrics ({@code vertx_pool_*{pool_type="redis"}}). */
   public static final String SHARED_POOL = "baton-shared";
   public static final String DEDICATED_POOL = "baton-dedicated";
+  /** The election's own client: lease renewals never wait behind another caller's commands. */
+  public static final String ELECTION_POOL = "baton-election";
+  /** The HTTP verticle's own client (pages, drains, /status, /metrics, /health). */
+  public static final String HTTP_POOL = "baton-http";
 
   private RedisSupport() {}
 
   /** Options for the shared pool. */
   public static RedisOptions poolOptions(RedisSettings settings, int poolSize, long connectTimeoutMs) {
+    return poolOptions(settings, poolSize, connectTimeoutMs, SHARED_POOL);
+  }
+
+  /** Options for a pool of its own, named {@code poolName} in the pool metrics. */
+  public static RedisOptions poolOptions(RedisSettings settings, int poolSize, long connectTimeoutMs, String poolName) {
     NetClientOptions net = new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeoutMs))
         .setTcpNoDelay(true)
@@ -49,7 +58,7 @@ public final class RedisSupport {
         .setMaxPoolSize(poolSize)
         .setMaxPoolWaiting(Math.max(64, poolSize * 32))
         .setMaxWaitingHandlers(100_000)
-        .setPoolName(SHARED_POOL)
+        .setPoolName(poolName)
         .setNetClientOptions(net);
     switch (settings.type()) {
       case SENTINEL -> options.setType(RedisClientType.SENTINEL).setMasterName(settings.masterName())

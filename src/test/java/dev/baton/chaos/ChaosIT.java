@@ -459,6 +459,62 @@ class ChaosIT {
     }
   }
 
+  /**
+   * Hostile load on whichever node is the generator: clients looping on the heaviest read there is
+   * ({@code GET /errors?limit=10000} over tens of thousands of stored errors), clients trickling
+   * their headers a byte at a time, and idle connections, while the generator is SIGKILLed again
+   * and again (the load follows it to its successor). The load must cost no lease: every grant
+   * during the run is the successor of a kill, no node logs a revocation.
+   */
+  @Test
+  @Order(9)
+  void l_hostileLoadReadFloodAndSlowClientsOnTheGeneratorWhileGeneratorsAreKilled() throws Exception {
+    // packs at full speed, half the messages judged errors, a bounded burst per grant: many stored
+    // errors at once, then a generator that mostly renews its lease under the load
+    Map<String, String> env = Map.of("BATON_GENERATOR_INTERVAL_MS", "0", "BATON_GENERATOR_PACK_SIZE", "16",
+        "BATON_GENERATOR_BATCH_SIZE", "64", "BATON_GENERATOR_MAX_IN_FLIGHT", "2",
+        "BATON_GENERATOR_MAX_BACKLOG", "4000", "BATON_GENERATOR_MAX_MESSAGES", "30000",
+        "BATON_HANDLER_ERROR_PROBABILITY", "0.5", "BATON_HTTP_REQUEST_TIMEOUT_MS", "2000");
+    int readers = 16;
+    int slowClients = 24;
+    int idleClients = 48;
+    try (ChaosCluster c = new ChaosCluster(false, env);
+        HostileLoad load = new HostileLoad(readers, slowClients, idleClients)) {
+      c.start(NODES);
+      Await.until("12 000 errors stored", Duration.ofSeconds(120), () -> c.rc.num("XLEN", c.keys.errors()) >= 12_000);
+      Member g = c.awaitPublishingLeader(Duration.ofSeconds(30));
+      long grantsBefore = c.rc.num("XLEN", c.keys.grants());
+      load.target(g.process.httpPort());
+      load.start();
+      List<long[]> kills = new ArrayList<>();
+      for (int i = 0; i < times(3, 12); i++) {
+        pause(6_000); // the load's own duration on this generator
+        Member gone = killGenerator(c, kills);
+        Member next = c.awaitPublishingLeader(Duration.ofSeconds(30));
+        assertThat(next).isNotSameAs(gone);
+        load.target(next.process.httpPort());
+      }
+      pause(6_000);
+      HostileLoad.Figures f = load.stop();
+      long grants = c.rc.num("XLEN", c.keys.grants()) - grantsBefore;
+      long revocations = c.members.stream().mapToLong(m -> countLines(m.process.log(), "revoked epoch")).sum();
+      String why = f + "\n" + c.logs();
+      assertThat(revocations).as("revocations logged under the load; " + why).isZero();
+      assertThat(grants).as("grants during the load: one per kill; " + why).isEqualTo(kills.size());
+      assertThat(f.served()).as("pages served; " + why).isPositive();
+      assertThat(f.unexpected()).as("answers other than 200 or a 503 with Retry-After; " + why).isZero();
+      assertThat(f.slowCut()).as("slow clients cut off; " + why).isPositive();
+      JsonObject v = assertClean(c, c.quiesceAndVerify());
+      REPORT.put("l. hostile load on the generator while it is killed", summary(v).put("kills", kills.size())
+          .put("failoverMs", stats(failovers(v, kills))).put("revocationsUnderLoad", revocations)
+          .put("load", f.toJson()));
+    }
+  }
+
+  private static long countLines(String log, String needle) {
+    return log.lines().filter(l -> l.contains(needle)).count();
+  }
+
   @AfterAll
   static void writeReport() throws Exception {
     JsonObject report = new JsonObject()

@@ -215,6 +215,7 @@ class NodeConfigTest {
       case "heartbeat.intervalMs" -> "500";
       case "heartbeat.timeoutMs" -> "8000";
       case "generator.maxInFlight", "handler.maxInFlight" -> "7";
+      case "http.idleTimeoutMs", "http.requestTimeoutMs" -> "1500";
       default -> "77";
     };
   }
@@ -266,11 +267,11 @@ class NodeConfigTest {
 
   @Test
   void credentialsComeFromSettingsFilesOrTheUrlButNeverTwoWays() throws Exception {
-    NodeConfig inUrl = load(Map.of("BATON_REDIS_URL", "redis://alice:pa%3Ass-url@h:6380/0?client=x&password=other"));
+    NodeConfig inUrl = load(Map.of("BATON_REDIS_URL", "redis://alice:pa%3Ass-url@h:6380/0?password=other"));
     assertThat(inUrl.redis().user()).isEqualTo("alice");
     // user info wins over ?password=, as in vertx-redis-client
     assertThat(inUrl.redis().password()).isEqualTo("pa:ss-url");
-    assertThat(inUrl.redis().endpoints()).containsExactly("redis://h:6380/0?client=x");
+    assertThat(inUrl.redis().endpoints()).containsExactly("redis://h:6380/0");
 
     NodeConfig inQuery = load(Map.of("BATON_REDIS_URL", "redis://h:6380?user=dave&password=q-pass"));
     assertThat(inQuery.redis().user()).isEqualTo("dave");
@@ -362,5 +363,111 @@ class NodeConfigTest {
     assertThat(load(Map.of()).log().format()).isEqualTo(NodeConfig.LogFormat.TEXT);
     assertThat(load(Map.of("BATON_LOG_FORMAT", "json")).log().format()).isEqualTo(NodeConfig.LogFormat.JSON);
     assertEnvRefused(Map.of("BATON_LOG_FORMAT", "xml"), "log.format: must be one of 'text', 'json'");
+  }
+
+  @Test
+  void refusesAKeyGivenTwiceNamingIt() {
+    assertRefused("{\"http\": {\"port\": 8081, \"port\": 8082}}", "http.port: given twice");
+    assertRefused("{\"nodeId\": \"a\", \"nodeId\": \"b\"}", "nodeId: given twice");
+    assertRefused("{\"redis\": {\"tls\": {\"caFile\": \"\", \"caFile\": \"\"}}}", "redis.tls.caFile: given twice");
+  }
+
+  @Test
+  void refusesNumbersThatDoNotSurviveAsNumbers() {
+    assertRefused("{\"handler\": {\"errorProbability\": 1e-400}}", "handler.errorProbability: number too small");
+    assertRefused("{\"http\": {\"port\": 1e-400}}", "http.port: number too small");
+    assertRefused("{\"generator\": {\"maxMessages\": 1e400}}", "generator.maxMessages: number too large");
+    assertRefused("{\"generator\": {\"maxMessages\": 99999999999999999999}}", "generator.maxMessages");
+    assertEnvRefused(Map.of("BATON_HANDLER_ERROR_PROBABILITY", "1e-400"), "number too small");
+    assertEnvRefused(Map.of("BATON_HANDLER_ERROR_PROBABILITY", "1e400"), "number too large");
+    for (String bad : new String[] {"0.5f", "NaN", "0x1p-1", "Infinity", ".5", "5.", "+0.5"}) {
+      assertEnvRefused(Map.of("BATON_HANDLER_ERROR_PROBABILITY", bad), "handler.errorProbability): must be a decimal");
+    }
+    for (String bad : new String[] {"+8080", "0x1F90", "8080L", "8_080", "80 80"}) {
+      assertEnvRefused(Map.of("BATON_HTTP_PORT", bad), "BATON_HTTP_PORT (http.port): must be a whole number");
+    }
+    assertEnvRefused(Map.of("BATON_GENERATOR_MAX_MESSAGES", "99999999999999999999"), "out of range");
+    assertThat(load(Map.of("BATON_HTTP_PORT", " 8081 ")).http().port()).isEqualTo(8081);
+    assertThat(load(Map.of("BATON_HANDLER_ERROR_PROBABILITY", "2.5e-1")).handler().errorProbability()).isEqualTo(0.25);
+  }
+
+  @Test
+  void refusesEmptyEntriesInAListFromTheEnvironment() {
+    Map<String, String> sentinel = Map.of("BATON_REDIS_TYPE", "sentinel");
+    for (String bad : new String[] {"redis://a:1,,redis://b:1", "redis://a:1,", ",redis://a:1", "redis://a:1, ,redis://b:1"}) {
+      Map<String, String> env = new HashMap<>(sentinel);
+      env.put("BATON_REDIS_ENDPOINTS", bad);
+      assertEnvRefused(env, "BATON_REDIS_ENDPOINTS (redis.endpoints): entry");
+    }
+    Map<String, String> env = new HashMap<>(sentinel);
+    env.put("BATON_REDIS_ENDPOINTS", " redis://a:26379 , redis://b:26379 ");
+    assertThat(load(env).redis().endpoints()).containsExactly("redis://a:26379", "redis://b:26379");
+    env.put("BATON_REDIS_ENDPOINTS", "");
+    assertThat(load(env).redis().endpoints()).hasSize(1);
+  }
+
+  @Test
+  void checksEveryPartOfARedisUrl() {
+    String[][] refused = {
+        {"redis://h:0", "port must be a number from 1 to 65535"},
+        {"redis://h:99999", "port must be a number from 1 to 65535"},
+        {"redis://h:abc", "port must be a number from 1 to 65535"},
+        {"redis://h:", "port is empty"},
+        {"redis://bad_host:6379", "'bad_host' is not a host name or an IP address"},
+        {"redis://-h:6379", "'-h' is not a host name"},
+        {"redis://h/abc", "the database must be a number"},
+        {"redis://h/-1", "the database must be a number"},
+        {"redis://h/99999999999", "the database must be a number"},
+        {"redis://h/01", "the database must be a number"},
+        {"redis://h/1?db=2", "names the database twice"},
+        {"redis://h?db=x", "the database must be a number"},
+        {"redis://h?timeout=5", "unknown parameter 'timeout'"},
+        {"redis://h?password=a&password=b", "parameter 'password' given twice"},
+        {"redis://h?db", "parameter 'db' has no value"},
+        {"redis://h?db=1&", "unknown parameter ''"},
+        {"redis://h#x", "must not have a #fragment"},
+        {"unix://relative/sock", "a unix:// URL is unix:///absolute/path"},
+        {"unix:///", "a unix:// URL is unix:///absolute/path"},
+        {"redis://", "not a URL"},
+        {"redis://:pw@", "has no host"},
+    };
+    for (String[] r : refused) {
+      assertEnvRefused(Map.of("BATON_REDIS_URL", r[0]), "redis.url: " + r[1]);
+    }
+    assertThat(load(Map.of("BATON_REDIS_URL", "redis://h:6380/2")).redis().endpoints()).containsExactly("redis://h:6380/2");
+    assertThat(load(Map.of("BATON_REDIS_URL", "redis://[::1]:6379")).redis().endpoints()).containsExactly("redis://[::1]:6379");
+    NodeConfig encoded = load(Map.of("BATON_REDIS_URL", "redis://u:p%40ss@h.example:6379?db=3"));
+    assertThat(encoded.redis().password()).isEqualTo("p@ss");
+    assertThat(encoded.redis().endpoints()).containsExactly("redis://h.example:6379?db=3");
+    assertThat(load(Map.of("BATON_REDIS_URL", "unix:///run/redis.sock?db=1")).redis().endpoints())
+        .containsExactly("unix:///run/redis.sock?db=1");
+    assertEnvRefused(Map.of("BATON_REDIS_TYPE", "cluster", "BATON_REDIS_URL", "redis://h:7000/3"),
+        "redis.url: Redis Cluster has only database 0");
+    Map<String, String> sentinel = Map.of("BATON_REDIS_TYPE", "sentinel", "BATON_REDIS_ENDPOINTS", "redis://a:1,redis://b:0");
+    assertEnvRefused(sentinel, "redis.endpoints entry 2: port must be a number from 1 to 65535");
+  }
+
+  @Test
+  void refusesAnHttpHostThatIsNoHostNameOrAddress() {
+    for (String bad : new String[] {"local host", "exa_mple", "127.0.0.1:8080", "[::1]", "-x"}) {
+      assertEnvRefused(Map.of("BATON_HTTP_HOST", bad), "http.host: must be a host name or an IP address");
+    }
+    assertThat(load(Map.of("BATON_HTTP_HOST", "::1")).http().host()).isEqualTo("::1");
+    assertThat(load(Map.of("BATON_HTTP_HOST", "node-3.internal")).http().host()).isEqualTo("node-3.internal");
+  }
+
+  @Test
+  void boundsTheHttpLimits() {
+    assertEnvRefused(Map.of("BATON_HTTP_MAX_CONNECTIONS", "0"), "http.maxConnections: must be within [1, 1000000]");
+    assertEnvRefused(Map.of("BATON_HTTP_IDLE_TIMEOUT_MS", "99"), "http.idleTimeoutMs: must be within [100, 86400000]");
+    assertEnvRefused(Map.of("BATON_HTTP_REQUEST_TIMEOUT_MS", "0"), "http.requestTimeoutMs");
+    assertEnvRefused(Map.of("BATON_HTTP_MAX_REQUESTS", "-1"), "http.maxRequests");
+    assertEnvRefused(Map.of("BATON_HTTP_READ_BUDGET", "0"), "http.readBudget");
+    NodeConfig.HttpSettings h = load(Map.of()).http();
+    assertThat(h.maxConnections()).isEqualTo(512);
+    assertThat(h.idleTimeoutMs()).isEqualTo(30_000);
+    assertThat(h.requestTimeoutMs()).isEqualTo(10_000);
+    assertThat(h.maxRequests()).isEqualTo(64);
+    assertThat(h.readBudget()).isEqualTo(10_000);
   }
 }

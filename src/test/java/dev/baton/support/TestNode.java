@@ -84,6 +84,16 @@ public final class TestNode implements AutoCloseable {
     return node.httpPort();
   }
 
+  /** HTTP connections the node holds open now. */
+  public int httpConnections() {
+    return node.httpConnections();
+  }
+
+  /** HTTP connections it closed at once because it held {@code http.maxConnections}. */
+  public long httpRefusedConnections() {
+    return node.httpRefusedConnections();
+  }
+
   public boolean isGenerator() {
     return state().roles().role() == Role.GENERATOR;
   }
