@@ -209,45 +209,7 @@ public final class ConfigLoader {
       }
       throw new ConfigException(path + ": must not be null");
     }
-    if (schema == null || schema instanceof String) {
-      if (value instanceof String) {
-        return value;
-      }
-      throw new ConfigException(path + ": must be a string, got " + describe(value));
-    }
-    if (schema instanceof Boolean) {
-      if (value instanceof Boolean) {
-        return value;
-      }
-      throw new ConfigException(path + ": must be true or false, got " + describe(value));
-    }
-    if (schema instanceof Integer || schema instanceof Long) {
-      if (value instanceof Number n && isIntegral(n)) {
-        return n.longValue();
-      }
-      throw new ConfigException(path + ": must be a whole number, got " + describe(value));
-    }
-    if (schema instanceof Number) {
-      if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
-        return n.doubleValue();
-      }
-      throw new ConfigException(path + ": must be a number, got " + describe(value));
-    }
-    if (schema instanceof JsonArray) {
-      if (value instanceof JsonArray) {
-        return value;
-      }
-      throw new ConfigException(path + ": must be a list, got " + describe(value));
-    }
-    throw new IllegalStateException("unsupported schema type at " + path);
-  }
-
-  private static boolean isIntegral(Number n) {
-    if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
-      return true;
-    }
-    double d = n.doubleValue();
-    return Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) < 9.0e15;
+    return Kind.of(path, schema).fromJson(path, value);
   }
 
   private static void applyEnv(JsonObject merged, Map<String, String> env) {
@@ -268,30 +230,93 @@ public final class ConfigLoader {
     }
   }
 
+  private static boolean isIntegral(Number n) {
+    if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
+      return true;
+    }
+    double d = n.doubleValue();
+    return Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) < 9.0e15;
+  }
+
   private static Object parseEnv(String name, String path, Object schema, String raw) {
-    String text = raw.trim();
-    String where = name + " (" + path + ")";
-    if (schema == null || schema instanceof String) {
-      return raw;
-    }
-    if (schema instanceof Boolean) {
-      if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
-        return Boolean.parseBoolean(text);
-      }
-      throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
-    }
-    if (schema instanceof Integer || schema instanceof Long) {
-      try {
-        if (ENV_WHOLE.matcher(text).matches()) {
-          return Long.parseLong(text);
+    return Kind.of(path, schema).fromText(name + " (" + path + ")", raw);
+  }
+
+  /**
+   * The type of a setting, as its default in conf/node.json shows it, and the one place a value
+   * is coerced to it: from the conf file's JSON or from an environment variable's text.
+   */
+  private enum Kind {
+    STRING {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof String) {
+          return value;
         }
-      } catch (NumberFormatException e) {
-        throw new ConfigException(where + ": whole number out of range, got '" + raw + "'");
+        throw new ConfigException(path + ": must be a string, got " + describe(value));
       }
-      throw new ConfigException(where + ": must be a whole number (digits, optionally a leading -), got '" + raw + "'");
-    }
-    if (schema instanceof Number) {
-      if (ENV_DECIMAL.matcher(text).matches()) {
+
+      @Override
+      Object fromText(String where, String raw) {
+        return raw;
+      }
+    },
+    BOOLEAN {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof Boolean) {
+          return value;
+        }
+        throw new ConfigException(path + ": must be true or false, got " + describe(value));
+      }
+
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+          return Boolean.parseBoolean(text);
+        }
+        throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
+      }
+    },
+    WHOLE {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof Number n && isIntegral(n)) {
+          return n.longValue();
+        }
+        throw new ConfigException(path + ": must be a whole number, got " + describe(value));
+      }
+
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        if (!ENV_WHOLE.matcher(text).matches()) {
+          throw new ConfigException(where + ": must be a whole number (digits, optionally a leading -), got '"
+              + raw + "'");
+        }
+        try {
+          return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+          throw new ConfigException(where + ": whole number out of range, got '" + raw + "'");
+        }
+      }
+    },
+    DECIMAL {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
+          return n.doubleValue();
+        }
+        throw new ConfigException(path + ": must be a number, got " + describe(value));
+      }
+
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        if (!ENV_DECIMAL.matcher(text).matches()) {
+          throw new ConfigException(where + ": must be a decimal number, got '" + raw + "'");
+        }
         BigDecimal exact = new BigDecimal(text);
         double d = exact.doubleValue();
         if (Double.isInfinite(d)) {
@@ -302,24 +327,59 @@ public final class ConfigLoader {
         }
         return d;
       }
-      throw new ConfigException(where + ": must be a decimal number, got '" + raw + "'");
-    }
-    if (schema instanceof JsonArray) {
-      // comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a typo
-      JsonArray list = new JsonArray();
-      if (text.isEmpty()) {
+    },
+    LIST {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof JsonArray) {
+          return value;
+        }
+        throw new ConfigException(path + ": must be a list, got " + describe(value));
+      }
+
+      /** Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a typo. */
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        JsonArray list = new JsonArray();
+        if (text.isEmpty()) {
+          return list;
+        }
+        String[] parts = text.split(",", -1);
+        for (int i = 0; i < parts.length; i++) {
+          if (parts[i].isBlank()) {
+            throw new ConfigException(where + ": entry " + (i + 1) + " of the comma-separated list is empty");
+          }
+          list.add(parts[i].trim());
+        }
         return list;
       }
-      String[] parts = text.split(",", -1);
-      for (int i = 0; i < parts.length; i++) {
-        if (parts[i].isBlank()) {
-          throw new ConfigException(where + ": entry " + (i + 1) + " of the comma-separated list is empty");
-        }
-        list.add(parts[i].trim());
+    };
+
+    /** The conf file's value, checked and converted. */
+    abstract Object fromJson(String path, Object value);
+
+    /** An environment variable's text, parsed and checked. */
+    abstract Object fromText(String where, String raw);
+
+    static Kind of(String path, Object schema) {
+      if (schema == null || schema instanceof String) {
+        return STRING;
       }
-      return list;
+      if (schema instanceof Boolean) {
+        return BOOLEAN;
+      }
+      if (schema instanceof Integer || schema instanceof Long) {
+        return WHOLE;
+      }
+      if (schema instanceof Number) {
+        return DECIMAL;
+      }
+      if (schema instanceof JsonArray) {
+        return LIST;
+      }
+      throw new IllegalStateException("unsupported schema type at " + path);
     }
-    throw new IllegalStateException("unsupported schema type at " + path);
   }
 
   private static Object schemaAt(JsonObject root, String path) {
