@@ -1,5 +1,7 @@
 package dev.baton;
 
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import dev.baton.tool.ExitCodes;
 import dev.baton.audit.VerifyCommand;
 import dev.baton.bench.BenchCommand;
@@ -121,14 +123,14 @@ public final class Main implements Callable<Integer> {
       return clean;
     }
 
-    private boolean step(String what, java.util.function.Supplier<Future<Void>> action, long deadlineNs) {
+    private boolean step(String what, Supplier<Future<Void>> action, long deadlineNs) {
       if (action == null) {
         return true;
       }
       try {
         action.get().await(Math.max(1, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
         return true;
-      } catch (java.util.concurrent.TimeoutException e) {
+      } catch (TimeoutException e) {
         log.atError().addKeyValue("node", nodeId).log("stop failed: {} did not finish within {} ms", what,
             STOP_TIMEOUT_MS);
       } catch (Exception e) {

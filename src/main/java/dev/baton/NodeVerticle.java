@@ -1,5 +1,8 @@
 package dev.baton;
 
+import dev.baton.generator.Publisher;
+import io.vertx.core.Handler;
+import io.vertx.redis.client.RedisConnection;
 import dev.baton.state.Role;
 import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
@@ -155,8 +158,8 @@ public final class NodeVerticle extends VerticleBase {
         config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, options) : null);
   }
 
-  private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,
-      io.vertx.core.Handler<Void> onEnd) {
+  private DedicatedConnection dedicated(Handler<RedisConnection> onConnect,
+      Handler<Void> onEnd) {
     return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
   }
 
@@ -167,7 +170,7 @@ public final class NodeVerticle extends VerticleBase {
   private static void preloadGenerator() {
     try {
       ClassLoader loader = NodeVerticle.class.getClassLoader();
-      for (Class<?> c : List.of(GeneratorVerticle.class, RandomText.class, dev.baton.generator.Publisher.class)) {
+      for (Class<?> c : List.of(GeneratorVerticle.class, RandomText.class, Publisher.class)) {
         Class.forName(c.getName(), true, loader);
       }
       new RandomText(new SplittableRandom()).nextBytes();

@@ -1,5 +1,7 @@
 package dev.baton.audit;
 
+import java.time.Instant;
+import java.util.function.BiConsumer;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -316,8 +318,8 @@ public final class Verifier {
     for (int i = 0; i < epochs.size(); i++) {
       JsonObject ep = epochs.getJsonObject(i);
       sb.append(String.format("  epoch %-6d %-20s %8d messages  first %s  last %s%n", ep.getLong("epoch"),
-          ep.getString("gen"), ep.getLong("count"), java.time.Instant.ofEpochMilli(ep.getLong("first")),
-          java.time.Instant.ofEpochMilli(ep.getLong("last"))));
+          ep.getString("gen"), ep.getLong("count"), Instant.ofEpochMilli(ep.getLong("first")),
+          Instant.ofEpochMilli(ep.getLong("last"))));
     }
     JsonObject samples = r.getJsonObject("samples");
     for (String k : samples.fieldNames()) {
@@ -326,7 +328,7 @@ public final class Verifier {
         sb.append("  e.g. ").append(k).append(": ").append(s.encode()).append('\n');
       }
     }
-    line(sb, "as of", java.time.Instant.ofEpochMilli(r.getLong("cutoff"))
+    line(sb, "as of", Instant.ofEpochMilli(r.getLong("cutoff"))
         + " (Redis clock; later work counts only for messages published by then)");
     if (nothingToVerify(r)) {
       sb.append(r.getBoolean("ledger") ? "NOTHING TO VERIFY: the audit ledger records no publish or commit\n"
@@ -347,11 +349,11 @@ public final class Verifier {
     return a;
   }
 
-  private Future<Void> scan(String key, java.util.function.BiConsumer<String, Map<String, String>> each) {
+  private Future<Void> scan(String key, BiConsumer<String, Map<String, String>> each) {
     return page(key, "-", each);
   }
 
-  private Future<Void> page(String key, String start, java.util.function.BiConsumer<String, Map<String, String>> each) {
+  private Future<Void> page(String key, String start, BiConsumer<String, Map<String, String>> each) {
     return redis.send(Request.cmd(Command.XRANGE).arg(key).arg(start).arg("+").arg("COUNT").arg(PAGE))
         .compose(reply -> {
           List<Replies.Entry> entries = Replies.entries(reply);

@@ -1,5 +1,7 @@
 package dev.baton.bench;
 
+import ch.qos.logback.classic.Logger;
+import java.util.function.BooleanSupplier;
 import dev.baton.state.Role;
 import ch.qos.logback.classic.Level;
 import dev.baton.state.NodeState;
@@ -132,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
     if (jar == null) {
       jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
@@ -611,13 +613,13 @@ public final class BenchCommand implements Callable<Integer> {
   // ---------------------------------------------------------------- plumbing
 
   /** Polls every 20 ms until {@code condition} holds; fails after {@code timeoutMs}. */
-  static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+  static void waitFor(BooleanSupplier condition, long timeoutMs, String what)
       throws InterruptedException {
     waitFor(condition, timeoutMs, what, 20);
   }
 
   /** Polls every {@code pollMs} until {@code condition} holds; fails after {@code timeoutMs}. */
-  static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what, long pollMs)
+  static void waitFor(BooleanSupplier condition, long timeoutMs, String what, long pollMs)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     while (!condition.getAsBoolean()) {

@@ -1,5 +1,8 @@
 package dev.baton.config;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.PrintStream;
+import java.util.HashMap;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -32,7 +35,7 @@ public final class ConfigLoader {
   /** A decimal number in an environment variable (no hex, no suffix, no NaN or Infinity). */
   private static final Pattern ENV_DECIMAL = Pattern.compile("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]{1,4})?");
   private static final JsonFactory STRICT_JSON = JsonFactory.builder()
-      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private ConfigLoader() {}
 
@@ -55,7 +58,7 @@ public final class ConfigLoader {
   }
 
   /** Loads the configuration or prints why not to {@code err}; null when it is invalid. */
-  public static NodeConfig loadOrReport(Path conf, java.io.PrintStream err) {
+  public static NodeConfig loadOrReport(Path conf, PrintStream err) {
     try {
       return load(conf, System.getenv());
     } catch (ConfigException e) {
@@ -213,7 +216,7 @@ public final class ConfigLoader {
   }
 
   private static void applyEnv(JsonObject merged, Map<String, String> env) {
-    Map<String, String> known = new java.util.HashMap<>();
+    Map<String, String> known = new HashMap<>();
     for (String path : leafPaths()) {
       known.put(envName(path), path);
     }

@@ -1,5 +1,7 @@
 package dev.baton.config;
 
+import io.netty.util.NetUtil;
+import java.util.regex.Pattern;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -16,8 +18,8 @@ import java.util.List;
  * {@code db} is -1 when the URL names none.
  */
 public record RedisUrl(String bare, String scheme, String user, String password, int db) {
-  private static final java.util.regex.Pattern DIGITS = java.util.regex.Pattern.compile("0|[1-9][0-9]{0,9}");
-  private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
+  private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,9}");
+  private static final Pattern HOST_NAME = Pattern.compile(
       "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
   private static final List<String> PARAMETERS = List.of("db", "user", "password");
 
@@ -125,7 +127,7 @@ public record RedisUrl(String bare, String scheme, String user, String password,
   /** Whether {@code host} is a host name, an IPv4 address or an IPv6 address (bare, as for a bind address). */
   public static boolean validHost(String host) {
     return HOST_NAME.matcher(host).matches()
-        || (!host.startsWith("[") && io.netty.util.NetUtil.isValidIpV6Address(host));
+        || (!host.startsWith("[") && NetUtil.isValidIpV6Address(host));
   }
 
   /** Host (a name, an IPv4 address or a bracketed IPv6 one) and port (1-65535, or none for 6379). */

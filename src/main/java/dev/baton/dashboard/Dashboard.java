@@ -1,5 +1,7 @@
 package dev.baton.dashboard;
 
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
 import dev.baton.state.Role;
 import dev.baton.common.Clock;
 import dev.baton.state.NodeState;
@@ -81,8 +83,8 @@ public final class Dashboard {
     return this;
   }
 
-  private static io.vertx.ext.web.Route read(Router router, String path) {
-    return router.route(path).method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD);
+  private static Route read(Router router, String path) {
+    return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 
   /** Ends every open stream (the pages reconnect to whichever node serves them next). */
@@ -115,7 +117,7 @@ public final class Dashboard {
 
   private void subscribe(RoutingContext ctx) {
     HttpServerResponse response = ctx.response();
-    if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+    if (ctx.request().method() == HttpMethod.HEAD) {
       // what a GET would start with, without opening a stream
       response.putHeader("content-type", "text/event-stream; charset=utf-8").putHeader("cache-control", "no-store")
           .end();

@@ -1,5 +1,6 @@
 package dev.baton.election;
 
+import org.slf4j.event.Level;
 import dev.baton.common.Clock;
 import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
@@ -216,7 +217,7 @@ public final class ElectionVerticle extends VerticleBase {
       return 0; // expired between the two reads: try again now
     }
     if (pttlMs < 0) {
-      state.stateLog().on(NO_EXPIRY, NO_EXPIRY, org.slf4j.event.Level.WARN,
+      state.stateLog().on(NO_EXPIRY, NO_EXPIRY, Level.WARN,
           "the lease key has no expiry (set by hand?); checking every lease period",
           "the lease key expires again");
       return settings.leaseMs();

@@ -1,5 +1,6 @@
 package dev.baton.election;
 
+import java.util.List;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
@@ -29,7 +30,7 @@ public sealed interface Leadership permits Leadership.Granted, Leadership.Revoke
 
   /** Lets the event bus carry leadership events (once per Vert.x instance; nodes may share one). */
   static void registerCodec(EventBus bus) {
-    for (Class<? extends Leadership> type : java.util.List.of(Granted.class, Revoked.class)) {
+    for (Class<? extends Leadership> type : List.of(Granted.class, Revoked.class)) {
       try {
         bus.registerDefaultCodec(type, new LocalCodec<>(type.getName()));
       } catch (IllegalStateException alreadyRegistered) {

@@ -1,5 +1,6 @@
 package dev.baton.election;
 
+import java.util.Objects;
 import dev.baton.state.NodeState;
 import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
@@ -78,7 +79,7 @@ final class Subscriber {
   private Future<DedicatedConnection> current() {
     Future<String> address = clusterNode == null ? Future.succeededFuture(null) : slotMaster();
     return address.map(a -> {
-      if (connection == null || !java.util.Objects.equals(a, nodeAddress)) {
+      if (connection == null || !Objects.equals(a, nodeAddress)) {
         if (connection != null) {
           connection.close();
         }

@@ -1,5 +1,6 @@
 package dev.baton.errors;
 
+import java.io.IOException;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
 import java.io.BufferedOutputStream;
@@ -77,7 +78,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
   }
 
   /** Standard output cannot be written any more (the reader went away). */
-  static final class OutputClosed extends java.io.IOException {
+  static final class OutputClosed extends IOException {
     OutputClosed() {
       super("standard output is closed");
     }

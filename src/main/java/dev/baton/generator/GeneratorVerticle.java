@@ -1,5 +1,6 @@
 package dev.baton.generator;
 
+import org.slf4j.event.Level;
 import dev.baton.common.Clock;
 import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
@@ -212,7 +213,7 @@ public final class GeneratorVerticle extends VerticleBase {
         if (!paused) {
           paused = true;
           // at the bound it pauses and resumes as often as handlers free room: one line per episode
-          state.stateLog().on(PAUSED, PAUSED, org.slf4j.event.Level.WARN, "backlog of " + outcome.backlog()
+          state.stateLog().on(PAUSED, PAUSED, Level.WARN, "backlog of " + outcome.backlog()
               + " uncommitted messages reached generator.maxBacklog " + settings.maxBacklog() + ": publishing paused",
               "backlog below generator.maxBacklog " + settings.maxBacklog() + ": publishing resumed");
         }

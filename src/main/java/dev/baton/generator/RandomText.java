@@ -1,5 +1,8 @@
 package dev.baton.generator;
 
+import dev.baton.handler.Pack;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /** Random human-readable text: a short sentence of common English words. */
@@ -25,7 +28,7 @@ public final class RandomText {
 
   static {
     for (int i = 0; i < WORDS.length; i++) {
-      WORD_BYTES[i] = WORDS[i].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      WORD_BYTES[i] = WORDS[i].getBytes(StandardCharsets.US_ASCII);
     }
   }
 
@@ -67,7 +70,7 @@ public final class RandomText {
     for (int m = 0; m < n; m++) {
       if (m > 0) {
         out = room(out, at, 1);
-        out[at++] = dev.baton.handler.Pack.SEPARATOR;
+        out[at++] = Pack.SEPARATOR;
       }
       int words = 3 + random.nextInt(6);
       for (int i = 0; i < words; i++) {
@@ -80,11 +83,11 @@ public final class RandomText {
         at += w.length;
       }
     }
-    return at == out.length ? out : java.util.Arrays.copyOf(out, at);
+    return at == out.length ? out : Arrays.copyOf(out, at);
   }
 
   private static byte[] room(byte[] out, int at, int more) {
-    return at + more <= out.length ? out : java.util.Arrays.copyOf(out, Math.max(out.length * 2, at + more));
+    return at + more <= out.length ? out : Arrays.copyOf(out, Math.max(out.length * 2, at + more));
   }
 
 }

@@ -1,5 +1,6 @@
 package dev.baton.heartbeat;
 
+import org.slf4j.event.Level;
 import dev.baton.state.NodeState;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -43,7 +44,7 @@ public final class HealthProbe {
           for (String reason : StallDetector.REASONS) {
             String detail = reasons.get(reason);
             if (detail != null) {
-              state.stateLog().on("stalled:" + reason, reason, org.slf4j.event.Level.WARN,
+              state.stateLog().on("stalled:" + reason, reason, Level.WARN,
                   "the cluster is stalled: " + detail, "the cluster is no longer stalled (" + reason + ")");
             } else {
               state.stateLog().over("stalled:" + reason);

@@ -1,5 +1,7 @@
 package dev.baton.heartbeat;
 
+import java.util.List;
+import java.util.Locale;
 import dev.baton.config.NodeConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +21,7 @@ public final class StallDetector {
   public static final String NOT_DRAINING = "not_draining";
   public static final String SKIPPED = "skipped";
   /** Every reason, in the order they are reported (and exported as metric labels). */
-  public static final java.util.List<String> REASONS = java.util.List.of(NO_GENERATOR, NOT_DRAINING, SKIPPED);
+  public static final List<String> REASONS = List.of(NO_GENERATOR, NOT_DRAINING, SKIPPED);
 
   /** One health.lua reply ({@code generators} and {@code handlers} are counted up to at least 1 each). */
   public record Snapshot(long nowMs, String leaderType, String leader, long leaderPttlMs, int generators,
@@ -111,6 +113,6 @@ public final class StallDetector {
   }
 
   private static String seconds(long ms) {
-    return String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
+    return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
   }
 }

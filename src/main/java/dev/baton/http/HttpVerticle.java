@@ -1,5 +1,18 @@
 package dev.baton.http;
 
+import dev.baton.config.ConfigException;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.ext.web.Route;
+import java.net.BindException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import dev.baton.state.Counters;
 import dev.baton.state.Role;
 import dev.baton.state.NodeState;
@@ -83,7 +96,7 @@ public final class HttpVerticle extends VerticleBase {
   private final byte[] tokenDigest;
   private final HttpBudget budget;
   private final AtomicInteger connections = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong refusedConnections = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong refusedConnections = new AtomicLong();
   private final Map<HttpConnection, ConnectionGuard> guards = new IdentityHashMap<>();
   private HttpServer server;
   private Dashboard dashboard;
@@ -163,7 +176,7 @@ public final class HttpVerticle extends VerticleBase {
     // (a malformed chunk, the client went away): answer it, and keep Vert.x from logging a stack trace
     // per hostile request
     router.errorHandler(200, ctx -> {
-      if (!(ctx.failure() instanceof io.vertx.core.http.HttpClosedException) && !ctx.response().headWritten()) {
+      if (!(ctx.failure() instanceof HttpClosedException) && !ctx.response().headWritten()) {
         ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         error(ctx, 400, "malformed request body");
       }
@@ -203,27 +216,27 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Why the server could not listen, in terms of the setting to change. */
-  private dev.baton.config.ConfigException listenFailure(Throwable e) {
+  private ConfigException listenFailure(Throwable e) {
     String m = String.valueOf(e.getMessage());
     String where = settings.host() + ":" + settings.port();
-    if (e instanceof java.net.BindException && m.contains("in use")) {
-      return new dev.baton.config.ConfigException("http.port: " + where + " is in use by another process", e);
+    if (e instanceof BindException && m.contains("in use")) {
+      return new ConfigException("http.port: " + where + " is in use by another process", e);
     }
-    if (e instanceof java.net.UnknownHostException || m.contains("resolve")) {
-      return new dev.baton.config.ConfigException("http.host: cannot resolve '" + settings.host() + "'", e);
+    if (e instanceof UnknownHostException || m.contains("resolve")) {
+      return new ConfigException("http.host: cannot resolve '" + settings.host() + "'", e);
     }
-    if (e instanceof java.net.BindException && m.contains("assign")) {
-      return new dev.baton.config.ConfigException("http.host: '" + settings.host()
+    if (e instanceof BindException && m.contains("assign")) {
+      return new ConfigException("http.host: '" + settings.host()
           + "' is not an address of this machine", e);
     }
-    if (e instanceof java.net.SocketException && m.contains("ermission")) {
-      return new dev.baton.config.ConfigException("http.port: not allowed to listen on " + where + " (" + m + ")", e);
+    if (e instanceof SocketException && m.contains("ermission")) {
+      return new ConfigException("http.port: not allowed to listen on " + where + " (" + m + ")", e);
     }
-    return new dev.baton.config.ConfigException("http.host, http.port: cannot listen on " + where + " (" + m + ")", e);
+    return new ConfigException("http.host, http.port: cannot listen on " + where + " (" + m + ")", e);
   }
 
   /** Routes GET and HEAD of {@code path} alike (a HEAD answer is the GET's without its body). */
-  private static io.vertx.ext.web.Route read(Router router, String path) {
+  private static Route read(Router router, String path) {
     return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 
@@ -487,10 +500,10 @@ public final class HttpVerticle extends VerticleBase {
   /** The node's publish-to-commit latency histogram, encoded so histograms of nodes merge exactly. */
   private void latency(RoutingContext ctx) {
     org.HdrHistogram.Histogram h = state.counters().latencyMs().copy();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
     int n = h.encodeIntoCompressedByteBuffer(buf);
     json(ctx, 200, latencySummary(h).put("histogram",
-        java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n))));
+        Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n))));
   }
 
   static JsonObject latencySummary(org.HdrHistogram.AbstractHistogram h) {
@@ -536,13 +549,13 @@ public final class HttpVerticle extends VerticleBase {
 
   private void health(RoutingContext ctx, Throwable pingFailed) {
     JsonObject body = new JsonObject().put("role", state.roles().role().label());
-    java.util.Map<String, String> refusing = new java.util.TreeMap<>(state.redis().refusing());
-    java.util.Map<String, String> stalled = state.redis().stalled();
+    Map<String, String> refusing = new TreeMap<>(state.redis().refusing());
+    Map<String, String> stalled = state.redis().stalled();
     if (!refusing.isEmpty()) {
-      body.put("refusals", new JsonObject(new java.util.LinkedHashMap<>(refusing)));
+      body.put("refusals", new JsonObject(new LinkedHashMap<>(refusing)));
     }
     if (!stalled.isEmpty()) {
-      body.put("stalled", new JsonObject(new java.util.LinkedHashMap<>(stalled)));
+      body.put("stalled", new JsonObject(new LinkedHashMap<>(stalled)));
     }
     String status;
     String reason;
@@ -595,7 +608,7 @@ public final class HttpVerticle extends VerticleBase {
    * outage). All are 503 with Retry-After: none is the client's fault, and each may clear.
    */
   private static void redisFailed(RoutingContext ctx, Throwable e) {
-    if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+    if (e instanceof ConnectionPoolTooBusyException) {
       shed(ctx, "this node's Redis connections are all in use");
       return;
     }

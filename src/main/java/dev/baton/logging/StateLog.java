@@ -1,5 +1,7 @@
 package dev.baton.logging;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -136,7 +138,7 @@ public final class StateLog {
   }
 
   private void flush(long now) {
-    java.util.List<String> ended = null;
+    List<String> ended = null;
     synchronized (this) {
       for (var it = conditions.entrySet().iterator(); it.hasNext(); ) {
         Condition c = it.next().getValue();
@@ -146,7 +148,7 @@ public final class StateLog {
             continue;
           }
           if (ended == null) {
-            ended = new java.util.ArrayList<>();
+            ended = new ArrayList<>();
           }
           ended.add(c.total == 0 ? c.overLine : c.overLine + " (repeated " + times(c.total) + " since it began)");
         }

@@ -1,5 +1,6 @@
 package dev.baton.metrics;
 
+import dev.baton.heartbeat.StallDetector;
 import dev.baton.state.RedisHealth;
 import dev.baton.state.Counters;
 import dev.baton.state.Role;
@@ -84,7 +85,7 @@ public final class NodeMetrics implements Counters.Latencies {
     gauge("baton.redis.refusing", "1 while Redis answers some of this node's commands with error replies (OOM,"
         + " WRONGTYPE...): within the last " + RedisHealth.REFUSING_WINDOW_MS / 1000 + " s", state,
         s -> s.redis().refusing().isEmpty() ? 0 : 1).register(registry);
-    for (String reason : dev.baton.heartbeat.StallDetector.REASONS) {
+    for (String reason : StallDetector.REASONS) {
       gauge("baton.cluster.stalled", "1 while this node sees the cluster stalled for this reason (see /health)", state,
           s -> s.redis().stalled().containsKey(reason) ? 1 : 0).tag("reason", reason).register(registry);
     }

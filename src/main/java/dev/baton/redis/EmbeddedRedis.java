@@ -1,5 +1,6 @@
 package dev.baton.redis;
 
+import java.util.ArrayList;
 import dev.baton.config.NodeConfig;
 import java.io.File;
 import java.io.IOException;
@@ -142,7 +143,7 @@ public final class EmbeddedRedis {
 
   private static Path writeConfig(Path dir, String host, int port, String password) throws IOException {
     String bind = host.equals("localhost") ? "127.0.0.1" : host.replace("[", "").replace("]", "");
-    List<String> lines = new java.util.ArrayList<>(List.of(
+    List<String> lines = new ArrayList<>(List.of(
         "port " + port,
         "bind " + bind,
         "dir " + quote(dir.toString()),

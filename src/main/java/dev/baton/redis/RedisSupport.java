@@ -1,5 +1,7 @@
 package dev.baton.redis;
 
+import java.util.ArrayList;
+import java.util.List;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.NodeConfig.RedisSettings;
 import io.vertx.core.Vertx;
@@ -51,7 +53,7 @@ public final class RedisSupport {
       }
     }
     RedisOptions options = new RedisOptions()
-        .setEndpoints(new java.util.ArrayList<>(settings.endpoints()))
+        .setEndpoints(new ArrayList<>(settings.endpoints()))
         .setUser(settings.user())
         .setPassword(settings.password())
         .setPreferredProtocolVersion(ProtocolVersion.RESP2)
@@ -89,7 +91,7 @@ public final class RedisSupport {
   public static RedisOptions nodeOptions(RedisSettings settings, String hostPort, long connectTimeoutMs) {
     String scheme = settings.usesTls() ? "rediss://" : "redis://";
     return dedicatedOptions(settings, connectTimeoutMs).setType(RedisClientType.STANDALONE).setMaxPoolSize(1)
-        .setEndpoints(new java.util.ArrayList<>(java.util.List.of(scheme + hostPort)));
+        .setEndpoints(new ArrayList<>(List.of(scheme + hostPort)));
   }
 
   public static Redis pool(Vertx vertx, RedisSettings settings, int poolSize, long connectTimeoutMs) {

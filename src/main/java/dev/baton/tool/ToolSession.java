@@ -1,5 +1,6 @@
 package dev.baton.tool;
 
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.Level;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
@@ -55,7 +56,7 @@ public final class ToolSession implements AutoCloseable {
   public static ToolSession open(String tool, Path conf, PrintStream err, int unreachableExit, long commandTimeoutMs)
       throws Refused {
     // stdout is the tool's output and stderr its one-line messages: keep library chatter out
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
     NodeConfig config = ConfigLoader.loadOrReport(conf, err);
     if (config == null) {
       throw new Refused(ExitCodes.CONFIG);

@@ -1,5 +1,6 @@
 package dev.baton.chaos;
 
+import java.util.concurrent.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,7 +55,7 @@ final class HostileLoad implements AutoCloseable {
   private final AtomicLong idleCut = new AtomicLong();
   private final ConcurrentLinkedQueue<Long> answerMs = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> unexpectedSeen = new ConcurrentLinkedQueue<>();
-  private final List<java.util.concurrent.Future<?>> tasks = new ArrayList<>();
+  private final List<Future<?>> tasks = new ArrayList<>();
 
   HostileLoad(int readers, int slowClients, int idleClients) {
     this.readers = readers;
@@ -82,7 +83,7 @@ final class HostileLoad implements AutoCloseable {
 
   Figures stop() throws Exception {
     running = false;
-    for (java.util.concurrent.Future<?> t : tasks) {
+    for (Future<?> t : tasks) {
       t.get(60, TimeUnit.SECONDS);
     }
     List<Long> sorted = answerMs.stream().sorted().toList();

@@ -1,5 +1,7 @@
 package dev.baton.config;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -162,7 +164,7 @@ class NodeConfigTest {
     Path f = tmp.resolve("c" + System.nanoTime() + ".json");
     try {
       Files.writeString(f, json);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
     assertThatThrownBy(() -> ConfigLoader.load(f, Map.of()))
@@ -186,7 +188,7 @@ class NodeConfigTest {
       Path f = tmp.resolve(name);
       Files.writeString(f, name + "-content\n");
       return f.toString();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -337,7 +339,7 @@ class NodeConfigTest {
     assertThat(load(Map.of()).http().advertise()).isEqualTo("127.0.0.1");
     assertThat(load(Map.of()).http().address(8080)).isEqualTo("http://127.0.0.1:8080");
     assertThat(load(Map.of("BATON_HTTP_HOST", "10.1.2.3")).http().advertise()).isEqualTo("10.1.2.3");
-    String hostname = java.net.InetAddress.getLocalHost().getHostName();
+    String hostname = InetAddress.getLocalHost().getHostName();
     NodeConfig wildcard = load(Map.of("BATON_HTTP_HOST", "0.0.0.0"));
     assertThat(wildcard.http().advertise()).isEqualTo(hostname).isNotEqualTo("0.0.0.0");
     assertThat(wildcard.http().address(8081)).isEqualTo("http://" + hostname + ":8081");

@@ -1,5 +1,6 @@
 package dev.baton.dashboard;
 
+import org.openqa.selenium.JavascriptExecutor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -83,7 +84,7 @@ class DashboardIT {
   /** The nodes table as shown: node id, role text, silent flag, processed/s text; one row each. */
   @SuppressWarnings("unchecked")
   private static List<List<String>> table(WebDriver d) {
-    return (List<List<String>>) ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
+    return (List<List<String>>) ((JavascriptExecutor) d).executeScript(
         "return [...document.querySelectorAll('#nodes tbody tr')].map(r => [r.dataset.nodeId,"
             + " r.querySelector('.role').innerText.trim(), r.dataset.silent, r.querySelector('.rate').innerText.trim()]);");
   }

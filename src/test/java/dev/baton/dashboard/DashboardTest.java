@@ -1,5 +1,7 @@
 package dev.baton.dashboard;
 
+import java.util.Locale;
+import java.util.function.Predicate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -207,7 +209,7 @@ class DashboardTest {
     int status = Integer.parseInt(line(in).split(" ")[1]);
     int length = -1;
     for (String header = line(in); !header.isEmpty(); header = line(in)) {
-      if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+      if (header.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
         length = Integer.parseInt(header.substring(15).trim());
       }
     }
@@ -276,7 +278,7 @@ class DashboardTest {
       return e;
     }
 
-    JsonObject until(Duration bound, java.util.function.Predicate<JsonObject> condition) throws InterruptedException {
+    JsonObject until(Duration bound, Predicate<JsonObject> condition) throws InterruptedException {
       long deadline = System.nanoTime() + bound.toNanos();
       while (System.nanoTime() < deadline) {
         JsonObject e = events.poll(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);

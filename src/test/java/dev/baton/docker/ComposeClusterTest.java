@@ -1,5 +1,6 @@
 package dev.baton.docker;
 
+import com.github.dockerjava.api.exception.NotFoundException;
 import static dev.baton.support.DockerTests.compose;
 import static dev.baton.support.DockerTests.ok;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,7 +101,7 @@ class ComposeClusterTest {
       String[] entrypoint = DockerClientFactory.lazyClient().inspectImageCmd("redis:7-alpine").exec().getConfig()
           .getEntrypoint();
       return entrypoint == null || entrypoint.length == 0;
-    } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+    } catch (NotFoundException e) {
       return false; // compose pulls the official image
     }
   }

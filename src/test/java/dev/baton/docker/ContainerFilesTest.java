@@ -1,5 +1,6 @@
 package dev.baton.docker;
 
+import java.net.InetAddress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.config.ConfigLoader;
@@ -172,7 +173,7 @@ class ContainerFilesTest {
     NodeConfig config = ConfigLoader.load(ROOT.resolve("conf/node.json"), env);
     assertThat(config.http().host()).isEqualTo("0.0.0.0");
     assertThat(config.http().advertise()).as("bound to 0.0.0.0, a node shows its hostname")
-        .isEqualTo(java.net.InetAddress.getLocalHost().getHostName());
+        .isEqualTo(InetAddress.getLocalHost().getHostName());
     assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.OFF);
     assertThat(config.redis().password()).isEqualTo("pw-for-the-test");
     assertThat(config.log().format()).isEqualTo(NodeConfig.LogFormat.JSON);

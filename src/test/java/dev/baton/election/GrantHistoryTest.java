@@ -1,5 +1,6 @@
 package dev.baton.election;
 
+import io.vertx.core.Future;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -38,7 +39,7 @@ class GrantHistoryTest {
     return new Lease(new RedisOps(rc.client(), 2000), keys, nodeId, 60_000);
   }
 
-  private static Lease.Attempt await(io.vertx.core.Future<Lease.Attempt> f) throws Exception {
+  private static Lease.Attempt await(Future<Lease.Attempt> f) throws Exception {
     return f.await(5, TimeUnit.SECONDS);
   }
 

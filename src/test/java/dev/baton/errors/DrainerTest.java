@@ -1,5 +1,7 @@
 package dev.baton.errors;
 
+import dev.baton.support.Await;
+import java.time.Duration;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -131,7 +133,7 @@ class DrainerTest {
       batch.forEach(e -> firstRun.add(e.errorId()));
       return Promise.<Void>promise().future(); // never printed
     });
-    dev.baton.support.Await.until("first run holds a batch", java.time.Duration.ofSeconds(10),
+    Await.until("first run holds a batch", Duration.ofSeconds(10),
         () -> firstRun.size() == 20);
     doomed.close(); // the process is gone: no more lease renewals, nothing acknowledged
 

@@ -1,5 +1,7 @@
 package dev.baton.errors;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import dev.baton.tool.ExitCodes;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
@@ -77,10 +79,10 @@ class GetErrorsCommandTest {
   @Test
   void aClosedStandardOutputExitsThreeAndKeepsTheErrors() throws Exception {
     storeError("1700000000000-0", 1_700_000_000_000L, "amber");
-    java.io.OutputStream closed = new java.io.OutputStream() {
+    OutputStream closed = new OutputStream() {
       @Override
-      public void write(int b) throws java.io.IOException {
-        throw new java.io.IOException("Broken pipe");
+      public void write(int b) throws IOException {
+        throw new IOException("Broken pipe");
       }
     };
     GetErrorsCommand command = new GetErrorsCommand(new PrintStream(closed, true, StandardCharsets.UTF_8),

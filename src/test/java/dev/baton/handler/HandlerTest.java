@@ -1,5 +1,7 @@
 package dev.baton.handler;
 
+import io.vertx.core.buffer.Buffer;
+import java.util.Random;
 import dev.baton.support.Closer;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
@@ -100,7 +102,7 @@ class HandlerTest {
     RedisOps ops = new RedisOps(REDIS.client().client(), 10_000);
     Committer a = new Committer(ops, keys, "a", audit);
     Committer b = new Committer(ops, keys, "b", audit);
-    java.util.Random random = new java.util.Random(42);
+    Random random = new Random(42);
     List<Future<Committer.Result>> results = new ArrayList<>();
     for (int i = 0; i < ids.size(); i += 50) {
       // the two handlers judge each message independently: whichever commits first decides
@@ -125,7 +127,7 @@ class HandlerTest {
     }
   }
 
-  private static List<Committer.Judged> judge(List<String> ids, java.util.Random random) {
+  private static List<Committer.Judged> judge(List<String> ids, Random random) {
     List<Committer.Judged> out = new ArrayList<>();
     for (String id : ids) {
       out.add(random.nextInt(3) == 0
@@ -165,7 +167,7 @@ class HandlerTest {
     RedisOps ops = new RedisOps(REDIS.client().client(), 10_000);
     Committer a = new Committer(ops, keys, "a", audit);
     Committer b = new Committer(ops, keys, "b", audit);
-    java.util.Random random = new java.util.Random(7);
+    Random random = new Random(7);
     List<Future<Committer.Result>> results = new ArrayList<>();
     List<List<Committer.Judged>> sent = new ArrayList<>();
     for (int i = 0; i < ids.size(); i += 5) {
@@ -220,7 +222,7 @@ class HandlerTest {
     List<String> ids = addPacks(20, 50);
     Request bad = Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("test").arg("epoch").arg(1)
         .arg("seq").arg(5000).arg("ts").arg(1).arg("n").arg(3)
-        .arg("texts").arg(io.vertx.core.buffer.Buffer.buffer("fine one\n").appendBytes(new byte[] {(byte) 0xff, 'x'})
+        .arg("texts").arg(Buffer.buffer("fine one\n").appendBytes(new byte[] {(byte) 0xff, 'x'})
             .appendString("\nfine three"));
     String badId = REDIS.client().client().send(bad).toCompletionStage().toCompletableFuture().join().toString();
 
@@ -300,7 +302,7 @@ class HandlerTest {
     REDIS.client().cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "one", "seq", "1", "ts", "1", "text", "t");
     REDIS.client().cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", huge);
     REDIS.client().client().send(Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("g").arg("epoch").arg(1)
-        .arg("seq").arg(1).arg("ts").arg(1).arg("text").arg(io.vertx.core.buffer.Buffer.buffer(binary)))
+        .arg("seq").arg(1).arg("ts").arg(1).arg("text").arg(Buffer.buffer(binary)))
         .toCompletionStage().toCompletableFuture().join();
     addMessages(5);
 

@@ -1,5 +1,6 @@
 package dev.baton.handler;
 
+import dev.baton.config.NodeConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.state.NodeState;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The reclaimer's script calls, encoded and decoded without Redis, against the scripts' contracts. */
 class ReclaimerTest {
-  private final dev.baton.config.NodeConfig config = TestNode.config(new JsonObject()
+  private final NodeConfig config = TestNode.config(new JsonObject()
       .put("nodeId", "h1")
       .put("handler", new JsonObject().put("reclaimIdleMs", 4000).put("batchSize", 77).put("maxDeliveries", 5))
       .put("heartbeat", new JsonObject().put("intervalMs", 200).put("timeoutMs", 3000)));

@@ -1,5 +1,6 @@
 package dev.baton.handler;
 
+import java.io.IOException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -90,7 +91,7 @@ class SkippedTest {
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
           + node.httpPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
       return new JsonObject(r.body()).put("code", r.statusCode());
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
   }

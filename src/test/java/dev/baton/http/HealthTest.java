@@ -1,5 +1,6 @@
 package dev.baton.http;
 
+import java.io.IOException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
@@ -91,7 +92,7 @@ class HealthTest {
         }
       }
       throw new AssertionError("no sample " + name + " " + label);
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -1,5 +1,6 @@
 package dev.baton.http;
 
+import java.net.SocketTimeoutException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.support.Await;
@@ -86,7 +87,7 @@ class HttpConnectionCapIT {
         if (s.getInputStream().read() < 0) {
           closed++;
         }
-      } catch (java.net.SocketTimeoutException held) {
+      } catch (SocketTimeoutException held) {
         // still open on the node's side
       } catch (IOException reset) {
         closed++;

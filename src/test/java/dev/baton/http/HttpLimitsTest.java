@@ -1,5 +1,6 @@
 package dev.baton.http;
 
+import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -223,7 +224,7 @@ class HttpLimitsTest {
       OutputStream out = s.getOutputStream();
       out.write(head.getBytes(StandardCharsets.ISO_8859_1));
       byte[] body = new byte[(int) HttpVerticle.MAX_BODY_BYTES + 1];
-      java.util.Arrays.fill(body, (byte) 'a');
+      Arrays.fill(body, (byte) 'a');
       out.write(body);
       out.flush();
       String answer = exchange(s, "");

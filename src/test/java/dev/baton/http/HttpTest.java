@@ -1,5 +1,8 @@
 package dev.baton.http;
 
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -111,12 +114,12 @@ class HttpTest {
             .put("http", new JsonObject().put("port", 0).put("advertise", "node-a.example.org")));
         TestNode wildcard = TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "adv-any")
             .put("http", new JsonObject().put("port", 0).put("host", "0.0.0.0")))) {
-      String hostname = java.net.InetAddress.getLocalHost().getHostName();
+      String hostname = InetAddress.getLocalHost().getHostName();
       JsonArray nodes = Await.value("both in the view", Duration.ofSeconds(10), () -> {
         JsonArray n = get(named, "/status").json().getJsonArray("nodes");
         return n.size() == 2 ? n : null;
       });
-      java.util.Map<String, String> http = new java.util.HashMap<>();
+      Map<String, String> http = new HashMap<>();
       nodes.forEach(n -> http.put(((JsonObject) n).getString("nodeId"), ((JsonObject) n).getString("http")));
       assertThat(http).containsEntry("adv-named", "http://node-a.example.org:" + named.httpPort())
           .containsEntry("adv-any", "http://" + hostname + ":" + wildcard.httpPort());

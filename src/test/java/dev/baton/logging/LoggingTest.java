@@ -1,5 +1,7 @@
 package dev.baton.logging;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -18,7 +20,7 @@ class LoggingTest {
 
   private static LoggerContext newContext() {
     LoggerContext c = new LoggerContext();
-    c.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+    c.setMDCAdapter(new LogbackMDCAdapter());
     return c;
   }
 
@@ -51,7 +53,7 @@ class LoggingTest {
   @Test
   void jsonLinesAreOneObjectEachWithTheFormattedMessageAndTheNode() {
     context.putProperty(Logging.NODE_KEY, "proc-node");
-    Encoder<ch.qos.logback.classic.spi.ILoggingEvent> json = Logging.jsonEncoder(context);
+    Encoder<ILoggingEvent> json = Logging.jsonEncoder(context);
     String line = new String(json.encode(event("role is now {}", "generator", "n1",
         new IllegalStateException("boom\nsecond line"))), StandardCharsets.UTF_8);
 

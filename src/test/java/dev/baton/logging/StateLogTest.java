@@ -1,5 +1,7 @@
 package dev.baton.logging;
 
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import java.io.IOException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
@@ -25,7 +27,7 @@ class StateLogTest {
   private ListAppender<ILoggingEvent> attached;
 
   StateLogTest() {
-    context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+    context.setMDCAdapter(new LogbackMDCAdapter());
     captured.setContext(context);
     captured.start();
     Logger logger = context.getLogger("dev.baton.NodeState");
@@ -139,7 +141,7 @@ class StateLogTest {
     for (int i = 0; i < 2_000; i++) {
       state.redis().failed("handler", ErrorType.create("OOM command not allowed when used memory > 'maxmemory'."));
       state.redis().succeeded("handler");
-      state.redis().failed("heartbeat", new java.io.IOException("Connection reset"));
+      state.redis().failed("heartbeat", new IOException("Connection reset"));
       state.redis().succeeded("heartbeat");
     }
     List<String> mine = appender.list.stream().filter(e -> e.getKeyValuePairs() != null

@@ -1,5 +1,8 @@
 package dev.baton.redis;
 
+import dev.baton.support.Await;
+import java.time.Duration;
+import java.util.function.Function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -43,9 +46,9 @@ class ScriptGuardsTest {
   private static final List<RedisConnection> subscribers = new ArrayList<>();
 
   /** One script run: how to build a state where it writes, its keys and arguments, what it writes. */
-  record Case(String name, Script script, Consumer<Keys> setup, java.util.function.Function<Keys, List<String>> keys,
-      java.util.function.Function<Keys, List<String>> args, java.util.function.Function<Keys, Map<String, String>> written,
-      java.util.function.Function<Keys, Map<String, List<String>>> counters) {
+  record Case(String name, Script script, Consumer<Keys> setup, Function<Keys, List<String>> keys,
+      Function<Keys, List<String>> args, Function<Keys, Map<String, String>> written,
+      Function<Keys, Map<String, List<String>>> counters) {
     @Override
     public String toString() {
       return name;
@@ -211,7 +214,7 @@ class ScriptGuardsTest {
       subscribers.add(conn);
       conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).await(5, TimeUnit.SECONDS);
       // the client completes a subscribe before Redis has it: wait until the server counts it
-      dev.baton.support.Await.until("subscribed", java.time.Duration.ofSeconds(5),
+      Await.until("subscribed", Duration.ofSeconds(5),
           () -> rc.cmd("PUBSUB", "NUMSUB", channel).get(1).toLong() == 1);
     } catch (Exception e) {
       throw new IllegalStateException(e);

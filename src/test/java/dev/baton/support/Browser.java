@@ -1,5 +1,6 @@
 package dev.baton.support;
 
+import org.junit.jupiter.api.Assumptions;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -77,7 +78,7 @@ public final class Browser implements AutoCloseable {
         if ("1".equals(System.getenv("REQUIRE_BROWSER_TESTS"))) {
           throw new AssertionError(why);
         }
-        org.junit.jupiter.api.Assumptions.abort(why);
+        Assumptions.abort(why);
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.baton.support;
 
+import dev.baton.redis.Replies;
+import java.util.concurrent.TimeoutException;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -53,7 +55,7 @@ public final class TestRedis implements AutoCloseable {
         out.addAll(redis.batch(requests.subList(i, Math.min(requests.size(), i + 1000))).await(60, TimeUnit.SECONDS));
       }
       return out;
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       throw new IllegalStateException("redis batch timed out", e);
     }
   }
@@ -69,8 +71,8 @@ public final class TestRedis implements AutoCloseable {
   }
 
   /** All entries of a stream as [id, field→value]. */
-  public List<dev.baton.redis.Replies.Entry> range(String key) {
-    return dev.baton.redis.Replies.entries(cmd("XRANGE", key, "-", "+"));
+  public List<Replies.Entry> range(String key) {
+    return Replies.entries(cmd("XRANGE", key, "-", "+"));
   }
 
   public List<String> strings(Object... args) {

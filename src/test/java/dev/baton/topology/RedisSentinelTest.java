@@ -1,5 +1,6 @@
 package dev.baton.topology;
 
+import java.util.function.ToLongFunction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -72,7 +73,7 @@ class RedisSentinelTest {
     }
   }
 
-  private static long sum(List<TestNode> nodes, java.util.function.ToLongFunction<TestNode> f) {
+  private static long sum(List<TestNode> nodes, ToLongFunction<TestNode> f) {
     return nodes.stream().mapToLong(f).sum();
   }
 
