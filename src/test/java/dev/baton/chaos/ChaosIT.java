@@ -487,6 +487,7 @@ class ChaosIT {
       c.start(NODES);
       Await.until("12 000 errors stored", Duration.ofSeconds(120), () -> c.rc.num("XLEN", c.keys.errors()) >= 12_000);
       c.setEnv(cadence);
+      int firstUnderLoad = c.members.size(); // the packed nodes' own revocations (a saturated machine) do not count
       for (Member packed : List.copyOf(c.live())) {
         c.kill(packed);
         c.add();
@@ -508,7 +509,8 @@ class ChaosIT {
       pause(6_000);
       HostileLoad.Figures f = load.stop();
       long grants = c.rc.num("XLEN", c.keys.grants()) - grantsBefore;
-      long revocations = c.members.stream().mapToLong(m -> countLines(m.process.log(), "revoked epoch")).sum();
+      long revocations = c.members.subList(firstUnderLoad, c.members.size()).stream()
+          .mapToLong(m -> countLines(m.process.log(), "revoked epoch")).sum();
       String why = f + "\n" + c.logs();
       assertThat(revocations).as("revocations logged under the load; " + why).isZero();
       assertThat(grants).as("grants during the load: one per kill; " + why).isEqualTo(kills.size());
