@@ -38,7 +38,7 @@ import java.util.function.Supplier;
  * snapshot is encoded once and written to every open page, and a page whose connection cannot keep
  * up skips snapshots instead of queueing them. When Redis fails, the pages are told so (with the
  * reason and the leader this node saw last) at the same pace. All state lives on the HTTP
- * verticle's event loop.
+ * verticle's context (a worker: one task at a time).
  */
 public final class Dashboard {
   public static final long PUSH_INTERVAL_MS = 500;

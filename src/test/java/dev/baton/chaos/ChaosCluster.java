@@ -65,7 +65,12 @@ final class ChaosCluster implements AutoCloseable {
   ChaosCluster(boolean persistent, Map<String, String> extraEnv) {
     this.redis = RedisServer.start(persistent);
     this.rc = new TestRedis(redis.url());
-    this.extraEnv = extraEnv;
+    this.extraEnv = new HashMap<>(extraEnv);
+  }
+
+  /** More BATON_* settings for the nodes started from now on. */
+  void setEnv(Map<String, String> env) {
+    extraEnv.putAll(env);
   }
 
   void start(int n) throws IOException {
