@@ -10,7 +10,7 @@ public final class Scripts {
   public static final Script RECLAIM = Script.load("reclaim", "guard", "dead-letter");
   public static final Script CLAIM = Script.load("claim", "guard", "presence", "dead-letter");
   public static final Script PRESENCE = Script.load("presence", "guard", "presence");
-  public static final Script REAP = Script.load("reap", "guard");
+  public static final Script REAP = Script.load("reap", "guard", "presence");
   public static final Script RESCUE = Script.load("rescue", "guard");
   public static final Script HEARTBEAT = Script.load("heartbeat", "guard", "presence");
   public static final Script VIEW = Script.load("view", "guard", "presence");
