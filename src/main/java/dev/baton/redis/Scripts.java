@@ -10,7 +10,7 @@ public final class Scripts {
   public static final Script RECLAIM = Script.load("reclaim", "dead-letter");
   public static final Script CLAIM = Script.load("claim", "presence", "dead-letter");
   public static final Script PRESENCE = Script.load("presence", "presence");
-  public static final Script REAP = Script.load("reap");
+  public static final Script REAP = Script.load("reap", "presence");
   public static final Script RESCUE = Script.load("rescue");
   public static final Script HEARTBEAT = Script.load("heartbeat", "presence");
   public static final Script VIEW = Script.load("view", "presence");

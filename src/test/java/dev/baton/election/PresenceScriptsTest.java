@@ -93,6 +93,35 @@ class PresenceScriptsTest {
   }
 
   @Test
+  void reapKeepsTheConsumerAndRecordOfAPresentNodeWhoseHeartbeatLooksStale() throws Exception {
+    // a consumer with nothing pending, idle, no live heartbeat: what reap.lua removes, unless its
+    // node is present (after a Sentinel promotion the replica's heartbeats lag behind live nodes)
+    rc.cmd("XADD", keys.messages(), "*", "text", "x");
+    rc.cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "$");
+    rc.cmd("XGROUP", "CREATECONSUMER", keys.messages(), Keys.HANDLERS_GROUP, "live");
+    RedisConnection live = subscribe("live");
+    Await.until("the server counts the subscription", Duration.ofSeconds(5), () -> {
+      try {
+        return register("live") == 1;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    List<String> keysOf = List.of(keys.messages(), keys.heartbeats(), keys.presence());
+    List<String> args = List.of(Keys.HANDLERS_GROUP, "-1");
+    assertThat(await(ops.eval(Scripts.REAP, keysOf, args)).size()).as("a present node is not reaped").isZero();
+    assertThat(rc.str("HGET", keys.presence(), "live")).isEqualTo(runId() + " s");
+
+    live.close();
+    Await.until("the subscription is gone", Duration.ofSeconds(5),
+        () -> rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("live")).get(1).toLong() == 0);
+    Response removed = await(ops.eval(Scripts.REAP, keysOf, args));
+    assertThat(removed.size()).isEqualTo(1);
+    assertThat(removed.get(0).toString()).isEqualTo("live");
+    assertThat(rc.num("HEXISTS", keys.presence(), "live")).isZero();
+  }
+
+  @Test
   void registrationNeedsALiveSubscriptionAndBindsTheRecordToThisServerInstance() throws Exception {
     assertThat(register("a")).as("no subscription yet").isZero();
     assertThat(rc.str("HGET", keys.presence(), "a")).isNull();
