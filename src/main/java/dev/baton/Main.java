@@ -1,8 +1,5 @@
 package dev.baton;
 
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
-import dev.baton.tool.ExitCodes;
 import dev.baton.audit.VerifyCommand;
 import dev.baton.bench.BenchCommand;
 import dev.baton.config.ConfigException;
@@ -13,12 +10,15 @@ import dev.baton.errors.GetErrorsCommand;
 import dev.baton.logging.Logging;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.EmbeddedRedis;
+import dev.baton.tool.ExitCodes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -30,13 +30,19 @@ import picocli.CommandLine.Option;
  * (every verticle's {@code stop()} runs: the generator releases its lease) and exits: 0 when the
  * stop was clean, {@link ExitCodes#REDIS} when a verticle's stop failed or did not finish in time.
  */
-@Command(name = "node-fat.jar", mixinStandardHelpOptions = true, version = "Baton 1.0",
+@Command(
+    name = "node-fat.jar",
+    mixinStandardHelpOptions = true,
+    version = "Baton 1.0",
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
     subcommands = {GetErrorsCommand.class, VerifyCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
   private static final long STOP_TIMEOUT_MS = 10_000;
 
-  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
+  @Option(
+      names = {"-conf", "--conf"},
+      paramLabel = "FILE",
+      description = "JSON configuration (see conf/node.json)")
   Path conf;
 
   public static void main(String[] args) {
@@ -46,7 +52,6 @@ public final class Main implements Callable<Integer> {
   public static CommandLine commandLine() {
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
-
 
   @Override
   public Integer call() throws Exception {
@@ -59,7 +64,9 @@ public final class Main implements Callable<Integer> {
     try {
       EmbeddedRedis.ensure(config, System.getenv());
     } catch (Exception e) {
-      log.atError().addKeyValue("node", config.nodeId()).log("cannot start the embedded Redis: {}", Secrets.mask(e.getMessage()));
+      log.atError()
+          .addKeyValue("node", config.nodeId())
+          .log("cannot start the embedded Redis: {}", Secrets.mask(e.getMessage()));
       return ExitCodes.START_FAILED;
     }
     NodeMetrics metrics = new NodeMetrics(config.nodeId());
@@ -72,12 +79,14 @@ public final class Main implements Callable<Integer> {
       try {
         sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.requested.countDown());
       } catch (IllegalArgumentException e) {
-        // the JVM keeps this signal (-Xrs): it still stops the node through the hook, with its exit code
+        // the JVM keeps this signal (-Xrs): it still stops the node through the hook, with its exit
+        // code
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "baton-stop"));
     try {
-      stop.deployment = vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
+      stop.deployment =
+          vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       for (Throwable c = e; c != null; c = c.getCause()) {
         if (c instanceof ConfigException bad) {
@@ -86,7 +95,9 @@ public final class Main implements Callable<Integer> {
           return ExitCodes.CONFIG;
         }
       }
-      log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
+      log.atError()
+          .addKeyValue("node", config.nodeId())
+          .log("node failed to start: {}", Secrets.mask(e.getMessage()));
       stop.run();
       return ExitCodes.START_FAILED;
     }
@@ -116,7 +127,9 @@ public final class Main implements Callable<Integer> {
     synchronized boolean run() {
       if (clean == null) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MS);
-        clean = step("undeploy", deployment == null ? null : () -> vertx.undeploy(deployment), deadline);
+        clean =
+            step(
+                "undeploy", deployment == null ? null : () -> vertx.undeploy(deployment), deadline);
         // closed from this thread, not from a callback: Vert.x's event loops end as it closes
         clean &= step("close", vertx::close, deadline);
       }
@@ -131,11 +144,13 @@ public final class Main implements Callable<Integer> {
         action.get().await(Math.max(1, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
         return true;
       } catch (TimeoutException e) {
-        log.atError().addKeyValue("node", nodeId).log("stop failed: {} did not finish within {} ms", what,
-            STOP_TIMEOUT_MS);
+        log.atError()
+            .addKeyValue("node", nodeId)
+            .log("stop failed: {} did not finish within {} ms", what, STOP_TIMEOUT_MS);
       } catch (Exception e) {
-        log.atError().addKeyValue("node", nodeId).log("stop failed: {}: {}", what,
-            Secrets.mask(String.valueOf(e.getMessage())));
+        log.atError()
+            .addKeyValue("node", nodeId)
+            .log("stop failed: {}: {}", what, Secrets.mask(String.valueOf(e.getMessage())));
       }
       return false;
     }

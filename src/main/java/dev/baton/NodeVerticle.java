@@ -1,15 +1,11 @@
 package dev.baton;
 
-import dev.baton.generator.Publisher;
-import io.vertx.core.Handler;
-import io.vertx.redis.client.RedisConnection;
-import dev.baton.state.Role;
-import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig;
 import dev.baton.election.ElectionVerticle;
 import dev.baton.election.Leadership;
 import dev.baton.generator.GeneratorVerticle;
+import dev.baton.generator.Publisher;
 import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
 import dev.baton.heartbeat.HealthProbe;
@@ -21,12 +17,16 @@ import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
+import dev.baton.state.NodeState;
+import dev.baton.state.Role;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -34,16 +34,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Baton node. Deploys the Heartbeat, HTTP and Election verticles, then follows the election:
- * on {@code granted} it undeploys the Handler and deploys a Generator for the granted epoch, on
- * {@code revoked} the reverse. Switches run one at a time and always undeploy the old role verticle
- * before deploying the new one, so a node never runs both roles; it runs neither only during a
- * switch.
+ * One Baton node. Deploys the Heartbeat, HTTP and Election verticles, then follows the election: on
+ * {@code granted} it undeploys the Handler and deploys a Generator for the granted epoch, on {@code
+ * revoked} the reverse. Switches run one at a time and always undeploy the old role verticle before
+ * deploying the new one, so a node never runs both roles; it runs neither only during a switch.
  */
 public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
 
-  /** Lease scripts run one at a time; the second connection is the spare a cluster client needs for its slot map. */
+  /**
+   * Lease scripts run one at a time; the second connection is the spare a cluster client needs for
+   * its slot map.
+   */
   private static final int ELECTION_POOL_SIZE = 2;
 
   private final NodeConfig config;
@@ -64,7 +66,10 @@ public final class NodeVerticle extends VerticleBase {
   private long wantedEpoch;
   private boolean stopping;
 
-  /** A node whose /metrics has Baton's meters only (deploy it into {@link NodeMetrics#newVertx} for Vert.x's too). */
+  /**
+   * A node whose /metrics has Baton's meters only (deploy it into {@link NodeMetrics#newVertx} for
+   * Vert.x's too).
+   */
   public NodeVerticle(NodeConfig config) {
     this(config, new NodeMetrics(config.nodeId()));
   }
@@ -103,38 +108,79 @@ public final class NodeVerticle extends VerticleBase {
     // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
     electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
     httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
-    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
+    dedicatedOptions =
+        RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
-    LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
-        config.redis().describe(), config.redis().keyPrefix());
+    LOG.atInfo()
+        .addKeyValue("node", state.nodeId())
+        .log(
+            "starting node against {} (keys {{}}:*)",
+            config.redis().describe(),
+            config.redis().keyPrefix());
 
-    electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
-      if (msg.body() instanceof Leadership.Granted granted) {
-        want(Role.GENERATOR, granted.epoch());
-      } else {
-        want(Role.HANDLER, 0);
-      }
-    });
+    electionEvents =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.ELECTION, state.nodeId()),
+                msg -> {
+                  if (msg.body() instanceof Leadership.Granted granted) {
+                    want(Role.GENERATOR, granted.epoch());
+                  } else {
+                    want(Role.HANDLER, 0);
+                  }
+                });
 
-    election = new ElectionVerticle(config.election(), config.presence(), electionOps, keys, state, this::dedicated,
-        config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
-    http = new HttpVerticle(config.http(), httpOps, keys, state, metrics, config.audit().enabled(),
-        () -> {
-          Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
-          return holder.known() ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch()) : null;
-        });
-    return electionEvents.completion()
+    election =
+        new ElectionVerticle(
+            config.election(),
+            config.presence(),
+            electionOps,
+            keys,
+            state,
+            this::dedicated,
+            config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
+    http =
+        new HttpVerticle(
+            config.http(),
+            httpOps,
+            keys,
+            state,
+            metrics,
+            config.audit().enabled(),
+            () -> {
+              Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
+              return holder.known()
+                  ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch())
+                  : null;
+            });
+    return electionEvents
+        .completion()
         .compose(v -> vertx.deployVerticle(http, HttpVerticle.deploymentOptions()))
-        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state,
-            new HealthProbe(ops, keys, state, StallDetector.of(config, keys.leader()), config.heartbeat().timeoutMs()))))
+        .compose(
+            id ->
+                vertx.deployVerticle(
+                    new HeartbeatVerticle(
+                        config.heartbeat(),
+                        config.presence().enabled(),
+                        ops,
+                        keys,
+                        state,
+                        new HealthProbe(
+                            ops,
+                            keys,
+                            state,
+                            StallDetector.of(config, keys.leader()),
+                            config.heartbeat().timeoutMs()))))
         .compose(id -> vertx.deployVerticle(election))
-        .compose(id -> {
-          // not granted by the first attempt: start as a handler (a grant arrives as an event)
-          if (!election.leading()) {
-            want(Role.HANDLER, 0);
-          }
-          return switching;
-        });
+        .compose(
+            id -> {
+              // not granted by the first attempt: start as a handler (a grant arrives as an event)
+              if (!election.leading()) {
+                want(Role.HANDLER, 0);
+              }
+              return switching;
+            });
   }
 
   @Override
@@ -153,13 +199,18 @@ public final class NodeVerticle extends VerticleBase {
   }
 
   private RedisOps newOps(int poolSize, String poolName) {
-    RedisOptions options = RedisSupport.poolOptions(config.redis(), poolSize, config.redis().commandTimeoutMs(), poolName);
-    return new RedisOps(Redis.createClient(vertx, options), config.redis().commandTimeoutMs(),
-        config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, options) : null);
+    RedisOptions options =
+        RedisSupport.poolOptions(
+            config.redis(), poolSize, config.redis().commandTimeoutMs(), poolName);
+    return new RedisOps(
+        Redis.createClient(vertx, options),
+        config.redis().commandTimeoutMs(),
+        config.redis().type() == NodeConfig.RedisType.SENTINEL
+            ? () -> Redis.createClient(vertx, options)
+            : null);
   }
 
-  private DedicatedConnection dedicated(Handler<RedisConnection> onConnect,
-      Handler<Void> onEnd) {
+  private DedicatedConnection dedicated(Handler<RedisConnection> onConnect, Handler<Void> onEnd) {
     return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
   }
 
@@ -181,7 +232,8 @@ public final class NodeVerticle extends VerticleBase {
 
   /** A dedicated connection to one node of a Redis Cluster ({@code host:port}). */
   private DedicatedConnection.Factory dedicatedAt(String hostPort) {
-    RedisOptions options = RedisSupport.nodeOptions(config.redis(), hostPort, config.redis().commandTimeoutMs());
+    RedisOptions options =
+        RedisSupport.nodeOptions(config.redis(), hostPort, config.redis().commandTimeoutMs());
     return (onConnect, onEnd) -> new DedicatedConnection(vertx, options, onConnect, onEnd);
   }
 
@@ -191,49 +243,81 @@ public final class NodeVerticle extends VerticleBase {
     switching = switching.transform(ar -> converge());
   }
 
-  /** Brings the running role verticle in line with the wanted role, undeploying before deploying. */
+  /**
+   * Brings the running role verticle in line with the wanted role, undeploying before deploying.
+   */
   private Future<Void> converge() {
     Role role = wantedRole;
     long epoch = wantedEpoch;
-    if (stopping || (state.roles().role() == role && state.roles().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
+    if (stopping
+        || (state.roles().role() == role
+            && state.roles().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
       return Future.succeededFuture();
     }
     state.roles().beginSwitch();
     long switchStartedNs = System.nanoTime();
-    Future<Void> undeployed = roleDeployment == null
-        ? Future.succeededFuture()
-        : vertx.undeploy(roleDeployment).otherwiseEmpty();
+    Future<Void> undeployed =
+        roleDeployment == null
+            ? Future.succeededFuture()
+            : vertx.undeploy(roleDeployment).otherwiseEmpty();
     return undeployed
-        .compose(v -> {
-          roleDeployment = null;
-          if (stopping) {
-            return Future.succeededFuture();
-          }
-          return vertx.deployVerticle(roleVerticle(role, epoch)).map(id -> {
-            roleDeployment = id;
-            state.roles().settled(role, epoch);
-            LOG.atInfo().addKeyValue("node", state.nodeId()).log("role is now {}{} (switched in {} ms)", role.label(),
-                role == Role.GENERATOR ? " (epoch " + epoch + ")" : "",
-                (System.nanoTime() - switchStartedNs) / 1_000_000);
-            vertx.eventBus().publish(Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
-                new JsonObject().put("role", role.label()).put("epoch", epoch));
-            return null;
-          });
-        })
+        .compose(
+            v -> {
+              roleDeployment = null;
+              if (stopping) {
+                return Future.succeededFuture();
+              }
+              return vertx
+                  .deployVerticle(roleVerticle(role, epoch))
+                  .map(
+                      id -> {
+                        roleDeployment = id;
+                        state.roles().settled(role, epoch);
+                        LOG.atInfo()
+                            .addKeyValue("node", state.nodeId())
+                            .log(
+                                "role is now {}{} (switched in {} ms)",
+                                role.label(),
+                                role == Role.GENERATOR ? " (epoch " + epoch + ")" : "",
+                                (System.nanoTime() - switchStartedNs) / 1_000_000);
+                        vertx
+                            .eventBus()
+                            .publish(
+                                Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
+                                new JsonObject().put("role", role.label()).put("epoch", epoch));
+                        return null;
+                      });
+            })
         .<Void>mapEmpty()
-        .recover(e -> {
-          LOG.atError().addKeyValue("node", state.nodeId()).setCause(e).log("role switch to {} failed", role.label());
-          return Future.succeededFuture();
-        });
+        .recover(
+            e -> {
+              LOG.atError()
+                  .addKeyValue("node", state.nodeId())
+                  .setCause(e)
+                  .log("role switch to {} failed", role.label());
+              return Future.succeededFuture();
+            });
   }
 
   private Deployable roleVerticle(Role role, long epoch) {
     if (role == Role.GENERATOR) {
-      return new GeneratorVerticle(config.generator(), this::newOps, keys, state, epoch,
+      return new GeneratorVerticle(
+          config.generator(),
+          this::newOps,
+          keys,
+          state,
+          epoch,
           new RandomText(new SplittableRandom()),
           config.audit().enabled());
     }
-    return new HandlerVerticle(config.handler(), config.heartbeat(), this::newOps, keys, state, this::dedicated,
-        new SplittableRandom(), config.audit().enabled());
+    return new HandlerVerticle(
+        config.handler(),
+        config.heartbeat(),
+        this::newOps,
+        keys,
+        state,
+        this::dedicated,
+        new SplittableRandom(),
+        config.audit().enabled());
   }
 }

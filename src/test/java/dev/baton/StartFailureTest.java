@@ -1,8 +1,8 @@
 package dev.baton;
 
-import dev.baton.tool.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.tool.ExitCodes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -15,21 +15,23 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A node that cannot listen where its settings say exits with the configuration error code (2),
- * and its message names the setting to change, as the README's exit codes promise.
+ * A node that cannot listen where its settings say exits with the configuration error code (2), and
+ * its message names the setting to change, as the README's exit codes promise.
  */
 @Timeout(60)
 class StartFailureTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private record Outcome(int code, String err) {}
 
   private Outcome run(String httpJson) throws Exception {
     Path conf = tmp.resolve("node-" + System.nanoTime() + ".json");
     // Redis is never reached: the HTTP server starts first
-    Files.writeString(conf, "{\"redis\": {\"url\": \"redis://127.0.0.1:1\", \"embedded\": \"off\"}, \"http\": "
-        + httpJson + "}");
+    Files.writeString(
+        conf,
+        "{\"redis\": {\"url\": \"redis://127.0.0.1:1\", \"embedded\": \"off\"}, \"http\": "
+            + httpJson
+            + "}");
     PrintStream saved = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));

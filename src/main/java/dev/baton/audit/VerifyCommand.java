@@ -14,10 +14,15 @@ import picocli.CommandLine.Option;
  * {@code verify}: checks the audit ledger (see {@link Verifier}) and exits 0 only when it holds and
  * there was something to check.
  */
-@CommandLine.Command(name = "verify", mixinStandardHelpOptions = true,
+@CommandLine.Command(
+    name = "verify",
+    mixinStandardHelpOptions = true,
     description = "Check the audit ledger: lost, duplicated, unexpected and split-brain messages.")
 public final class VerifyCommand implements Callable<Integer> {
-  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
+  @Option(
+      names = {"-conf", "--conf"},
+      paramLabel = "FILE",
+      description = "JSON configuration (see conf/node.json)")
   Path conf;
 
   @Option(names = "--json", description = "the report as one JSON document")
@@ -49,9 +54,12 @@ public final class VerifyCommand implements Callable<Integer> {
       out.print(json ? report.encodePrettily() + "\n" : Verifier.text(report));
       out.flush();
       if (Verifier.nothingToVerify(report)) {
-        err.println("verify: nothing to verify under " + session.keys.auditPublished().replace(":audit:published", "")
-            + (report.getBoolean("ledger") ? ": the audit ledger records no publish or commit"
-                : ": there is no audit ledger (is audit.enabled true on the nodes?)"));
+        err.println(
+            "verify: nothing to verify under "
+                + session.keys.auditPublished().replace(":audit:published", "")
+                + (report.getBoolean("ledger")
+                    ? ": the audit ledger records no publish or commit"
+                    : ": there is no audit ledger (is audit.enabled true on the nodes?)"));
         return ExitCodes.NOTHING_TO_VERIFY;
       }
       return Verifier.passed(report) ? 0 : ExitCodes.GUARANTEE_BROKEN;

@@ -31,7 +31,8 @@ final class FailoverRun {
   private final List<NodeProcess> nodes = new ArrayList<>();
   private int next = 1;
 
-  FailoverRun(BenchCommand.Target target, Path jar, String heap, List<String> jvmOptions, int kills) {
+  FailoverRun(
+      BenchCommand.Target target, Path jar, String heap, List<String> jvmOptions, int kills) {
     this.target = target;
     this.jar = jar;
     this.heap = heap;
@@ -64,13 +65,16 @@ final class FailoverRun {
         start();
         awaitSettled();
       }
-      JsonObject result = new JsonObject()
-          .put("nodes", 3)
-          .put("settings", "defaults (election.leaseMs 1000, presence.watchMs 50, handler.reclaimIdleMs 5000), "
-              + "audit ledger on")
-          .put("generatorKill", summary(generatorKills, "msToFirstPublishOfNextEpoch"))
-          .put("handlerKill", summary(handlerKills, "msToLastCommit"))
-          .put("idle", idle);
+      JsonObject result =
+          new JsonObject()
+              .put("nodes", 3)
+              .put(
+                  "settings",
+                  "defaults (election.leaseMs 1000, presence.watchMs 50, handler.reclaimIdleMs 5000), "
+                      + "audit ledger on")
+              .put("generatorKill", summary(generatorKills, "msToFirstPublishOfNextEpoch"))
+              .put("handlerKill", summary(handlerKills, "msToLastCommit"))
+              .put("idle", idle);
       System.out.println(result.encodePrettily());
       target.cleanUp(keys);
       return result;
@@ -95,42 +99,58 @@ final class FailoverRun {
 
   /** One generator, two handlers, one of them the watcher, every presence registered. */
   private void awaitSettled() throws InterruptedException {
-    BenchCommand.waitFor(() -> {
-      int generators = 0;
-      int watchers = 0;
-      for (NodeProcess n : alive()) {
-        JsonObject s = status(n);
-        if (s == null) {
-          return false;
-        }
-        generators += "generator".equals(s.getString("role")) ? 1 : 0;
-        if (!"generator".equals(s.getString("role")) && !"handler".equals(s.getString("role"))) {
-          return false;
-        }
-        watchers += s.getBoolean("watcher", false) ? 1 : 0;
-        String record = target.cmd("HGET", keys.presence(), n.id()) == null ? null
-            : target.cmd("HGET", keys.presence(), n.id()).toString();
-        if (record == null || record.startsWith("gone")) {
-          return false;
-        }
-      }
-      return generators == 1 && watchers == 1 && alive().size() == 3;
-    }, 120_000, "three nodes settled with one generator and one watcher", 5);
+    BenchCommand.waitFor(
+        () -> {
+          int generators = 0;
+          int watchers = 0;
+          for (NodeProcess n : alive()) {
+            JsonObject s = status(n);
+            if (s == null) {
+              return false;
+            }
+            generators += "generator".equals(s.getString("role")) ? 1 : 0;
+            if (!"generator".equals(s.getString("role"))
+                && !"handler".equals(s.getString("role"))) {
+              return false;
+            }
+            watchers += s.getBoolean("watcher", false) ? 1 : 0;
+            String record =
+                target.cmd("HGET", keys.presence(), n.id()) == null
+                    ? null
+                    : target.cmd("HGET", keys.presence(), n.id()).toString();
+            if (record == null || record.startsWith("gone")) {
+              return false;
+            }
+          }
+          return generators == 1 && watchers == 1 && alive().size() == 3;
+        },
+        120_000,
+        "three nodes settled with one generator and one watcher",
+        5);
   }
 
-  /** A node in that role; the watcher can move with any heartbeat (a new node may sort first), so ask until one fits. */
+  /**
+   * A node in that role; the watcher can move with any heartbeat (a new node may sort first), so
+   * ask until one fits.
+   */
   private NodeProcess find(String role, boolean watcher) throws InterruptedException {
     NodeProcess[] found = new NodeProcess[1];
-    BenchCommand.waitFor(() -> {
-      for (NodeProcess n : alive()) {
-        JsonObject s = status(n);
-        if (s != null && role.equals(s.getString("role")) && s.getBoolean("watcher", false) == watcher) {
-          found[0] = n;
-          return true;
-        }
-      }
-      return false;
-    }, 30_000, "a " + role + (watcher ? " that watches" : " that does not watch"), 5);
+    BenchCommand.waitFor(
+        () -> {
+          for (NodeProcess n : alive()) {
+            JsonObject s = status(n);
+            if (s != null
+                && role.equals(s.getString("role"))
+                && s.getBoolean("watcher", false) == watcher) {
+              found[0] = n;
+              return true;
+            }
+          }
+          return false;
+        },
+        30_000,
+        "a " + role + (watcher ? " that watches" : " that does not watch"),
+        5);
     return found[0];
   }
 
@@ -141,7 +161,8 @@ final class FailoverRun {
     gen.process().destroyForcibly();
     gen.process().waitFor();
     long[] first = new long[1];
-    BenchCommand.waitFor(() -> (first[0] = firstPublishAfter(epoch)) > 0, 60_000, "a publish of the next epoch", 5);
+    BenchCommand.waitFor(
+        () -> (first[0] = firstPublishAfter(epoch)) > 0, 60_000, "a publish of the next epoch", 5);
     Response grants = target.cmd("XREVRANGE", keys.grants(), "+", "-", "COUNT", "1");
     String from = null;
     Response fields = grants.get(0).get(1);
@@ -150,8 +171,11 @@ final class FailoverRun {
         from = fields.get(i + 1).toString();
       }
     }
-    JsonObject r = new JsonObject().put("killed", gen.id()).put("msToFirstPublishOfNextEpoch", first[0] - killedAt)
-        .put("byPresence", gen.id().equals(from));
+    JsonObject r =
+        new JsonObject()
+            .put("killed", gen.id())
+            .put("msToFirstPublishOfNextEpoch", first[0] - killedAt)
+            .put("byPresence", gen.id().equals(from));
     System.out.println("generator kill: " + r.encode());
     return r;
   }
@@ -160,20 +184,40 @@ final class FailoverRun {
     NodeProcess victim = find("handler", theWatcher);
     victim.freeze();
     List<String> held = new ArrayList<>();
-    BenchCommand.waitFor(() -> {
-      held.clear();
-      for (Response p : target.cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "1000", victim.id())) {
-        held.add(p.get(0).toString());
-      }
-      return !held.isEmpty();
-    }, 30_000, "messages delivered to the stopped handler", 5);
+    BenchCommand.waitFor(
+        () -> {
+          held.clear();
+          for (Response p :
+              target.cmd(
+                  "XPENDING",
+                  keys.messages(),
+                  Keys.HANDLERS_GROUP,
+                  "-",
+                  "+",
+                  "1000",
+                  victim.id())) {
+            held.add(p.get(0).toString());
+          }
+          return !held.isEmpty();
+        },
+        30_000,
+        "messages delivered to the stopped handler",
+        5);
     long killedAt = serverMs();
     victim.process().destroyForcibly();
     victim.process().waitFor();
     long[] last = new long[1];
-    BenchCommand.waitFor(() -> (last[0] = lastCommitOf(held)) > 0, 60_000, "the stopped handler's messages committed", 5);
-    JsonObject r = new JsonObject().put("killed", victim.id()).put("watcher", theWatcher).put("messages", held.size())
-        .put("msToLastCommit", last[0] - killedAt);
+    BenchCommand.waitFor(
+        () -> (last[0] = lastCommitOf(held)) > 0,
+        60_000,
+        "the stopped handler's messages committed",
+        5);
+    JsonObject r =
+        new JsonObject()
+            .put("killed", victim.id())
+            .put("watcher", theWatcher)
+            .put("messages", held.size())
+            .put("msToLastCommit", last[0] - killedAt);
     System.out.println("handler kill: " + r.encode());
     return r;
   }
@@ -198,19 +242,34 @@ final class FailoverRun {
       long renews = byArg.getOrDefault("election.renew@" + n.id(), 0L);
       boolean handler = s != null && "handler".equals(s.getString("role"));
       // the reclaim rounds name the group, not the node: each handler runs its share of them
-      double reclaims = handler ? (counts.getOrDefault("reclaim", 0L) + counts.getOrDefault("reclaim.reap", 0L)) / 2.0 : 0;
-      perNode.put(n.id(), new JsonObject()
-          .put("role", s == null ? null : s.getString("role"))
-          .put("watcher", s != null && s.getBoolean("watcher", false))
-          .put("acquirePerSecond", acquires / seconds)
-          .put("heartbeatPerSecond", beats / seconds)
-          .put("renewPerSecond", renews / seconds)
-          .put("coordinationCommandsPerSecond", (acquires + beats + renews + reclaims) / seconds));
+      double reclaims =
+          handler
+              ? (counts.getOrDefault("reclaim", 0L) + counts.getOrDefault("reclaim.reap", 0L)) / 2.0
+              : 0;
+      perNode.put(
+          n.id(),
+          new JsonObject()
+              .put("role", s == null ? null : s.getString("role"))
+              .put("watcher", s != null && s.getBoolean("watcher", false))
+              .put("acquirePerSecond", acquires / seconds)
+              .put("heartbeatPerSecond", beats / seconds)
+              .put("renewPerSecond", renews / seconds)
+              .put(
+                  "coordinationCommandsPerSecond",
+                  (acquires + beats + renews + reclaims) / seconds));
     }
     // MONITOR also lists the commands a script runs; count the calls the nodes send
     long calls = 0;
-    for (String kind : List.of("election.acquire", "election.renew", "election.release", "heartbeat", "reclaim",
-        "reclaim.reap", "presence.claim", "presence.register")) {
+    for (String kind :
+        List.of(
+            "election.acquire",
+            "election.renew",
+            "election.release",
+            "heartbeat",
+            "reclaim",
+            "reclaim.reap",
+            "presence.claim",
+            "presence.register")) {
       calls += counts.getOrDefault(kind, 0L);
     }
     return new JsonObject()
@@ -263,7 +322,9 @@ final class FailoverRun {
     runs.forEach(r -> ms.add(((JsonObject) r).getLong(field)));
     List<Long> sorted = new ArrayList<>(ms);
     sorted.sort(Long::compare);
-    return new JsonObject().put("runs", runs).put("ms", new JsonArray(ms))
+    return new JsonObject()
+        .put("runs", runs)
+        .put("ms", new JsonArray(ms))
         .put("median", sorted.isEmpty() ? null : sorted.get(sorted.size() / 2))
         .put("max", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
   }
@@ -272,5 +333,4 @@ final class FailoverRun {
     Response t = target.cmd("TIME");
     return t.get(0).toLong() * 1000 + t.get(1).toLong() / 1000;
   }
-
 }

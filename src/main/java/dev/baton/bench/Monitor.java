@@ -53,22 +53,26 @@ public final class Monitor implements AutoCloseable {
     OutputStream out = socket.getOutputStream();
     out.write("*1\r\n$7\r\nMONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
     out.flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-    thread = new Thread(() -> {
-      while (running.get()) {
-        try {
-          String line = in.readLine();
-          if (line == null) {
-            return;
-          }
-          count(line);
-        } catch (SocketTimeoutException idle) {
-          // nothing ran in this slice
-        } catch (IOException e) {
-          return;
-        }
-      }
-    }, "bench-monitor");
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+    thread =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                try {
+                  String line = in.readLine();
+                  if (line == null) {
+                    return;
+                  }
+                  count(line);
+                } catch (SocketTimeoutException idle) {
+                  // nothing ran in this slice
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            },
+            "bench-monitor");
     thread.setDaemon(true);
     thread.start();
   }

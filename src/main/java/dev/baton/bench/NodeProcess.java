@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 public final class NodeProcess implements AutoCloseable {
   /** The jar {@code mvn package} builds, from the project's directory. */
   public static final Path JAR = Path.of("target/node-fat.jar");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final String id;
   private final Process process;
@@ -36,18 +38,26 @@ public final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts {@code java -Xmx256m -jar target/node-fat.jar [args]} with extra environment variables. */
+  /**
+   * Starts {@code java -Xmx256m -jar target/node-fat.jar [args]} with extra environment variables.
+   */
   public static NodeProcess start(Map<String, String> env, String... args) throws IOException {
     return start(JAR, env.get("BATON_NODE_ID"), env, "256m", List.of(), args);
   }
 
   /**
    * Starts {@code java -Xmx<heap> [jvmOptions] -jar <jar> [args]} on a free HTTP port, with the
-   * environment variables {@code env} and, when {@code id} is not null, that node id. A
-   * {@code {id}} in a JVM option is replaced by the node id.
+   * environment variables {@code env} and, when {@code id} is not null, that node id. A {@code
+   * {id}} in a JVM option is replaced by the node id.
    */
-  public static NodeProcess start(Path jar, String id, Map<String, String> env, String heap, List<String> jvmOptions,
-      String... args) throws IOException {
+  public static NodeProcess start(
+      Path jar,
+      String id,
+      Map<String, String> env,
+      String heap,
+      List<String> jvmOptions,
+      String... args)
+      throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -57,7 +67,8 @@ public final class NodeProcess implements AutoCloseable {
     cmd.addAll(jvmOptions.stream().map(o -> id == null ? o : o.replace("{id}", id)).toList());
     cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("BATON_HTTP_PORT", Integer.toString(port));
     pb.environment().putAll(env);
     if (id != null) {
@@ -75,17 +86,26 @@ public final class NodeProcess implements AutoCloseable {
    * Like {@link #start}, with the process's open-file limit lowered to {@code maxFiles} ({@code
    * ulimit -n} in a shell that then becomes the JVM, so {@link #pid()} is the JVM's).
    */
-  public static NodeProcess startWithFileLimit(int maxFiles, Map<String, String> env, String... args)
-      throws IOException {
+  public static NodeProcess startWithFileLimit(
+      int maxFiles, Map<String, String> env, String... args) throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     Path log = Files.createTempFile("baton-node-", ".log");
-    List<String> cmd = new ArrayList<>(List.of("sh", "-c", "ulimit -n " + maxFiles + " && exec \"$0\" \"$@\"",
-        javaBin(), "-Xmx256m", "-jar", JAR.toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "sh",
+                "-c",
+                "ulimit -n " + maxFiles + " && exec \"$0\" \"$@\"",
+                javaBin(),
+                "-Xmx256m",
+                "-jar",
+                JAR.toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("BATON_HTTP_PORT", Integer.toString(port));
     pb.environment().putAll(env);
     return new NodeProcess(env.get("BATON_NODE_ID"), pb.start(), port, log);
@@ -123,8 +143,12 @@ public final class NodeProcess implements AutoCloseable {
   /** GET of a JSON resource, or null while the node does not answer it with 200. */
   public JsonObject get(String path) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
     } catch (IOException e) {
       return null;
@@ -156,7 +180,9 @@ public final class NodeProcess implements AutoCloseable {
 
   private void signal(String sig) {
     try {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid()))
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {

@@ -18,7 +18,10 @@ public final class VertxInternals {
     return ((BufferInternal) buffer).getByteBuf();
   }
 
-  /** Whether the Redis client failed with an error reply (Redis answered {@code -ERR ...}, {@code -OOM ...}). */
+  /**
+   * Whether the Redis client failed with an error reply (Redis answered {@code -ERR ...}, {@code
+   * -OOM ...}).
+   */
   public static boolean isRedisErrorReply(Throwable e) {
     return e instanceof ErrorType;
   }

@@ -1,22 +1,22 @@
 package dev.baton.config;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
-import java.io.PrintStream;
-import java.util.HashMap;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -24,18 +24,22 @@ import java.util.regex.Pattern;
 
 /**
  * Builds the effective configuration: the defaults shipped in the jar (conf/node.json), then the
- * conf file, then {@code BATON_*} environment variables. The defaults define the schema: a key
- * they lack or a value of another type is refused with a message naming the setting.
+ * conf file, then {@code BATON_*} environment variables. The defaults define the schema: a key they
+ * lack or a value of another type is refused with a message naming the setting.
  */
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "BATON_";
   private static final String DEFAULTS_RESOURCE = "/baton/node.json";
+
   /** A whole number in an environment variable: optional minus, digits, nothing else. */
   private static final Pattern ENV_WHOLE = Pattern.compile("-?[0-9]+");
+
   /** A decimal number in an environment variable (no hex, no suffix, no NaN or Infinity). */
-  private static final Pattern ENV_DECIMAL = Pattern.compile("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]{1,4})?");
-  private static final JsonFactory STRICT_JSON = JsonFactory.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final Pattern ENV_DECIMAL =
+      Pattern.compile("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]{1,4})?");
+
+  private static final JsonFactory STRICT_JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private ConfigLoader() {}
 
@@ -92,7 +96,8 @@ public final class ConfigLoader {
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException("conf file " + confFile + ": not a JSON object (" + firstLine(e) + ")", e);
+      throw new ConfigException(
+          "conf file " + confFile + ": not a JSON object (" + firstLine(e) + ")", e);
     }
   }
 
@@ -115,7 +120,7 @@ public final class ConfigLoader {
           }
           case END_OBJECT, END_ARRAY -> path.remove(path.size() - 1);
           case VALUE_NUMBER_FLOAT, VALUE_NUMBER_INT -> checkNumber(settingPath(path, name), p);
-          default -> { }
+          default -> {}
         }
       }
     } catch (JsonProcessingException e) {
@@ -123,7 +128,8 @@ public final class ConfigLoader {
       if (m.startsWith("Duplicate field")) {
         int q = m.indexOf('\'');
         String dup = q < 0 ? "?" : m.substring(q + 1, Math.max(q + 1, m.indexOf('\'', q + 1)));
-        throw new ConfigException(settingPath(path, dup) + ": given twice in conf file " + confFile);
+        throw new ConfigException(
+            settingPath(path, dup) + ": given twice in conf file " + confFile);
       }
       throw new ConfigException("conf file " + confFile + ": not a JSON object (" + m + ")", e);
     } catch (IOException e) {
@@ -138,7 +144,8 @@ public final class ConfigLoader {
       throw new ConfigException(setting + ": number too large, got " + p.getText());
     }
     if (d == 0.0 && exact.signum() != 0) {
-      throw new ConfigException(setting + ": number too small to represent (it would become 0), got " + p.getText());
+      throw new ConfigException(
+          setting + ": number too small to represent (it would become 0), got " + p.getText());
     }
   }
 
@@ -226,8 +233,11 @@ public final class ConfigLoader {
       }
       String path = known.get(name);
       if (path == null) {
-        throw new ConfigException(name + ": unknown setting (environment variables starting with "
-            + ENV_PREFIX + " must name a setting, e.g. BATON_HTTP_PORT)");
+        throw new ConfigException(
+            name
+                + ": unknown setting (environment variables starting with "
+                + ENV_PREFIX
+                + " must name a setting, e.g. BATON_HTTP_PORT)");
       }
       setPath(merged, path, parseEnv(name, path, schemaAt(defaults(), path), env.get(name)));
     }
@@ -246,8 +256,8 @@ public final class ConfigLoader {
   }
 
   /**
-   * The type of a setting, as its default in conf/node.json shows it, and the one place a value
-   * is coerced to it: from the conf file's JSON or from an environment variable's text.
+   * The type of a setting, as its default in conf/node.json shows it, and the one place a value is
+   * coerced to it: from the conf file's JSON or from an environment variable's text.
    */
   private enum Kind {
     STRING {
@@ -295,8 +305,11 @@ public final class ConfigLoader {
       Object fromText(String where, String raw) {
         String text = raw.trim();
         if (!ENV_WHOLE.matcher(text).matches()) {
-          throw new ConfigException(where + ": must be a whole number (digits, optionally a leading -), got '"
-              + raw + "'");
+          throw new ConfigException(
+              where
+                  + ": must be a whole number (digits, optionally a leading -), got '"
+                  + raw
+                  + "'");
         }
         try {
           return Long.parseLong(text);
@@ -326,7 +339,8 @@ public final class ConfigLoader {
           throw new ConfigException(where + ": number too large, got '" + raw + "'");
         }
         if (d == 0.0 && exact.signum() != 0) {
-          throw new ConfigException(where + ": number too small to represent (it would become 0), got '" + raw + "'");
+          throw new ConfigException(
+              where + ": number too small to represent (it would become 0), got '" + raw + "'");
         }
         return d;
       }
@@ -340,7 +354,10 @@ public final class ConfigLoader {
         throw new ConfigException(path + ": must be a list, got " + describe(value));
       }
 
-      /** Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a typo. */
+      /**
+       * Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a
+       * typo.
+       */
       @Override
       Object fromText(String where, String raw) {
         String text = raw.trim();
@@ -351,7 +368,8 @@ public final class ConfigLoader {
         String[] parts = text.split(",", -1);
         for (int i = 0; i < parts.length; i++) {
           if (parts[i].isBlank()) {
-            throw new ConfigException(where + ": entry " + (i + 1) + " of the comma-separated list is empty");
+            throw new ConfigException(
+                where + ": entry " + (i + 1) + " of the comma-separated list is empty");
           }
           list.add(parts[i].trim());
         }

@@ -13,8 +13,8 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * The validated, immutable settings of one node. {@link #fromJson} checks every value and names
- * the setting it refuses; nothing else in the node reads raw JSON or the environment.
+ * The validated, immutable settings of one node. {@link #fromJson} checks every value and names the
+ * setting it refuses; nothing else in the node reads raw JSON or the environment.
  */
 public record NodeConfig(
     String nodeId,
@@ -31,7 +31,8 @@ public record NodeConfig(
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
   private static final Pattern ADVERTISED_NAME =
-      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+      Pattern.compile(
+          "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
   /** Whether a node may start a Redis server itself when none answers on a loopback URL. */
   public enum Embedded {
@@ -78,8 +79,10 @@ public record NodeConfig(
       String urlPassword = endpoints.get(0).password();
       for (RedisUrl e : endpoints) {
         if (!Objects.equals(e.user(), urlUser) || !Objects.equals(e.password(), urlPassword)) {
-          throw r.refuse("endpoints", "the entries carry different credentials; give them once, in redis.user and "
-              + "redis.password");
+          throw r.refuse(
+              "endpoints",
+              "the entries carry different credentials; give them once, in redis.user and "
+                  + "redis.password");
         }
       }
       if (urlPassword != null && password != null) {
@@ -91,7 +94,8 @@ public record NodeConfig(
       user = user != null ? user : urlUser;
       password = password != null ? password : urlPassword;
       if (user != null && password == null) {
-        throw r.refuse("user", "'" + user + "' needs a password (redis.password or redis.passwordFile)");
+        throw r.refuse(
+            "user", "'" + user + "' needs a password (redis.password or redis.passwordFile)");
       }
       Secrets.remember(password);
       String masterName = r.string("masterName");
@@ -100,8 +104,9 @@ public record NodeConfig(
       }
       String keyPrefix = r.string("keyPrefix");
       if (!KEY_PREFIX.matcher(keyPrefix).matches()) {
-        throw r.refuse("keyPrefix", "must be 1-64 characters of A-Z a-z 0-9 . _ : - (no braces), got '" + keyPrefix
-            + "'");
+        throw r.refuse(
+            "keyPrefix",
+            "must be 1-64 characters of A-Z a-z 0-9 . _ : - (no braces), got '" + keyPrefix + "'");
       }
       Embedded embedded;
       try {
@@ -113,8 +118,18 @@ public record NodeConfig(
       if (embeddedDir.isBlank()) {
         throw r.refuse("embeddedDir", "must not be empty");
       }
-      return new RedisSettings(type, url, endpoints.stream().map(RedisUrl::bare).toList(), masterName, user, password,
-          TlsSettings.parse(r.section("tls")), keyPrefix, embedded, embeddedDir, (int) r.range("poolSize", 1, 1024),
+      return new RedisSettings(
+          type,
+          url,
+          endpoints.stream().map(RedisUrl::bare).toList(),
+          masterName,
+          user,
+          password,
+          TlsSettings.parse(r.section("tls")),
+          keyPrefix,
+          embedded,
+          embeddedDir,
+          (int) r.range("poolSize", 1, 1024),
           r.range("commandTimeoutMs", 10, 600_000));
     }
 
@@ -123,7 +138,9 @@ public record NodeConfig(
       JsonArray listed = r.list("endpoints");
       if (type == RedisType.STANDALONE) {
         if (!listed.isEmpty()) {
-          throw r.refuse("endpoints", "only for redis.type sentinel or cluster; a standalone Redis is given by redis.url");
+          throw r.refuse(
+              "endpoints",
+              "only for redis.type sentinel or cluster; a standalone Redis is given by redis.url");
         }
         endpoints.add(main);
       } else if (listed.isEmpty()) {
@@ -131,23 +148,38 @@ public record NodeConfig(
       } else {
         for (int i = 0; i < listed.size(); i++) {
           if (!(listed.getValue(i) instanceof String s) || s.isBlank()) {
-            throw r.refuse("endpoints", "every entry must be a redis:// or rediss:// URL, entry " + (i + 1) + " is not");
+            throw r.refuse(
+                "endpoints",
+                "every entry must be a redis:// or rediss:// URL, entry " + (i + 1) + " is not");
           }
           endpoints.add(RedisUrl.parse("redis.endpoints entry " + (i + 1), s.trim()));
         }
       }
       for (RedisUrl e : endpoints) {
         if (type == RedisType.CLUSTER && e.db() > 0) {
-          throw new ConfigException((listed.isEmpty() ? "redis.url" : "redis.endpoints") + ": Redis Cluster has only "
-              + "database 0, got " + e.db());
+          throw new ConfigException(
+              (listed.isEmpty() ? "redis.url" : "redis.endpoints")
+                  + ": Redis Cluster has only "
+                  + "database 0, got "
+                  + e.db());
         }
         if (type != RedisType.STANDALONE && e.scheme().equals("unix")) {
-          throw r.refuse("endpoints", type.name().toLowerCase(Locale.ROOT) + " needs redis:// or rediss:// endpoints, "
-              + "got '" + e.bare() + "'");
+          throw r.refuse(
+              "endpoints",
+              type.name().toLowerCase(Locale.ROOT)
+                  + " needs redis:// or rediss:// endpoints, "
+                  + "got '"
+                  + e.bare()
+                  + "'");
         }
         if (!e.scheme().equals(endpoints.get(0).scheme())) {
-          throw r.refuse("endpoints", "mixes " + endpoints.get(0).scheme() + ":// and " + e.scheme()
-              + ":// (TLS is for all connections or none)");
+          throw r.refuse(
+              "endpoints",
+              "mixes "
+                  + endpoints.get(0).scheme()
+                  + ":// and "
+                  + e.scheme()
+                  + ":// (TLS is for all connections or none)");
         }
       }
       return endpoints;
@@ -157,7 +189,9 @@ public record NodeConfig(
       return new JsonObject()
           .put("type", type.name().toLowerCase(Locale.ROOT))
           .put("url", RedisUrl.redact(url))
-          .put("endpoints", type == RedisType.STANDALONE ? new JsonArray() : new JsonArray(endpoints))
+          .put(
+              "endpoints",
+              type == RedisType.STANDALONE ? new JsonArray() : new JsonArray(endpoints))
           .put("masterName", masterName)
           .put("user", user == null ? "" : user)
           .put("password", password == null ? "" : Secrets.MASK)
@@ -177,9 +211,11 @@ public record NodeConfig(
 
     /** Where Redis is, safe to print. */
     public String describe() {
-      return (type == RedisType.STANDALONE ? "" : type.name().toLowerCase(Locale.ROOT) + " ") + String.join(",", endpoints)
+      return (type == RedisType.STANDALONE ? "" : type.name().toLowerCase(Locale.ROOT) + " ")
+          + String.join(",", endpoints)
           + (type == RedisType.SENTINEL ? " (master '" + masterName + "')" : "")
-          + (password == null ? "" : ", with a password") + (user == null ? "" : " as user '" + user + "'");
+          + (password == null ? "" : ", with a password")
+          + (user == null ? "" : " as user '" + user + "'");
     }
 
     @Override
@@ -188,19 +224,29 @@ public record NodeConfig(
     }
   }
 
-  /** TLS for {@code rediss://}: the CA to trust (empty: the JVM's), an optional client certificate. */
+  /**
+   * TLS for {@code rediss://}: the CA to trust (empty: the JVM's), an optional client certificate.
+   */
   public record TlsSettings(String caFile, String certFile, String keyFile, boolean verifyHost) {
     static TlsSettings parse(Section t) {
-      TlsSettings tls = new TlsSettings(t.readableFile("caFile"), t.readableFile("certFile"), t.readableFile("keyFile"),
-          t.bool("verifyHost"));
+      TlsSettings tls =
+          new TlsSettings(
+              t.readableFile("caFile"),
+              t.readableFile("certFile"),
+              t.readableFile("keyFile"),
+              t.bool("verifyHost"));
       if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
-        throw new ConfigException(t.name() + ": certFile and keyFile go together (a client certificate and its key)");
+        throw new ConfigException(
+            t.name() + ": certFile and keyFile go together (a client certificate and its key)");
       }
       return tls;
     }
 
     JsonObject toJson() {
-      return new JsonObject().put("caFile", caFile).put("certFile", certFile).put("keyFile", keyFile)
+      return new JsonObject()
+          .put("caFile", caFile)
+          .put("certFile", certFile)
+          .put("keyFile", keyFile)
           .put("verifyHost", verifyHost);
     }
   }
@@ -210,7 +256,8 @@ public record NodeConfig(
       long leaseMs = e.range("leaseMs", 30, 3_600_000);
       long renewMs = e.range("renewMs", 1, 3_600_000);
       if (renewMs * 3 > leaseMs) {
-        throw e.refuse("renewMs", "must be at most election.leaseMs/3 (" + leaseMs / 3 + "), got " + renewMs);
+        throw e.refuse(
+            "renewMs", "must be at most election.leaseMs/3 (" + leaseMs / 3 + "), got " + renewMs);
       }
       return new ElectionSettings(leaseMs, renewMs);
     }
@@ -223,38 +270,66 @@ public record NodeConfig(
   /**
    * {@code intervalMs} 0 is throughput mode: batches of {@code batchSize} messages per fenced call,
    * packed {@code packSize} to a stream entry, at most {@code maxInFlight} calls at once. At a
-   * cadence an entry holds one message. {@code maxMessages} stops publishing after that many (0: never).
+   * cadence an entry holds one message. {@code maxMessages} stops publishing after that many (0:
+   * never).
    */
-  public record GeneratorSettings(long intervalMs, long maxBacklog, int batchSize, int packSize, int maxInFlight,
+  public record GeneratorSettings(
+      long intervalMs,
+      long maxBacklog,
+      int batchSize,
+      int packSize,
+      int maxInFlight,
       long maxMessages) {
     static GeneratorSettings parse(Section g) {
-      return new GeneratorSettings(g.range("intervalMs", 0, 86_400_000), g.range("maxBacklog", 1, 1_000_000_000),
-          (int) g.range("batchSize", 1, 100_000), (int) g.range("packSize", 1, 1_000),
-          (int) g.range("maxInFlight", 1, 64), g.range("maxMessages", 0, Long.MAX_VALUE));
+      return new GeneratorSettings(
+          g.range("intervalMs", 0, 86_400_000),
+          g.range("maxBacklog", 1, 1_000_000_000),
+          (int) g.range("batchSize", 1, 100_000),
+          (int) g.range("packSize", 1, 1_000),
+          (int) g.range("maxInFlight", 1, 64),
+          g.range("maxMessages", 0, Long.MAX_VALUE));
     }
 
     JsonObject toJson() {
-      return new JsonObject().put("intervalMs", intervalMs).put("maxBacklog", maxBacklog).put("batchSize", batchSize)
-          .put("packSize", packSize).put("maxInFlight", maxInFlight).put("maxMessages", maxMessages);
+      return new JsonObject()
+          .put("intervalMs", intervalMs)
+          .put("maxBacklog", maxBacklog)
+          .put("batchSize", batchSize)
+          .put("packSize", packSize)
+          .put("maxInFlight", maxInFlight)
+          .put("maxMessages", maxMessages);
     }
   }
 
   /** {@code maxInFlight}: commits a handler may have outstanding while it reads the next batch. */
   public record HandlerSettings(
-      double errorProbability, long reclaimIdleMs, int maxDeliveries, long blockMs, int batchSize, int maxInFlight) {
+      double errorProbability,
+      long reclaimIdleMs,
+      int maxDeliveries,
+      long blockMs,
+      int batchSize,
+      int maxInFlight) {
     static HandlerSettings parse(Section h) {
       double errorProbability = h.decimal("errorProbability");
       if (!(errorProbability >= 0.0 && errorProbability <= 1.0)) {
         throw h.refuse("errorProbability", "must be within [0, 1], got " + errorProbability);
       }
-      return new HandlerSettings(errorProbability, h.range("reclaimIdleMs", 1, 86_400_000),
-          (int) h.range("maxDeliveries", 1, 1_000_000), h.range("blockMs", 1, 600_000),
-          (int) h.range("batchSize", 1, 100_000), (int) h.range("maxInFlight", 1, 64));
+      return new HandlerSettings(
+          errorProbability,
+          h.range("reclaimIdleMs", 1, 86_400_000),
+          (int) h.range("maxDeliveries", 1, 1_000_000),
+          h.range("blockMs", 1, 600_000),
+          (int) h.range("batchSize", 1, 100_000),
+          (int) h.range("maxInFlight", 1, 64));
     }
 
     JsonObject toJson() {
-      return new JsonObject().put("errorProbability", errorProbability).put("reclaimIdleMs", reclaimIdleMs)
-          .put("maxDeliveries", maxDeliveries).put("blockMs", blockMs).put("batchSize", batchSize)
+      return new JsonObject()
+          .put("errorProbability", errorProbability)
+          .put("reclaimIdleMs", reclaimIdleMs)
+          .put("maxDeliveries", maxDeliveries)
+          .put("blockMs", blockMs)
+          .put("batchSize", batchSize)
           .put("maxInFlight", maxInFlight);
     }
   }
@@ -264,8 +339,9 @@ public record NodeConfig(
       long interval = hb.range("intervalMs", 10, 3_600_000);
       long timeout = hb.range("timeoutMs", 1, 86_400_000);
       if (timeout < 2 * interval) {
-        throw hb.refuse("timeoutMs", "must be at least 2 × heartbeat.intervalMs (" + 2 * interval + "), got "
-            + timeout);
+        throw hb.refuse(
+            "timeoutMs",
+            "must be at least 2 × heartbeat.intervalMs (" + 2 * interval + "), got " + timeout);
       }
       return new HeartbeatSettings(interval, timeout);
     }
@@ -279,21 +355,33 @@ public record NodeConfig(
    * {@code host} is the bind address; {@code advertise} the host others reach the node by (in
    * /status and the page), never empty: the setting, else {@code host}, else (bound to a wildcard)
    * this machine's hostname. {@code token}: null when state-changing requests need no bearer token.
-   * The rest bounds what clients can make the node hold: open connections, how long a connection may
-   * sit idle or take to deliver a request, requests in progress, and stored errors read for answers
-   * per second.
+   * The rest bounds what clients can make the node hold: open connections, how long a connection
+   * may sit idle or take to deliver a request, requests in progress, and stored errors read for
+   * answers per second.
    */
-  public record HttpSettings(String host, int port, String token, String advertise, int maxConnections,
-      long idleTimeoutMs, long requestTimeoutMs, int maxRequests, long readBudget) {
+  public record HttpSettings(
+      String host,
+      int port,
+      String token,
+      String advertise,
+      int maxConnections,
+      long idleTimeoutMs,
+      long requestTimeoutMs,
+      int maxRequests,
+      long readBudget) {
     static HttpSettings parse(Section ht) {
       String host = ht.string("host");
       if (host.isBlank()) {
         throw ht.refuse("host", "must not be empty");
       }
       if (!RedisUrl.validHost(host)) {
-        throw ht.refuse("host", "must be a host name or an IP address to listen on, got '" + host + "'");
+        throw ht.refuse(
+            "host", "must be a host name or an IP address to listen on, got '" + host + "'");
       }
-      return new HttpSettings(host, (int) ht.range("port", 0, 65_535), ht.secret("token", "tokenFile"),
+      return new HttpSettings(
+          host,
+          (int) ht.range("port", 0, 65_535),
+          ht.secret("token", "tokenFile"),
           advertised(ht.string("advertise"), host),
           (int) ht.range("maxConnections", 1, 1_000_000),
           ht.range("idleTimeoutMs", 100, 86_400_000),
@@ -303,26 +391,49 @@ public record NodeConfig(
     }
 
     JsonObject toJson() {
-      return new JsonObject().put("host", host).put("port", port)
+      return new JsonObject()
+          .put("host", host)
+          .put("port", port)
           // the default as "", as in conf/node.json (the same configuration either way)
           .put("advertise", advertise.equals(advertised("", host)) ? "" : advertise)
-          .put("token", token == null ? "" : Secrets.MASK).put("tokenFile", "")
-          .put("maxConnections", maxConnections).put("idleTimeoutMs", idleTimeoutMs)
-          .put("requestTimeoutMs", requestTimeoutMs).put("maxRequests", maxRequests)
+          .put("token", token == null ? "" : Secrets.MASK)
+          .put("tokenFile", "")
+          .put("maxConnections", maxConnections)
+          .put("idleTimeoutMs", idleTimeoutMs)
+          .put("requestTimeoutMs", requestTimeoutMs)
+          .put("maxRequests", maxRequests)
           .put("readBudget", readBudget);
     }
 
     /** The node's address as others should use it, with the port actually bound. */
     public String address(int boundPort) {
-      return "http://" + (advertise.contains(":") ? "[" + advertise + "]" : advertise) + ":" + boundPort;
+      return "http://"
+          + (advertise.contains(":") ? "[" + advertise + "]" : advertise)
+          + ":"
+          + boundPort;
     }
 
     @Override
     public String toString() {
-      return "HttpSettings[host=" + host + ", port=" + port + ", advertise=" + advertise + ", token="
-          + (token == null ? "none" : Secrets.MASK) + ", maxConnections=" + maxConnections + ", idleTimeoutMs="
-          + idleTimeoutMs + ", requestTimeoutMs=" + requestTimeoutMs + ", maxRequests=" + maxRequests
-          + ", readBudget=" + readBudget + "]";
+      return "HttpSettings[host="
+          + host
+          + ", port="
+          + port
+          + ", advertise="
+          + advertise
+          + ", token="
+          + (token == null ? "none" : Secrets.MASK)
+          + ", maxConnections="
+          + maxConnections
+          + ", idleTimeoutMs="
+          + idleTimeoutMs
+          + ", requestTimeoutMs="
+          + requestTimeoutMs
+          + ", maxRequests="
+          + maxRequests
+          + ", readBudget="
+          + readBudget
+          + "]";
     }
   }
 
@@ -362,7 +473,9 @@ public record NodeConfig(
     static PresenceSettings parse(Section p, ElectionSettings election) {
       long watchMs = p.range("watchMs", 10, 60_000);
       if (watchMs >= election.leaseMs()) {
-        throw p.refuse("watchMs", "must be below election.leaseMs (" + election.leaseMs() + "), got " + watchMs);
+        throw p.refuse(
+            "watchMs",
+            "must be below election.leaseMs (" + election.leaseMs() + "), got " + watchMs);
       }
       return new PresenceSettings(p.bool("enabled"), watchMs);
     }
@@ -372,17 +485,23 @@ public record NodeConfig(
     }
   }
 
-  /** Validates a merged configuration (see {@link ConfigLoader#merge}): each section parses itself. */
+  /**
+   * Validates a merged configuration (see {@link ConfigLoader#merge}): each section parses itself.
+   */
   public static NodeConfig fromJson(JsonObject json) {
     String nodeId = json.getString("nodeId");
     if (nodeId == null || nodeId.isEmpty()) {
       nodeId = randomNodeId();
     } else if (!NODE_ID.matcher(nodeId).matches()) {
-      throw new ConfigException("nodeId: must be 1-64 characters of A-Z a-z 0-9 . _ -, got '" + nodeId + "'");
+      throw new ConfigException(
+          "nodeId: must be 1-64 characters of A-Z a-z 0-9 . _ -, got '" + nodeId + "'");
     }
     RedisSettings redis = RedisSettings.parse(Section.of(json, "redis"));
     ElectionSettings election = ElectionSettings.parse(Section.of(json, "election"));
-    return new NodeConfig(nodeId, redis, election,
+    return new NodeConfig(
+        nodeId,
+        redis,
+        election,
         GeneratorSettings.parse(Section.of(json, "generator")),
         HandlerSettings.parse(Section.of(json, "handler")),
         HeartbeatSettings.parse(Section.of(json, "heartbeat")),
@@ -394,7 +513,8 @@ public record NodeConfig(
 
   /**
    * The configuration as JSON, in the shape of conf/node.json, with secrets masked: passwords and
-   * the token read from files are shown in {@code password}/{@code token}, as {@value Secrets#MASK}.
+   * the token read from files are shown in {@code password}/{@code token}, as {@value
+   * Secrets#MASK}.
    */
   public JsonObject toJson() {
     return new JsonObject()
@@ -428,8 +548,11 @@ public record NodeConfig(
       try {
         return InetAddress.getLocalHost().getHostName();
       } catch (UnknownHostException e) {
-        throw new ConfigException("http.advertise: http.host is " + host + " and this machine's hostname does not "
-            + "resolve; set http.advertise to the name or address other machines reach this node by");
+        throw new ConfigException(
+            "http.advertise: http.host is "
+                + host
+                + " and this machine's hostname does not "
+                + "resolve; set http.advertise to the name or address other machines reach this node by");
       }
     }
     String bare = h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
@@ -440,18 +563,25 @@ public record NodeConfig(
       valid = h.length() <= 253 && ADVERTISED_NAME.matcher(h).matches();
     }
     if (!valid) {
-      throw new ConfigException("http.advertise: must be a host name or an IP address (no scheme, no port), got '"
-          + given + "'");
+      throw new ConfigException(
+          "http.advertise: must be a host name or an IP address (no scheme, no port), got '"
+              + given
+              + "'");
     }
     if (isWildcard(bare)) {
-      throw new ConfigException("http.advertise: must be an address others can connect to, not the wildcard '"
-          + given + "'");
+      throw new ConfigException(
+          "http.advertise: must be an address others can connect to, not the wildcard '"
+              + given
+              + "'");
     }
     return bare;
   }
 
   private static boolean isWildcard(String host) {
-    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
+    return host.equals("0.0.0.0")
+        || host.equals("::")
+        || host.equals("[::]")
+        || host.equals("0:0:0:0:0:0:0:0");
   }
 
   /** Parsing an address that contains ':' is a literal's parse only: no name lookup. */

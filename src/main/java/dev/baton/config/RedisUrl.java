@@ -1,13 +1,13 @@
 package dev.baton.config;
 
 import io.netty.util.NetUtil;
-import java.util.regex.Pattern;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A Redis URL split into the address the client may see and the credentials it must not: user and
@@ -19,8 +19,9 @@ import java.util.List;
  */
 public record RedisUrl(String bare, String scheme, String user, String password, int db) {
   private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,9}");
-  private static final Pattern HOST_NAME = Pattern.compile(
-      "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
+  private static final Pattern HOST_NAME =
+      Pattern.compile(
+          "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
   private static final List<String> PARAMETERS = List.of("db", "user", "password");
 
   /** Parses {@code url}; errors name {@code setting} and never repeat the credentials. */
@@ -32,18 +33,25 @@ public record RedisUrl(String bare, String scheme, String user, String password,
       throw new ConfigException(setting + ": not a URL: '" + redact(url) + "'");
     }
     String scheme = uri.getScheme();
-    if (scheme == null || !(scheme.equals("redis") || scheme.equals("rediss") || scheme.equals("unix"))) {
-      throw new ConfigException(setting + ": must start with redis://, rediss:// or unix://, got '" + redact(url) + "'");
+    if (scheme == null
+        || !(scheme.equals("redis") || scheme.equals("rediss") || scheme.equals("unix"))) {
+      throw new ConfigException(
+          setting + ": must start with redis://, rediss:// or unix://, got '" + redact(url) + "'");
     }
     if (uri.getRawFragment() != null) {
       throw new ConfigException(setting + ": must not have a #fragment: '" + redact(url) + "'");
     }
     if (!scheme.equals("unix")) {
       checkAddress(setting, url, uri);
-    } else if (uri.getRawAuthority() != null || uri.getPath() == null || !uri.getPath().startsWith("/")
+    } else if (uri.getRawAuthority() != null
+        || uri.getPath() == null
+        || !uri.getPath().startsWith("/")
         || uri.getPath().length() < 2) {
-      throw new ConfigException(setting + ": a unix:// URL is unix:///absolute/path/to/socket, got '"
-          + redact(url) + "'");
+      throw new ConfigException(
+          setting
+              + ": a unix:// URL is unix:///absolute/path/to/socket, got '"
+              + redact(url)
+              + "'");
     }
     // the same precedence as vertx-redis-client: user info first, then ?user= and ?password=
     String queryUser = null;
@@ -57,21 +65,30 @@ public record RedisUrl(String bare, String scheme, String user, String password,
         int eq = pair.indexOf('=');
         String name = eq < 0 ? pair : pair.substring(0, eq);
         if (!PARAMETERS.contains(name)) {
-          throw new ConfigException(setting + ": unknown parameter '" + name + "' (the client reads db, user and "
-              + "password): '" + redact(url) + "'");
+          throw new ConfigException(
+              setting
+                  + ": unknown parameter '"
+                  + name
+                  + "' (the client reads db, user and "
+                  + "password): '"
+                  + redact(url)
+                  + "'");
         }
         if (eq < 0) {
-          throw new ConfigException(setting + ": parameter '" + name + "' has no value: '" + redact(url) + "'");
+          throw new ConfigException(
+              setting + ": parameter '" + name + "' has no value: '" + redact(url) + "'");
         }
         if (seen.contains(name)) {
-          throw new ConfigException(setting + ": parameter '" + name + "' given twice: '" + redact(url) + "'");
+          throw new ConfigException(
+              setting + ": parameter '" + name + "' given twice: '" + redact(url) + "'");
         }
         seen.add(name);
         String value;
         try {
           value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-          throw new ConfigException(setting + ": parameter '" + name + "' is not percent-encoded properly");
+          throw new ConfigException(
+              setting + ": parameter '" + name + "' is not percent-encoded properly");
         }
         if (name.equals("password")) {
           queryPassword = value;
@@ -83,17 +100,25 @@ public record RedisUrl(String bare, String scheme, String user, String password,
         }
       }
     }
-    String pathDb = scheme.equals("unix") || uri.getPath() == null || uri.getPath().length() <= 1 ? null
-        : uri.getPath().substring(1);
+    String pathDb =
+        scheme.equals("unix") || uri.getPath() == null || uri.getPath().length() <= 1
+            ? null
+            : uri.getPath().substring(1);
     if (pathDb != null && queryDb != null) {
-      throw new ConfigException(setting + ": names the database twice (path and ?db=): '" + redact(url) + "'");
+      throw new ConfigException(
+          setting + ": names the database twice (path and ?db=): '" + redact(url) + "'");
     }
     int db = -1;
     String dbText = pathDb != null ? pathDb : queryDb;
     if (dbText != null) {
       if (!DIGITS.matcher(dbText).matches() || Long.parseLong(dbText) > Integer.MAX_VALUE) {
-        throw new ConfigException(setting + ": the database must be a number from 0 to " + Integer.MAX_VALUE
-            + ", got '" + dbText + "'");
+        throw new ConfigException(
+            setting
+                + ": the database must be a number from 0 to "
+                + Integer.MAX_VALUE
+                + ", got '"
+                + dbText
+                + "'");
       }
       db = Integer.parseInt(dbText);
     }
@@ -124,13 +149,18 @@ public record RedisUrl(String bare, String scheme, String user, String password,
     return new RedisUrl(bare.toString(), scheme, emptyToNull(user), emptyToNull(password), db);
   }
 
-  /** Whether {@code host} is a host name, an IPv4 address or an IPv6 address (bare, as for a bind address). */
+  /**
+   * Whether {@code host} is a host name, an IPv4 address or an IPv6 address (bare, as for a bind
+   * address).
+   */
   public static boolean validHost(String host) {
     return HOST_NAME.matcher(host).matches()
         || (!host.startsWith("[") && NetUtil.isValidIpV6Address(host));
   }
 
-  /** Host (a name, an IPv4 address or a bracketed IPv6 one) and port (1-65535, or none for 6379). */
+  /**
+   * Host (a name, an IPv4 address or a bracketed IPv6 one) and port (1-65535, or none for 6379).
+   */
   private static void checkAddress(String setting, String url, URI uri) {
     String authority = uri.getRawAuthority();
     if (authority == null || authority.isEmpty()) {
@@ -141,13 +171,17 @@ public record RedisUrl(String bare, String scheme, String user, String password,
       // java.net.URI gives up on the server part: say which part is wrong
       int colon = hostPort.lastIndexOf(':');
       boolean bracketed = hostPort.startsWith("[");
-      String host = colon > 0 && (!bracketed || hostPort.lastIndexOf(']') < colon) ? hostPort.substring(0, colon) : hostPort;
+      String host =
+          colon > 0 && (!bracketed || hostPort.lastIndexOf(']') < colon)
+              ? hostPort.substring(0, colon)
+              : hostPort;
       String port = host.equals(hostPort) ? null : hostPort.substring(colon + 1);
       if (host.isEmpty()) {
         throw new ConfigException(setting + ": has no host: '" + redact(url) + "'");
       }
       if (port != null && !host.isEmpty() && (bracketed || HOST_NAME.matcher(host).matches())) {
-        throw new ConfigException(setting + ": port must be a number from 1 to 65535, got '" + port + "'");
+        throw new ConfigException(
+            setting + ": port must be a number from 1 to 65535, got '" + port + "'");
       }
       throw new ConfigException(setting + ": '" + host + "' is not a host name or an IP address");
     }

@@ -95,7 +95,8 @@ final class Section {
     String inline = json.getString(key);
     String file = json.getString(fileKey);
     if (!inline.isEmpty() && !file.isEmpty()) {
-      throw new ConfigException(name + "." + key + " and " + name + "." + fileKey + ": set one of them, not both");
+      throw new ConfigException(
+          name + "." + key + " and " + name + "." + fileKey + ": set one of them, not both");
     }
     String value = inline;
     if (!file.isEmpty()) {
@@ -104,8 +105,10 @@ final class Section {
       } catch (IOException | RuntimeException e) {
         throw refuse(fileKey, "cannot read '" + file + "' (" + e.getClass().getSimpleName() + ")");
       }
-      value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
-          : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+      value =
+          value.endsWith("\r\n")
+              ? value.substring(0, value.length() - 2)
+              : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
       if (value.isEmpty()) {
         throw refuse(fileKey, "'" + file + "' is empty");
       }

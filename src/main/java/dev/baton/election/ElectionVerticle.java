@@ -1,14 +1,13 @@
 package dev.baton.election;
 
-import org.slf4j.event.Level;
-import dev.baton.common.Clock;
-import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
+import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.ElectionSettings;
 import dev.baton.config.NodeConfig.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -17,14 +16,15 @@ import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Holds or waits for the generator lease and announces each change ({@link Leadership.Granted} /
- * {@link Leadership.Revoked}) on the event bus. Invariant: this node believes it leads only while its lease provably still runs in
- * Redis, counted from when the last successful renewal was sent, minus a safety margin. So there
- * is never a second generator by this node's own account; and since every publish is fenced in
- * Redis, not even a paused or partitioned one can act as such. Sometimes there is none for a
- * lease's length.
+ * {@link Leadership.Revoked}) on the event bus. Invariant: this node believes it leads only while
+ * its lease provably still runs in Redis, counted from when the last successful renewal was sent,
+ * minus a safety margin. So there is never a second generator by this node's own account; and since
+ * every publish is fenced in Redis, not even a paused or partitioned one can act as such. Sometimes
+ * there is none for a lease's length.
  *
  * <p>Followers sleep until the holder's lease would run out (its PTTL), so they cost about one
  * command per lease while a leader renews, and take over as soon as it lapses; a graceful release
@@ -80,11 +80,16 @@ public final class ElectionVerticle extends VerticleBase {
   /**
    * @param subscriberFactory makes the connection the released-lease notices and the presence
    *     subscription live on, or null to rely on the lease TTL alone (no presence either)
-   * @param clusterNode with Redis Cluster, makes connections to one node ({@code host:port}), so the
-   *     subscriber sits on the master of the keys' slot; null otherwise
+   * @param clusterNode with Redis Cluster, makes connections to one node ({@code host:port}), so
+   *     the subscriber sits on the master of the keys' slot; null otherwise
    */
-  public ElectionVerticle(ElectionSettings settings, PresenceSettings presence, RedisOps redis, Keys keys,
-      NodeState state, DedicatedConnection.Factory subscriberFactory,
+  public ElectionVerticle(
+      ElectionSettings settings,
+      PresenceSettings presence,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      DedicatedConnection.Factory subscriberFactory,
       Function<String, DedicatedConnection.Factory> clusterNode) {
     this.clusterNode = clusterNode;
     this.settings = settings;
@@ -93,7 +98,8 @@ public final class ElectionVerticle extends VerticleBase {
     this.subscriberFactory = subscriberFactory;
     this.redis = redis;
     this.keys = keys;
-    this.presence = subscriberFactory == null ? new PresenceSettings(false, presence.watchMs()) : presence;
+    this.presence =
+        subscriberFactory == null ? new PresenceSettings(false, presence.watchMs()) : presence;
     this.marginMs = Math.max(1, settings.leaseMs() / 10);
     this.retryMs = Math.max(50, Math.min(1000, settings.leaseMs() / 4));
   }
@@ -103,7 +109,9 @@ public final class ElectionVerticle extends VerticleBase {
     return phase == Phase.LEADING;
   }
 
-  /** The holder and epoch this node saw last (from its own grants and attempts), read as one pair. */
+  /**
+   * The holder and epoch this node saw last (from its own grants and attempts), read as one pair.
+   */
   public Leadership.Holder knownHolder() {
     return knownHolder;
   }
@@ -111,24 +119,44 @@ public final class ElectionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Leadership.registerCodec(vertx.eventBus());
-    fencedConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.FENCED, state.nodeId()), msg -> {
-      long fencedEpoch = msg.body().getLong("epoch", -1L);
-      if (phase == Phase.LEADING && fencedEpoch == epoch) {
-        revoke("a publish was refused by the fence (another node holds the lease)");
-      }
-    });
-    watching = presence.enabled() && state.roles().watcher(); // the first beat may have named it already
-    watcherConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.WATCHER, state.nodeId()), msg -> {
-      watching = presence.enabled() && msg.body().getBoolean("watcher", false);
-      if (watching && phase == Phase.FOLLOWING) {
-        scheduleAttempt(presence.watchMs());
-      }
-    });
-    // subscribe (and register presence) before the first attempt, so a fresh holder is never seen absent
+    fencedConsumer =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.FENCED, state.nodeId()),
+                msg -> {
+                  long fencedEpoch = msg.body().getLong("epoch", -1L);
+                  if (phase == Phase.LEADING && fencedEpoch == epoch) {
+                    revoke("a publish was refused by the fence (another node holds the lease)");
+                  }
+                });
+    watching =
+        presence.enabled() && state.roles().watcher(); // the first beat may have named it already
+    watcherConsumer =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.WATCHER, state.nodeId()),
+                msg -> {
+                  watching = presence.enabled() && msg.body().getBoolean("watcher", false);
+                  if (watching && phase == Phase.FOLLOWING) {
+                    scheduleAttempt(presence.watchMs());
+                  }
+                });
+    // subscribe (and register presence) before the first attempt, so a fresh holder is never seen
+    // absent
     Future<Void> subscribed = Future.succeededFuture();
     if (subscriberFactory != null) {
-      subscriber = new Subscriber(vertx, subscriberFactory, clusterNode, redis, keys, state, presence.enabled(),
-          this::onReleased);
+      subscriber =
+          new Subscriber(
+              vertx,
+              subscriberFactory,
+              clusterNode,
+              redis,
+              keys,
+              state,
+              presence.enabled(),
+              this::onReleased);
       subscribed = subscriber.start();
     }
     Future<Void> ready = subscribed;
@@ -147,15 +175,30 @@ public final class ElectionVerticle extends VerticleBase {
       return closing;
     }
     long releasing = epoch;
-    return lease.release(releasing)
-        .onSuccess(released -> LOG.atInfo().addKeyValue("node", state.nodeId())
-            .log("released the lease of epoch {} on stop", releasing))
-        .onFailure(e -> LOG.atWarn().addKeyValue("node", state.nodeId())
-            .log("could not release the lease of epoch {} on stop ({}); it lapses by itself", releasing,
-                e.getMessage()))
-        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (exit code)
-        .transform(released -> closing.transform(c -> released.failed() ? Future.failedFuture(released.cause())
-            : Future.succeededFuture()));
+    return lease
+        .release(releasing)
+        .onSuccess(
+            released ->
+                LOG.atInfo()
+                    .addKeyValue("node", state.nodeId())
+                    .log("released the lease of epoch {} on stop", releasing))
+        .onFailure(
+            e ->
+                LOG.atWarn()
+                    .addKeyValue("node", state.nodeId())
+                    .log(
+                        "could not release the lease of epoch {} on stop ({}); it lapses by itself",
+                        releasing,
+                        e.getMessage()))
+        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (exit
+        // code)
+        .transform(
+            released ->
+                closing.transform(
+                    c ->
+                        released.failed()
+                            ? Future.failedFuture(released.cause())
+                            : Future.succeededFuture()));
   }
 
   private Future<Void> attempt() {
@@ -172,42 +215,55 @@ public final class ElectionVerticle extends VerticleBase {
     cancel(attemptTimer);
     attemptTimer = -1;
     long sentAt = Clock.monotonicMs();
-    Lease.Mode mode = !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
-    return lease.acquire(maxEpochSeen, mode)
-        .onComplete(ar -> {
-          if (phase == Phase.ATTEMPTING) {
-            phase = Phase.FOLLOWING;
-          }
-        })
-        .onSuccess(a -> {
-          state.redis().succeeded("election");
-          maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
-          knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
-          if (phase == Phase.STOPPED) {
-            return;
-          }
-          if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
-            // the answer took longer than the lease (Redis was frozen): the grant may already have
-            // lapsed, so take a fresh one rather than act on it
-            scheduleAttempt(0);
-          } else if (a.granted()) {
-            if (!a.takenFrom().isEmpty()) {
-              LOG.atInfo().addKeyValue("node", state.nodeId())
-                  .log("{}'s presence vanished (its connection closed): taking the lease over", a.takenFrom());
-            }
-            grant(a.epoch(), sentAt);
-          } else {
-            if (!a.absent().isEmpty()) {
-              vertx.eventBus().publish(Addresses.of(Addresses.ABSENT, state.nodeId()), new JsonArray(a.absent()));
-            }
-            long delay = followerDelay(a.pttlMs());
-            scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
-          }
-        })
-        .onFailure(e -> {
-          state.redis().failed("election", e);
-          scheduleAttempt(retryMs);
-        })
+    Lease.Mode mode =
+        !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
+    return lease
+        .acquire(maxEpochSeen, mode)
+        .onComplete(
+            ar -> {
+              if (phase == Phase.ATTEMPTING) {
+                phase = Phase.FOLLOWING;
+              }
+            })
+        .onSuccess(
+            a -> {
+              state.redis().succeeded("election");
+              maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
+              knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
+              if (phase == Phase.STOPPED) {
+                return;
+              }
+              if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
+                // the answer took longer than the lease (Redis was frozen): the grant may already
+                // have
+                // lapsed, so take a fresh one rather than act on it
+                scheduleAttempt(0);
+              } else if (a.granted()) {
+                if (!a.takenFrom().isEmpty()) {
+                  LOG.atInfo()
+                      .addKeyValue("node", state.nodeId())
+                      .log(
+                          "{}'s presence vanished (its connection closed): taking the lease over",
+                          a.takenFrom());
+                }
+                grant(a.epoch(), sentAt);
+              } else {
+                if (!a.absent().isEmpty()) {
+                  vertx
+                      .eventBus()
+                      .publish(
+                          Addresses.of(Addresses.ABSENT, state.nodeId()),
+                          new JsonArray(a.absent()));
+                }
+                long delay = followerDelay(a.pttlMs());
+                scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
+              }
+            })
+        .onFailure(
+            e -> {
+              state.redis().failed("election", e);
+              scheduleAttempt(retryMs);
+            })
         .<Void>mapEmpty()
         .otherwiseEmpty();
   }
@@ -217,9 +273,14 @@ public final class ElectionVerticle extends VerticleBase {
       return 0; // expired between the two reads: try again now
     }
     if (pttlMs < 0) {
-      state.stateLog().on(NO_EXPIRY, NO_EXPIRY, Level.WARN,
-          "the lease key has no expiry (set by hand?); checking every lease period",
-          "the lease key expires again");
+      state
+          .stateLog()
+          .on(
+              NO_EXPIRY,
+              NO_EXPIRY,
+              Level.WARN,
+              "the lease key has no expiry (set by hand?); checking every lease period",
+              "the lease key expires again");
       return settings.leaseMs();
     }
     state.stateLog().over(NO_EXPIRY);
@@ -244,42 +305,54 @@ public final class ElectionVerticle extends VerticleBase {
     long renewingEpoch = epoch;
     long sentAt = Clock.monotonicMs();
     long startedNs = System.nanoTime();
-    lease.renew(renewingEpoch)
-        .onComplete(ar -> state.counters().latencies().leaseRenewal(System.nanoTime() - startedNs,
-            ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
-        .onSuccess(extended -> {
-          state.redis().succeeded("election");
-          if (phase != Phase.LEADING || epoch != renewingEpoch) {
-            return;
-          }
-          if (extended) {
-            validUntilMs = Math.max(validUntilMs, sentAt + settings.leaseMs() - marginMs);
-            armGuard();
-            scheduleRenew(sentAt + settings.renewMs());
-          } else {
-            revoke("the lease no longer names this node and epoch");
-          }
-        })
-        .onFailure(e -> {
-          state.redis().failed("election", e);
-          if (phase == Phase.LEADING && epoch == renewingEpoch) {
-            // keep trying until the guard revokes at validUntil
-            scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));
-          }
-        });
+    lease
+        .renew(renewingEpoch)
+        .onComplete(
+            ar ->
+                state
+                    .counters()
+                    .latencies()
+                    .leaseRenewal(
+                        System.nanoTime() - startedNs,
+                        ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
+        .onSuccess(
+            extended -> {
+              state.redis().succeeded("election");
+              if (phase != Phase.LEADING || epoch != renewingEpoch) {
+                return;
+              }
+              if (extended) {
+                validUntilMs = Math.max(validUntilMs, sentAt + settings.leaseMs() - marginMs);
+                armGuard();
+                scheduleRenew(sentAt + settings.renewMs());
+              } else {
+                revoke("the lease no longer names this node and epoch");
+              }
+            })
+        .onFailure(
+            e -> {
+              state.redis().failed("election", e);
+              if (phase == Phase.LEADING && epoch == renewingEpoch) {
+                // keep trying until the guard revokes at validUntil
+                scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));
+              }
+            });
   }
 
   private void armGuard() {
     cancel(guardTimer);
     long delay = Math.max(1, validUntilMs - Clock.monotonicMs());
-    guardTimer = vertx.setTimer(delay, id -> {
-      guardTimer = -1;
-      if (phase == Phase.LEADING && Clock.monotonicMs() >= validUntilMs) {
-        revoke("no renewal succeeded within the lease");
-      } else if (phase == Phase.LEADING) {
-        armGuard();
-      }
-    });
+    guardTimer =
+        vertx.setTimer(
+            delay,
+            id -> {
+              guardTimer = -1;
+              if (phase == Phase.LEADING && Clock.monotonicMs() >= validUntilMs) {
+                revoke("no renewal succeeded within the lease");
+              } else if (phase == Phase.LEADING) {
+                armGuard();
+              }
+            });
   }
 
   private void revoke(String reason) {
@@ -310,10 +383,13 @@ public final class ElectionVerticle extends VerticleBase {
       return;
     }
     cancel(attemptTimer);
-    attemptTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
-      attemptTimer = -1;
-      attempt();
-    });
+    attemptTimer =
+        vertx.setTimer(
+            Math.max(1, delayMs),
+            id -> {
+              attemptTimer = -1;
+              attempt();
+            });
   }
 
   private void onReleased() {
@@ -334,5 +410,4 @@ public final class ElectionVerticle extends VerticleBase {
       vertx.cancelTimer(timer);
     }
   }
-
 }

@@ -1,14 +1,14 @@
 package dev.baton.election;
 
-import java.util.List;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
+import java.util.List;
 
 /**
- * A change of this node's leadership as the election announces it on the event bus (within this
- * JVM only): granted with a new epoch, or revoked with the reason. Typed records, not JSON: a
- * listener cannot mistake one for the other.
+ * A change of this node's leadership as the election announces it on the event bus (within this JVM
+ * only): granted with a new epoch, or revoked with the reason. Typed records, not JSON: a listener
+ * cannot mistake one for the other.
  */
 public sealed interface Leadership permits Leadership.Granted, Leadership.Revoked {
   long epoch();

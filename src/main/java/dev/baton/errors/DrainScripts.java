@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The drain scripts of one run, typed: {@code drain-claim.lua}, {@code drain-ack.lua} and
- * {@code drain-end.lua}, their arguments built and their replies decoded here only.
+ * The drain scripts of one run, typed: {@code drain-claim.lua}, {@code drain-ack.lua} and {@code
+ * drain-end.lua}, their arguments built and their replies decoded here only.
  */
 final class DrainScripts {
   private final RedisOps redis;
@@ -21,7 +21,10 @@ final class DrainScripts {
   private final int batch;
   private final boolean audit;
 
-  /** What a claim found: the state is {@code more} (records claimed), {@code waiting} or {@code done}. */
+  /**
+   * What a claim found: the state is {@code more} (records claimed), {@code waiting} or {@code
+   * done}.
+   */
   record Claim(List<ErrorEntry> records, String state, long waitMs) {}
 
   DrainScripts(RedisOps redis, Keys keys, String run, long leaseMs, int batch, boolean audit) {
@@ -35,12 +38,14 @@ final class DrainScripts {
 
   /** The next batch up to {@code snapshot} (the last record when the run started). */
   Future<Claim> claim(String snapshot) {
-    return redis.eval(Scripts.DRAIN_CLAIM, List.of(keys.errors(), keys.drainers()), claimArgs(snapshot))
+    return redis
+        .eval(Scripts.DRAIN_CLAIM, List.of(keys.errors(), keys.drainers()), claimArgs(snapshot))
         .map(DrainScripts::claim);
   }
 
   List<String> claimArgs(String snapshot) {
-    return List.of(Keys.DRAIN_GROUP, run, Long.toString(leaseMs), snapshot, Integer.toString(batch));
+    return List.of(
+        Keys.DRAIN_GROUP, run, Long.toString(leaseMs), snapshot, Integer.toString(batch));
   }
 
   static Claim claim(Response reply) {
@@ -51,14 +56,25 @@ final class DrainScripts {
         records.add(ErrorEntry.of(e));
       }
     }
-    return new Claim(records, Replies.str(reply.get(1)), reply.size() > 2 ? Replies.num(reply.get(2), 0) : 0);
+    return new Claim(
+        records, Replies.str(reply.get(1)), reply.size() > 2 ? Replies.num(reply.get(2), 0) : 0);
   }
 
-  /** Deletes the printed {@code records} (none: only renews the run's lease); how many were deleted. */
+  /**
+   * Deletes the printed {@code records} (none: only renews the run's lease); how many were deleted.
+   */
   Future<Long> ack(List<ErrorEntry> records) {
     // the ledger's other streams are read (a ledger in Redis decides whether drains are recorded)
-    return redis.eval(Scripts.DRAIN_ACK, List.of(keys.errors(), keys.drainers(), keys.auditDrained(),
-            keys.auditPublished(), keys.auditCommitted()), ackArgs(records))
+    return redis
+        .eval(
+            Scripts.DRAIN_ACK,
+            List.of(
+                keys.errors(),
+                keys.drainers(),
+                keys.auditDrained(),
+                keys.auditPublished(),
+                keys.auditCommitted()),
+            ackArgs(records))
         .map(r -> Replies.num(r, 0));
   }
 
@@ -77,7 +93,11 @@ final class DrainScripts {
 
   /** Ends the run: whether it still held records (their lease is then marked expired). */
   Future<Boolean> end() {
-    return redis.eval(Scripts.DRAIN_END, List.of(keys.errors(), keys.drainers()), List.of(Keys.DRAIN_GROUP, run))
+    return redis
+        .eval(
+            Scripts.DRAIN_END,
+            List.of(keys.errors(), keys.drainers()),
+            List.of(Keys.DRAIN_GROUP, run))
         .map(r -> Replies.num(r, 0) == 1);
   }
 }

@@ -8,16 +8,15 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Takes every error stored when a run starts, hands it to a sink batch by batch and deletes
- * exactly what the sink accepted. Runs are consumers of the errors stream with a lease in Redis:
- * concurrent runs claim disjoint batches, and the records of a run that died half-way are claimed
- * by the next run once its lease lapsed. Records stored after the run started stay for the next.
+ * Takes every error stored when a run starts, hands it to a sink batch by batch and deletes exactly
+ * what the sink accepted. Runs are consumers of the errors stream with a lease in Redis: concurrent
+ * runs claim disjoint batches, and the records of a run that died half-way are claimed by the next
+ * run once its lease lapsed. Records stored after the run started stay for the next.
  *
  * <p>Delivery to the sink is at-least-once across crashes: a run killed after its sink accepted a
  * batch but before the delete leaves that batch for the next run (at most one batch). Between live
@@ -60,12 +59,17 @@ public final class Drainer {
    * written to the response); only then is the batch deleted.
    */
   public Future<Result> drain(Function<List<ErrorEntry>, Future<Void>> sink) {
-    Run run = new Run(new DrainScripts(redis, keys, "drain-" + UUID.randomUUID(), leaseMs, batch, audit), sink);
+    Run run =
+        new Run(
+            new DrainScripts(redis, keys, "drain-" + UUID.randomUUID(), leaseMs, batch, audit),
+            sink);
     return snapshot().compose(run::start);
   }
 
   private Future<String> snapshot() {
-    return redis.send(Request.cmd(Command.XREVRANGE).arg(keys.errors()).arg("+").arg("-").arg("COUNT").arg(1))
+    return redis
+        .send(
+            Request.cmd(Command.XREVRANGE).arg(keys.errors()).arg("+").arg("-").arg("COUNT").arg(1))
         .map(r -> r == null || r.size() == 0 ? "0-0" : r.get(0).get(0).toString());
   }
 
@@ -101,14 +105,16 @@ public final class Drainer {
       if (!entries.isEmpty()) {
         waitUntilMs = -1;
         sink.apply(entries)
-            .compose(v -> {
-              delivered += entries.size();
-              return ack(entries);
-            })
-            .onSuccess(n -> {
-              deleted += n;
-              next();
-            })
+            .compose(
+                v -> {
+                  delivered += entries.size();
+                  return ack(entries);
+                })
+            .onSuccess(
+                n -> {
+                  deleted += n;
+                  next();
+                })
             .onFailure(this::fail);
         return;
       }
@@ -132,8 +138,12 @@ public final class Drainer {
     }
 
     private void end() {
-      scripts.end()
-          .compose(v -> redis.send(Request.cmd(Command.XPENDING).arg(keys.errors()).arg(Keys.DRAIN_GROUP)))
+      scripts
+          .end()
+          .compose(
+              v ->
+                  redis.send(
+                      Request.cmd(Command.XPENDING).arg(keys.errors()).arg(Keys.DRAIN_GROUP)))
           .map(summary -> summary == null || summary.size() == 0 ? 0L : summary.get(0).toLong())
           .recover(e -> Future.succeededFuture(0L))
           .onSuccess(held -> result.tryComplete(new Result(delivered, deleted, held)));

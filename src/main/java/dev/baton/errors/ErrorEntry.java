@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * One entry of the errors stream: a JSON error record as handlers write it, or, when a third
- * party wrote something else there, the raw text (shown as-is and still drained).
+ * One entry of the errors stream: a JSON error record as handlers write it, or, when a third party
+ * wrote something else there, the raw text (shown as-is and still drained).
  */
 public record ErrorEntry(String errorId, JsonObject record, String raw) {
 
@@ -47,8 +47,15 @@ public record ErrorEntry(String errorId, JsonObject record, String raw) {
       return errorId + "\t-\t" + oneLine("(raw) " + raw);
     }
     Object ts = record.getValue("ts");
-    String time = ts instanceof Number n ? Instant.ofEpochMilli(n.longValue()).toString() : String.valueOf(ts);
-    return record.getValue("id", errorId) + "\t" + time + "\t" + oneLine(String.valueOf(record.getValue("text")));
+    String time =
+        ts instanceof Number n
+            ? Instant.ofEpochMilli(n.longValue()).toString()
+            : String.valueOf(ts);
+    return record.getValue("id", errorId)
+        + "\t"
+        + time
+        + "\t"
+        + oneLine(String.valueOf(record.getValue("text")));
   }
 
   private static String oneLine(String s) {

@@ -1,11 +1,11 @@
 package dev.baton.errors;
 
-import java.io.IOException;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -17,10 +17,15 @@ import picocli.CommandLine.Option;
  * {@code getErrors}: prints every error stored when it starts (one per line, or JSON Lines with
  * {@code --json}), deletes exactly what it printed, reports the count on stderr and exits 0.
  */
-@CommandLine.Command(name = "getErrors", mixinStandardHelpOptions = true,
+@CommandLine.Command(
+    name = "getErrors",
+    mixinStandardHelpOptions = true,
     description = "Print every stored error, delete what was printed, and exit.")
 public final class GetErrorsCommand implements Callable<Integer> {
-  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
+  @Option(
+      names = {"-conf", "--conf"},
+      paramLabel = "FILE",
+      description = "JSON configuration (see conf/node.json)")
   Path conf;
 
   @Option(names = "--json", description = "JSON Lines with every field of each error")
@@ -30,8 +35,12 @@ public final class GetErrorsCommand implements Callable<Integer> {
   private final PrintStream err;
 
   public GetErrorsCommand() {
-    this(new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false,
-        StandardCharsets.UTF_8), System.err);
+    this(
+        new PrintStream(
+            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+            false,
+            StandardCharsets.UTF_8),
+        System.err);
   }
 
   /** With the streams errors and messages go to (tests capture them). */
@@ -42,33 +51,48 @@ public final class GetErrorsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (ToolSession session = ToolSession.open("getErrors", conf, err, ExitCodes.REDIS,
-        ToolSession.CONNECT_TIMEOUT_MS)) {
+    try (ToolSession session =
+        ToolSession.open("getErrors", conf, err, ExitCodes.REDIS, ToolSession.CONNECT_TIMEOUT_MS)) {
       Drainer.Result result;
       try {
-        result = new Drainer(session.vertx, session.redis, session.keys, session.config.audit().enabled())
-            .drain(batch -> session.vertx.executeBlocking(() -> {
-              for (ErrorEntry e : batch) {
-                out.println(json ? e.toJson().encode() : e.toLine());
-              }
-              out.flush();
-              if (out.checkError()) {
-                throw new OutputClosed();
-              }
-              return null;
-            }, true))
-            .await();
+        result =
+            new Drainer(
+                    session.vertx, session.redis, session.keys, session.config.audit().enabled())
+                .drain(
+                    batch ->
+                        session.vertx.executeBlocking(
+                            () -> {
+                              for (ErrorEntry e : batch) {
+                                out.println(json ? e.toJson().encode() : e.toLine());
+                              }
+                              out.flush();
+                              if (out.checkError()) {
+                                throw new OutputClosed();
+                              }
+                              return null;
+                            },
+                            true))
+                .await();
       } catch (Throwable e) {
         ToolSession.rethrowIfFatal(e);
         boolean output = e instanceof OutputClosed;
-        err.println("getErrors: stopped: " + ToolSession.reason(e)
-            + "; errors not printed stay stored for the next run");
+        err.println(
+            "getErrors: stopped: "
+                + ToolSession.reason(e)
+                + "; errors not printed stay stored for the next run");
         return output ? ExitCodes.OUTPUT_CLOSED : ExitCodes.REDIS;
       }
-      err.println(result.delivered() + (result.delivered() == 1 ? " error printed" : " errors printed")
-          + (result.delivered() == result.deleted() ? ""
-              : " (" + (result.delivered() - result.deleted()) + " of them were also claimed by another run)")
-          + (result.heldByOthers() > 0 ? "; " + result.heldByOthers() + " more are being printed by another run" : ""));
+      err.println(
+          result.delivered()
+              + (result.delivered() == 1 ? " error printed" : " errors printed")
+              + (result.delivered() == result.deleted()
+                  ? ""
+                  : " ("
+                      + (result.delivered() - result.deleted())
+                      + " of them were also claimed by another run)")
+              + (result.heldByOthers() > 0
+                  ? "; " + result.heldByOthers() + " more are being printed by another run"
+                  : ""));
       return 0;
     } catch (ToolSession.Refused refused) {
       return refused.exitCode;

@@ -1,13 +1,12 @@
 package dev.baton.generator;
 
-import org.slf4j.event.Level;
-import dev.baton.common.Clock;
-import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
-import dev.baton.config.NodeConfig.GeneratorSettings;
 import dev.baton.common.Backoff;
+import dev.baton.common.Clock;
+import dev.baton.config.NodeConfig.GeneratorSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -17,14 +16,15 @@ import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Publishes random messages under the epoch it was granted: one every {@code generator.intervalMs},
  * one message per stream entry, or, with {@code intervalMs} 0, as fast as the cluster keeps up —
  * batches of {@code batchSize} messages per call, packed {@code packSize} to an entry, with at most
- * {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first
- * refusal stops this verticle's publishing for good and tells the election, which revokes.
- * Publishing pauses while the backlog is at its bound, in both modes.
+ * {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first refusal stops
+ * this verticle's publishing for good and tells the election, which revokes. Publishing pauses
+ * while the backlog is at its bound, in both modes.
  */
 public final class GeneratorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorVerticle.class);
@@ -52,8 +52,14 @@ public final class GeneratorVerticle extends VerticleBase {
   private int inFlight;
   private final Set<Future<?>> calls = new HashSet<>();
 
-  public GeneratorVerticle(GeneratorSettings settings, RedisOps.Factory redisFactory, Keys keys, NodeState state,
-      long epoch, RandomText text, boolean audit) {
+  public GeneratorVerticle(
+      GeneratorSettings settings,
+      RedisOps.Factory redisFactory,
+      Keys keys,
+      NodeState state,
+      long epoch,
+      RandomText text,
+      boolean audit) {
     this.settings = settings;
     this.redisFactory = redisFactory;
     this.keys = keys;
@@ -83,7 +89,8 @@ public final class GeneratorVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return Future.join(new ArrayList<>(calls)).otherwiseEmpty()
+    return Future.join(new ArrayList<>(calls))
+        .otherwiseEmpty()
         .compose(v -> redis.close().otherwiseEmpty())
         .onComplete(ar -> state.roles().verticleStopped());
   }
@@ -111,26 +118,31 @@ public final class GeneratorVerticle extends VerticleBase {
       if (n == 0) {
         return;
       }
-      publish(n).onComplete(ar -> {
-        if (ar.succeeded() && ar.result() == Publisher.Status.PUBLISHED) {
-          backoff.reset();
-          fill();
-        } else if (ar.succeeded() && ar.result() == Publisher.Status.BACKLOG_FULL) {
-          retryLater(BACKLOG_RETRY_MS);
-        } else if (ar.failed()) {
-          retryLater(backoff.nextDelayMs());
-        }
-      });
+      publish(n)
+          .onComplete(
+              ar -> {
+                if (ar.succeeded() && ar.result() == Publisher.Status.PUBLISHED) {
+                  backoff.reset();
+                  fill();
+                } else if (ar.succeeded() && ar.result() == Publisher.Status.BACKLOG_FULL) {
+                  retryLater(BACKLOG_RETRY_MS);
+                } else if (ar.failed()) {
+                  retryLater(backoff.nextDelayMs());
+                }
+              });
     }
   }
 
   private void retryLater(long delayMs) {
     if (active() && timer < 0) {
-      timer = vertx.setTimer(delayMs, id -> {
-        timer = -1;
-        paused = false;
-        fill();
-      });
+      timer =
+          vertx.setTimer(
+              delayMs,
+              id -> {
+                timer = -1;
+                paused = false;
+                fill();
+              });
     }
   }
 
@@ -177,21 +189,25 @@ public final class GeneratorVerticle extends VerticleBase {
     seq += n;
     reserved += n;
     inFlight++;
-    Future<Publisher.Status> call = (packSize == 1 ? publisher.publish(first, entries)
-        : publisher.publishPacks(first, entries))
-        .map(outcome -> {
-          handle(outcome, n);
-          return outcome.status();
-        })
-        .onFailure(e -> {
-          reserved -= n; // not published: those messages may still be sent (seq numbers are skipped)
-          state.redis().failed("generator", e);
-        });
+    Future<Publisher.Status> call =
+        (packSize == 1 ? publisher.publish(first, entries) : publisher.publishPacks(first, entries))
+            .map(
+                outcome -> {
+                  handle(outcome, n);
+                  return outcome.status();
+                })
+            .onFailure(
+                e -> {
+                  reserved -= n; // not published: those messages may still be sent (seq numbers are
+                  // skipped)
+                  state.redis().failed("generator", e);
+                });
     calls.add(call);
-    return call.andThen(ar -> {
-      inFlight--;
-      calls.remove(call);
-    });
+    return call.andThen(
+        ar -> {
+          inFlight--;
+          calls.remove(call);
+        });
   }
 
   private void handle(Publisher.Outcome outcome, int n) {
@@ -213,9 +229,20 @@ public final class GeneratorVerticle extends VerticleBase {
         if (!paused) {
           paused = true;
           // at the bound it pauses and resumes as often as handlers free room: one line per episode
-          state.stateLog().on(PAUSED, PAUSED, Level.WARN, "backlog of " + outcome.backlog()
-              + " uncommitted messages reached generator.maxBacklog " + settings.maxBacklog() + ": publishing paused",
-              "backlog below generator.maxBacklog " + settings.maxBacklog() + ": publishing resumed");
+          state
+              .stateLog()
+              .on(
+                  PAUSED,
+                  PAUSED,
+                  Level.WARN,
+                  "backlog of "
+                      + outcome.backlog()
+                      + " uncommitted messages reached generator.maxBacklog "
+                      + settings.maxBacklog()
+                      + ": publishing paused",
+                  "backlog below generator.maxBacklog "
+                      + settings.maxBacklog()
+                      + ": publishing resumed");
         }
         state.publishing().backlog(outcome.backlog(), true);
       }
@@ -223,12 +250,16 @@ public final class GeneratorVerticle extends VerticleBase {
         reserved -= n;
         if (!fenced) {
           fenced = true;
-          LOG.atWarn().addKeyValue("node", state.nodeId())
+          LOG.atWarn()
+              .addKeyValue("node", state.nodeId())
               .log("publish refused by the fence: epoch {} no longer holds the lease", epoch);
-          vertx.eventBus().send(Addresses.of(Addresses.FENCED, state.nodeId()), new JsonObject().put("epoch", epoch));
+          vertx
+              .eventBus()
+              .send(
+                  Addresses.of(Addresses.FENCED, state.nodeId()),
+                  new JsonObject().put("epoch", epoch));
         }
       }
     }
   }
-
 }

@@ -28,7 +28,8 @@ public final class Publisher {
   /** The outcome: on {@code PUBLISHED} how many were added and the stream id of the last. */
   public record Outcome(Status status, long backlog, long ts, int count, String lastId) {}
 
-  public Publisher(RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog, boolean audit) {
+  public Publisher(
+      RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog, boolean audit) {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
@@ -59,8 +60,12 @@ public final class Publisher {
     args.add(audit);
     args.add(packed);
     args.addAll(entries);
-    return redis.eval(Scripts.PUBLISH,
-            List.of(keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()), args)
+    return redis
+        .eval(
+            Scripts.PUBLISH,
+            List.of(
+                keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()),
+            args)
         .map(Publisher::outcome);
   }
 
@@ -72,7 +77,11 @@ public final class Publisher {
     if (code == -2) {
       return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, 0, null);
     }
-    return new Outcome(Status.PUBLISHED, Replies.num(r.get(1), 0), Replies.num(r.get(2), 0),
-        (int) Replies.num(r.get(3), 0), Replies.str(r.get(4)));
+    return new Outcome(
+        Status.PUBLISHED,
+        Replies.num(r.get(1), 0),
+        Replies.num(r.get(2), 0),
+        (int) Replies.num(r.get(3), 0),
+        Replies.str(r.get(4)));
   }
 }

@@ -1,15 +1,15 @@
 package dev.baton.handler;
 
-import dev.baton.state.Counters;
-import dev.baton.state.NodeState;
 import dev.baton.bus.Addresses;
+import dev.baton.common.Backoff;
 import dev.baton.config.NodeConfig.HandlerSettings;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
-import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.state.Counters;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * BLOCK}), judges each (an error with probability {@code handler.errorProbability}) and commits
  * them exactly once through {@link Committer}; the work other consumers left behind (idle entries,
  * vanished consumers, departed nodes, entries the group skipped) is the {@link Reclaimer}'s, whose
- * entries it commits the same way. It recreates the consumer group when Redis lost it, and on stop commits what was delivered
- * to it. Invariant: an entry leaves the stream only through the commit script, after its effect was
- * applied exactly once.
+ * entries it commits the same way. It recreates the consumer group when Redis lost it, and on stop
+ * commits what was delivered to it. Invariant: an entry leaves the stream only through the commit
+ * script, after its effect was applied exactly once.
  */
 public final class HandlerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HandlerVerticle.class);
@@ -58,8 +58,15 @@ public final class HandlerVerticle extends VerticleBase {
   private Reclaimer reclaimer;
   private MessageConsumer<JsonArray> absentConsumer;
 
-  public HandlerVerticle(HandlerSettings settings, HeartbeatSettings heartbeat, RedisOps.Factory redisFactory, Keys keys,
-      NodeState state, DedicatedConnection.Factory readerFactory, RandomGenerator random, boolean audit) {
+  public HandlerVerticle(
+      HandlerSettings settings,
+      HeartbeatSettings heartbeat,
+      RedisOps.Factory redisFactory,
+      Keys keys,
+      NodeState state,
+      DedicatedConnection.Factory readerFactory,
+      RandomGenerator random,
+      boolean audit) {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.redisFactory = redisFactory;
@@ -75,18 +82,26 @@ public final class HandlerVerticle extends VerticleBase {
     // commits and reclaims go through a client of this verticle's own (see RedisOps.Factory)
     redis = redisFactory.create(settings.maxInFlight() + 1);
     committer = new Committer(redis, keys, state.nodeId(), audit);
-    reclaimer = new Reclaimer(vertx, redis, keys, state, settings, heartbeat, audit,
-        this::handle, this::ensureGroup);
+    reclaimer =
+        new Reclaimer(
+            vertx, redis, keys, state, settings, heartbeat, audit, this::handle, this::ensureGroup);
     state.roles().verticleStarted();
     reader = readerFactory.create(null, null);
-    absentConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.ABSENT, state.nodeId()),
-        msg -> msg.body().forEach(c -> reclaimer.claimAbsent(String.valueOf(c))));
-    return absentConsumer.completion().compose(v -> ensureGroup())
+    absentConsumer =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.ABSENT, state.nodeId()),
+                msg -> msg.body().forEach(c -> reclaimer.claimAbsent(String.valueOf(c))));
+    return absentConsumer
+        .completion()
+        .compose(v -> ensureGroup())
         .otherwiseEmpty()
-        .onComplete(ar -> {
-          loop();
-          reclaimer.start();
-        });
+        .onComplete(
+            ar -> {
+              loop();
+              reclaimer.start();
+            });
   }
 
   @Override
@@ -97,13 +112,15 @@ public final class HandlerVerticle extends VerticleBase {
     }
     Future<?> reclaiming = reclaimer.stop();
     absentConsumer.unregister();
-    return reader.close()
+    return reader
+        .close()
         .otherwiseEmpty()
-        .compose(v -> {
-          List<Future<?>> outstanding = new ArrayList<>(commits);
-          outstanding.add(reclaiming);
-          return Future.join(outstanding).otherwiseEmpty();
-        })
+        .compose(
+            v -> {
+              List<Future<?>> outstanding = new ArrayList<>(commits);
+              outstanding.add(reclaiming);
+              return Future.join(outstanding).otherwiseEmpty();
+            })
         .compose(v -> finishOwnPending())
         .otherwiseEmpty()
         .compose(v -> redis.close().otherwiseEmpty())
@@ -112,17 +129,30 @@ public final class HandlerVerticle extends VerticleBase {
 
   /** Creates the group at the stream's start, so messages published before any handler count. */
   private Future<Void> ensureGroup() {
-    return redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(keys.messages()).arg(Keys.HANDLERS_GROUP)
-            .arg("0").arg("MKSTREAM"))
+    return redis
+        .send(
+            Request.cmd(Command.XGROUP)
+                .arg("CREATE")
+                .arg(keys.messages())
+                .arg(Keys.HANDLERS_GROUP)
+                .arg("0")
+                .arg("MKSTREAM"))
         .<Void>mapEmpty()
-        .recover(e -> e.getMessage() != null && e.getMessage().startsWith("BUSYGROUP")
-            ? Future.succeededFuture()
-            : Future.failedFuture(e));
+        .recover(
+            e ->
+                e.getMessage() != null && e.getMessage().startsWith("BUSYGROUP")
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(e));
   }
 
   private Request read(boolean ownPending) {
-    Request r = Request.cmd(Command.XREADGROUP).arg("GROUP").arg(Keys.HANDLERS_GROUP).arg(state.nodeId())
-        .arg("COUNT").arg(settings.batchSize());
+    Request r =
+        Request.cmd(Command.XREADGROUP)
+            .arg("GROUP")
+            .arg(Keys.HANDLERS_GROUP)
+            .arg(state.nodeId())
+            .arg("COUNT")
+            .arg(settings.batchSize());
     if (!ownPending) {
       r.arg("BLOCK").arg(settings.blockMs());
     }
@@ -140,34 +170,37 @@ public final class HandlerVerticle extends VerticleBase {
     }
     boolean ownPending = readOwnPending;
     reading = true;
-    reader.send(read(ownPending), settings.blockMs() + redis.timeoutMs())
+    reader
+        .send(read(ownPending), settings.blockMs() + redis.timeoutMs())
         .onComplete(ar -> reading = false)
-        .onSuccess(reply -> {
-          List<Response> entries = Replies.readGroupEntries(reply);
-          if (ownPending && entries.isEmpty()) {
-            readOwnPending = false;
-          }
-          state.redis().succeeded("handler");
-          backoff.reset();
-          if (!entries.isEmpty()) {
-            commitInBackground(entries);
-          }
-          loop();
-        })
+        .onSuccess(
+            reply -> {
+              List<Response> entries = Replies.readGroupEntries(reply);
+              if (ownPending && entries.isEmpty()) {
+                readOwnPending = false;
+              }
+              state.redis().succeeded("handler");
+              backoff.reset();
+              if (!entries.isEmpty()) {
+                commitInBackground(entries);
+              }
+              loop();
+            })
         .onFailure(this::onReadFailure);
   }
 
   private void commitInBackground(List<Response> entries) {
     Future<Void> commit = handle(entries, false);
     commits.add(commit);
-    commit.onComplete(ar -> {
-      commits.remove(commit);
-      if (ar.failed()) {
-        onReadFailure(ar.cause());
-      } else {
-        loop();
-      }
-    });
+    commit.onComplete(
+        ar -> {
+          commits.remove(commit);
+          if (ar.failed()) {
+            onReadFailure(ar.cause());
+          } else {
+            loop();
+          }
+        });
   }
 
   private void onReadFailure(Throwable e) {
@@ -176,7 +209,9 @@ public final class HandlerVerticle extends VerticleBase {
     }
     readOwnPending = true;
     if (RedisOps.isNoGroup(e)) {
-      LOG.atInfo().addKeyValue("node", state.nodeId()).log("consumer group missing (Redis lost its data?): recreating it");
+      LOG.atInfo()
+          .addKeyValue("node", state.nodeId())
+          .log("consumer group missing (Redis lost its data?): recreating it");
       ensureGroup().onComplete(ar -> later(backoff.nextDelayMs()));
       return;
     }
@@ -186,10 +221,13 @@ public final class HandlerVerticle extends VerticleBase {
 
   private void later(long delayMs) {
     if (!stopped && loopTimer < 0) {
-      loopTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
-        loopTimer = -1;
-        loop();
-      });
+      loopTimer =
+          vertx.setTimer(
+              Math.max(1, delayMs),
+              id -> {
+                loopTimer = -1;
+                loop();
+              });
     }
   }
 
@@ -225,15 +263,25 @@ public final class HandlerVerticle extends VerticleBase {
       judged.add(j);
     }
     long startedNs = System.nanoTime();
-    return committer.commit(judged, reclaimed)
-        .andThen(ar -> state.counters().latencies().commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
-        .map(result -> {
-          record(judged, result, reclaimed);
-          return null;
-        });
+    return committer
+        .commit(judged, reclaimed)
+        .andThen(
+            ar ->
+                state
+                    .counters()
+                    .latencies()
+                    .commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
+        .map(
+            result -> {
+              record(judged, result, reclaimed);
+              return null;
+            });
   }
 
-  /** Counters (in messages) and latencies for what this node committed, not what another node committed first. */
+  /**
+   * Counters (in messages) and latencies for what this node committed, not what another node
+   * committed first.
+   */
   private void record(List<Committer.Judged> judged, Committer.Result result, boolean reclaimed) {
     Counters c = state.counters();
     long committedAt = System.currentTimeMillis();
@@ -261,7 +309,10 @@ public final class HandlerVerticle extends VerticleBase {
       }
       int handled = j.size() - j.dead();
       if (committed && j.ts > 0 && handled > 0) {
-        state.counters().latencyMs().recordValueWithCount(Math.min(3_600_000L, Math.max(0, committedAt - j.ts)), handled);
+        state
+            .counters()
+            .latencyMs()
+            .recordValueWithCount(Math.min(3_600_000L, Math.max(0, committedAt - j.ts)), handled);
       }
     }
     c.processed.addAndGet(processed);
@@ -272,15 +323,16 @@ public final class HandlerVerticle extends VerticleBase {
     }
   }
 
-
   /** On stop: commits what was delivered to this consumer but not yet handled, if Redis answers. */
   private Future<Void> finishOwnPending() {
-    return redis.send(read(true))
+    return redis
+        .send(read(true))
         .recover(e -> RedisOps.isNoGroup(e) ? Future.succeededFuture() : Future.failedFuture(e))
         .compose(reply -> handle(Replies.readGroupEntries(reply), false))
-        .onFailure(e -> LOG.atInfo().addKeyValue("node", state.nodeId())
-            .log("left pending messages for reclaim on stop ({})", e.getMessage()));
+        .onFailure(
+            e ->
+                LOG.atInfo()
+                    .addKeyValue("node", state.nodeId())
+                    .log("left pending messages for reclaim on stop ({})", e.getMessage()));
   }
-
-
 }

@@ -1,6 +1,5 @@
 package dev.baton.handler;
 
-import dev.baton.state.NodeState;
 import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.HandlerSettings;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
@@ -8,6 +7,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Response;
@@ -24,9 +24,10 @@ import org.slf4j.event.Level;
  * those delivered too often; when the presence watcher names consumers whose node vanished it
  * claims their entries at once ({@code claim.lua}); after a full pass, at most once per heartbeat
  * timeout, it removes the consumers of departed nodes ({@code reap.lua}), and it delivers the
- * entries the group skipped (behind its cursor, pending nowhere: {@code rescue.lua}). What it takes it hands to
- * the handler's commit. Its failures are reported as the "reclaim" component's, like every other
- * Redis failure. One script call per method below; arguments and replies are typed there only.
+ * entries the group skipped (behind its cursor, pending nowhere: {@code rescue.lua}). What it takes
+ * it hands to the handler's commit. Its failures are reported as the "reclaim" component's, like
+ * every other Redis failure. One script call per method below; arguments and replies are typed
+ * there only.
  */
 final class Reclaimer {
   private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
@@ -50,21 +51,36 @@ final class Reclaimer {
   private long lastReapMs;
   private Future<?> running = Future.succeededFuture();
 
-  /** What one {@code reclaim.lua} call took: the next cursor, the entries, the messages dead-lettered. */
+  /**
+   * What one {@code reclaim.lua} call took: the next cursor, the entries, the messages
+   * dead-lettered.
+   */
   record Reclaimed(String cursor, List<Response> entries, long deadLettered) {}
 
-  /** What one {@code rescue.lua} call took: the next scan cursor, the entries, the messages in them. */
+  /**
+   * What one {@code rescue.lua} call took: the next scan cursor, the entries, the messages in them.
+   */
   record Rescued(String cursor, List<Response> entries, long messages) {}
 
-  /** What one {@code claim.lua} call took: the consumer's presence state, its entries, the messages dead-lettered. */
+  /**
+   * What one {@code claim.lua} call took: the consumer's presence state, its entries, the messages
+   * dead-lettered.
+   */
   record Claimed(String presence, List<Response> entries, long deadLettered) {}
 
   /**
    * @param commit commits entries this node took, marked reclaimed when taken from another consumer
    * @param groupMissing called when a call finds the consumer group gone
    */
-  Reclaimer(Vertx vertx, RedisOps redis, Keys keys, NodeState state, HandlerSettings settings,
-      HeartbeatSettings heartbeat, boolean audit, BiFunction<List<Response>, Boolean, Future<Void>> commit,
+  Reclaimer(
+      Vertx vertx,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      HandlerSettings settings,
+      HeartbeatSettings heartbeat,
+      boolean audit,
+      BiFunction<List<Response>, Boolean, Future<Void>> commit,
       Runnable groupMissing) {
     this.vertx = vertx;
     this.redis = redis;
@@ -103,33 +119,44 @@ final class Reclaimer {
     if (stopped) {
       return;
     }
-    running = reclaim(cursor)
-        .compose(r -> {
-          cursor = r.cursor();
-          if (r.deadLettered() > 0) {
-            deadLettered(r.deadLettered());
-          }
-          if (!r.entries().isEmpty()) {
-            LOG.atInfo().addKeyValue("node", state.nodeId())
-                .log("reclaimed {} stream entries idle for over {} ms", r.entries().size(), settings.reclaimIdleMs());
-          }
-          return commit.apply(r.entries(), true);
-        })
-        .compose(v -> reapIfDue())
-        .compose(v -> CURSOR_START.equals(cursor) ? rescueSkipped(CURSOR_START, 0) : Future.succeededFuture())
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            cursor = CURSOR_START;
-            reportFailure(ar.cause());
-          } else {
-            state.redis().succeeded(COMPONENT);
-          }
-          if (ar.succeeded() && !CURSOR_START.equals(cursor) && !stopped) {
-            timer = vertx.setTimer(1, id -> pass()); // more pending entries to scan
-          } else {
-            schedule();
-          }
-        });
+    running =
+        reclaim(cursor)
+            .compose(
+                r -> {
+                  cursor = r.cursor();
+                  if (r.deadLettered() > 0) {
+                    deadLettered(r.deadLettered());
+                  }
+                  if (!r.entries().isEmpty()) {
+                    LOG.atInfo()
+                        .addKeyValue("node", state.nodeId())
+                        .log(
+                            "reclaimed {} stream entries idle for over {} ms",
+                            r.entries().size(),
+                            settings.reclaimIdleMs());
+                  }
+                  return commit.apply(r.entries(), true);
+                })
+            .compose(v -> reapIfDue())
+            .compose(
+                v ->
+                    CURSOR_START.equals(cursor)
+                        ? rescueSkipped(CURSOR_START, 0)
+                        : Future.succeededFuture())
+            .onComplete(
+                ar -> {
+                  if (ar.failed()) {
+                    cursor = CURSOR_START;
+                    reportFailure(ar.cause());
+                  } else {
+                    state.redis().succeeded(COMPONENT);
+                  }
+                  if (ar.succeeded() && !CURSOR_START.equals(cursor) && !stopped) {
+                    timer = vertx.setTimer(1, id -> pass()); // more pending entries to scan
+                  } else {
+                    schedule();
+                  }
+                });
   }
 
   private void reportFailure(Throwable e) {
@@ -142,8 +169,12 @@ final class Reclaimer {
 
   private void deadLettered(long messages) {
     state.counters().deadLettered.addAndGet(messages);
-    LOG.atWarn().addKeyValue("node", state.nodeId())
-        .log("dead-lettered {} messages delivered more than {} times", messages, settings.maxDeliveries());
+    LOG.atWarn()
+        .addKeyValue("node", state.nodeId())
+        .log(
+            "dead-lettered {} messages delivered more than {} times",
+            messages,
+            settings.maxDeliveries());
   }
 
   private Future<Void> reapIfDue() {
@@ -151,12 +182,16 @@ final class Reclaimer {
       return Future.succeededFuture();
     }
     lastReapMs = Clock.monotonicMs();
-    return reap().map(names -> {
-      if (!names.isEmpty()) {
-        LOG.atInfo().addKeyValue("node", state.nodeId()).log("removed consumers of departed nodes: {}", names);
-      }
-      return null;
-    });
+    return reap()
+        .map(
+            names -> {
+              if (!names.isEmpty()) {
+                LOG.atInfo()
+                    .addKeyValue("node", state.nodeId())
+                    .log("removed consumers of departed nodes: {}", names);
+              }
+              return null;
+            });
   }
 
   /**
@@ -168,22 +203,32 @@ final class Reclaimer {
     if (stopped) {
       return Future.succeededFuture();
     }
-    return rescue(from).compose(r -> {
-      state.counters().skipped.addAndGet(r.messages());
-      Future<Void> handled = commit.apply(r.entries(), false);
-      long found = foundSoFar + r.messages();
-      if (!CURSOR_START.equals(r.cursor())) {
-        return handled.compose(v -> rescueSkipped(r.cursor(), found));
-      }
-      if (found > 0) {
-        state.stateLog().on(SKIPPED, SKIPPED, Level.WARN, "found " + found
-            + " messages behind the consumer group's cursor that were never delivered (was the cursor moved"
-            + " past them, e.g. XGROUP SETID?): delivering them now", null);
-      } else {
-        state.stateLog().over(SKIPPED);
-      }
-      return handled;
-    });
+    return rescue(from)
+        .compose(
+            r -> {
+              state.counters().skipped.addAndGet(r.messages());
+              Future<Void> handled = commit.apply(r.entries(), false);
+              long found = foundSoFar + r.messages();
+              if (!CURSOR_START.equals(r.cursor())) {
+                return handled.compose(v -> rescueSkipped(r.cursor(), found));
+              }
+              if (found > 0) {
+                state
+                    .stateLog()
+                    .on(
+                        SKIPPED,
+                        SKIPPED,
+                        Level.WARN,
+                        "found "
+                            + found
+                            + " messages behind the consumer group's cursor that were never delivered (was the cursor moved"
+                            + " past them, e.g. XGROUP SETID?): delivering them now",
+                        null);
+              } else {
+                state.stateLog().over(SKIPPED);
+              }
+              return handled;
+            });
   }
 
   /**
@@ -195,42 +240,61 @@ final class Reclaimer {
     if (stopped || consumer.equals(state.nodeId())) {
       return;
     }
-    running = running.transform(ar -> claimAll(consumer, 0))
-        .onSuccess(v -> state.redis().succeeded(COMPONENT))
-        .onFailure(this::reportFailure);
+    running =
+        running
+            .transform(ar -> claimAll(consumer, 0))
+            .onSuccess(v -> state.redis().succeeded(COMPONENT))
+            .onFailure(this::reportFailure);
   }
 
   private Future<Void> claimAll(String consumer, long claimedSoFar) {
     if (stopped) {
       return Future.succeededFuture();
     }
-    return claim(consumer).compose(c -> {
-      if (c.deadLettered() > 0) {
-        deadLettered(c.deadLettered());
-      }
-      if (c.entries().isEmpty() && c.deadLettered() == 0) {
-        if (claimedSoFar > 0) {
-          LOG.atInfo().addKeyValue("node", state.nodeId())
-              .log("claimed {} messages of {}, whose presence vanished", claimedSoFar, consumer);
-        }
-        return Future.succeededFuture();
-      }
-      return commit.apply(c.entries(), true).compose(v -> claimAll(consumer, claimedSoFar + c.entries().size()));
-    });
+    return claim(consumer)
+        .compose(
+            c -> {
+              if (c.deadLettered() > 0) {
+                deadLettered(c.deadLettered());
+              }
+              if (c.entries().isEmpty() && c.deadLettered() == 0) {
+                if (claimedSoFar > 0) {
+                  LOG.atInfo()
+                      .addKeyValue("node", state.nodeId())
+                      .log(
+                          "claimed {} messages of {}, whose presence vanished",
+                          claimedSoFar,
+                          consumer);
+                }
+                return Future.succeededFuture();
+              }
+              return commit
+                  .apply(c.entries(), true)
+                  .compose(v -> claimAll(consumer, claimedSoFar + c.entries().size()));
+            });
   }
 
   // ------------------------------------------------------------------ the scripts, typed
 
   /** {@code reclaim.lua}: entries idle past {@code reclaimIdleMs}, from {@code from} on. */
   Future<Reclaimed> reclaim(String from) {
-    return redis.eval(Scripts.RECLAIM,
-            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), reclaimArgs(from))
+    return redis
+        .eval(
+            Scripts.RECLAIM,
+            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted()),
+            reclaimArgs(from))
         .map(Reclaimer::reclaimed);
   }
 
   List<String> reclaimArgs(String from) {
-    return List.of(Keys.HANDLERS_GROUP, state.nodeId(), Long.toString(settings.reclaimIdleMs()), from,
-        Integer.toString(settings.batchSize()), Integer.toString(settings.maxDeliveries()), Scripts.flag(audit));
+    return List.of(
+        Keys.HANDLERS_GROUP,
+        state.nodeId(),
+        Long.toString(settings.reclaimIdleMs()),
+        from,
+        Integer.toString(settings.batchSize()),
+        Integer.toString(settings.maxDeliveries()),
+        Scripts.flag(audit));
   }
 
   static Reclaimed reclaimed(Response r) {
@@ -239,29 +303,46 @@ final class Reclaimer {
 
   /** {@code claim.lua}: the next batch pending on {@code consumer}, if its presence vanished. */
   Future<Claimed> claim(String consumer) {
-    return redis.eval(Scripts.CLAIM,
-            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted(), keys.presence()),
+    return redis
+        .eval(
+            Scripts.CLAIM,
+            List.of(
+                keys.messages(),
+                keys.deadLetter(),
+                keys.stats(),
+                keys.auditCommitted(),
+                keys.presence()),
             claimArgs(consumer))
         .map(Reclaimer::claimed);
   }
 
   List<String> claimArgs(String consumer) {
-    return List.of(Keys.HANDLERS_GROUP, state.nodeId(), consumer, Integer.toString(settings.batchSize()),
-        Integer.toString(settings.maxDeliveries()), Scripts.flag(audit));
+    return List.of(
+        Keys.HANDLERS_GROUP,
+        state.nodeId(),
+        consumer,
+        Integer.toString(settings.batchSize()),
+        Integer.toString(settings.maxDeliveries()),
+        Scripts.flag(audit));
   }
 
   static Claimed claimed(Response r) {
     return new Claimed(Replies.str(r.get(0)), list(r.get(1)), Replies.num(r.get(2), 0));
   }
 
-  /** {@code rescue.lua}: the skipped entries of the next page from {@code from}, taken by this consumer. */
+  /**
+   * {@code rescue.lua}: the skipped entries of the next page from {@code from}, taken by this
+   * consumer.
+   */
   Future<Rescued> rescue(String from) {
-    return redis.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), rescueArgs(from))
+    return redis
+        .eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), rescueArgs(from))
         .map(Reclaimer::rescued);
   }
 
   List<String> rescueArgs(String from) {
-    return List.of(Keys.HANDLERS_GROUP, state.nodeId(), from, Integer.toString(settings.batchSize()));
+    return List.of(
+        Keys.HANDLERS_GROUP, state.nodeId(), from, Integer.toString(settings.batchSize()));
   }
 
   static Rescued rescued(Response r) {
@@ -270,7 +351,9 @@ final class Reclaimer {
 
   /** {@code reap.lua}: removes idle consumers of departed nodes; the names removed. */
   Future<List<String>> reap() {
-    return redis.eval(Scripts.REAP, List.of(keys.messages(), keys.heartbeats(), keys.presence()), reapArgs())
+    return redis
+        .eval(
+            Scripts.REAP, List.of(keys.messages(), keys.heartbeats(), keys.presence()), reapArgs())
         .map(Reclaimer::reaped);
   }
 

@@ -32,8 +32,11 @@ final class Heartbeats {
    */
   record Reply(long serverMs, String watcher, long ownSubscribers) {}
 
-  static Future<Reply> beat(RedisOps redis, Keys keys, String nodeId, JsonObject info, long timeoutMs, Presence mode) {
-    return redis.eval(Scripts.HEARTBEAT, keys(keys), args(nodeId, info, timeoutMs, mode)).map(Heartbeats::reply);
+  static Future<Reply> beat(
+      RedisOps redis, Keys keys, String nodeId, JsonObject info, long timeoutMs, Presence mode) {
+    return redis
+        .eval(Scripts.HEARTBEAT, keys(keys), args(nodeId, info, timeoutMs, mode))
+        .map(Heartbeats::reply);
   }
 
   static List<String> keys(Keys keys) {
@@ -46,7 +49,9 @@ final class Heartbeats {
 
   static Reply reply(Response r) {
     String watcher = r.size() > 1 ? Replies.str(r.get(1)) : "";
-    return new Reply(Replies.num(r.get(0), 0), watcher == null ? "" : watcher,
+    return new Reply(
+        Replies.num(r.get(0), 0),
+        watcher == null ? "" : watcher,
         r.size() > 2 ? Replies.num(r.get(2), 0) : 0);
   }
 }

@@ -7,9 +7,13 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** How every resource answers: JSON bodies, errors as {@code {"error", "status"}}, and 503s that say why. */
+/**
+ * How every resource answers: JSON bodies, errors as {@code {"error", "status"}}, and 503s that say
+ * why.
+ */
 final class Answers {
   static final String JSON = "application/json";
+
   /** Seconds a shed client is asked to wait before it tries again. */
   static final String RETRY_AFTER_S = "1";
 

@@ -13,7 +13,9 @@ final class BearerAuth implements Handler<RoutingContext> {
   private static final String BEARER = "Bearer ";
   private final byte[] tokenDigest;
 
-  /** @param token {@code http.token}, or null when state-changing requests need none */
+  /**
+   * @param token {@code http.token}, or null when state-changing requests need none
+   */
   BearerAuth(String token) {
     this.tokenDigest = token == null ? null : sha256(token);
   }
@@ -35,12 +37,18 @@ final class BearerAuth implements Handler<RoutingContext> {
       return;
     }
     String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    String given = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-        ? header.substring(BEARER.length()).trim() : "";
+    String given =
+        header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
+            ? header.substring(BEARER.length()).trim()
+            : "";
     if (!MessageDigest.isEqual(tokenDigest, sha256(given))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"baton\"");
-      Answers.error(ctx, 401, header == null ? "this request needs Authorization: Bearer <http.token>"
-          : "the bearer token is not valid");
+      Answers.error(
+          ctx,
+          401,
+          header == null
+              ? "this request needs Authorization: Bearer <http.token>"
+              : "the bearer token is not valid");
       return;
     }
     ctx.next();

@@ -6,12 +6,12 @@ import java.util.function.LongSupplier;
  * What the HTTP verticle takes on: at most {@code maxRequests} requests in progress, and stored
  * errors read for answers at no more than {@code readBudget} a second (a page costs its {@code
  * limit} when admitted, less what it did not find; a drain its batch), with bursts of up to {@code
- * readBudget} at once. A rate rather than a
- * count of reads in progress: the CPU a read takes (Redis's reply, the node's decoding and
- * encoding, the client's download) is proportional to the entries read, so a rate bounds the
- * share of the machine a flood can take, whatever the number of clients. Whatever does not fit is
- * refused at once, never queued: a flood costs the node a quick 503 per request instead of a queue
- * that outlives the command deadline. Not thread-safe: used from the HTTP verticle's context only.
+ * readBudget} at once. A rate rather than a count of reads in progress: the CPU a read takes
+ * (Redis's reply, the node's decoding and encoding, the client's download) is proportional to the
+ * entries read, so a rate bounds the share of the machine a flood can take, whatever the number of
+ * clients. Whatever does not fit is refused at once, never queued: a flood costs the node a quick
+ * 503 per request instead of a queue that outlives the command deadline. Not thread-safe: used from
+ * the HTTP verticle's context only.
  */
 final class HttpBudget {
   private static final long SECOND_NS = 1_000_000_000L;
@@ -58,8 +58,9 @@ final class HttpBudget {
 
   /**
    * Spends {@code entries} of the read budget; false (and counted as shed) while the budget is in
-   * debt. A read may take the budget below zero (a page of 10 000 with 300 left): the reads after it
-   * wait until it is paid back, so the rate holds, and a large page never waits for a full budget.
+   * debt. A read may take the budget below zero (a page of 10 000 with 300 left): the reads after
+   * it wait until it is paid back, so the rate holds, and a large page never waits for a full
+   * budget.
    */
   boolean admitRead(long entries) {
     if (entries < 0) {

@@ -1,82 +1,61 @@
 package dev.baton.http;
 
 import dev.baton.config.ConfigException;
-import io.vertx.core.http.ConnectionPoolTooBusyException;
-import io.vertx.core.http.HttpClosedException;
-import io.vertx.ext.web.Route;
-import java.net.BindException;
-import java.net.SocketException;
-import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
-import java.util.Arrays;
-import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
-import dev.baton.state.Counters;
-import dev.baton.state.Role;
-import dev.baton.state.NodeState;
 import dev.baton.config.NodeConfig.HttpSettings;
 import dev.baton.dashboard.Dashboard;
-import dev.baton.config.Secrets;
-import dev.baton.errors.Drainer;
-import dev.baton.errors.ErrorEntry;
-import dev.baton.errors.ErrorStore;
-import dev.baton.cluster.ClusterView;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeState;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.net.BindException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status},
- * {@code GET /health}, {@code GET /latency} and {@code GET /metrics}, plus the live cluster page
- * ({@link Dashboard}, {@code GET /}); every GET resource answers HEAD too. Bad input gets a 400 with
- * a JSON body naming the parameter (before Redis is asked), unknown paths a 404, a method the path
- * does not take a 405 with {@code Allow}, a Redis outage or a Redis refusal a 503 that says which;
- * a 500 means a bug. With {@code http.token} set, every request that is not a read needs the bearer
- * token (401 otherwise); bodies over {@link #MAX_BODY_BYTES} get a 413.
+ * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status}, {@code
+ * GET /health}, {@code GET /latency} and {@code GET /metrics}, plus the live cluster page ({@link
+ * Dashboard}, {@code GET /}); every GET resource answers HEAD too. Bad input gets a 400 with a JSON
+ * body naming the parameter (before Redis is asked), unknown paths a 404, a method the path does
+ * not take a 405 with {@code Allow}, a Redis outage or a Redis refusal a 503 that says which; a 500
+ * means a bug. With {@code http.token} set, every request that is not a read needs the bearer token
+ * (401 otherwise); bodies over {@link #MAX_BODY_BYTES} get a 413.
  *
  * <p>What a client can make the node hold is bounded ({@link HttpBudget}, {@code http.*}): open
  * connections, idle and slow connections, requests in progress, stored errors read a second. Past a
  * bound the answer is an immediate 503 with {@code Retry-After}, or for a connection, closing it.
- * The verticle runs as a worker verticle (see {@link #deploymentOptions()}) with a Redis
- * client of its own, so none of this work runs on an event loop or waits in the election's pool.
+ * The verticle runs as a worker verticle (see {@link #deploymentOptions()}) with a Redis client of
+ * its own, so none of this work runs on an event loop or waits in the election's pool.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
   private static final int MAX_QUERY_CHARS = 4_096;
+
   /** No endpoint takes a body yet; this bounds what a client can make the node read. */
   static final long MAX_BODY_BYTES = 64 * 1024;
+
   private static final String GET_HEAD = "GET, HEAD";
 
   private final HttpSettings settings;
@@ -93,9 +72,17 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
   private Dashboard dashboard;
 
-  /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
-  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, NodeMetrics metrics,
-      boolean audit, Supplier<JsonObject> leaderSeen) {
+  /**
+   * @param leaderSeen the leader this node's election saw last, for when Redis is down
+   */
+  public HttpVerticle(
+      HttpSettings settings,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      NodeMetrics metrics,
+      boolean audit,
+      Supplier<JsonObject> leaderSeen) {
     this.audit = audit;
     this.settings = settings;
     this.redis = redis;
@@ -145,51 +132,76 @@ public final class HttpVerticle extends VerticleBase {
     new ErrorsResource(vertx, settings, redis, keys, state, budget, audit).mount(router);
     new StatusResource(redis, keys, state, metrics, leaderSeen).mount(router);
     dashboard = new Dashboard(vertx, redis, keys, state, leaderSeen).mount(router);
-    router.errorHandler(404, ctx -> Answers.error(ctx, 404, "no such resource: " + ctx.request().path()));
-    router.errorHandler(405, ctx -> {
-      ctx.response().putHeader(HttpHeaders.ALLOW, allowed(ctx.request().path()));
-      Answers.error(ctx, 405, "method " + ctx.request().method() + " not allowed here");
-    });
+    router.errorHandler(
+        404, ctx -> Answers.error(ctx, 404, "no such resource: " + ctx.request().path()));
+    router.errorHandler(
+        405,
+        ctx -> {
+          ctx.response().putHeader(HttpHeaders.ALLOW, allowed(ctx.request().path()));
+          Answers.error(ctx, 405, "method " + ctx.request().method() + " not allowed here");
+        });
     router.errorHandler(400, ctx -> Answers.error(ctx, 400, "bad request"));
-    router.errorHandler(413, ctx -> {
-      // the rest of the body is not read: the connection cannot carry another request
-      if (!ctx.response().headWritten()) {
-        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      }
-      Answers.error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes");
-    });
+    router.errorHandler(
+        413,
+        ctx -> {
+          // the rest of the body is not read: the connection cannot carry another request
+          if (!ctx.response().headWritten()) {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+          }
+          Answers.error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes");
+        });
     // the body handler fails the request with status 200 when reading the body failed otherwise
-    // (a malformed chunk, the client went away): answer it, and keep Vert.x from logging a stack trace
+    // (a malformed chunk, the client went away): answer it, and keep Vert.x from logging a stack
+    // trace
     // per hostile request
-    router.errorHandler(200, ctx -> {
-      if (!(ctx.failure() instanceof HttpClosedException) && !ctx.response().headWritten()) {
-        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-        Answers.error(ctx, 400, "malformed request body");
-      }
-    });
-    router.errorHandler(500, ctx -> {
-      LOG.atError().addKeyValue("node", state.nodeId()).setCause(ctx.failure()).log("HTTP handler failed");
-      Answers.error(ctx, 500, "internal error");
-    });
+    router.errorHandler(
+        200,
+        ctx -> {
+          if (!(ctx.failure() instanceof HttpClosedException) && !ctx.response().headWritten()) {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            Answers.error(ctx, 400, "malformed request body");
+          }
+        });
+    router.errorHandler(
+        500,
+        ctx -> {
+          LOG.atError()
+              .addKeyValue("node", state.nodeId())
+              .setCause(ctx.failure())
+              .log("HTTP handler failed");
+          Answers.error(ctx, 500, "internal error");
+        });
     // long request lines reach the router, which answers 400 in JSON instead of Netty's bare 414
-    return vertx.createHttpServer(new HttpServerOptions()
-            .setMaxInitialLineLength(64 * 1024).setMaxHeaderSize(64 * 1024).setHttp2ClearTextEnabled(false)
-            // a form body is decoded as it streams in; past these it would be a 400 before the body
-            // handler's byte count makes it the 413 it is
-            .setMaxFormAttributeSize((int) (2 * MAX_BODY_BYTES)).setMaxFormBufferedBytes((int) (2 * MAX_BODY_BYTES))
-            .setMaxFormFields((int) MAX_BODY_BYTES)
-            .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeoutMs()))
-            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+    return vertx
+        .createHttpServer(
+            new HttpServerOptions()
+                .setMaxInitialLineLength(64 * 1024)
+                .setMaxHeaderSize(64 * 1024)
+                .setHttp2ClearTextEnabled(false)
+                // a form body is decoded as it streams in; past these it would be a 400 before the
+                // body
+                // handler's byte count makes it the 413 it is
+                .setMaxFormAttributeSize((int) (2 * MAX_BODY_BYTES))
+                .setMaxFormBufferedBytes((int) (2 * MAX_BODY_BYTES))
+                .setMaxFormFields((int) MAX_BODY_BYTES)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeoutMs()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectionHandler(this::connected)
         .requestHandler(router)
         .listen(settings.port(), settings.host())
         .recover(e -> Future.failedFuture(listenFailure(e)))
-        .onSuccess(s -> {
-          server = s;
-          state.httpAddress(settings.address(s.actualPort()));
-          LOG.atInfo().addKeyValue("node", state.nodeId()).log("HTTP on {}:{}, advertised as {}", settings.host(),
-              s.actualPort(), state.httpAddress());
-        });
+        .onSuccess(
+            s -> {
+              server = s;
+              state.httpAddress(settings.address(s.actualPort()));
+              LOG.atInfo()
+                  .addKeyValue("node", state.nodeId())
+                  .log(
+                      "HTTP on {}:{}, advertised as {}",
+                      settings.host(),
+                      s.actualPort(),
+                      state.httpAddress());
+            });
   }
 
   @Override
@@ -212,13 +224,15 @@ public final class HttpVerticle extends VerticleBase {
       return new ConfigException("http.host: cannot resolve '" + settings.host() + "'", e);
     }
     if (e instanceof BindException && m.contains("assign")) {
-      return new ConfigException("http.host: '" + settings.host()
-          + "' is not an address of this machine", e);
+      return new ConfigException(
+          "http.host: '" + settings.host() + "' is not an address of this machine", e);
     }
     if (e instanceof SocketException && m.contains("ermission")) {
-      return new ConfigException("http.port: not allowed to listen on " + where + " (" + m + ")", e);
+      return new ConfigException(
+          "http.port: not allowed to listen on " + where + " (" + m + ")", e);
     }
-    return new ConfigException("http.host, http.port: cannot listen on " + where + " (" + m + ")", e);
+    return new ConfigException(
+        "http.host, http.port: cannot listen on " + where + " (" + m + ")", e);
   }
 
   /** Routes GET and HEAD of {@code path} alike (a HEAD answer is the GET's without its body). */
@@ -243,11 +257,12 @@ public final class HttpVerticle extends VerticleBase {
     }
     ConnectionGuard guard = new ConnectionGuard(connection);
     guards.put(connection, guard);
-    connection.closeHandler(v -> {
-      connections.decrementAndGet();
-      guard.cancel();
-      guards.remove(connection);
-    });
+    connection.closeHandler(
+        v -> {
+          connections.decrementAndGet();
+          guard.cancel();
+          guards.remove(connection);
+        });
     guard.arm();
   }
 
@@ -267,12 +282,15 @@ public final class HttpVerticle extends VerticleBase {
 
     void arm() {
       cancel();
-      timer = vertx.setTimer(settings.requestTimeoutMs(), id -> {
-        timer = -1;
-        if (inProgress == 0) {
-          connection.close();
-        }
-      });
+      timer =
+          vertx.setTimer(
+              settings.requestTimeoutMs(),
+              id -> {
+                timer = -1;
+                if (inProgress == 0) {
+                  connection.close();
+                }
+              });
     }
 
     void requestStarted() {
@@ -296,8 +314,8 @@ public final class HttpVerticle extends VerticleBase {
 
   /**
    * Tracks the request on its connection and takes a request slot; the page's event stream (capped
-   * by the dashboard itself) and {@code /health} (one PING, and what an orchestrator asks under load)
-   * take none.
+   * by the dashboard itself) and {@code /health} (one PING, and what an orchestrator asks under
+   * load) take none.
    */
   private void admit(RoutingContext ctx) {
     ConnectionGuard guard = guards.get(ctx.request().connection());
@@ -311,13 +329,16 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     if (!budget.admitRequest()) {
-      Answers.shed(ctx, "too many requests in progress on this node (http.maxRequests " + settings.maxRequests() + ")");
+      Answers.shed(
+          ctx,
+          "too many requests in progress on this node (http.maxRequests "
+              + settings.maxRequests()
+              + ")");
       return;
     }
     ctx.addEndHandler(v -> budget.requestDone());
     ctx.next();
   }
-
 
   private void limitQuery(RoutingContext ctx) {
     String query = ctx.request().query();
@@ -327,18 +348,4 @@ public final class HttpVerticle extends VerticleBase {
     }
     ctx.next();
   }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 }

@@ -37,7 +37,12 @@ final class StatusResource {
   private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
 
-  StatusResource(RedisOps redis, Keys keys, NodeState state, NodeMetrics metrics, Supplier<JsonObject> leaderSeen) {
+  StatusResource(
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      NodeMetrics metrics,
+      Supplier<JsonObject> leaderSeen) {
     this.redis = redis;
     this.keys = keys;
     this.state = state;
@@ -54,96 +59,127 @@ final class StatusResource {
 
   private void status(RoutingContext ctx) {
     Counters c = state.counters();
-    JsonObject body = new JsonObject()
-        .put("nodeId", state.nodeId())
-        .put("role", state.roles().role().label())
-        .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
-        .put("watcher", state.roles().watcher())
-        .put("counters", new JsonObject()
-            .put("published", c.published.get())
-            .put("processed", c.processed.get())
-            .put("errors", c.errors.get())
-            .put("reclaimed", c.reclaimed.get())
-            .put("deadLettered", c.deadLettered.get())
-            .put("skipped", c.skipped.get()));
+    JsonObject body =
+        new JsonObject()
+            .put("nodeId", state.nodeId())
+            .put("role", state.roles().role().label())
+            .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
+            .put("watcher", state.roles().watcher())
+            .put(
+                "counters",
+                new JsonObject()
+                    .put("published", c.published.get())
+                    .put("processed", c.processed.get())
+                    .put("errors", c.errors.get())
+                    .put("reclaimed", c.reclaimed.get())
+                    .put("deadLettered", c.deadLettered.get())
+                    .put("skipped", c.skipped.get()));
     body.put("latencyMs", latencySummary(state.counters().latencyMs()));
     JsonObject refusal = state.redis().recentRefusal();
     if (refusal != null) {
       body.put("redisRefusal", refusal);
     }
     if (state.roles().role() == Role.GENERATOR) {
-      body.put("publishing", new JsonObject().put("paused", state.publishing().paused()).put("backlog", state.publishing().backlog()));
+      body.put(
+          "publishing",
+          new JsonObject()
+              .put("paused", state.publishing().paused())
+              .put("backlog", state.publishing().backlog()));
     }
     ClusterView.fetch(redis, keys)
-        .onSuccess(view -> {
-          state.redis().succeeded("status");
-          body.put("redis", "up")
-              .put("leader", view.leader() == null ? null
-                  : new JsonObject().put("nodeId", view.leader()).put("epoch", view.epoch()))
-              .put("backlog", view.backlogJson())
-              .put("cluster", view.totals())
-              .put("nodes", view.members());
-          Answers.json(ctx, 200, body);
-        })
-        .onFailure(e -> {
-          // what /status reports, the node knows and logs (once), even between its own Redis calls
-          state.redis().failed("status", e);
-          body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
-              .put("redisProblem", Secrets.mask(e.getMessage()))
-              .put("leader", leaderSeen.get())
-              .put("nodes", new JsonArray());
-          Answers.json(ctx, 200, body);
-        });
+        .onSuccess(
+            view -> {
+              state.redis().succeeded("status");
+              body.put("redis", "up")
+                  .put(
+                      "leader",
+                      view.leader() == null
+                          ? null
+                          : new JsonObject()
+                              .put("nodeId", view.leader())
+                              .put("epoch", view.epoch()))
+                  .put("backlog", view.backlogJson())
+                  .put("cluster", view.totals())
+                  .put("nodes", view.members());
+              Answers.json(ctx, 200, body);
+            })
+        .onFailure(
+            e -> {
+              // what /status reports, the node knows and logs (once), even between its own Redis
+              // calls
+              state.redis().failed("status", e);
+              body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
+                  .put("redisProblem", Secrets.mask(e.getMessage()))
+                  .put("leader", leaderSeen.get())
+                  .put("nodes", new JsonArray());
+              Answers.json(ctx, 200, body);
+            });
   }
 
-  /** The node's publish-to-commit latency histogram, encoded so histograms of nodes merge exactly. */
+  /**
+   * The node's publish-to-commit latency histogram, encoded so histograms of nodes merge exactly.
+   */
   private void latency(RoutingContext ctx) {
     Histogram h = state.counters().latencyMs().copy();
     ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
     int n = h.encodeIntoCompressedByteBuffer(buf);
-    Answers.json(ctx, 200, latencySummary(h).put("histogram",
-        Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n))));
+    Answers.json(
+        ctx,
+        200,
+        latencySummary(h)
+            .put("histogram", Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n))));
   }
 
   static JsonObject latencySummary(AbstractHistogram h) {
-    return new JsonObject().put("count", h.getTotalCount()).put("p50", h.getValueAtPercentile(50))
-        .put("p99", h.getValueAtPercentile(99)).put("max", h.getMaxValue());
+    return new JsonObject()
+        .put("count", h.getTotalCount())
+        .put("p50", h.getValueAtPercentile(50))
+        .put("p99", h.getValueAtPercentile(99))
+        .put("max", h.getMaxValue());
   }
 
   /** Prometheus text; the backlog is read from Redis first, so it is as fresh as the scrape. */
   private void metrics(RoutingContext ctx) {
     ClusterView.fetch(redis, keys)
-        .onSuccess(view -> {
-          state.redis().succeeded("metrics");
-          metrics.backlog(view.backlog(), view.streamLength(), view.pending());
-        })
-        .onFailure(e -> {
-          state.redis().failed("metrics", e);
-          metrics.backlog(-1, -1, -1);
-        })
-        .onComplete(ar -> {
-          if (!ctx.response().ended() && !ctx.response().closed()) {
-            ctx.response().putHeader("content-type", NodeMetrics.CONTENT_TYPE).end(metrics.scrape());
-          }
-        });
+        .onSuccess(
+            view -> {
+              state.redis().succeeded("metrics");
+              metrics.backlog(view.backlog(), view.streamLength(), view.pending());
+            })
+        .onFailure(
+            e -> {
+              state.redis().failed("metrics", e);
+              metrics.backlog(-1, -1, -1);
+            })
+        .onComplete(
+            ar -> {
+              if (!ctx.response().ended() && !ctx.response().closed()) {
+                ctx.response()
+                    .putHeader("content-type", NodeMetrics.CONTENT_TYPE)
+                    .end(metrics.scrape());
+              }
+            });
   }
 
   /**
-   * 200 {@code ok}, else 503 with the worst of: {@code unreachable} (Redis does not answer),
-   * {@code refusing} (Redis answers this node's commands with error replies: OOM, WRONGTYPE…, in
-   * the last {@link RedisHealth#REFUSING_WINDOW_MS}), {@code starting} (role not settled) and
-   * {@code stalled} (the cluster does not do its work: see {@code heartbeat.StallDetector}).
+   * 200 {@code ok}, else 503 with the worst of: {@code unreachable} (Redis does not answer), {@code
+   * refusing} (Redis answers this node's commands with error replies: OOM, WRONGTYPE…, in the last
+   * {@link RedisHealth#REFUSING_WINDOW_MS}), {@code starting} (role not settled) and {@code
+   * stalled} (the cluster does not do its work: see {@code heartbeat.StallDetector}).
    */
   private void health(RoutingContext ctx) {
-    redis.send(Request.cmd(Command.PING))
-        .onSuccess(pong -> {
-          state.redis().succeeded("health");
-          health(ctx, null);
-        })
-        .onFailure(e -> {
-          state.redis().failed("health", e);
-          health(ctx, e);
-        });
+    redis
+        .send(Request.cmd(Command.PING))
+        .onSuccess(
+            pong -> {
+              state.redis().succeeded("health");
+              health(ctx, null);
+            })
+        .onFailure(
+            e -> {
+              state.redis().failed("health", e);
+              health(ctx, e);
+            });
   }
 
   private void health(RoutingContext ctx, Throwable pingFailed) {
@@ -163,8 +199,11 @@ final class StatusResource {
       reason = "Redis does not answer: " + Secrets.mask(pingFailed.getMessage());
     } else if (!refusing.isEmpty()) {
       status = "refusing";
-      reason = "Redis refuses this node's commands: " + String.join("; ",
-          refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
+      reason =
+          "Redis refuses this node's commands: "
+              + String.join(
+                  "; ",
+                  refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
     } else if (state.roles().role() == Role.STARTING || state.roles().switching()) {
       status = "starting";
       reason = "role not settled yet";

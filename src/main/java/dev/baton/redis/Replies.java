@@ -14,7 +14,10 @@ public final class Replies {
     return r == null ? null : r.toString();
   }
 
-  /** A number stored as text in Redis (a stream field, a hash value), or {@code fallback} when absent or not one. */
+  /**
+   * A number stored as text in Redis (a stream field, a hash value), or {@code fallback} when
+   * absent or not one.
+   */
   public static long number(String text, long fallback) {
     if (text == null) {
       return fallback;
@@ -73,7 +76,10 @@ public final class Replies {
     return out;
   }
 
-  /** The entries of an {@code XREADGROUP} reply (streams, each with its entries), as they are; nil entries skipped. */
+  /**
+   * The entries of an {@code XREADGROUP} reply (streams, each with its entries), as they are; nil
+   * entries skipped.
+   */
   public static List<Response> readGroupEntries(Response reply) {
     List<Response> out = new ArrayList<>();
     if (reply == null) {

@@ -1,6 +1,9 @@
 package dev.baton.state;
 
-/** The generator's view of the stream: the backlog it last saw, whether it paused at the bound, its last id. */
+/**
+ * The generator's view of the stream: the backlog it last saw, whether it paused at the bound, its
+ * last id.
+ */
 public final class Publishing {
   private volatile boolean paused;
   private volatile long backlog;

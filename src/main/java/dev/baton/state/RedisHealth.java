@@ -12,14 +12,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.event.Level;
 
 /**
- * How Redis treats this node: reachable or not, which components' commands it refuses, and what
- * the cluster looks like (stall reasons). Every Redis call reports its outcome here through one of
- * two entry points, {@link #succeeded} and {@link #failed}, named by the component that made it;
- * each change is logged once however often it flaps ({@link StateLog}).
+ * How Redis treats this node: reachable or not, which components' commands it refuses, and what the
+ * cluster looks like (stall reasons). Every Redis call reports its outcome here through one of two
+ * entry points, {@link #succeeded} and {@link #failed}, named by the component that made it; each
+ * change is logged once however often it flaps ({@link StateLog}).
  */
 public final class RedisHealth {
   /** How long an error reply counts as Redis refusing this node's commands (/health, metrics). */
   public static final long REFUSING_WINDOW_MS = 5_000;
+
   private static final String UNREACHABLE = "unreachable";
   private static final String REFUSAL = "refusal:";
 
@@ -39,8 +40,8 @@ public final class RedisHealth {
   }
 
   /**
-   * A Redis call of {@code component} succeeded: Redis is reachable, and that component's
-   * refusal (if any) is over. Both ends are logged once.
+   * A Redis call of {@code component} succeeded: Redis is reachable, and that component's refusal
+   * (if any) is over. Both ends are logged once.
    */
   public void succeeded(String component) {
     if (!up) {
@@ -64,15 +65,25 @@ public final class RedisHealth {
         outages.incrementAndGet();
         problem = reason;
       }
-      log.on(UNREACHABLE, UNREACHABLE, Level.WARN, "Redis is unreachable: " + reason, "Redis is reachable again");
+      log.on(
+          UNREACHABLE,
+          UNREACHABLE,
+          Level.WARN,
+          "Redis is unreachable: " + reason,
+          "Redis is reachable again");
       return;
     }
-    String message = Secrets.mask(String.valueOf(cause.getMessage()).lines().findFirst().orElse(""));
+    String message =
+        Secrets.mask(String.valueOf(cause.getMessage()).lines().findFirst().orElse(""));
     String kind = message.split(" ", 2)[0];
     lastRefusal = component + ": " + message;
     lastRefusalAtMs = System.currentTimeMillis();
     refusals.put(component, new Refusal(message, Clock.monotonicMs()));
-    log.on(REFUSAL + component, kind, Level.WARN, "Redis refuses the " + component + "'s commands: " + message,
+    log.on(
+        REFUSAL + component,
+        kind,
+        Level.WARN,
+        "Redis refuses the " + component + "'s commands: " + message,
         "Redis accepts the " + component + "'s commands again");
   }
 
@@ -90,36 +101,44 @@ public final class RedisHealth {
     return problem;
   }
 
-  /** Whether the refusal of {@code component}'s commands is still on (or over for less than the quiet period). */
+  /**
+   * Whether the refusal of {@code component}'s commands is still on (or over for less than the
+   * quiet period).
+   */
   public boolean refusingNow(String component) {
     return log.isOn(REFUSAL + component);
   }
 
   /**
    * The components whose Redis calls were refused (an error reply) in the last {@link
-   * #REFUSING_WINDOW_MS}, with the latest reply: empty when Redis accepts everything this node sends.
-   * A window rather than the last outcome, since a component can alternate (its reads accepted, its
-   * writes refused).
+   * #REFUSING_WINDOW_MS}, with the latest reply: empty when Redis accepts everything this node
+   * sends. A window rather than the last outcome, since a component can alternate (its reads
+   * accepted, its writes refused).
    */
   public Map<String, String> refusing() {
     long now = Clock.monotonicMs();
     Map<String, String> out = new TreeMap<>();
-    refusals.forEach((component, r) -> {
-      if (now - r.atMs() <= REFUSING_WINDOW_MS) {
-        out.put(component, r.message());
-      }
-    });
+    refusals.forEach(
+        (component, r) -> {
+          if (now - r.atMs() <= REFUSING_WINDOW_MS) {
+            out.put(component, r.message());
+          }
+        });
     return out;
   }
 
   /** The latest error reply and how long ago (ms), or null when none in the last minute. */
   public JsonObject recentRefusal() {
     long ago = System.currentTimeMillis() - lastRefusalAtMs;
-    return lastRefusal.isEmpty() || ago > 60_000 ? null
+    return lastRefusal.isEmpty() || ago > 60_000
+        ? null
         : new JsonObject().put("message", lastRefusal).put("agoMs", ago);
   }
 
-  /** What the cluster looks like from here (see {@code heartbeat.HealthProbe}): stall reasons and their detail. */
+  /**
+   * What the cluster looks like from here (see {@code heartbeat.HealthProbe}): stall reasons and
+   * their detail.
+   */
   public Map<String, String> stalled() {
     return stalled;
   }

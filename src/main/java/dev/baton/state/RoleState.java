@@ -80,17 +80,24 @@ public final class RoleState {
 
   /**
    * Records how many connections subscribe to this node's presence channel (0 when unknown); over
-   * one means another process runs with this node id. Logs once when that starts and once when it ends.
+   * one means another process runs with this node id. Logs once when that starts and once when it
+   * ends.
    */
   public synchronized void presenceSubscribers(long count) {
     boolean was = presenceSubscribers > 1;
     presenceSubscribers = count;
     if (count > 1 && !was) {
-      LOG.atError().addKeyValue("node", nodeId).log("{} connections subscribe to this node's presence channel: "
-          + "another process runs with node id '{}'; this node competes for the lease no more until it is gone",
-          count, nodeId);
+      LOG.atError()
+          .addKeyValue("node", nodeId)
+          .log(
+              "{} connections subscribe to this node's presence channel: "
+                  + "another process runs with node id '{}'; this node competes for the lease no more until it is gone",
+              count,
+              nodeId);
     } else if (count <= 1 && was) {
-      LOG.atInfo().addKeyValue("node", nodeId).log("no other process runs with node id '{}' any more", nodeId);
+      LOG.atInfo()
+          .addKeyValue("node", nodeId)
+          .log("no other process runs with node id '{}' any more", nodeId);
     }
   }
 

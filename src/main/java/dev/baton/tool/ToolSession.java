@@ -1,7 +1,7 @@
 package dev.baton.tool;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.Secrets;
@@ -53,7 +53,8 @@ public final class ToolSession implements AutoCloseable {
    * @param unreachableExit the exit code when Redis does not answer
    * @param commandTimeoutMs deadline of each Redis call during the run
    */
-  public static ToolSession open(String tool, Path conf, PrintStream err, int unreachableExit, long commandTimeoutMs)
+  public static ToolSession open(
+      String tool, Path conf, PrintStream err, int unreachableExit, long commandTimeoutMs)
       throws Refused {
     // stdout is the tool's output and stderr its one-line messages: keep library chatter out
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
@@ -65,14 +66,17 @@ public final class ToolSession implements AutoCloseable {
     Vertx vertx = Vertx.vertx();
     Redis client = RedisSupport.pool(vertx, config.redis(), 2, CONNECT_TIMEOUT_MS);
     try {
-      client.send(Request.cmd(Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+      client
+          .send(Request.cmd(Command.PING))
+          .await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
     } catch (Throwable e) {
       rethrowIfFatal(e);
       err.println(tool + ": cannot reach Redis at " + config.redis().describe() + ": " + reason(e));
       close(vertx);
       throw new Refused(unreachableExit);
     }
-    return new ToolSession(config, vertx, new RedisOps(client, Math.max(commandTimeoutMs, CONNECT_TIMEOUT_MS)));
+    return new ToolSession(
+        config, vertx, new RedisOps(client, Math.max(commandTimeoutMs, CONNECT_TIMEOUT_MS)));
   }
 
   /**

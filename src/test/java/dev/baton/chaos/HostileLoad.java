@@ -1,6 +1,5 @@
 package dev.baton.chaos;
 
-import java.util.concurrent.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -29,14 +29,33 @@ import java.util.concurrent.atomic.AtomicLong;
  * between {@link #start()} and {@link #stop()}, and every socket has a read timeout.
  */
 final class HostileLoad implements AutoCloseable {
-  /** What the clients saw. {@code failed}: connections refused or broken, as when the target was killed. */
-  record Figures(long served, long shed, long unexpected, long failed, long p50Ms, long p99Ms, long maxMs,
-      long slowCut, long idleCut, String unexpectedSeen) {
+  /**
+   * What the clients saw. {@code failed}: connections refused or broken, as when the target was
+   * killed.
+   */
+  record Figures(
+      long served,
+      long shed,
+      long unexpected,
+      long failed,
+      long p50Ms,
+      long p99Ms,
+      long maxMs,
+      long slowCut,
+      long idleCut,
+      String unexpectedSeen) {
     JsonObject toJson() {
-      return new JsonObject().put("pagesServed", served).put("shed503", shed).put("unexpected", unexpected)
+      return new JsonObject()
+          .put("pagesServed", served)
+          .put("shed503", shed)
+          .put("unexpected", unexpected)
           .put("unexpectedSeen", unexpectedSeen)
-          .put("failedConnections", failed).put("answerP50Ms", p50Ms).put("answerP99Ms", p99Ms)
-          .put("answerMaxMs", maxMs).put("slowClientsCut", slowCut).put("idleConnectionsCut", idleCut);
+          .put("failedConnections", failed)
+          .put("answerP50Ms", p50Ms)
+          .put("answerP99Ms", p99Ms)
+          .put("answerMaxMs", maxMs)
+          .put("slowClientsCut", slowCut)
+          .put("idleConnectionsCut", idleCut);
     }
   }
 
@@ -44,7 +63,8 @@ final class HostileLoad implements AutoCloseable {
   private final int slowClients;
   private final int idleClients;
   private final ExecutorService pool;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private volatile int port = -1;
   private volatile boolean running;
   private final AtomicLong served = new AtomicLong();
@@ -88,18 +108,33 @@ final class HostileLoad implements AutoCloseable {
     }
     List<Long> sorted = answerMs.stream().sorted().toList();
     long p50 = sorted.isEmpty() ? -1 : sorted.get(sorted.size() / 2);
-    long p99 = sorted.isEmpty() ? -1 : sorted.get((int) Math.max(0, Math.ceil(sorted.size() * 0.99) - 1));
+    long p99 =
+        sorted.isEmpty() ? -1 : sorted.get((int) Math.max(0, Math.ceil(sorted.size() * 0.99) - 1));
     long max = sorted.isEmpty() ? -1 : sorted.get(sorted.size() - 1);
-    return new Figures(served.get(), shed.get(), unexpected.get(), failed.get(), p50, p99, max, slowCut.get(),
-        idleCut.get(), String.join(" | ", unexpectedSeen.stream().limit(5).toList()));
+    return new Figures(
+        served.get(),
+        shed.get(),
+        unexpected.get(),
+        failed.get(),
+        p50,
+        p99,
+        max,
+        slowCut.get(),
+        idleCut.get(),
+        String.join(" | ", unexpectedSeen.stream().limit(5).toList()));
   }
 
   private void read() {
     while (running) {
       long sent = System.nanoTime();
       try {
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-            + "/errors?limit=10000")).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r =
+            http.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/errors?limit=10000"))
+                    .timeout(Duration.ofSeconds(30))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         answerMs.add((System.nanoTime() - sent) / 1_000_000);
         if (r.statusCode() == 200) {
           served.incrementAndGet();
@@ -107,11 +142,15 @@ final class HostileLoad implements AutoCloseable {
           shed.incrementAndGet();
         } else {
           unexpected.incrementAndGet();
-          unexpectedSeen.add(r.statusCode() + " " + new String(r.body(), 0, Math.min(200, r.body().length),
-              StandardCharsets.UTF_8));
+          unexpectedSeen.add(
+              r.statusCode()
+                  + " "
+                  + new String(
+                      r.body(), 0, Math.min(200, r.body().length), StandardCharsets.UTF_8));
         }
       } catch (IOException e) {
-        failed.incrementAndGet(); // the target was killed under the request, or refused the connection
+        failed.incrementAndGet(); // the target was killed under the request, or refused the
+        // connection
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -119,7 +158,10 @@ final class HostileLoad implements AutoCloseable {
     }
   }
 
-  /** One connection after another: trickling headers ({@code slow}) or silent; counts those the node closed. */
+  /**
+   * One connection after another: trickling headers ({@code slow}) or silent; counts those the node
+   * closed.
+   */
   private void hold(boolean slow) {
     while (running) {
       try (Socket s = new Socket("127.0.0.1", port)) {
@@ -127,7 +169,8 @@ final class HostileLoad implements AutoCloseable {
         OutputStream out = s.getOutputStream();
         InputStream in = s.getInputStream();
         if (slow) {
-          out.write("GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.ISO_8859_1));
+          out.write(
+              "GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.ISO_8859_1));
         }
         boolean cut = false;
         while (running && !cut) {

@@ -11,7 +11,8 @@ class LeaseRepliesTest {
   @Test
   void aGrantCarriesItsEpochExactlyAndWhomItWasTakenFrom() {
     // epochs travel as decimal strings: 2^53 + 1 survives
-    Lease.Attempt a = Lease.attempt(Resp.array(1L, "9007199254740993", 1000L, "n1", "old", List.of()));
+    Lease.Attempt a =
+        Lease.attempt(Resp.array(1L, "9007199254740993", 1000L, "n1", "old", List.of()));
     assertThat(a.granted()).isTrue();
     assertThat(a.epoch()).isEqualTo(9_007_199_254_740_993L);
     assertThat(a.pttlMs()).isEqualTo(1000);

@@ -9,12 +9,14 @@ import org.junit.jupiter.api.Test;
 
 /** The drain scripts' calls encoded and decoded without Redis. */
 class DrainScriptsTest {
-  private final DrainScripts scripts = new DrainScripts(null, new Keys("p"), "drain-1", 5000, 1000, true);
+  private final DrainScripts scripts =
+      new DrainScripts(null, new Keys("p"), "drain-1", 5000, 1000, true);
 
   @Test
   void theClaimArgumentsFollowDrainClaimLua() {
     // ARGV group, run id, run lease ms, snapshot id, batch size
-    assertThat(scripts.claimArgs("17-0")).containsExactly(Keys.DRAIN_GROUP, "drain-1", "5000", "17-0", "1000");
+    assertThat(scripts.claimArgs("17-0"))
+        .containsExactly(Keys.DRAIN_GROUP, "drain-1", "5000", "17-0", "1000");
   }
 
   @Test
@@ -28,7 +30,8 @@ class DrainScriptsTest {
 
   @Test
   void aClaimReplyDecodesIntoRecordsStateAndWait() {
-    DrainScripts.Claim more = DrainScripts.claim(Resp.array(List.of(List.of("5-0", List.of("record", "{}"))), "more"));
+    DrainScripts.Claim more =
+        DrainScripts.claim(Resp.array(List.of(List.of("5-0", List.of("record", "{}"))), "more"));
     assertThat(more.records()).extracting(ErrorEntry::errorId).containsExactly("5-0");
     assertThat(more.state()).isEqualTo("more");
     DrainScripts.Claim waiting = DrainScripts.claim(Resp.array(List.of(), "waiting", 1200L));

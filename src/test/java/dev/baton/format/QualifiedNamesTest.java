@@ -18,12 +18,15 @@ import org.junit.jupiter.api.Test;
  * Part of the enforced format (with Spotless, which checks google-java-format's layout and import
  * order in {@code mvn verify}): code names types by their simple name and imports them, instead of
  * writing {@code java.util.concurrent.atomic.AtomicLong} inline. A qualified name is allowed only
- * where the simple name is taken by another import (two {@code Level}s), in comments and in strings.
+ * where the simple name is taken by another import (two {@code Level}s), in comments and in
+ * strings.
  */
 class QualifiedNamesTest {
   private static final Pattern QUALIFIED =
-      Pattern.compile("(?<![\\w.@\"])((?:java|javax|io|org|com|dev|picocli|ch)(?:\\.[a-z_]\\w*)+)\\.([A-Z]\\w*)");
-  private static final Pattern IMPORT = Pattern.compile("^import (?:static )?([\\w.]+);", Pattern.MULTILINE);
+      Pattern.compile(
+          "(?<![\\w.@\"])((?:java|javax|io|org|com|dev|picocli|ch)(?:\\.[a-z_]\\w*)+)\\.([A-Z]\\w*)");
+  private static final Pattern IMPORT =
+      Pattern.compile("^import (?:static )?([\\w.]+);", Pattern.MULTILINE);
   private static final Pattern STRING = Pattern.compile("\"(?:\\\\.|[^\"\\\\])*\"");
 
   @Test
@@ -60,7 +63,10 @@ class QualifiedNamesTest {
         inComment = !line.contains("*/");
         continue;
       }
-      if (line.startsWith("//") || line.startsWith("*") || line.startsWith("import ") || line.startsWith("package ")) {
+      if (line.startsWith("//")
+          || line.startsWith("*")
+          || line.startsWith("import ")
+          || line.startsWith("package ")) {
         continue;
       }
       String code = STRING.matcher(lines[n]).replaceAll("\"\"");

@@ -1,10 +1,10 @@
 package dev.baton.handler;
 
-import dev.baton.config.NodeConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.state.NodeState;
+import dev.baton.config.NodeConfig;
 import dev.baton.redis.Keys;
+import dev.baton.state.NodeState;
 import dev.baton.support.Resp;
 import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonObject;
@@ -12,16 +12,33 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The reclaimer's script calls, encoded and decoded without Redis, against the scripts' contracts. */
+/**
+ * The reclaimer's script calls, encoded and decoded without Redis, against the scripts' contracts.
+ */
 class ReclaimerTest {
-  private final NodeConfig config = TestNode.config(new JsonObject()
-      .put("nodeId", "h1")
-      .put("handler", new JsonObject().put("reclaimIdleMs", 4000).put("batchSize", 77).put("maxDeliveries", 5))
-      .put("heartbeat", new JsonObject().put("intervalMs", 200).put("timeoutMs", 3000)));
+  private final NodeConfig config =
+      TestNode.config(
+          new JsonObject()
+              .put("nodeId", "h1")
+              .put(
+                  "handler",
+                  new JsonObject()
+                      .put("reclaimIdleMs", 4000)
+                      .put("batchSize", 77)
+                      .put("maxDeliveries", 5))
+              .put("heartbeat", new JsonObject().put("intervalMs", 200).put("timeoutMs", 3000)));
 
   private Reclaimer reclaimer(boolean audit) {
-    return new Reclaimer(null, null, new Keys("p"), new NodeState("h1"), config.handler(), config.heartbeat(), audit,
-        (entries, reclaimed) -> null, () -> {});
+    return new Reclaimer(
+        null,
+        null,
+        new Keys("p"),
+        new NodeState("h1"),
+        config.handler(),
+        config.heartbeat(),
+        audit,
+        (entries, reclaimed) -> null,
+        () -> {});
   }
 
   @Test
@@ -46,8 +63,14 @@ class ReclaimerTest {
 
   @Test
   void aReclaimReplyDecodesIntoCursorEntriesAndDeadLetters() {
-    Reclaimer.Reclaimed r = Reclaimer.reclaimed(Resp.array("17-0",
-        Arrays.asList(Arrays.asList("5-0", List.of("text", "a")), Arrays.asList("6-0", List.of("text", "b"))), 3L));
+    Reclaimer.Reclaimed r =
+        Reclaimer.reclaimed(
+            Resp.array(
+                "17-0",
+                Arrays.asList(
+                    Arrays.asList("5-0", List.of("text", "a")),
+                    Arrays.asList("6-0", List.of("text", "b"))),
+                3L));
     assertThat(r.cursor()).isEqualTo("17-0");
     assertThat(r.entries()).hasSize(2);
     assertThat(r.entries().get(1).get(0).toString()).isEqualTo("6-0");
@@ -57,7 +80,8 @@ class ReclaimerTest {
 
   @Test
   void aClaimReplyDecodesIntoPresenceEntriesAndDeadLetters() {
-    Reclaimer.Claimed c = Reclaimer.claimed(Resp.array("gone", List.of(Arrays.asList("5-0", List.of("n", "2"))), 0L));
+    Reclaimer.Claimed c =
+        Reclaimer.claimed(Resp.array("gone", List.of(Arrays.asList("5-0", List.of("n", "2"))), 0L));
     assertThat(c.presence()).isEqualTo("gone");
     assertThat(c.entries()).hasSize(1);
     assertThat(c.deadLettered()).isZero();
@@ -67,8 +91,10 @@ class ReclaimerTest {
   @Test
   void rescueArgumentsFollowRescueLuaAndItsReplyDecodes() {
     // ARGV group, this consumer, scan cursor, entries per call
-    assertThat(reclaimer(false).rescueArgs("0-0")).containsExactly(Keys.HANDLERS_GROUP, "h1", "0-0", "77");
-    Reclaimer.Rescued r = Reclaimer.rescued(Resp.array("8-0", List.of(Arrays.asList("7-0", List.of("n", "3"))), 3L));
+    assertThat(reclaimer(false).rescueArgs("0-0"))
+        .containsExactly(Keys.HANDLERS_GROUP, "h1", "0-0", "77");
+    Reclaimer.Rescued r =
+        Reclaimer.rescued(Resp.array("8-0", List.of(Arrays.asList("7-0", List.of("n", "3"))), 3L));
     assertThat(r.cursor()).isEqualTo("8-0");
     assertThat(r.entries()).hasSize(1);
     assertThat(r.messages()).isEqualTo(3);

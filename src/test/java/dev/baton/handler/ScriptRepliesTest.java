@@ -24,8 +24,21 @@ class ScriptRepliesTest {
 
   @Test
   void aSingleMessageEntryParsesWithItsFields() {
-    Pack p = Pack.parse(Resp.array("5-1",
-        List.of("gen", "g1", "epoch", "7", "seq", "42", "ts", "1700000000000", "text", "amber anchor")));
+    Pack p =
+        Pack.parse(
+            Resp.array(
+                "5-1",
+                List.of(
+                    "gen",
+                    "g1",
+                    "epoch",
+                    "7",
+                    "seq",
+                    "42",
+                    "ts",
+                    "1700000000000",
+                    "text",
+                    "amber anchor")));
     assertThat(p.valid()).isTrue();
     assertThat(p.packed()).isFalse();
     assertThat(p.count()).isEqualTo(1);
@@ -35,12 +48,29 @@ class ScriptRepliesTest {
 
   @Test
   void aPackParsesIntoItsMessagesAndABrokenOneIsInvalid() {
-    Pack p = Pack.parse(Resp.array("9-0",
-        List.of("gen", "g1", "epoch", "7", "seq", "10", "ts", "1", "n", "3", "texts", "a\nb b\nc")));
+    Pack p =
+        Pack.parse(
+            Resp.array(
+                "9-0",
+                List.of(
+                    "gen",
+                    "g1",
+                    "epoch",
+                    "7",
+                    "seq",
+                    "10",
+                    "ts",
+                    "1",
+                    "n",
+                    "3",
+                    "texts",
+                    "a\nb b\nc")));
     assertThat(p.valid()).isTrue();
     assertThat(p.packed()).isTrue();
     assertThat(p.count()).isEqualTo(3);
     Pack bad = Pack.parse(Resp.array("9-1", Arrays.asList("gen", "g1", "n", "3", "texts", "a\nb")));
-    assertThat(bad.valid() && bad.problem(2) == null).as("a pack whose texts do not match n").isFalse();
+    assertThat(bad.valid() && bad.problem(2) == null)
+        .as("a pack whose texts do not match n")
+        .isFalse();
   }
 }

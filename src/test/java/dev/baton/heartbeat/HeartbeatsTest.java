@@ -12,11 +12,16 @@ class HeartbeatsTest {
   @Test
   void theArgumentsFollowHeartbeatLua() {
     Keys keys = new Keys("p");
-    assertThat(Heartbeats.keys(keys)).containsExactly(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader());
+    assertThat(Heartbeats.keys(keys))
+        .containsExactly(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader());
     // ARGV node id, node info JSON, timeout ms, presence '0' off / '1' on / '2' watcher
-    assertThat(Heartbeats.args("n1", new JsonObject().put("role", "handler"), 5000, Heartbeats.Presence.WATCHER))
+    assertThat(
+            Heartbeats.args(
+                "n1", new JsonObject().put("role", "handler"), 5000, Heartbeats.Presence.WATCHER))
         .containsExactly("n1", "{\"role\":\"handler\"}", "5000", "2");
-    assertThat(Heartbeats.args("n1", new JsonObject(), 5000, Heartbeats.Presence.OFF)).last().isEqualTo("0");
+    assertThat(Heartbeats.args("n1", new JsonObject(), 5000, Heartbeats.Presence.OFF))
+        .last()
+        .isEqualTo("0");
   }
 
   @Test

@@ -1,14 +1,14 @@
 package dev.baton.http;
 
-import java.net.SocketTimeoutException;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.support.Await;
 import dev.baton.bench.NodeProcess;
+import dev.baton.support.Await;
 import dev.baton.support.RedisExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,19 +28,32 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(120)
 class HttpConnectionCapIT {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   private static final int FILE_LIMIT = 400;
   private static final int OFFERED = 2 * FILE_LIMIT;
 
   @Test
   void connectionsPastTheCapNeverExhaustTheDescriptors() throws Exception {
     String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
-    try (NodeProcess node = NodeProcess.startWithFileLimit(FILE_LIMIT, Map.of(
-        "BATON_REDIS_URL", REDIS.url(), "BATON_REDIS_KEY_PREFIX", prefix, "BATON_REDIS_EMBEDDED", "off",
-        "BATON_HTTP_MAX_CONNECTIONS", "100",
-        // held connections must outlast the test, however slow the machine
-        "BATON_HTTP_REQUEST_TIMEOUT_MS", "600000", "BATON_HTTP_IDLE_TIMEOUT_MS", "600000"), "-conf", "conf/node.json")) {
+    try (NodeProcess node =
+        NodeProcess.startWithFileLimit(
+            FILE_LIMIT,
+            Map.of(
+                "BATON_REDIS_URL",
+                REDIS.url(),
+                "BATON_REDIS_KEY_PREFIX",
+                prefix,
+                "BATON_REDIS_EMBEDDED",
+                "off",
+                "BATON_HTTP_MAX_CONNECTIONS",
+                "100",
+                // held connections must outlast the test, however slow the machine
+                "BATON_HTTP_REQUEST_TIMEOUT_MS",
+                "600000",
+                "BATON_HTTP_IDLE_TIMEOUT_MS",
+                "600000"),
+            "-conf",
+            "conf/node.json")) {
       Await.until("the node answers", Duration.ofSeconds(60), () -> health(node) == 200);
       List<Socket> sockets = new ArrayList<>();
       try {
@@ -58,21 +71,29 @@ class HttpConnectionCapIT {
         // every connection past the cap is closed on the node's side: it holds about the cap, far
         // below its limit, although the client still holds all of them
         List<Socket> extras = sockets.subList(1, sockets.size());
-        Await.until("the node closed every connection past its cap", Duration.ofSeconds(60),
+        Await.until(
+            "the node closed every connection past its cap",
+            Duration.ofSeconds(60),
             () -> closedByNode(extras) >= extras.size() - 100);
         assertThat(openFiles(node)).as("descriptors the node holds").isLessThan(100 + 100);
-        // a burst faster than the node closes can touch the limit for an instant (Netty then logs one
-        // failed accept and pauses accepting for a second); it must not stay there, logging every second
+        // a burst faster than the node closes can touch the limit for an instant (Netty then logs
+        // one
+        // failed accept and pauses accepting for a second); it must not stay there, logging every
+        // second
         long failedAccepts = countLines(node.log(), "Too many open files");
         Thread.sleep(3_000); // an observation window of three of Netty's one-second accept pauses
-        assertThat(countLines(node.log(), "Too many open files")).as(node.log()).isEqualTo(failedAccepts);
+        assertThat(countLines(node.log(), "Too many open files"))
+            .as(node.log())
+            .isEqualTo(failedAccepts);
         assertThat(status(exchange(kept))).as("a held connection is still served").isEqualTo(200);
       } finally {
         for (Socket s : sockets) {
           s.close();
         }
       }
-      Await.until("new connections are served once the held ones closed", Duration.ofSeconds(30),
+      Await.until(
+          "new connections are served once the held ones closed",
+          Duration.ofSeconds(30),
           () -> health(node) == 200);
       assertThat(node.log()).doesNotContain("ERROR");
     }
@@ -119,7 +140,8 @@ class HttpConnectionCapIT {
 
   private static String exchange(Socket s) throws IOException {
     s.setSoTimeout(10_000);
-    s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+    s.getOutputStream()
+        .write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
     InputStream in = s.getInputStream();
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {

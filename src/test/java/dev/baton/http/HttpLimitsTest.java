@@ -1,6 +1,5 @@
 package dev.baton.http;
 
-import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
@@ -16,6 +15,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -26,29 +26,48 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The HTTP server's own limits, spoken to over raw sockets: idle and slow connections are closed,
- * connections past the cap are closed at once while open ones keep being served, every GET
- * resource answers HEAD, a 405 says what is allowed, and numbers and cursors are checked strictly
- * before Redis is asked.
+ * connections past the cap are closed at once while open ones keep being served, every GET resource
+ * answers HEAD, a 405 says what is allowed, and numbers and cursors are checked strictly before
+ * Redis is asked.
  */
 @Timeout(120)
 class HttpLimitsTest {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   private static final String PREFIX = "t" + UUID.randomUUID().toString().substring(0, 8);
   private static final Keys KEYS = new Keys(PREFIX);
   private static final int MAX_CONNECTIONS = 12;
+
   /** Short connection timeouts: the slow-client tests. */
   private static TestNode impatient;
-  /** Long ones: the cap and the request tests, which must not lose their connections to a timeout. */
+
+  /**
+   * Long ones: the cap and the request tests, which must not lose their connections to a timeout.
+   */
   private static TestNode patient;
 
   @BeforeAll
   static void start() {
-    impatient = TestNode.start(TestNode.fastSettings(REDIS.url(), PREFIX).put("nodeId", "impatient")
-        .put("http", new JsonObject().put("port", 0).put("idleTimeoutMs", 1000).put("requestTimeoutMs", 2000)));
-    patient = TestNode.start(TestNode.fastSettings(REDIS.url(), PREFIX).put("nodeId", "patient")
-        .put("http", new JsonObject().put("port", 0).put("maxConnections", MAX_CONNECTIONS)
-            .put("idleTimeoutMs", 120_000).put("requestTimeoutMs", 120_000)));
+    impatient =
+        TestNode.start(
+            TestNode.fastSettings(REDIS.url(), PREFIX)
+                .put("nodeId", "impatient")
+                .put(
+                    "http",
+                    new JsonObject()
+                        .put("port", 0)
+                        .put("idleTimeoutMs", 1000)
+                        .put("requestTimeoutMs", 2000)));
+    patient =
+        TestNode.start(
+            TestNode.fastSettings(REDIS.url(), PREFIX)
+                .put("nodeId", "patient")
+                .put(
+                    "http",
+                    new JsonObject()
+                        .put("port", 0)
+                        .put("maxConnections", MAX_CONNECTIONS)
+                        .put("idleTimeoutMs", 120_000)
+                        .put("requestTimeoutMs", 120_000)));
   }
 
   @AfterAll
@@ -63,7 +82,9 @@ class HttpLimitsTest {
     return s;
   }
 
-  /** True once the server closed the socket (end of stream or reset), reading whatever comes first. */
+  /**
+   * True once the server closed the socket (end of stream or reset), reading whatever comes first.
+   */
   private static boolean closedByServer(Socket s) {
     try {
       InputStream in = s.getInputStream();
@@ -108,7 +129,8 @@ class HttpLimitsTest {
 
   private static String get(TestNode node, String pathAndQuery) throws IOException {
     try (Socket s = connect(node)) {
-      return exchange(s, "GET " + pathAndQuery + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      return exchange(
+          s, "GET " + pathAndQuery + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     }
   }
 
@@ -119,7 +141,9 @@ class HttpLimitsTest {
   @Test
   void anIdleConnectionIsClosed() throws IOException {
     try (Socket s = connect(impatient)) {
-      assertThat(closedByServer(s)).as("closed by the node before the client gave up (30 s)").isTrue();
+      assertThat(closedByServer(s))
+          .as("closed by the node before the client gave up (30 s)")
+          .isTrue();
     }
   }
 
@@ -164,14 +188,18 @@ class HttpLimitsTest {
         open.add(connect(patient));
       }
       // the node counts a connection once it has accepted it; wait until all are counted
-      Await.until("the node holds the first " + MAX_CONNECTIONS, Duration.ofSeconds(10),
+      Await.until(
+          "the node holds the first " + MAX_CONNECTIONS,
+          Duration.ofSeconds(10),
           () -> patient.httpConnections() == MAX_CONNECTIONS);
       long refusedBefore = patient.httpRefusedConnections();
       for (int i = 0; i < 3 * MAX_CONNECTIONS; i++) {
         Socket extra = connect(patient);
         open.add(extra);
         extra.setSoTimeout(10_000);
-        assertThat(closedByServer(extra)).as("connection " + (MAX_CONNECTIONS + i + 1) + " is closed at once").isTrue();
+        assertThat(closedByServer(extra))
+            .as("connection " + (MAX_CONNECTIONS + i + 1) + " is closed at once")
+            .isTrue();
       }
       assertThat(patient.httpRefusedConnections() - refusedBefore).isEqualTo(3 * MAX_CONNECTIONS);
       String health = exchange(first, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -181,16 +209,30 @@ class HttpLimitsTest {
         s.close();
       }
     }
-    Await.until("closed connections are counted out", Duration.ofSeconds(10), () -> patient.httpConnections() == 0);
-    assertThat(status(get(patient, "/health"))).as("new connections are welcome again").isEqualTo(200);
+    Await.until(
+        "closed connections are counted out",
+        Duration.ofSeconds(10),
+        () -> patient.httpConnections() == 0);
+    assertThat(status(get(patient, "/health")))
+        .as("new connections are welcome again")
+        .isEqualTo(200);
   }
 
   @Test
   void everyGetResourceAnswersHeadWithItsHeadersAndNoBody() throws IOException {
-    for (String path : List.of("/status", "/health", "/errors", "/latency", "/metrics", "/", "/events",
-        "/assets/dashboard.js")) {
+    for (String path :
+        List.of(
+            "/status",
+            "/health",
+            "/errors",
+            "/latency",
+            "/metrics",
+            "/",
+            "/events",
+            "/assets/dashboard.js")) {
       try (Socket s = connect(patient)) {
-        String answer = exchange(s, "HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String answer =
+            exchange(s, "HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertThat(status(answer)).as("HEAD " + path).isEqualTo(200);
         assertThat(answer).as(path).endsWith("\r\n\r\n");
         s.setSoTimeout(10_000);
@@ -202,12 +244,14 @@ class HttpLimitsTest {
   @Test
   void a405NamesTheMethodsThePathTakes() throws IOException {
     try (Socket s = connect(patient)) {
-      String answer = exchange(s, "DELETE /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      String answer =
+          exchange(s, "DELETE /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
       assertThat(status(answer)).isEqualTo(405);
       assertThat(answer).containsIgnoringCase("allow: GET, HEAD\r\n");
     }
     try (Socket s = connect(patient)) {
-      String answer = exchange(s, "GET /errors/drain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      String answer =
+          exchange(s, "GET /errors/drain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
       assertThat(status(answer)).isEqualTo(405);
       assertThat(answer).containsIgnoringCase("allow: POST\r\n");
     }
@@ -218,9 +262,11 @@ class HttpLimitsTest {
     try (Socket s = connect(patient)) {
       // one chunk one byte over the limit, sent in full (so the node has read all that was sent
       // when it answers) and never ended: the node must answer without waiting for the rest
-      String head = "POST /errors/drain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-          + "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
-          + Long.toHexString(HttpVerticle.MAX_BODY_BYTES + 1) + "\r\n";
+      String head =
+          "POST /errors/drain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+              + "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+              + Long.toHexString(HttpVerticle.MAX_BODY_BYTES + 1)
+              + "\r\n";
       OutputStream out = s.getOutputStream();
       out.write(head.getBytes(StandardCharsets.ISO_8859_1));
       byte[] body = new byte[(int) HttpVerticle.MAX_BODY_BYTES + 1];
@@ -236,8 +282,9 @@ class HttpLimitsTest {
   @Test
   void aMalformedChunkIs400WithoutAStackTrace() throws IOException {
     try (Socket s = connect(patient)) {
-      String request = "POST /errors/drain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-          + "ffffffffffffffffff\r\n";
+      String request =
+          "POST /errors/drain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + "ffffffffffffffffff\r\n";
       s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       s.getOutputStream().flush();
       byte[] answer;
@@ -254,8 +301,19 @@ class HttpLimitsTest {
 
   @Test
   void numbersMustBePlainDigits() throws IOException {
-    for (String limit : List.of("%2B5", "+5", "%205", "5%20", "05", "00", "-0", "1e3", "0x10", "5.0",
-        "99999999999999999999999")) {
+    for (String limit :
+        List.of(
+            "%2B5",
+            "+5",
+            "%205",
+            "5%20",
+            "05",
+            "00",
+            "-0",
+            "1e3",
+            "0x10",
+            "5.0",
+            "99999999999999999999999")) {
       String answer = get(patient, "/errors?limit=" + limit);
       assertThat(status(answer)).as("limit=" + limit).isEqualTo(400);
       assertThat(answer).contains("limit");
@@ -265,8 +323,15 @@ class HttpLimitsTest {
 
   @Test
   void cursorsOutsideStreamIdsAre400AndTheLastIdIsAnEmptyPage() throws IOException {
-    for (String cursor : List.of("18446744073709551616-0", "0-18446744073709551616", "99999999999999999999-1",
-        "01-0", "1-01", "-1-0", "1-")) {
+    for (String cursor :
+        List.of(
+            "18446744073709551616-0",
+            "0-18446744073709551616",
+            "99999999999999999999-1",
+            "01-0",
+            "1-01",
+            "-1-0",
+            "1-")) {
       String answer = get(patient, "/errors?cursor=" + cursor);
       assertThat(status(answer)).as("cursor=" + cursor).isEqualTo(400);
       assertThat(answer).as(cursor).contains("cursor").doesNotContain("Redis");
@@ -283,18 +348,24 @@ class HttpLimitsTest {
     try {
       String answer = get(patient, "/errors");
       assertThat(status(answer)).isEqualTo(503);
-      assertThat(answer).contains("Redis refuses: WRONGTYPE").doesNotContain("unavailable")
+      assertThat(answer)
+          .contains("Redis refuses: WRONGTYPE")
+          .doesNotContain("unavailable")
           .containsIgnoringCase("retry-after: 1\r\n");
     } finally {
       REDIS.client().cmd("DEL", KEYS.errors());
-      // /health reports the refusals of the last few seconds: leave the node healthy for the next test
-      Await.until("the refusals have passed", Duration.ofSeconds(30), () -> {
-        try {
-          return status(get(patient, "/health")) == 200;
-        } catch (IOException e) {
-          return false;
-        }
-      });
+      // /health reports the refusals of the last few seconds: leave the node healthy for the next
+      // test
+      Await.until(
+          "the refusals have passed",
+          Duration.ofSeconds(30),
+          () -> {
+            try {
+              return status(get(patient, "/health")) == 200;
+            } catch (IOException e) {
+              return false;
+            }
+          });
     }
   }
 }

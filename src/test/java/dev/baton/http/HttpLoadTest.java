@@ -33,24 +33,36 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(180)
 class HttpLoadTest {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   private static final long FLOOD_MS = 10_000;
 
   /**
    * What the clients saw: 200s, 503s (and how many carried Retry-After) outside {@code /health},
    * {@code /health}'s own 503s (it reports, it does not shed), anything else, answer times.
    */
-  record Flood(long served, long shed, long shedWithRetryAfter, long health503, long other, long p50Ms, long p99Ms) {}
+  record Flood(
+      long served,
+      long shed,
+      long shedWithRetryAfter,
+      long health503,
+      long other,
+      long p50Ms,
+      long p99Ms) {}
 
   @Test
   void aFloodOfErrorPagesNeverCostsTheGeneratorItsLease() throws Exception {
     String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
     Keys keys = new Keys(prefix);
     // 230 k stored errors in the issue; this many already make a page of 10 000 about 1.5 MB
-    REDIS.client().cmd("EVAL", "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'record', "
-        + "'{\"id\":\"m' .. i .. '\",\"ts\":1700000000000,\"text\":\"' .. string.rep('x', 100) .. '\"}') end return 1",
-        "1", keys.errors(), "60000");
+    REDIS
+        .client()
+        .cmd(
+            "EVAL",
+            "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'record', "
+                + "'{\"id\":\"m' .. i .. '\",\"ts\":1700000000000,\"text\":\"' .. string.rep('x', 100) .. '\"}') end return 1",
+            "1",
+            keys.errors(),
+            "60000");
     try (TestNode node = TestNode.start(settings(prefix))) {
       Await.until("the node generates", Duration.ofSeconds(10), node::isGenerator);
       long epoch = node.state().roles().epoch();
@@ -61,7 +73,9 @@ class HttpLoadTest {
       assertLeaseKept(node, keys, epoch, grants, f);
       assertThat(f.served()).as("pages served").isPositive();
       assertThat(f.shed()).as("requests shed").isPositive();
-      assertThat(f.shedWithRetryAfter()).as("every shed request says when to retry").isEqualTo(f.shed());
+      assertThat(f.shedWithRetryAfter())
+          .as("every shed request says when to retry")
+          .isEqualTo(f.shed());
       assertThat(f.other()).as("answers that were neither a page nor a quick 503").isZero();
     }
   }
@@ -79,24 +93,39 @@ class HttpLoadTest {
 
       assertLeaseKept(node, keys, epoch, grants, f);
       assertThat(f.served()).as("answers served").isPositive();
-      assertThat(f.shedWithRetryAfter()).as("every 503 for load says when to retry").isEqualTo(f.shed());
+      assertThat(f.shedWithRetryAfter())
+          .as("every 503 for load says when to retry")
+          .isEqualTo(f.shed());
       assertThat(f.other()).as("answers that were neither served nor a 503").isZero();
     }
   }
 
   private static JsonObject settings(String prefix) {
-    return TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "flooded")
+    return TestNode.fastSettings(REDIS.url(), prefix)
+        .put("nodeId", "flooded")
         .put("election", new JsonObject().put("leaseMs", 1000).put("renewMs", 300))
-        .put("redis", new JsonObject().put("url", REDIS.url()).put("keyPrefix", prefix).put("embedded", "off"));
+        .put(
+            "redis",
+            new JsonObject()
+                .put("url", REDIS.url())
+                .put("keyPrefix", prefix)
+                .put("embedded", "off"));
   }
 
   private static void assertLeaseKept(TestNode node, Keys keys, long epoch, long grants, Flood f) {
     assertThat(node.isGenerator()).as("still the generator after the flood; " + f).isTrue();
-    assertThat(node.state().roles().epoch()).as("the epoch it was granted before the flood; " + f).isEqualTo(epoch);
-    assertThat(REDIS.client().num("XLEN", keys.grants())).as("no grant during the flood; " + f).isEqualTo(grants);
+    assertThat(node.state().roles().epoch())
+        .as("the epoch it was granted before the flood; " + f)
+        .isEqualTo(epoch);
+    assertThat(REDIS.client().num("XLEN", keys.grants()))
+        .as("no grant during the flood; " + f)
+        .isEqualTo(grants);
   }
 
-  /** {@code clients} threads loop over {@code paths} for {@link #FLOOD_MS}, one request at a time each. */
+  /**
+   * {@code clients} threads loop over {@code paths} for {@link #FLOOD_MS}, one request at a time
+   * each.
+   */
   private static Flood flood(TestNode node, int clients, List<String> paths) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     AtomicLong served = new AtomicLong();
@@ -110,42 +139,56 @@ class HttpLoadTest {
     List<Future<?>> running = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
       int first = i;
-      running.add(pool.submit(() -> {
-        int n = first;
-        while (System.nanoTime() < until) {
-          URI uri = URI.create("http://127.0.0.1:" + node.httpPort() + paths.get(n++ % paths.size()));
-          long sentNs = System.nanoTime();
-          try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-            answerMs.add((System.nanoTime() - sentNs) / 1_000_000);
-            if (r.statusCode() == 200) {
-              served.incrementAndGet();
-            } else if (r.statusCode() == 503 && uri.getPath().equals("/health")) {
-              health503.incrementAndGet();
-            } else if (r.statusCode() == 503) {
-              shed.incrementAndGet();
-              if (r.headers().firstValue("retry-after").isPresent()) {
-                shedWithRetryAfter.incrementAndGet();
-              }
-            } else {
-              other.incrementAndGet();
-            }
-          } catch (Exception e) {
-            other.incrementAndGet();
-          }
-        }
-        return null;
-      }));
+      running.add(
+          pool.submit(
+              () -> {
+                int n = first;
+                while (System.nanoTime() < until) {
+                  URI uri =
+                      URI.create(
+                          "http://127.0.0.1:" + node.httpPort() + paths.get(n++ % paths.size()));
+                  long sentNs = System.nanoTime();
+                  try {
+                    HttpResponse<byte[]> r =
+                        http.send(
+                            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+                    answerMs.add((System.nanoTime() - sentNs) / 1_000_000);
+                    if (r.statusCode() == 200) {
+                      served.incrementAndGet();
+                    } else if (r.statusCode() == 503 && uri.getPath().equals("/health")) {
+                      health503.incrementAndGet();
+                    } else if (r.statusCode() == 503) {
+                      shed.incrementAndGet();
+                      if (r.headers().firstValue("retry-after").isPresent()) {
+                        shedWithRetryAfter.incrementAndGet();
+                      }
+                    } else {
+                      other.incrementAndGet();
+                    }
+                  } catch (Exception e) {
+                    other.incrementAndGet();
+                  }
+                }
+                return null;
+              }));
     }
     for (Future<?> c : running) {
       c.get(120, TimeUnit.SECONDS);
     }
     pool.shutdown();
     List<Long> sorted = answerMs.stream().sorted().toList();
-    Flood f = new Flood(served.get(), shed.get(), shedWithRetryAfter.get(), health503.get(), other.get(),
-        sorted.isEmpty() ? -1 : sorted.get(sorted.size() / 2),
-        sorted.isEmpty() ? -1 : sorted.get((int) Math.max(0, Math.ceil(sorted.size() * 0.99) - 1)));
+    Flood f =
+        new Flood(
+            served.get(),
+            shed.get(),
+            shedWithRetryAfter.get(),
+            health503.get(),
+            other.get(),
+            sorted.isEmpty() ? -1 : sorted.get(sorted.size() / 2),
+            sorted.isEmpty()
+                ? -1
+                : sorted.get((int) Math.max(0, Math.ceil(sorted.size() * 0.99) - 1)));
     System.out.printf("flood of %d clients on %s for %d ms: %s%n", clients, paths, FLOOD_MS, f);
     return f;
   }

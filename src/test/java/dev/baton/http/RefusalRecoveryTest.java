@@ -32,11 +32,19 @@ class RefusalRecoveryTest {
   private final String prefix = "r" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
-  /** GET /status: its {@code redis} field, "up" when the cluster view was read, "error" when refused. */
+  /**
+   * GET /status: its {@code redis} field, "up" when the cluster view was read, "error" when
+   * refused.
+   */
   private static String status(TestNode node) {
     try {
-      String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/status"))
-          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      String body =
+          HTTP.send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + node.httpPort() + "/status"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       return new JsonObject(body).getString("redis");
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -51,16 +59,24 @@ class RefusalRecoveryTest {
     Await.until("s1 leads", Duration.ofSeconds(10), node::isGenerator);
 
     rc.cmd("SET", keys.epoch(), "banana"); // view.lua refuses: Redis holds a corrupt epoch
-    Await.until("GET /status finds Redis refusing", Duration.ofSeconds(10), () -> "error".equals(status(node)));
+    Await.until(
+        "GET /status finds Redis refusing",
+        Duration.ofSeconds(10),
+        () -> "error".equals(status(node)));
     assertThat(node.state().redis().refusingNow("status")).isTrue();
 
     rc.cmd("DEL", keys.epoch());
-    // each successful GET /status reports success for "status"; the refusal is over after the quiet period
-    Await.until("the status refusal is over", Duration.ofSeconds(30),
+    // each successful GET /status reports success for "status"; the refusal is over after the quiet
+    // period
+    Await.until(
+        "the status refusal is over",
+        Duration.ofSeconds(30),
         () -> "up".equals(status(node)) && !node.state().redis().refusingNow("status"));
 
     rc.cmd("SET", keys.epoch(), "banana");
-    Await.until("a new refusal is seen", Duration.ofSeconds(10),
+    Await.until(
+        "a new refusal is seen",
+        Duration.ofSeconds(10),
         () -> "error".equals(status(node)) && node.state().redis().refusingNow("status"));
     rc.cmd("DEL", keys.epoch());
   }

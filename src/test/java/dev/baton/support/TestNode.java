@@ -1,11 +1,11 @@
 package dev.baton.support;
 
-import dev.baton.state.Role;
-import dev.baton.state.NodeState;
 import dev.baton.NodeVerticle;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.metrics.NodeMetrics;
+import dev.baton.state.NodeState;
+import dev.baton.state.Role;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -35,8 +35,13 @@ public final class TestNode implements AutoCloseable {
   /** Short timings for tests; override any setting by its JSON path. */
   public static JsonObject fastSettings(String redisUrl, String prefix) {
     return new JsonObject()
-        .put("redis", new JsonObject().put("url", redisUrl).put("keyPrefix", prefix).put("embedded", "off")
-            .put("commandTimeoutMs", 1000))
+        .put(
+            "redis",
+            new JsonObject()
+                .put("url", redisUrl)
+                .put("keyPrefix", prefix)
+                .put("embedded", "off")
+                .put("commandTimeoutMs", 1000))
         .put("election", new JsonObject().put("leaseMs", 600).put("renewMs", 150))
         .put("generator", new JsonObject().put("intervalMs", 50))
         .put("handler", new JsonObject().put("reclaimIdleMs", 1000).put("blockMs", 500))
