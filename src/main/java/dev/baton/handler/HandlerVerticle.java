@@ -186,7 +186,7 @@ public final class HandlerVerticle extends VerticleBase {
               }
               loop();
             })
-        .onFailure(this::onReadFailure);
+        .onFailure(this::onRedisFailure);
   }
 
   private void commitInBackground(List<Response> entries) {
@@ -196,14 +196,18 @@ public final class HandlerVerticle extends VerticleBase {
         ar -> {
           commits.remove(commit);
           if (ar.failed()) {
-            onReadFailure(ar.cause());
+            onRedisFailure(ar.cause());
           } else {
             loop();
           }
         });
   }
 
-  private void onReadFailure(Throwable e) {
+  /**
+   * A read or a commit failed: read this consumer's own pending entries first when the loop goes on
+   * (a commit that failed left them pending), recreate the group if Redis lost it, and back off.
+   */
+  private void onRedisFailure(Throwable e) {
     if (stopped) {
       return;
     }

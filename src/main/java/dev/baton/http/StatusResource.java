@@ -167,22 +167,17 @@ final class StatusResource {
    * {@link RedisHealth#REFUSING_WINDOW_MS}), {@code starting} (role not settled) and {@code
    * stalled} (the cluster does not do its work: see {@code heartbeat.StallDetector}).
    */
+  /**
+   * Answers from what the node knows, without a Redis call of its own: every component reports each
+   * Redis call's outcome to {@link RedisHealth} (the heartbeat at least once per {@code
+   * heartbeat.intervalMs}), so a PING here would add nothing but a place in a queue: under a flood
+   * of reads it waited behind them and said "Redis does not answer" of a Redis that answered.
+   */
   private void health(RoutingContext ctx) {
-    redis
-        .send(Request.cmd(Command.PING))
-        .onSuccess(
-            pong -> {
-              state.redis().succeeded("health");
-              health(ctx, null);
-            })
-        .onFailure(
-            e -> {
-              state.redis().failed("health", e);
-              health(ctx, e);
-            });
+    health(ctx, state.redis().up() ? null : state.redis().problem());
   }
 
-  private void health(RoutingContext ctx, Throwable pingFailed) {
+  private void health(RoutingContext ctx, String unreachable) {
     JsonObject body = new JsonObject().put("role", state.roles().role().label());
     Map<String, String> refusing = new TreeMap<>(state.redis().refusing());
     Map<String, String> stalled = state.redis().stalled();
@@ -194,9 +189,9 @@ final class StatusResource {
     }
     String status;
     String reason;
-    if (pingFailed != null && !RedisOps.isErrorReply(pingFailed)) {
+    if (unreachable != null) {
       status = "unreachable";
-      reason = "Redis does not answer: " + Secrets.mask(pingFailed.getMessage());
+      reason = "Redis does not answer: " + Secrets.mask(unreachable);
     } else if (!refusing.isEmpty()) {
       status = "refusing";
       reason =
