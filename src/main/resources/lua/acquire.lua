@@ -81,8 +81,7 @@ if granted then
   end
   redis.call('INCR', KEYS[2])
   local epoch = redis.call('GET', KEYS[2])
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = server_ms()
   if not history then
     -- the history is informational: a key of another type is left as it is
   elseif takenFrom == '' then

@@ -57,12 +57,7 @@ local plainCommitted = processed
 messages = processed
 
 local function deadLetter(msgId, reason, fields)
-  local args = {'*', 'messageId', msgId, 'reason', reason, 'handler', handler}
-  for j = 1, math.min(#fields, 400), 2 do
-    args[#args + 1] = 'field:' .. fields[j]
-    args[#args + 1] = fields[j + 1]
-  end
-  redis.call('XADD', KEYS[3], unpack(args))
+  deadLetterFields(KEYS[3], msgId, reason, handler, fields)
   dead = dead + 1
 end
 

@@ -11,8 +11,7 @@ local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'zset', KEYS[3], 'strea
 if refused then
   return refused
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = server_ms()
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
 local audit = ARGV[4] == '1' or redis.call('EXISTS', KEYS[4], KEYS[5]) > 0
 local deleted = 0

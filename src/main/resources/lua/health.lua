@@ -8,8 +8,7 @@
 --          messages key type, stream entries, oldest entry id or '', whether the oldest entry is
 --          skipped (at or before the group's last-delivered-id and pending on no consumer: 1/0),
 --          entries pending in the group}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = server_ms()
 local leaderType = redis.call('TYPE', KEYS[1]).ok
 local leader = ''
 if leaderType == 'string' then leader = redis.call('GET', KEYS[1]) end

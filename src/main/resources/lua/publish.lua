@@ -29,8 +29,7 @@ end
 if backlog >= tonumber(ARGV[3]) then
   return {-2, backlog}
 end
-local t = redis.call('TIME')
-local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+local ts = string.format('%.0f', server_ms())
 local seq = tonumber(ARGV[4])
 local audit = ARGV[5] == '1'
 local n = 0

@@ -12,8 +12,7 @@ if refused then
 end
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if consumers.err then return {} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = server_ms()
 local timeout = tonumber(ARGV[2])
 local run = presence_run_id()
 local live = {}

@@ -11,8 +11,7 @@ corrupt = corrupt or guard_lease(KEYS[1])
 if corrupt then
   return corrupt
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = server_ms()
 local pending = 0
 local summary = redis.pcall('XPENDING', KEYS[5], ARGV[1])
 if not summary.err then pending = summary[1] end

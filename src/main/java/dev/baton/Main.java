@@ -10,12 +10,15 @@ import dev.baton.errors.GetErrorsCommand;
 import dev.baton.logging.Logging;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.EmbeddedRedis;
+import dev.baton.tool.ExitCodes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -25,21 +28,21 @@ import picocli.CommandLine.Option;
 /**
  * The command line. Without a subcommand it runs a node until SIGTERM/SIGINT, which closes Vert.x
  * (every verticle's {@code stop()} runs: the generator releases its lease) and exits: 0 when the
- * stop was clean, {@link #EXIT_STOP_FAILED} when a verticle's stop failed or did not finish in time.
+ * stop was clean, {@link ExitCodes#REDIS} when a verticle's stop failed or did not finish in time.
  */
-@Command(name = "node-fat.jar", mixinStandardHelpOptions = true, version = "Baton 1.0",
+@Command(
+    name = "node-fat.jar",
+    mixinStandardHelpOptions = true,
+    version = "Baton 1.0",
     description = "Runs a Baton node (default), or a tool given as a subcommand.",
     subcommands = {GetErrorsCommand.class, VerifyCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
-  /** Exit code for a configuration error. */
-  public static final int EXIT_CONFIG = 2;
-  /** Exit code when the node cannot start (port in use, Redis binary missing...). */
-  public static final int EXIT_START = 15;
-  /** Exit code when the node was asked to stop and did not stop cleanly (lease not released, stop timed out). */
-  public static final int EXIT_STOP_FAILED = 1;
   private static final long STOP_TIMEOUT_MS = 10_000;
 
-  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
+  @Option(
+      names = {"-conf", "--conf"},
+      paramLabel = "FILE",
+      description = "JSON configuration (see conf/node.json)")
   Path conf;
 
   public static void main(String[] args) {
@@ -50,29 +53,21 @@ public final class Main implements Callable<Integer> {
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
-  /** Loads the configuration or prints why not; null when it is invalid. */
-  public static NodeConfig loadConfig(Path conf, java.io.PrintStream err) {
-    try {
-      return ConfigLoader.load(conf, System.getenv());
-    } catch (ConfigException e) {
-      err.println("configuration error: " + e.getMessage());
-      return null;
-    }
-  }
-
   @Override
   public Integer call() throws Exception {
-    NodeConfig config = loadConfig(conf, System.err);
+    NodeConfig config = ConfigLoader.loadOrReport(conf, System.err);
     if (config == null) {
-      return EXIT_CONFIG;
+      return ExitCodes.CONFIG;
     }
     Logging.apply(config.log().format(), config.nodeId());
     Logger log = LoggerFactory.getLogger(Main.class);
     try {
       EmbeddedRedis.ensure(config, System.getenv());
     } catch (Exception e) {
-      log.atError().addKeyValue("node", config.nodeId()).log("cannot start the embedded Redis: {}", Secrets.mask(e.getMessage()));
-      return EXIT_START;
+      log.atError()
+          .addKeyValue("node", config.nodeId())
+          .log("cannot start the embedded Redis: {}", Secrets.mask(e.getMessage()));
+      return ExitCodes.START_FAILED;
     }
     NodeMetrics metrics = new NodeMetrics(config.nodeId());
     Vertx vertx = metrics.newVertx();
@@ -84,19 +79,30 @@ public final class Main implements Callable<Integer> {
       try {
         sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.requested.countDown());
       } catch (IllegalArgumentException e) {
-        // the JVM keeps this signal (-Xrs): it still stops the node through the hook, with its exit code
+        // the JVM keeps this signal (-Xrs): it still stops the node through the hook, with its exit
+        // code
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "baton-stop"));
     try {
-      stop.deployment = vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
+      stop.deployment =
+          vertx.deployVerticle(new NodeVerticle(config, metrics)).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.atError().addKeyValue("node", config.nodeId()).log("node failed to start: {}", Secrets.mask(e.getMessage()));
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof ConfigException bad) {
+          System.err.println("configuration error: " + Secrets.mask(bad.getMessage()));
+          vertx.close();
+          return ExitCodes.CONFIG;
+        }
+      }
+      log.atError()
+          .addKeyValue("node", config.nodeId())
+          .log("node failed to start: {}", Secrets.mask(e.getMessage()));
       stop.run();
-      return EXIT_START;
+      return ExitCodes.START_FAILED;
     }
     stop.requested.await();
-    return stop.run() ? 0 : EXIT_STOP_FAILED;
+    return stop.run() ? 0 : ExitCodes.REDIS;
   }
 
   /**
@@ -121,26 +127,30 @@ public final class Main implements Callable<Integer> {
     synchronized boolean run() {
       if (clean == null) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MS);
-        clean = step("undeploy", deployment == null ? null : () -> vertx.undeploy(deployment), deadline);
+        clean =
+            step(
+                "undeploy", deployment == null ? null : () -> vertx.undeploy(deployment), deadline);
         // closed from this thread, not from a callback: Vert.x's event loops end as it closes
         clean &= step("close", vertx::close, deadline);
       }
       return clean;
     }
 
-    private boolean step(String what, java.util.function.Supplier<Future<Void>> action, long deadlineNs) {
+    private boolean step(String what, Supplier<Future<Void>> action, long deadlineNs) {
       if (action == null) {
         return true;
       }
       try {
         action.get().await(Math.max(1, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
         return true;
-      } catch (java.util.concurrent.TimeoutException e) {
-        log.atError().addKeyValue("node", nodeId).log("stop failed: {} did not finish within {} ms", what,
-            STOP_TIMEOUT_MS);
+      } catch (TimeoutException e) {
+        log.atError()
+            .addKeyValue("node", nodeId)
+            .log("stop failed: {} did not finish within {} ms", what, STOP_TIMEOUT_MS);
       } catch (Exception e) {
-        log.atError().addKeyValue("node", nodeId).log("stop failed: {}: {}", what,
-            Secrets.mask(String.valueOf(e.getMessage())));
+        log.atError()
+            .addKeyValue("node", nodeId)
+            .log("stop failed: {}: {}", what, Secrets.mask(String.valueOf(e.getMessage())));
       }
       return false;
     }

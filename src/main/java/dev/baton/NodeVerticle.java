@@ -3,7 +3,9 @@ package dev.baton;
 import dev.baton.bus.Addresses;
 import dev.baton.config.NodeConfig;
 import dev.baton.election.ElectionVerticle;
+import dev.baton.election.Leadership;
 import dev.baton.generator.GeneratorVerticle;
+import dev.baton.generator.Publisher;
 import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
 import dev.baton.heartbeat.HealthProbe;
@@ -15,12 +17,16 @@ import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
+import dev.baton.state.NodeState;
+import dev.baton.state.Role;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -28,32 +34,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Baton node. Deploys the Heartbeat, HTTP and Election verticles, then follows the election:
- * on {@code granted} it undeploys the Handler and deploys a Generator for the granted epoch, on
- * {@code revoked} the reverse. Switches run one at a time and always undeploy the old role verticle
- * before deploying the new one, so a node never runs both roles; it runs neither only during a
- * switch.
+ * One Baton node. Deploys the Heartbeat, HTTP and Election verticles, then follows the election: on
+ * {@code granted} it undeploys the Handler and deploys a Generator for the granted epoch, on {@code
+ * revoked} the reverse. Switches run one at a time and always undeploy the old role verticle before
+ * deploying the new one, so a node never runs both roles; it runs neither only during a switch.
  */
 public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
+
+  /**
+   * Lease scripts run one at a time; the second connection is the spare a cluster client needs for
+   * its slot map.
+   */
+  private static final int ELECTION_POOL_SIZE = 2;
 
   private final NodeConfig config;
   private final NodeMetrics metrics;
   private NodeState state;
   private Keys keys;
   private RedisOps ops;
+  private RedisOps electionOps;
+  private RedisOps httpOps;
   private RedisOptions dedicatedOptions;
   private ElectionVerticle election;
   private HttpVerticle http;
-  private MessageConsumer<JsonObject> electionEvents;
+  private MessageConsumer<Leadership> electionEvents;
 
   private Future<Void> switching = Future.succeededFuture();
   private String roleDeployment;
-  private NodeState.Role wantedRole = NodeState.Role.STARTING;
+  private Role wantedRole = Role.STARTING;
   private long wantedEpoch;
   private boolean stopping;
 
-  /** A node whose /metrics has Baton's meters only (deploy it into {@link NodeMetrics#newVertx} for Vert.x's too). */
+  /**
+   * A node whose /metrics has Baton's meters only (deploy it into {@link NodeMetrics#newVertx} for
+   * Vert.x's too).
+   */
   public NodeVerticle(NodeConfig config) {
     this(config, new NodeMetrics(config.nodeId()));
   }
@@ -72,6 +88,16 @@ public final class NodeVerticle extends VerticleBase {
     return http.port();
   }
 
+  /** HTTP connections open now (for tests). */
+  public int httpConnections() {
+    return http.connections();
+  }
+
+  /** HTTP connections closed at once at the cap (for tests). */
+  public long httpRefusedConnections() {
+    return http.refusedConnections();
+  }
+
   @Override
   public Future<?> start() {
     state = new NodeState(config.nodeId());
@@ -79,44 +105,89 @@ public final class NodeVerticle extends VerticleBase {
     keys = new Keys(config.redis().keyPrefix());
     preloadGenerator();
     ops = newOps(config.redis().poolSize());
-    dedicatedOptions = RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
+    // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
+    electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
+    httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
+    dedicatedOptions =
+        RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
 
-    LOG.atInfo().addKeyValue("node", state.nodeId()).log("starting node against {} (keys {{}}:*)",
-        config.redis().describe(), config.redis().keyPrefix());
+    LOG.atInfo()
+        .addKeyValue("node", state.nodeId())
+        .log(
+            "starting node against {} (keys {{}}:*)",
+            config.redis().describe(),
+            config.redis().keyPrefix());
 
-    electionEvents = vertx.eventBus().localConsumer(Addresses.of(Addresses.ELECTION, state.nodeId()), msg -> {
-      JsonObject event = msg.body();
-      if ("granted".equals(event.getString("event"))) {
-        want(NodeState.Role.GENERATOR, event.getLong("epoch"));
-      } else {
-        want(NodeState.Role.HANDLER, 0);
-      }
-    });
+    electionEvents =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.ELECTION, state.nodeId()),
+                msg -> {
+                  if (msg.body() instanceof Leadership.Granted granted) {
+                    want(Role.GENERATOR, granted.epoch());
+                  } else {
+                    want(Role.HANDLER, 0);
+                  }
+                });
 
-    election = new ElectionVerticle(config.election(), config.presence(), ops, keys, state, this::dedicated,
-        config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
-    http = new HttpVerticle(config.http(), ops, keys, state, metrics, config.audit().enabled(),
-        () -> election.knownLeader().isEmpty() ? null
-            : new JsonObject().put("nodeId", election.knownLeader()).put("epoch", election.knownEpoch()));
-    return electionEvents.completion()
-        .compose(v -> vertx.deployVerticle(http))
-        .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(config.heartbeat(), config.presence().enabled(), ops, keys, state,
-            new HealthProbe(ops, keys, state, StallDetector.of(config, keys.leader()), config.heartbeat().timeoutMs()))))
+    election =
+        new ElectionVerticle(
+            config.election(),
+            config.presence(),
+            electionOps,
+            keys,
+            state,
+            this::dedicated,
+            config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
+    http =
+        new HttpVerticle(
+            config.http(),
+            httpOps,
+            keys,
+            state,
+            metrics,
+            config.audit().enabled(),
+            () -> {
+              Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
+              return holder.known()
+                  ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch())
+                  : null;
+            });
+    return electionEvents
+        .completion()
+        .compose(v -> vertx.deployVerticle(http, HttpVerticle.deploymentOptions()))
+        .compose(
+            id ->
+                vertx.deployVerticle(
+                    new HeartbeatVerticle(
+                        config.heartbeat(),
+                        config.presence().enabled(),
+                        ops,
+                        keys,
+                        state,
+                        new HealthProbe(
+                            ops,
+                            keys,
+                            state,
+                            StallDetector.of(config, keys.leader()),
+                            config.heartbeat().timeoutMs()))))
         .compose(id -> vertx.deployVerticle(election))
-        .compose(id -> {
-          // not granted by the first attempt: start as a handler (a grant arrives as an event)
-          if (!election.leading()) {
-            want(NodeState.Role.HANDLER, 0);
-          }
-          return switching;
-        });
+        .compose(
+            id -> {
+              // not granted by the first attempt: start as a handler (a grant arrives as an event)
+              if (!election.leading()) {
+                want(Role.HANDLER, 0);
+              }
+              return switching;
+            });
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
-    return ops.close().otherwiseEmpty();
+    return Future.join(ops.close(), electionOps.close(), httpOps.close()).otherwiseEmpty();
   }
 
   /**
@@ -124,13 +195,22 @@ public final class NodeVerticle extends VerticleBase {
    * that verticle's event loop (see {@link RedisOps.Factory}).
    */
   private RedisOps newOps(int poolSize) {
-    RedisOptions options = RedisSupport.poolOptions(config.redis(), poolSize, config.redis().commandTimeoutMs());
-    return new RedisOps(Redis.createClient(vertx, options), config.redis().commandTimeoutMs(),
-        config.redis().type() == NodeConfig.RedisType.SENTINEL ? () -> Redis.createClient(vertx, options) : null);
+    return newOps(poolSize, RedisSupport.SHARED_POOL);
   }
 
-  private DedicatedConnection dedicated(io.vertx.core.Handler<io.vertx.redis.client.RedisConnection> onConnect,
-      io.vertx.core.Handler<Void> onEnd) {
+  private RedisOps newOps(int poolSize, String poolName) {
+    RedisOptions options =
+        RedisSupport.poolOptions(
+            config.redis(), poolSize, config.redis().commandTimeoutMs(), poolName);
+    return new RedisOps(
+        Redis.createClient(vertx, options),
+        config.redis().commandTimeoutMs(),
+        config.redis().type() == NodeConfig.RedisType.SENTINEL
+            ? () -> Redis.createClient(vertx, options)
+            : null);
+  }
+
+  private DedicatedConnection dedicated(Handler<RedisConnection> onConnect, Handler<Void> onEnd) {
     return new DedicatedConnection(vertx, dedicatedOptions, onConnect, onEnd);
   }
 
@@ -141,7 +221,7 @@ public final class NodeVerticle extends VerticleBase {
   private static void preloadGenerator() {
     try {
       ClassLoader loader = NodeVerticle.class.getClassLoader();
-      for (Class<?> c : List.of(GeneratorVerticle.class, RandomText.class, dev.baton.generator.Publisher.class)) {
+      for (Class<?> c : List.of(GeneratorVerticle.class, RandomText.class, Publisher.class)) {
         Class.forName(c.getName(), true, loader);
       }
       new RandomText(new SplittableRandom()).nextBytes();
@@ -152,59 +232,92 @@ public final class NodeVerticle extends VerticleBase {
 
   /** A dedicated connection to one node of a Redis Cluster ({@code host:port}). */
   private DedicatedConnection.Factory dedicatedAt(String hostPort) {
-    RedisOptions options = RedisSupport.nodeOptions(config.redis(), hostPort, config.redis().commandTimeoutMs());
+    RedisOptions options =
+        RedisSupport.nodeOptions(config.redis(), hostPort, config.redis().commandTimeoutMs());
     return (onConnect, onEnd) -> new DedicatedConnection(vertx, options, onConnect, onEnd);
   }
 
-  private void want(NodeState.Role role, long epoch) {
+  private void want(Role role, long epoch) {
     wantedRole = role;
     wantedEpoch = epoch;
     switching = switching.transform(ar -> converge());
   }
 
-  /** Brings the running role verticle in line with the wanted role, undeploying before deploying. */
+  /**
+   * Brings the running role verticle in line with the wanted role, undeploying before deploying.
+   */
   private Future<Void> converge() {
-    NodeState.Role role = wantedRole;
+    Role role = wantedRole;
     long epoch = wantedEpoch;
-    if (stopping || (state.role() == role && state.epoch() == (role == NodeState.Role.GENERATOR ? epoch : 0))) {
+    if (stopping
+        || (state.roles().role() == role
+            && state.roles().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
       return Future.succeededFuture();
     }
-    state.beginSwitch();
+    state.roles().beginSwitch();
     long switchStartedNs = System.nanoTime();
-    Future<Void> undeployed = roleDeployment == null
-        ? Future.succeededFuture()
-        : vertx.undeploy(roleDeployment).otherwiseEmpty();
+    Future<Void> undeployed =
+        roleDeployment == null
+            ? Future.succeededFuture()
+            : vertx.undeploy(roleDeployment).otherwiseEmpty();
     return undeployed
-        .compose(v -> {
-          roleDeployment = null;
-          if (stopping) {
-            return Future.succeededFuture();
-          }
-          return vertx.deployVerticle(roleVerticle(role, epoch)).map(id -> {
-            roleDeployment = id;
-            state.roleSettled(role, epoch);
-            LOG.atInfo().addKeyValue("node", state.nodeId()).log("role is now {}{} (switched in {} ms)", role.label(),
-                role == NodeState.Role.GENERATOR ? " (epoch " + epoch + ")" : "",
-                (System.nanoTime() - switchStartedNs) / 1_000_000);
-            vertx.eventBus().publish(Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
-                new JsonObject().put("role", role.label()).put("epoch", epoch));
-            return null;
-          });
-        })
+        .compose(
+            v -> {
+              roleDeployment = null;
+              if (stopping) {
+                return Future.succeededFuture();
+              }
+              return vertx
+                  .deployVerticle(roleVerticle(role, epoch))
+                  .map(
+                      id -> {
+                        roleDeployment = id;
+                        state.roles().settled(role, epoch);
+                        LOG.atInfo()
+                            .addKeyValue("node", state.nodeId())
+                            .log(
+                                "role is now {}{} (switched in {} ms)",
+                                role.label(),
+                                role == Role.GENERATOR ? " (epoch " + epoch + ")" : "",
+                                (System.nanoTime() - switchStartedNs) / 1_000_000);
+                        vertx
+                            .eventBus()
+                            .publish(
+                                Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
+                                new JsonObject().put("role", role.label()).put("epoch", epoch));
+                        return null;
+                      });
+            })
         .<Void>mapEmpty()
-        .recover(e -> {
-          LOG.atError().addKeyValue("node", state.nodeId()).setCause(e).log("role switch to {} failed", role.label());
-          return Future.succeededFuture();
-        });
+        .recover(
+            e -> {
+              LOG.atError()
+                  .addKeyValue("node", state.nodeId())
+                  .setCause(e)
+                  .log("role switch to {} failed", role.label());
+              return Future.succeededFuture();
+            });
   }
 
-  private Deployable roleVerticle(NodeState.Role role, long epoch) {
-    if (role == NodeState.Role.GENERATOR) {
-      return new GeneratorVerticle(config.generator(), this::newOps, keys, state, epoch,
+  private Deployable roleVerticle(Role role, long epoch) {
+    if (role == Role.GENERATOR) {
+      return new GeneratorVerticle(
+          config.generator(),
+          this::newOps,
+          keys,
+          state,
+          epoch,
           new RandomText(new SplittableRandom()),
           config.audit().enabled());
     }
-    return new HandlerVerticle(config.handler(), config.heartbeat(), this::newOps, keys, state, this::dedicated,
-        new SplittableRandom(), config.audit().enabled());
+    return new HandlerVerticle(
+        config.handler(),
+        config.heartbeat(),
+        this::newOps,
+        keys,
+        state,
+        this::dedicated,
+        new SplittableRandom(),
+        config.audit().enabled());
   }
 }

@@ -1,8 +1,18 @@
--- Dead-lettering (prepended to the scripts that use it).
+-- Dead-lettering (prepended to the scripts that use it: commit, reclaim, claim).
 -- Dead-letters one entry into the stream dead_key: a dead letter per message of a pack (fields n
 -- and texts: message '<id>/<i>', with that message's fields), else one with all the entry's fields
 -- (at most 200, prefixed 'field:'). Returns how many messages that was, and the ledger fields that
 -- name them.
+-- One dead letter for message msgId with the given fields (at most 200, prefixed 'field:').
+local function deadLetterFields(dead_key, msgId, reason, handler, fields)
+  local args = {'*', 'messageId', msgId, 'reason', reason, 'handler', handler}
+  for j = 1, math.min(#fields, 400), 2 do
+    args[#args + 1] = 'field:' .. fields[j]
+    args[#args + 1] = fields[j + 1]
+  end
+  redis.call('XADD', dead_key, unpack(args))
+end
+
 local function deadLetterEntry(dead_key, id, fields, reason, handler)
   local f = {}
   for j = 1, #fields, 2 do f[fields[j]] = fields[j + 1] end
@@ -19,12 +29,7 @@ local function deadLetterEntry(dead_key, id, fields, reason, handler)
     end
     return n, {'n', n, 'kinds', string.rep('d', n)}
   end
-  local args = {'*', 'messageId', id, 'reason', reason, 'handler', handler}
-  for j = 1, math.min(#fields, 400), 2 do
-    args[#args + 1] = 'field:' .. fields[j]
-    args[#args + 1] = fields[j + 1]
-  end
-  redis.call('XADD', dead_key, unpack(args))
+  deadLetterFields(dead_key, id, reason, handler, fields)
   return 1, {'kind', 'dead'}
 end
 

@@ -1,4 +1,4 @@
--- Guards (prepended to every script that writes; see docs/DESIGN.md, "Scripts never half-apply").
+-- Guards (in the prelude of every script; see docs/DESIGN.md, "Scripts never half-apply").
 -- A script has no rollback: an error after its first write leaves that write in place. So each
 -- script checks, before its first write, the type of every key it may write and the value of every
 -- counter it increments, and refuses with an error reply that names the key, having written nothing.

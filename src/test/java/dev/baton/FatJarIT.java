@@ -1,13 +1,13 @@
 package dev.baton;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
+import dev.baton.support.RedisExtension;
 import dev.baton.support.RedisServer;
+import dev.baton.tool.ExitCodes;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,12 +19,12 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The real fat jar as OS processes: what a user runs. */
 @Timeout(180)
 class FatJarIT {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension(true);
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension(true);
   private final String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
   private final List<NodeProcess> nodes = new ArrayList<>();
@@ -51,7 +51,10 @@ class FatJarIT {
   }
 
   private NodeProcess generator() {
-    return nodes.stream().filter(n -> n.process().isAlive() && "generator".equals(n.role())).findFirst().orElse(null);
+    return nodes.stream()
+        .filter(n -> n.process().isAlive() && "generator".equals(n.role()))
+        .findFirst()
+        .orElse(null);
   }
 
   @Test
@@ -59,20 +62,31 @@ class FatJarIT {
     for (int i = 1; i <= 3; i++) {
       node("p" + i);
     }
-    NodeProcess first = Await.value("a generator among three processes", Duration.ofSeconds(60), this::generator);
-    Await.until("every process answers", Duration.ofSeconds(30),
+    NodeProcess first =
+        Await.value("a generator among three processes", Duration.ofSeconds(60), this::generator);
+    Await.until(
+        "every process answers",
+        Duration.ofSeconds(30),
         () -> nodes.stream().allMatch(n -> n.status() != null));
     long epoch = first.status().getLong("epoch");
-    Await.until("messages flow", Duration.ofSeconds(30), () -> REDIS.client().num("HGET", keys.stats(), "processed") > 10);
+    Await.until(
+        "messages flow",
+        Duration.ofSeconds(30),
+        () -> REDIS.client().num("HGET", keys.stats(), "processed") > 10);
 
     first.kill();
-    NodeProcess next = Await.value("another process generates", Duration.ofSeconds(20), this::generator);
+    NodeProcess next =
+        Await.value("another process generates", Duration.ofSeconds(20), this::generator);
     assertThat(next).isNotSameAs(first);
     JsonObject status = next.status();
     assertThat(status.getLong("epoch")).isGreaterThan(epoch);
     long publishedAtTakeover = status.getJsonObject("counters").getLong("published");
-    Await.until("it publishes", Duration.ofSeconds(10),
-        () -> Objects.requireNonNull(next.status()).getJsonObject("counters").getLong("published") > publishedAtTakeover);
+    Await.until(
+        "it publishes",
+        Duration.ofSeconds(10),
+        () ->
+            Objects.requireNonNull(next.status()).getJsonObject("counters").getLong("published")
+                > publishedAtTakeover);
   }
 
   @Test
@@ -85,7 +99,9 @@ class FatJarIT {
 
     long start = System.nanoTime();
     int exit = first.terminate();
-    assertThat(exit).as("a clean stop on SIGTERM (not 143, the JVM's default)\n" + first.log()).isZero();
+    assertThat(exit)
+        .as("a clean stop on SIGTERM (not 143, the JVM's default)\n" + first.log())
+        .isZero();
     assertThat(first.log()).contains("released the lease of epoch " + epoch);
     Await.until("t2 takes over", Duration.ofSeconds(20), () -> "generator".equals(second.role()));
     assertThat((System.nanoTime() - start) / 1_000_000).as("exit and handover").isLessThan(15_000);
@@ -106,7 +122,7 @@ class FatJarIT {
       redis.kill();
 
       int exit = node.terminate();
-      assertThat(exit).as(node.log()).isEqualTo(Main.EXIT_STOP_FAILED);
+      assertThat(exit).as(node.log()).isEqualTo(ExitCodes.REDIS);
       assertThat(node.log()).contains("could not release the lease").contains("stop failed");
     }
   }
@@ -117,12 +133,12 @@ class FatJarIT {
     env.put("BATON_ELECTION_RENEW_MS", "900");
     NodeProcess p = NodeProcess.start(env, "-conf", "conf/node.json");
     nodes.add(p);
-    assertThat(p.waitFor()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(p.waitFor()).isEqualTo(ExitCodes.CONFIG);
     assertThat(p.log()).contains("election.renewMs: must be at most election.leaseMs/3");
 
     NodeProcess missing = NodeProcess.start(env("m"), "-conf", "does-not-exist.json");
     nodes.add(missing);
-    assertThat(missing.waitFor()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(missing.waitFor()).isEqualTo(ExitCodes.CONFIG);
     assertThat(missing.log()).contains("does-not-exist.json").contains("cannot be read");
   }
 }

@@ -2,11 +2,10 @@ package dev.baton;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.errors.GetErrorsCommand;
-import dev.baton.redis.Keys;
+import dev.baton.bench.NodeProcess;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
 import dev.baton.support.RedisServer;
+import dev.baton.tool.ExitCodes;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -46,8 +45,7 @@ class ProductionIT {
   private final StringBuilder seen = new StringBuilder();
   private RedisServer redis;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @AfterEach
   void stop() {
@@ -75,10 +73,13 @@ class ProductionIT {
   }
 
   /** An HTTP exchange, remembered for the secret check. */
-  private HttpResponse<String> http(NodeProcess node, String method, String path, String authorization) {
+  private HttpResponse<String> http(
+      NodeProcess node, String method, String path, String authorization) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
-          .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(20));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
+              .method(method, HttpRequest.BodyPublishers.noBody())
+              .timeout(Duration.ofSeconds(20));
       if (authorization != null) {
         b.header("Authorization", authorization);
       }
@@ -99,8 +100,16 @@ class ProductionIT {
   private Run getErrors(Map<String, String> env) throws Exception {
     Path out = tmp.resolve("out-" + UUID.randomUUID());
     Path err = tmp.resolve("err-" + UUID.randomUUID());
-    ProcessBuilder pb = new ProcessBuilder(NodeProcess.javaBin(), "-jar", NodeProcess.JAR.toString(), "getErrors",
-        "-conf", "conf/node.json").redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                NodeProcess.javaBin(),
+                "-jar",
+                NodeProcess.JAR.toString(),
+                "getErrors",
+                "-conf",
+                "conf/node.json")
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
     pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -111,8 +120,18 @@ class ProductionIT {
 
   @Test
   void secretsNeverLeaveTheProcessAndStateChangesAreLoggedOnceAsJson() throws Exception {
-    redis = RedisServer.start(false, "--requirepass", defaultPassword,
-        "--user", "baton", "on", ">" + userPassword, "~*", "&*", "+@all");
+    redis =
+        RedisServer.start(
+            false,
+            "--requirepass",
+            defaultPassword,
+            "--user",
+            "baton",
+            "on",
+            ">" + userPassword,
+            "~*",
+            "&*",
+            "+@all");
     Path passwordFile = tmp.resolve("redis-password");
     Files.writeString(passwordFile, userPassword + "\n");
 
@@ -125,22 +144,33 @@ class ProductionIT {
     NodeProcess a = start(envA);
     // B: the credentials inside the URL
     Map<String, String> envB = env("prod-b");
-    envB.put("BATON_REDIS_URL", "redis://baton:" + URLEncoder.encode(userPassword, StandardCharsets.UTF_8) + "@127.0.0.1:"
-        + redis.port());
+    envB.put(
+        "BATON_REDIS_URL",
+        "redis://baton:"
+            + URLEncoder.encode(userPassword, StandardCharsets.UTF_8)
+            + "@127.0.0.1:"
+            + redis.port());
     NodeProcess b = start(envB);
     // C: a wrong password from the environment
     Map<String, String> envC = env("prod-c");
     envC.put("BATON_REDIS_PASSWORD", wrongPassword);
     NodeProcess c = start(envC);
 
-    Await.until("A and B settle, one of them generating", Duration.ofSeconds(60), () -> {
-      String ra = a.role();
-      String rb = b.role();
-      return ra != null && rb != null && (ra.equals("generator") ^ rb.equals("generator"));
-    });
-    Await.until("errors are stored", Duration.ofSeconds(30),
+    Await.until(
+        "A and B settle, one of them generating",
+        Duration.ofSeconds(60),
+        () -> {
+          String ra = a.role();
+          String rb = b.role();
+          return ra != null && rb != null && (ra.equals("generator") ^ rb.equals("generator"));
+        });
+    Await.until(
+        "errors are stored",
+        Duration.ofSeconds(30),
         () -> new JsonObject(http(a, "GET", "/errors?limit=1", null).body()).getLong("count") > 0);
-    Await.until("C answers and reports Redis refusing it", Duration.ofSeconds(60),
+    Await.until(
+        "C answers and reports Redis refusing it",
+        Duration.ofSeconds(60),
         () -> c.status() != null && !"up".equals(redisState(c)));
     for (NodeProcess n : List.of(a, b, c)) {
       for (String path : List.of("/status", "/health", "/metrics", "/errors")) {
@@ -148,35 +178,44 @@ class ProductionIT {
       }
     }
     assertThat(http(a, "POST", "/errors/drain", null).statusCode()).isEqualTo(401);
-    assertThat(http(a, "POST", "/errors/drain", "Bearer " + wrongPassword).statusCode()).isEqualTo(401);
+    assertThat(http(a, "POST", "/errors/drain", "Bearer " + wrongPassword).statusCode())
+        .isEqualTo(401);
     assertThat(http(a, "POST", "/errors/drain", "Bearer " + token).statusCode()).isEqualTo(200);
     assertThat(http(c, "POST", "/errors/drain", null).statusCode()).isEqualTo(503);
 
     // one Redis outage: many failed calls, one line each way
     redis.kill();
-    Await.until("A and B see Redis down", Duration.ofSeconds(20),
+    Await.until(
+        "A and B see Redis down",
+        Duration.ofSeconds(20),
         () -> "down".equals(redisState(a)) && "down".equals(redisState(b)));
     http(a, "GET", "/health", null);
     http(b, "GET", "/metrics", null);
     redis.restart();
-    Await.until("A and B see Redis again", Duration.ofSeconds(30),
+    Await.until(
+        "A and B see Redis again",
+        Duration.ofSeconds(30),
         () -> "up".equals(redisState(a)) && "up".equals(redisState(b)));
-    Await.until("A and B settle again", Duration.ofSeconds(30), () -> {
-      String ra = a.role();
-      String rb = b.role();
-      return ra != null && rb != null && (ra.equals("generator") ^ rb.equals("generator"));
-    });
+    Await.until(
+        "A and B settle again",
+        Duration.ofSeconds(30),
+        () -> {
+          String ra = a.role();
+          String rb = b.role();
+          return ra != null && rb != null && (ra.equals("generator") ^ rb.equals("generator"));
+        });
 
     Map<String, String> tool = env("tool");
     tool.put("BATON_REDIS_URL", envB.get("BATON_REDIS_URL"));
     assertThat(getErrors(tool).exit()).isZero();
     tool.put("BATON_REDIS_URL", "redis://baton:" + wrongPassword + "@127.0.0.1:" + redis.port());
     Run refused = getErrors(tool);
-    assertThat(refused.exit()).isEqualTo(GetErrorsCommand.EXIT_REDIS);
-    assertThat(refused.stderr()).contains("cannot reach Redis at redis://127.0.0.1:" + redis.port());
+    assertThat(refused.exit()).isEqualTo(ExitCodes.REDIS);
+    assertThat(refused.stderr())
+        .contains("cannot reach Redis at redis://127.0.0.1:" + redis.port());
     tool.put("BATON_REDIS_URL", "ftp://baton:" + wrongPassword + "@127.0.0.1:1");
     Run badConfig = getErrors(tool);
-    assertThat(badConfig.exit()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(badConfig.exit()).isEqualTo(ExitCodes.CONFIG);
     assertThat(badConfig.stderr()).contains("redis.url");
 
     for (NodeProcess n : List.of(a, b, c)) {
@@ -186,7 +225,9 @@ class ProductionIT {
 
     String everything = seen.toString();
     for (String secret : List.of(userPassword, defaultPassword, wrongPassword, token)) {
-      assertThat(everything).doesNotContain(secret).doesNotContain(URLEncoder.encode(secret, StandardCharsets.UTF_8));
+      assertThat(everything)
+          .doesNotContain(secret)
+          .doesNotContain(URLEncoder.encode(secret, StandardCharsets.UTF_8));
     }
 
     List<JsonObject> lines = new ArrayList<>();
@@ -195,14 +236,25 @@ class ProductionIT {
         lines.add(new JsonObject(line)); // every line of A is one JSON object
       }
     }
-    assertThat(lines).isNotEmpty().allSatisfy(l -> {
-      assertThat(l.getJsonObject("context").getJsonObject("properties").getString("node")).isEqualTo("prod-a");
-      if (l.getString("loggerName").startsWith("dev.baton")) {
-        assertThat(l.getJsonArray("kvpList").encode()).contains("\"node\":\"prod-a\"");
-      }
-    });
-    assertThat(lines.stream().filter(l -> l.getString("formattedMessage").startsWith("Redis is unreachable"))).hasSize(1);
-    assertThat(lines.stream().filter(l -> l.getString("formattedMessage").startsWith("Redis is reachable again"))).hasSize(1);
+    assertThat(lines)
+        .isNotEmpty()
+        .allSatisfy(
+            l -> {
+              assertThat(l.getJsonObject("context").getJsonObject("properties").getString("node"))
+                  .isEqualTo("prod-a");
+              if (l.getString("loggerName").startsWith("dev.baton")) {
+                assertThat(l.getJsonArray("kvpList").encode()).contains("\"node\":\"prod-a\"");
+              }
+            });
+    assertThat(
+            lines.stream()
+                .filter(l -> l.getString("formattedMessage").startsWith("Redis is unreachable")))
+        .hasSize(1);
+    assertThat(
+            lines.stream()
+                .filter(
+                    l -> l.getString("formattedMessage").startsWith("Redis is reachable again")))
+        .hasSize(1);
     // text logs name the node on every line too
     for (String line : b.log().split("\n")) {
       if (line.matches("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} .*")) {

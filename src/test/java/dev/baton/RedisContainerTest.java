@@ -36,11 +36,15 @@ class RedisContainerTest {
       for (int i = 0; i < 3; i++) {
         nodes.add(TestNode.start(url, "docker", "d" + i));
       }
-      Await.until("one generator", Duration.ofSeconds(20),
+      Await.until(
+          "one generator",
+          Duration.ofSeconds(20),
           () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
-      Await.until("messages handled", Duration.ofSeconds(30),
+      Await.until(
+          "messages handled",
+          Duration.ofSeconds(30),
           () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() > 20);
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
     } finally {
       nodes.forEach(TestNode::close);
     }

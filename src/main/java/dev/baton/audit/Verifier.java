@@ -2,6 +2,7 @@ package dev.baton.audit;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,7 +10,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,22 +19,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 
 /**
  * Checks the audit ledger the way Jepsen's total-queue checker does, message by message (a pack's
- * ledger entries name its n messages, {@code <entry id>/<i>}): every published message must
- * be committed exactly once or still be in flight; nothing may be committed that was never
- * published; no epoch may publish after a newer one did (split brain); and the error records must
- * be exactly the committed messages judged errors, each once. It counts, it never assumes: a
- * duplicate injected into the ledger is reported like a real one.
+ * ledger entries name its n messages, {@code <entry id>/<i>}): every published message must be
+ * committed exactly once or still be in flight; nothing may be committed that was never published;
+ * no epoch may publish after a newer one did (split brain); and the error records must be exactly
+ * the committed messages judged errors, each once. It counts, it never assumes: a duplicate
+ * injected into the ledger is reported like a real one.
  *
  * <p>It may run while nodes work: it checks the cluster as of one instant, the cutoff (a Redis
  * {@code TIME} reading, see {@link #cutoff}), and reads in an order that makes later work harmless.
  * Every entry of the ledger and of the streams carries its Redis-clock millisecond in its id, and
  * every write with a millisecond up to the cutoff was done before the first read. So it takes the
  * messages published by the cutoff, and judges each by everything read afterwards (a message
- * committed since was pending at the cutoff); a commit or an error record made after the cutoff
- * is counted only for a message published by then. Reads go published, stream, committed, error
+ * committed since was pending at the cutoff); a commit or an error record made after the cutoff is
+ * counted only for a message published by then. Reads go published, stream, committed, error
  * records, drained records: a message not in the stream when it is read was committed before (and
  * that commit is read next) or it is lost; a record drained while the errors are read shows in one
  * of the two reads or both, and records are told apart by their id. This assumes the Redis clock
@@ -71,61 +73,109 @@ public final class Verifier {
     Set<String> inStream = new HashSet<>();
     long[] cutoff = {0};
     return cutoff()
-        .compose(c -> {
-          cutoff[0] = c;
-          return redis.send(Request.cmd(Command.EXISTS).arg(keys.auditPublished()).arg(keys.auditCommitted()));
-        })
-        .compose(exists -> exists.toLong() == 0 ? Future.succeededFuture(nothingToVerify(cutoff[0]))
-            : scan(keys.auditPublished(), (id, f) -> {
-                long epoch = parseLong(f.get("epoch"));
-                long at = idMillis(id);
-                String n = f.get("n");
-                if (n == null) {
-                  published.add(new Published(f.get("msg"), epoch, f.get("gen"), at));
-                } else {
-                  for (long i = 0, count = parseLong(n); i < count; i++) {
-                    published.add(new Published(f.get("msg") + "/" + i, epoch, f.get("gen"), at));
-                  }
-                }
-              })
-              .compose(v -> page(keys.messages(), "-", (id, fields) -> inStream.add(id)))
-              .compose(v -> scan(keys.auditCommitted(), (id, f) -> {
-                long at = idMillis(id);
-                String kinds = f.get("kinds");
-                if (kinds == null) {
-                  commits.computeIfAbsent(f.get("msg"), k -> new ArrayList<>(1)).add(new Commit(f.get("kind"), at));
-                } else {
-                  for (int i = 0; i < kinds.length(); i++) {
-                    commits.computeIfAbsent(f.get("msg") + "/" + i, k -> new ArrayList<>(1))
-                        .add(new Commit(KINDS.getOrDefault(kinds.charAt(i), "unknown"), at));
-                  }
-                }
-              }))
-              .compose(v -> scan(keys.errors(), (id, f) -> {
-                String record = f.get("record");
-                String msg = null;
-                try {
-                  msg = record == null ? null : new JsonObject(record).getString("id");
-                } catch (RuntimeException notJson) {
-                  // a raw entry: not an error record of a message
-                }
-                if (msg != null) {
-                  errorRecords.computeIfAbsent(msg, k -> new HashSet<>()).add(id);
-                }
-              }))
-              .compose(v -> scan(keys.auditDrained(), (id, f) -> {
-                String msg = f.get("msg");
-                if (msg != null) {
-                  errorRecords.computeIfAbsent(msg, k -> new HashSet<>()).add(f.getOrDefault("errorId", id));
-                }
-              }))
-              .compose(v -> {
-                // a million messages take seconds to count: off the event loop when there is one
-                Context context = Vertx.currentContext();
-                return context == null
-                    ? Future.succeededFuture(report(cutoff[0], published, commits, errorRecords, inStream))
-                    : context.executeBlocking(() -> report(cutoff[0], published, commits, errorRecords, inStream));
-              }));
+        .compose(
+            c -> {
+              cutoff[0] = c;
+              return redis.send(
+                  Request.cmd(Command.EXISTS)
+                      .arg(keys.auditPublished())
+                      .arg(keys.auditCommitted()));
+            })
+        .compose(
+            exists ->
+                exists.toLong() == 0
+                    ? Future.succeededFuture(nothingToVerify(cutoff[0]))
+                    : scan(
+                            keys.auditPublished(),
+                            (id, f) -> {
+                              long epoch = Replies.number(f.get("epoch"), -1);
+                              long at = idMillis(id);
+                              String n = f.get("n");
+                              if (n == null) {
+                                published.add(new Published(f.get("msg"), epoch, f.get("gen"), at));
+                              } else {
+                                for (long i = 0, count = Replies.number(n, -1); i < count; i++) {
+                                  published.add(
+                                      new Published(
+                                          f.get("msg") + "/" + i, epoch, f.get("gen"), at));
+                                }
+                              }
+                            })
+                        .compose(v -> page(keys.messages(), "-", (id, fields) -> inStream.add(id)))
+                        .compose(
+                            v ->
+                                scan(
+                                    keys.auditCommitted(),
+                                    (id, f) -> {
+                                      long at = idMillis(id);
+                                      String kinds = f.get("kinds");
+                                      if (kinds == null) {
+                                        commits
+                                            .computeIfAbsent(f.get("msg"), k -> new ArrayList<>(1))
+                                            .add(new Commit(f.get("kind"), at));
+                                      } else {
+                                        for (int i = 0; i < kinds.length(); i++) {
+                                          commits
+                                              .computeIfAbsent(
+                                                  f.get("msg") + "/" + i, k -> new ArrayList<>(1))
+                                              .add(
+                                                  new Commit(
+                                                      KINDS.getOrDefault(
+                                                          kinds.charAt(i), "unknown"),
+                                                      at));
+                                        }
+                                      }
+                                    }))
+                        .compose(
+                            v ->
+                                scan(
+                                    keys.errors(),
+                                    (id, f) -> {
+                                      String record = f.get("record");
+                                      String msg = null;
+                                      try {
+                                        msg =
+                                            record == null
+                                                ? null
+                                                : new JsonObject(record).getString("id");
+                                      } catch (RuntimeException notJson) {
+                                        // a raw entry: not an error record of a message
+                                      }
+                                      if (msg != null) {
+                                        errorRecords
+                                            .computeIfAbsent(msg, k -> new HashSet<>())
+                                            .add(id);
+                                      }
+                                    }))
+                        .compose(
+                            v ->
+                                scan(
+                                    keys.auditDrained(),
+                                    (id, f) -> {
+                                      String msg = f.get("msg");
+                                      if (msg != null) {
+                                        errorRecords
+                                            .computeIfAbsent(msg, k -> new HashSet<>())
+                                            .add(f.getOrDefault("errorId", id));
+                                      }
+                                    }))
+                        .compose(
+                            v -> {
+                              // a million messages take seconds to count: off the event loop when
+                              // there is one
+                              Context context = Vertx.currentContext();
+                              return context == null
+                                  ? Future.succeededFuture(
+                                      report(cutoff[0], published, commits, errorRecords, inStream))
+                                  : context.executeBlocking(
+                                      () ->
+                                          report(
+                                              cutoff[0],
+                                              published,
+                                              commits,
+                                              errorRecords,
+                                              inStream));
+                            }));
   }
 
   /**
@@ -138,11 +188,13 @@ public final class Verifier {
   }
 
   private Future<Long> past(long t, int tries) {
-    return serverMs().compose(now -> now > t || tries > 1_000 ? Future.succeededFuture(t) : past(t, tries + 1));
+    return serverMs()
+        .compose(now -> now > t || tries > 1_000 ? Future.succeededFuture(t) : past(t, tries + 1));
   }
 
   private Future<Long> serverMs() {
-    return redis.send(Request.cmd(Command.TIME))
+    return redis
+        .send(Request.cmd(Command.TIME))
         .map(r -> r.get(0).toLong() * 1000 + r.get(1).toLong() / 1000);
   }
 
@@ -155,8 +207,12 @@ public final class Verifier {
     return report.getBoolean("ok");
   }
 
-  private static JsonObject report(long cutoff, List<Published> all, Map<String, List<Commit>> commits,
-      Map<String, Set<String>> errorRecords, Set<String> inStream) {
+  private static JsonObject report(
+      long cutoff,
+      List<Published> all,
+      Map<String, List<Commit>> commits,
+      Map<String, Set<String>> errorRecords,
+      Set<String> inStream) {
     Set<String> everPublished = new HashSet<>(all.size() * 2);
     List<Published> published = new ArrayList<>(all.size());
     for (Published p : all) {
@@ -172,8 +228,15 @@ public final class Verifier {
     for (Published p : published) {
       publishedIds.add(p.msg());
       long ms = idMillis(p.msg());
-      JsonObject e = epochs.computeIfAbsent(p.epoch(), k -> new JsonObject().put("epoch", k).put("gen", p.gen())
-          .put("first", ms).put("count", 0L));
+      JsonObject e =
+          epochs.computeIfAbsent(
+              p.epoch(),
+              k ->
+                  new JsonObject()
+                      .put("epoch", k)
+                      .put("gen", p.gen())
+                      .put("first", ms)
+                      .put("count", 0L));
       e.put("last", ms).put("count", e.getLong("count") + 1);
       if (p.epoch() < maxEpoch) {
         overlap.add(p.msg() + " (epoch " + p.epoch() + " after epoch " + maxEpoch + ")");
@@ -215,7 +278,8 @@ public final class Verifier {
       }
       if (!everPublished.contains(msg)) {
         if ("dead".equals(kind)) {
-          foreignDeadLettered++; // written to the stream by a third party and dead-lettered: as designed
+          foreignDeadLettered++; // written to the stream by a third party and dead-lettered: as
+          // designed
         } else {
           unexpected.add(msg);
         }
@@ -252,8 +316,13 @@ public final class Verifier {
 
     boolean errorsOk = missing.isEmpty() && extra.isEmpty() && duplicateRecords.isEmpty();
     boolean something = !published.isEmpty() || committed > 0;
-    boolean ok = something && lost.isEmpty() && duplicated.isEmpty() && unexpected.isEmpty() && overlap.isEmpty()
-        && errorsOk;
+    boolean ok =
+        something
+            && lost.isEmpty()
+            && duplicated.isEmpty()
+            && unexpected.isEmpty()
+            && overlap.isEmpty()
+            && errorsOk;
     JsonArray epochList = new JsonArray();
     epochs.values().forEach(epochList::add);
     Map<String, Object> samples = new LinkedHashMap<>();
@@ -279,17 +348,21 @@ public final class Verifier {
         .put("foreignDeadLettered", foreignDeadLettered)
         .put("overlap", (long) overlap.size())
         .put("epochs", epochList)
-        .put("errors", new JsonObject()
-            .put("judged", (long) judgedErrors.size())
-            .put("records", records)
-            .put("missing", (long) missing.size())
-            .put("extra", (long) extra.size())
-            .put("duplicated", (long) duplicateRecords.size())
-            .put("ok", errorsOk))
+        .put(
+            "errors",
+            new JsonObject()
+                .put("judged", (long) judgedErrors.size())
+                .put("records", records)
+                .put("missing", (long) missing.size())
+                .put("extra", (long) extra.size())
+                .put("duplicated", (long) duplicateRecords.size())
+                .put("ok", errorsOk))
         .put("samples", new JsonObject(samples));
   }
 
-  /** Nothing was published or committed by the cutoff, or there is no ledger: no verdict to give. */
+  /**
+   * Nothing was published or committed by the cutoff, or there is no ledger: no verdict to give.
+   */
   public static boolean nothingToVerify(JsonObject report) {
     return report.getBoolean("nothingToVerify", false);
   }
@@ -303,20 +376,41 @@ public final class Verifier {
     line(sb, "duplicated", r.getLong("duplicated"));
     line(sb, "unexpected", r.getLong("unexpected"));
     line(sb, "pending", r.getLong("pending"));
-    line(sb, "dead-lettered", r.getLong("deadLettered") + " (of which not published by a generator: "
-        + r.getLong("foreignDeadLettered") + ")");
+    line(
+        sb,
+        "dead-lettered",
+        r.getLong("deadLettered")
+            + " (of which not published by a generator: "
+            + r.getLong("foreignDeadLettered")
+            + ")");
     line(sb, "overlap", r.getLong("overlap"));
     JsonObject e = r.getJsonObject("errors");
-    line(sb, "error records", e.getLong("records") + " for " + e.getLong("judged") + " messages judged errors"
-        + " (missing " + e.getLong("missing") + ", extra " + e.getLong("extra") + ", duplicated "
-        + e.getLong("duplicated") + ")");
+    line(
+        sb,
+        "error records",
+        e.getLong("records")
+            + " for "
+            + e.getLong("judged")
+            + " messages judged errors"
+            + " (missing "
+            + e.getLong("missing")
+            + ", extra "
+            + e.getLong("extra")
+            + ", duplicated "
+            + e.getLong("duplicated")
+            + ")");
     JsonArray epochs = r.getJsonArray("epochs");
     line(sb, "epochs", epochs.size());
     for (int i = 0; i < epochs.size(); i++) {
       JsonObject ep = epochs.getJsonObject(i);
-      sb.append(String.format("  epoch %-6d %-20s %8d messages  first %s  last %s%n", ep.getLong("epoch"),
-          ep.getString("gen"), ep.getLong("count"), java.time.Instant.ofEpochMilli(ep.getLong("first")),
-          java.time.Instant.ofEpochMilli(ep.getLong("last"))));
+      sb.append(
+          String.format(
+              "  epoch %-6d %-20s %8d messages  first %s  last %s%n",
+              ep.getLong("epoch"),
+              ep.getString("gen"),
+              ep.getLong("count"),
+              Instant.ofEpochMilli(ep.getLong("first")),
+              Instant.ofEpochMilli(ep.getLong("last"))));
     }
     JsonObject samples = r.getJsonObject("samples");
     for (String k : samples.fieldNames()) {
@@ -325,13 +419,19 @@ public final class Verifier {
         sb.append("  e.g. ").append(k).append(": ").append(s.encode()).append('\n');
       }
     }
-    line(sb, "as of", java.time.Instant.ofEpochMilli(r.getLong("cutoff"))
-        + " (Redis clock; later work counts only for messages published by then)");
+    line(
+        sb,
+        "as of",
+        Instant.ofEpochMilli(r.getLong("cutoff"))
+            + " (Redis clock; later work counts only for messages published by then)");
     if (nothingToVerify(r)) {
-      sb.append(r.getBoolean("ledger") ? "NOTHING TO VERIFY: the audit ledger records no publish or commit\n"
-          : "NOTHING TO VERIFY: there is no audit ledger (is audit.enabled true on the nodes?)\n");
+      sb.append(
+          r.getBoolean("ledger")
+              ? "NOTHING TO VERIFY: the audit ledger records no publish or commit\n"
+              : "NOTHING TO VERIFY: there is no audit ledger (is audit.enabled true on the nodes?)\n");
     } else {
-      sb.append(r.getBoolean("ok") ? "OK: nothing lost, duplicated, unexpected or split\n" : "FAILED\n");
+      sb.append(
+          r.getBoolean("ok") ? "OK: nothing lost, duplicated, unexpected or split\n" : "FAILED\n");
     }
     return sb.toString();
   }
@@ -346,29 +446,25 @@ public final class Verifier {
     return a;
   }
 
-  private Future<Void> scan(String key, java.util.function.BiConsumer<String, Map<String, String>> each) {
+  private Future<Void> scan(String key, BiConsumer<String, Map<String, String>> each) {
     return page(key, "-", each);
   }
 
-  private Future<Void> page(String key, String start, java.util.function.BiConsumer<String, Map<String, String>> each) {
-    return redis.send(Request.cmd(Command.XRANGE).arg(key).arg(start).arg("+").arg("COUNT").arg(PAGE))
-        .compose(reply -> {
-          String last = null;
-          int n = 0;
-          if (reply != null) {
-            for (Response entry : reply) {
-              n++;
-              last = entry.get(0).toString();
-              Map<String, String> fields = new HashMap<>();
-              Response f = entry.get(1);
-              for (int i = 0; f != null && i + 1 < f.size(); i += 2) {
-                fields.put(f.get(i).toString(), f.get(i + 1) == null ? null : f.get(i + 1).toString());
+  private Future<Void> page(
+      String key, String start, BiConsumer<String, Map<String, String>> each) {
+    return redis
+        .send(Request.cmd(Command.XRANGE).arg(key).arg(start).arg("+").arg("COUNT").arg(PAGE))
+        .compose(
+            reply -> {
+              List<Replies.Entry> entries = Replies.entries(reply);
+              for (Replies.Entry entry : entries) {
+                each.accept(entry.id(), entry.fields());
               }
-              each.accept(last, fields);
-            }
-          }
-          return n < PAGE ? Future.<Void>succeededFuture() : page(key, "(" + last, each);
-        });
+              int n = reply == null ? 0 : reply.size(); // a nil entry still counts towards the page
+              return n < PAGE
+                  ? Future.<Void>succeededFuture()
+                  : page(key, "(" + reply.get(n - 1).get(0).toString(), each);
+            });
   }
 
   /** The stream entry a message id names: {@code <entry id>/<index>} for a message of a pack. */
@@ -379,14 +475,6 @@ public final class Verifier {
 
   static long idMillis(String streamId) {
     int dash = streamId.indexOf('-');
-    return parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
-  }
-
-  private static long parseLong(String s) {
-    try {
-      return Long.parseLong(s);
-    } catch (RuntimeException e) {
-      return -1;
-    }
+    return Replies.number(dash < 0 ? streamId : streamId.substring(0, dash), -1);
   }
 }

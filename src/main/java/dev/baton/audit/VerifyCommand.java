@@ -1,6 +1,7 @@
 package dev.baton.audit;
 
-import dev.baton.ToolSession;
+import dev.baton.tool.ExitCodes;
+import dev.baton.tool.ToolSession;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -13,17 +14,15 @@ import picocli.CommandLine.Option;
  * {@code verify}: checks the audit ledger (see {@link Verifier}) and exits 0 only when it holds and
  * there was something to check.
  */
-@CommandLine.Command(name = "verify", mixinStandardHelpOptions = true,
+@CommandLine.Command(
+    name = "verify",
+    mixinStandardHelpOptions = true,
     description = "Check the audit ledger: lost, duplicated, unexpected and split-brain messages.")
 public final class VerifyCommand implements Callable<Integer> {
-  /** Exit code when a guarantee does not hold. */
-  public static final int EXIT_FAILED = 1;
-  /** Exit code when Redis cannot be reached. */
-  public static final int EXIT_REDIS = 4;
-  /** Exit code when there is nothing to verify: no ledger, or nothing published or committed in it. */
-  public static final int EXIT_NOTHING = 5;
-
-  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
+  @Option(
+      names = {"-conf", "--conf"},
+      paramLabel = "FILE",
+      description = "JSON configuration (see conf/node.json)")
   Path conf;
 
   @Option(names = "--json", description = "the report as one JSON document")
@@ -43,24 +42,27 @@ public final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (ToolSession session = ToolSession.open("verify", conf, err, EXIT_REDIS, 600_000)) {
+    try (ToolSession session = ToolSession.open("verify", conf, err, ExitCodes.REDIS, 600_000)) {
       JsonObject report;
       try {
         report = new Verifier(session.redis, session.keys).verify().await(10, TimeUnit.MINUTES);
       } catch (Throwable e) {
         ToolSession.rethrowIfFatal(e);
         err.println("verify: stopped: " + ToolSession.reason(e));
-        return EXIT_REDIS;
+        return ExitCodes.REDIS;
       }
       out.print(json ? report.encodePrettily() + "\n" : Verifier.text(report));
       out.flush();
       if (Verifier.nothingToVerify(report)) {
-        err.println("verify: nothing to verify under " + session.keys.auditPublished().replace(":audit:published", "")
-            + (report.getBoolean("ledger") ? ": the audit ledger records no publish or commit"
-                : ": there is no audit ledger (is audit.enabled true on the nodes?)"));
-        return EXIT_NOTHING;
+        err.println(
+            "verify: nothing to verify under "
+                + session.keys.auditPublished().replace(":audit:published", "")
+                + (report.getBoolean("ledger")
+                    ? ": the audit ledger records no publish or commit"
+                    : ": there is no audit ledger (is audit.enabled true on the nodes?)"));
+        return ExitCodes.NOTHING_TO_VERIFY;
       }
-      return Verifier.passed(report) ? 0 : EXIT_FAILED;
+      return Verifier.passed(report) ? 0 : ExitCodes.GUARANTEE_BROKEN;
     } catch (ToolSession.Refused refused) {
       return refused.exitCode;
     }

@@ -1,7 +1,7 @@
 package dev.baton.bench;
 
 import ch.qos.logback.classic.Level;
-import dev.baton.NodeState;
+import ch.qos.logback.classic.Logger;
 import dev.baton.NodeVerticle;
 import dev.baton.audit.Verifier;
 import dev.baton.config.ConfigLoader;
@@ -10,6 +10,8 @@ import dev.baton.config.RedisUrl;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
+import dev.baton.redis.Replies;
+import dev.baton.state.Role;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -32,6 +34,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -39,44 +42,65 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code bench}: measures Baton on this machine with the production code paths. Throughput (the
- * default): 1 generator and H handlers as OS processes from this jar publish and commit N
- * messages; {@code --cadence}: the default 500 ms cadence at rest; {@code --scale}: many nodes in
- * one JVM; {@code --sweep}: throughput against pack size and handler count, plotted as SVG.
+ * default): 1 generator and H handlers as OS processes from this jar publish and commit N messages;
+ * {@code --cadence}: the default 500 ms cadence at rest; {@code --scale}: many nodes in one JVM;
+ * {@code --sweep}: throughput against pack size and handler count, plotted as SVG.
  */
-@CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
+@CommandLine.Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Benchmark Baton on this machine (see docs/PERFORMANCE.md).")
 public final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--messages", description = "messages per throughput run (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--messages",
+      description = "messages per throughput run (default ${DEFAULT-VALUE})")
   long messages = 1_000_000;
 
   @Option(names = "--handlers", description = "handler processes (default ${DEFAULT-VALUE})")
   int handlers = 2;
 
-  @Option(names = "--batch", description = "generator.batchSize: messages per publish call (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch",
+      description = "generator.batchSize: messages per publish call (default ${DEFAULT-VALUE})")
   int batch = 1000;
 
-  @Option(names = "--pack", description = "generator.packSize: messages per stream entry (default: conf/node.json's)")
+  @Option(
+      names = "--pack",
+      description = "generator.packSize: messages per stream entry (default: conf/node.json's)")
   Integer pack;
 
-  @Option(names = "--handler-batch", description = "handler.batchSize: stream entries per read (default: as many "
-      + "as hold one publish call's messages, --batch / --pack rounded up)")
+  @Option(
+      names = "--handler-batch",
+      description =
+          "handler.batchSize: stream entries per read (default: as many "
+              + "as hold one publish call's messages, --batch / --pack rounded up)")
   Integer handlerBatch;
 
-  @Option(names = "--warmup", description = "messages committed before the measured ones, by the same processes "
-      + "(default ${DEFAULT-VALUE}: measure from cold JVMs)")
+  @Option(
+      names = "--warmup",
+      description =
+          "messages committed before the measured ones, by the same processes "
+              + "(default ${DEFAULT-VALUE}: measure from cold JVMs)")
   long warmup;
 
   @Option(names = "--in-flight", description = "generator.maxInFlight (default ${DEFAULT-VALUE})")
   int inFlight = 4;
 
-  @Option(names = "--handler-in-flight", description = "handler.maxInFlight (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--handler-in-flight",
+      description = "handler.maxInFlight (default ${DEFAULT-VALUE})")
   int handlerInFlight = 2;
 
-  @Option(names = "--ledger", description = "off, on or both: runs without and/or with the audit ledger "
-      + "(default ${DEFAULT-VALUE}); with it, verify counts lost and duplicated messages")
+  @Option(
+      names = "--ledger",
+      description =
+          "off, on or both: runs without and/or with the audit ledger "
+              + "(default ${DEFAULT-VALUE}); with it, verify counts lost and duplicated messages")
   String ledger = "both";
 
-  @Option(names = "--redis-url", description = "use this Redis instead of starting one (it is not flushed)")
+  @Option(
+      names = "--redis-url",
+      description = "use this Redis instead of starting one (it is not flushed)")
   String redisUrl;
 
   @Option(names = "--untuned", description = "leave Redis' stream node sizes at their defaults")
@@ -85,36 +109,60 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--heap", description = "-Xmx of each node process (default ${DEFAULT-VALUE})")
   String heap = "512m";
 
-  @Option(names = "--jvm", split = " ", description = "extra JVM options for each node process, e.g. "
-      + "\"-XX:+UseParallelGC\" ({id} becomes the node id, for per-node files)")
+  @Option(
+      names = "--jvm",
+      split = " ",
+      description =
+          "extra JVM options for each node process, e.g. "
+              + "\"-XX:+UseParallelGC\" ({id} becomes the node id, for per-node files)")
   List<String> jvmOptions = new ArrayList<>();
 
   @Option(names = "--cadence", description = "measure the default 500 ms cadence at rest instead")
   boolean cadence;
 
-  @Option(names = "--cadence-seconds", description = "length of the cadence run (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--cadence-seconds",
+      description = "length of the cadence run (default ${DEFAULT-VALUE})")
   int cadenceSeconds = 60;
 
-  @Option(names = "--failover", description = "kill -9 the generator this many times, then as many handlers "
-      + "holding delivered messages, with 3 nodes at default settings: failover and claim times, idle cost")
+  @Option(
+      names = "--failover",
+      description =
+          "kill -9 the generator this many times, then as many handlers "
+              + "holding delivered messages, with 3 nodes at default settings: failover and claim times, idle cost")
   int failover;
 
-  @Option(names = "--scale", split = ",", description = "node counts to run in one JVM, e.g. 10,50,200")
+  @Option(
+      names = "--scale",
+      split = ",",
+      description = "node counts to run in one JVM, e.g. 10,50,200")
   List<Integer> scale;
 
-  @Option(names = "--scale-seconds", description = "observation window per size (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--scale-seconds",
+      description = "observation window per size (default ${DEFAULT-VALUE})")
   int scaleSeconds = 20;
 
-  @Option(names = "--sweep", description = "throughput against pack size for several handler counts, as a plot")
+  @Option(
+      names = "--sweep",
+      description = "throughput against pack size for several handler counts, as a plot")
   boolean sweep;
 
-  @Option(names = "--sweep-packs", split = ",", description = "pack sizes of the sweep (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--sweep-packs",
+      split = ",",
+      description = "pack sizes of the sweep (default ${DEFAULT-VALUE})")
   List<Integer> sweepPacks = List.of(1, 4, 16, 64, 256);
 
-  @Option(names = "--sweep-handlers", split = ",", description = "handler counts of the sweep (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--sweep-handlers",
+      split = ",",
+      description = "handler counts of the sweep (default ${DEFAULT-VALUE})")
   List<Integer> sweepHandlers = List.of(1, 2, 4);
 
-  @Option(names = "--sweep-messages", description = "messages per sweep point (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--sweep-messages",
+      description = "messages per sweep point (default ${DEFAULT-VALUE})")
   long sweepMessages = 300_000;
 
   @Option(names = "--plot", description = "SVG written by --sweep (default ${DEFAULT-VALUE})")
@@ -130,7 +178,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
     if (jar == null) {
       jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
@@ -176,12 +224,14 @@ public final class BenchCommand implements Callable<Integer> {
       double raw = BenchRedis.rawXaddPerSecond(target.host, target.port, 1_000_000);
       target.cmd("DEL", "{bench}:raw-xadd");
       result.put("rawXaddPerSecond", raw).put("redis", target.describe());
-      System.out.printf(Locale.ROOT, "redis-benchmark -P 16 XADD: %,.0f/s (load %s)%n", raw, load());
-      List<Boolean> modes = switch (ledger) {
-        case "on" -> List.of(true);
-        case "off" -> List.of(false);
-        default -> List.of(false, true);
-      };
+      System.out.printf(
+          Locale.ROOT, "redis-benchmark -P 16 XADD: %,.0f/s (load %s)%n", raw, load());
+      List<Boolean> modes =
+          switch (ledger) {
+            case "on" -> List.of(true);
+            case "off" -> List.of(false);
+            default -> List.of(false, true);
+          };
       JsonArray runs = new JsonArray();
       for (boolean withLedger : modes) {
         JsonObject run = trial(target, handlers, batch, packSize(), messages, withLedger);
@@ -195,11 +245,14 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   private int packSize() {
-    return pack != null ? pack : ConfigLoader.defaults().getJsonObject("generator").getInteger("packSize");
+    return pack != null
+        ? pack
+        : ConfigLoader.defaults().getJsonObject("generator").getInteger("packSize");
   }
 
   /** One throughput run: handlers first, then the generator, until N messages are committed. */
-  private JsonObject trial(Target target, int handlerCount, int batchSize, int packSize, long n, boolean withLedger)
+  private JsonObject trial(
+      Target target, int handlerCount, int batchSize, int packSize, long n, boolean withLedger)
       throws Exception {
     int readBatch = handlerBatch != null ? handlerBatch : (batchSize + packSize - 1) / packSize;
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6);
@@ -218,16 +271,16 @@ public final class BenchCommand implements Callable<Integer> {
     env.put("BATON_HANDLER_MAX_IN_FLIGHT", Integer.toString(handlerInFlight));
     // the lease names the generator-to-be, so the handlers, started first, stay handlers
     target.cmd("SET", keys.leader(), "gen", "PX", "60000");
-    List<NodeProc> hs = new ArrayList<>();
-    NodeProc gen = null;
+    List<NodeProcess> hs = new ArrayList<>();
+    NodeProcess gen = null;
     try {
       for (int i = 1; i <= handlerCount; i++) {
-        hs.add(NodeProc.start(jar, "h" + i, env, heap, jvmOptions));
+        hs.add(NodeProcess.start(jar, "h" + i, env, heap, jvmOptions));
       }
-      for (NodeProc h : hs) {
-        waitFor(() -> "handler".equals(h.role()), 60_000, h.id + " ready");
+      for (NodeProcess h : hs) {
+        waitFor(() -> "handler".equals(h.role()), 60_000, h.id() + " ready");
       }
-      gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
+      gen = NodeProcess.start(jar, "gen", env, heap, jvmOptions);
       Map<String, Double> cpuAtStart = new LinkedHashMap<>();
       Map<String, Histogram> latencyAtStart = new HashMap<>();
       Map<String, double[]> commandsAtStart = Map.of();
@@ -244,16 +297,17 @@ public final class BenchCommand implements Callable<Integer> {
           commandsAtStart = target.commandStats();
           cpuAtStart.put("redis", target.cpu());
           cpuAtStart.put("gen", Proc.cpuSeconds(gen.pid()));
-          for (NodeProc h : hs) {
-            cpuAtStart.put(h.id, Proc.cpuSeconds(h.pid()));
-            latencyAtStart.put(h.id, warmup == 0 ? new Histogram(3_600_000L, 3) : histogram(h));
+          for (NodeProcess h : hs) {
+            cpuAtStart.put(h.id(), Proc.cpuSeconds(h.pid()));
+            latencyAtStart.put(h.id(), warmup == 0 ? new Histogram(3_600_000L, 3) : histogram(h));
           }
         }
         if (stats[1] + stats[2] >= warmup + n) {
           break;
         }
         if (now > deadline) {
-          throw new IllegalStateException("not all committed in 15 minutes: " + stats[1] + " of " + n);
+          throw new IllegalStateException(
+              "not all committed in 15 minutes: " + stats[1] + " of " + n);
         }
         Thread.sleep(5);
       }
@@ -266,59 +320,78 @@ public final class BenchCommand implements Callable<Integer> {
       cpu.put("gen", Proc.cpuSeconds(gen.pid()) - cpuAtStart.get("gen"));
       rss.put("gen", Proc.peakRssMb(gen.pid()));
       Histogram latency = new Histogram(3_600_000L, 3);
-      for (NodeProc h : hs) {
-        cpu.put(h.id, Proc.cpuSeconds(h.pid()) - cpuAtStart.get(h.id));
-        rss.put(h.id, Proc.peakRssMb(h.pid()));
+      for (NodeProcess h : hs) {
+        cpu.put(h.id(), Proc.cpuSeconds(h.pid()) - cpuAtStart.get(h.id()));
+        rss.put(h.id(), Proc.peakRssMb(h.pid()));
         Histogram measured = histogram(h);
-        measured.subtract(latencyAtStart.get(h.id));
+        measured.subtract(latencyAtStart.get(h.id()));
         latency.add(measured);
       }
-      // Redis time per message by command (INFO commandstats: calls and usec, scripts' own commands included)
+      // Redis time per message by command (INFO commandstats: calls and usec, scripts' own commands
+      // included)
       JsonObject commands = new JsonObject();
       Map<String, double[]> startStats = commandsAtStart;
-      commandsAtEnd.forEach((name, end) -> {
-        double[] start = startStats.getOrDefault(name, new double[2]);
-        double calls = end[0] - start[0];
-        if (calls > 0) {
-          commands.put(name, new JsonObject().put("calls", (long) calls)
-              .put("usecPerMessage", (end[1] - start[1]) / n).put("usecPerCall", (end[1] - start[1]) / calls));
-        }
-      });
+      commandsAtEnd.forEach(
+          (name, end) -> {
+            double[] start = startStats.getOrDefault(name, new double[2]);
+            double calls = end[0] - start[0];
+            if (calls > 0) {
+              commands.put(
+                  name,
+                  new JsonObject()
+                      .put("calls", (long) calls)
+                      .put("usecPerMessage", (end[1] - start[1]) / n)
+                      .put("usecPerCall", (end[1] - start[1]) / calls));
+            }
+          });
       double jvmCpu = 0;
       for (String k : cpu.fieldNames()) {
         jvmCpu += k.equals("redis") ? 0 : cpu.getDouble(k);
       }
-      JsonObject run = new JsonObject()
-          .put("messages", n)
-          .put("warmup", warmup)
-          .put("handlers", handlerCount)
-          .put("batch", batchSize)
-          .put("pack", packSize)
-          .put("handlerBatch", readBatch)
-          .put("usecPerMessage", new JsonObject().put("redisCpu", cpu.getDouble("redis") * 1e6 / n)
-              .put("jvmCpu", jvmCpu * 1e6 / n))
-          .put("commandStats", commands)
-          .put("load", load())
-          .put("ledger", withLedger)
-          .put("seconds", seconds)
-          .put("messagesPerSecond", n / seconds)
-          .put("latencyMs", new JsonObject().put("p50", latency.getValueAtPercentile(50))
-              .put("p99", latency.getValueAtPercentile(99)).put("max", latency.getMaxValue())
-              .put("count", latency.getTotalCount()))
-          .put("cpuSeconds", cpu)
-          .put("peakRssMb", rss);
+      JsonObject run =
+          new JsonObject()
+              .put("messages", n)
+              .put("warmup", warmup)
+              .put("handlers", handlerCount)
+              .put("batch", batchSize)
+              .put("pack", packSize)
+              .put("handlerBatch", readBatch)
+              .put(
+                  "usecPerMessage",
+                  new JsonObject()
+                      .put("redisCpu", cpu.getDouble("redis") * 1e6 / n)
+                      .put("jvmCpu", jvmCpu * 1e6 / n))
+              .put("commandStats", commands)
+              .put("load", load())
+              .put("ledger", withLedger)
+              .put("seconds", seconds)
+              .put("messagesPerSecond", n / seconds)
+              .put(
+                  "latencyMs",
+                  new JsonObject()
+                      .put("p50", latency.getValueAtPercentile(50))
+                      .put("p99", latency.getValueAtPercentile(99))
+                      .put("max", latency.getMaxValue())
+                      .put("count", latency.getTotalCount()))
+              .put("cpuSeconds", cpu)
+              .put("peakRssMb", rss);
       if (withLedger) {
         JsonObject v = new Verifier(target.ops, keys).verify().await(10, TimeUnit.MINUTES);
-        run.put("verify", new JsonObject().put("published", v.getLong("published"))
-            .put("committed", v.getLong("committed")).put("lost", v.getLong("lost"))
-            .put("duplicated", v.getLong("duplicated")).put("ok", v.getBoolean("ok")));
+        run.put(
+            "verify",
+            new JsonObject()
+                .put("published", v.getLong("published"))
+                .put("committed", v.getLong("committed"))
+                .put("lost", v.getLong("lost"))
+                .put("duplicated", v.getLong("duplicated"))
+                .put("ok", v.getBoolean("ok")));
       }
       return run;
     } finally {
       if (gen != null) {
         gen.close();
       }
-      hs.forEach(NodeProc::close);
+      hs.forEach(NodeProcess::stop);
       target.cleanUp(keys);
     }
   }
@@ -332,7 +405,7 @@ public final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
-  private static Histogram histogram(NodeProc node) {
+  private static Histogram histogram(NodeProcess node) {
     JsonObject body = node.get("/latency");
     if (body == null) {
       return new Histogram(3_600_000L, 3);
@@ -341,30 +414,56 @@ public final class BenchCommand implements Callable<Integer> {
       byte[] bytes = Base64.getDecoder().decode(body.getString("histogram"));
       return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(bytes), 3_600_000L);
     } catch (Exception e) {
-      throw new IllegalStateException("bad histogram from " + node.id, e);
+      throw new IllegalStateException("bad histogram from " + node.id(), e);
     }
   }
 
   private static void print(JsonObject run) {
     JsonObject l = run.getJsonObject("latencyMs");
-    System.out.printf(Locale.ROOT, "%,d messages%s, 1 generator + %d handlers, batch %d, pack %d, ledger %s: %.2f s,"
+    System.out.printf(
+        Locale.ROOT,
+        "%,d messages%s, 1 generator + %d handlers, batch %d, pack %d, ledger %s: %.2f s,"
             + " %,.0f msg/s (%.2f of raw XADD); latency p50 %d ms p99 %d ms max %d ms%n",
-        run.getLong("messages"), run.getLong("warmup") > 0 ? " after " + run.getLong("warmup") + " warm-up" : "",
-        run.getInteger("handlers"), run.getInteger("batch"), run.getInteger("pack"),
-        run.getBoolean("ledger") ? "on" : "off", run.getDouble("seconds"), run.getDouble("messagesPerSecond"),
-        run.getDouble("ratioToRawXadd", 0.0), l.getLong("p50"), l.getLong("p99"), l.getLong("max"));
-    System.out.println("  CPU seconds " + run.getJsonObject("cpuSeconds").encode() + "; peak RSS MB "
-        + run.getJsonObject("peakRssMb").encode());
+        run.getLong("messages"),
+        run.getLong("warmup") > 0 ? " after " + run.getLong("warmup") + " warm-up" : "",
+        run.getInteger("handlers"),
+        run.getInteger("batch"),
+        run.getInteger("pack"),
+        run.getBoolean("ledger") ? "on" : "off",
+        run.getDouble("seconds"),
+        run.getDouble("messagesPerSecond"),
+        run.getDouble("ratioToRawXadd", 0.0),
+        l.getLong("p50"),
+        l.getLong("p99"),
+        l.getLong("max"));
+    System.out.println(
+        "  CPU seconds "
+            + run.getJsonObject("cpuSeconds").encode()
+            + "; peak RSS MB "
+            + run.getJsonObject("peakRssMb").encode());
     JsonObject us = run.getJsonObject("usecPerMessage");
-    System.out.printf(Locale.ROOT, "  CPU per message: Redis %.3f µs, JVMs %.3f µs; load %s%n", us.getDouble("redisCpu"),
-        us.getDouble("jvmCpu"), run.getString("load"));
+    System.out.printf(
+        Locale.ROOT,
+        "  CPU per message: Redis %.3f µs, JVMs %.3f µs; load %s%n",
+        us.getDouble("redisCpu"),
+        us.getDouble("jvmCpu"),
+        run.getString("load"));
     StringBuilder top = new StringBuilder();
     run.getJsonObject("commandStats").stream()
-        .sorted((a, b) -> Double.compare(((JsonObject) b.getValue()).getDouble("usecPerMessage"),
-            ((JsonObject) a.getValue()).getDouble("usecPerMessage")))
+        .sorted(
+            (a, b) ->
+                Double.compare(
+                    ((JsonObject) b.getValue()).getDouble("usecPerMessage"),
+                    ((JsonObject) a.getValue()).getDouble("usecPerMessage")))
         .limit(8)
-        .forEach(e -> top.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(),
-            ((JsonObject) e.getValue()).getDouble("usecPerMessage"))));
+        .forEach(
+            e ->
+                top.append(
+                    String.format(
+                        Locale.ROOT,
+                        " %s %.3f",
+                        e.getKey(),
+                        ((JsonObject) e.getValue()).getDouble("usecPerMessage"))));
     System.out.println("  Redis µs per message by command (INFO commandstats):" + top);
     if (run.containsKey("verify")) {
       System.out.println("  verify " + run.getJsonObject("verify").encode());
@@ -392,18 +491,33 @@ public final class BenchCommand implements Callable<Integer> {
         series.put(h + (h == 1 ? " handler" : " handlers"), line);
       }
     }
-    String svg = SvgPlot.render("Baton end-to-end throughput, 1 generator + N handlers",
-        String.format(Locale.ROOT, "%,d messages per point%s, batch %d; %d cores, load %s; "
-                + "redis-benchmark -P 16 XADD %,.0f/s",
-            sweepMessages, warmup > 0 ? String.format(Locale.ROOT, " after %,d warm-up", warmup) : ", cold JVMs",
-            batch, Runtime.getRuntime().availableProcessors(), load(), raw),
-        "messages per stream entry (generator.packSize)", "messages per second", series);
+    String svg =
+        SvgPlot.render(
+            "Baton end-to-end throughput, 1 generator + N handlers",
+            String.format(
+                Locale.ROOT,
+                "%,d messages per point%s, batch %d; %d cores, load %s; "
+                    + "redis-benchmark -P 16 XADD %,.0f/s",
+                sweepMessages,
+                warmup > 0
+                    ? String.format(Locale.ROOT, " after %,d warm-up", warmup)
+                    : ", cold JVMs",
+                batch,
+                Runtime.getRuntime().availableProcessors(),
+                load(),
+                raw),
+            "messages per stream entry (generator.packSize)",
+            "messages per second",
+            series);
     if (plot.getParent() != null) {
       Files.createDirectories(plot.getParent());
     }
     Files.writeString(plot, svg);
     System.out.println("plot: " + plot.toAbsolutePath());
-    return new JsonObject().put("rawXaddPerSecond", raw).put("points", points).put("plot", plot.toString());
+    return new JsonObject()
+        .put("rawXaddPerSecond", raw)
+        .put("points", points)
+        .put("plot", plot.toString());
   }
 
   /** The 1, 5 and 15 minute load averages: the machine may be shared while it measures. */
@@ -426,24 +540,32 @@ public final class BenchCommand implements Callable<Integer> {
       env.put("BATON_REDIS_URL", target.url);
       env.put("BATON_REDIS_KEY_PREFIX", prefix);
       env.put("BATON_REDIS_EMBEDDED", "off");
-      target.cmd("SET", keys.leader(), "gen", "PX", "120000"); // handlers stay handlers even if JVMs start slowly
-      List<NodeProc> nodes = new ArrayList<>();
+      target.cmd(
+          "SET",
+          keys.leader(),
+          "gen",
+          "PX",
+          "120000"); // handlers stay handlers even if JVMs start slowly
+      List<NodeProcess> nodes = new ArrayList<>();
       try {
         for (int i = 1; i <= handlers; i++) {
-          nodes.add(NodeProc.start(jar, "h" + i, env, heap, jvmOptions));
+          nodes.add(NodeProcess.start(jar, "h" + i, env, heap, jvmOptions));
         }
-        NodeProc gen = NodeProc.start(jar, "gen", env, heap, jvmOptions);
+        NodeProcess gen = NodeProcess.start(jar, "gen", env, heap, jvmOptions);
         nodes.add(gen);
-        for (NodeProc node : nodes) {
-          waitFor(() -> node.role() != null && !"starting".equals(node.role()), 60_000, node.id + " ready");
+        for (NodeProcess node : nodes) {
+          waitFor(
+              () -> node.role() != null && !"starting".equals(node.role()),
+              60_000,
+              node.id() + " ready");
         }
         waitFor(() -> "generator".equals(gen.role()), 60_000, "gen generates");
         Thread.sleep(5_000); // warm-up (JIT, connections) outside the measured window
         Map<String, Double> cpu0 = new HashMap<>();
         Map<String, Histogram> lat0 = new HashMap<>();
-        for (NodeProc node : nodes) {
-          cpu0.put(node.id, Proc.cpuSeconds(node.pid()));
-          lat0.put(node.id, histogram(node));
+        for (NodeProcess node : nodes) {
+          cpu0.put(node.id(), Proc.cpuSeconds(node.pid()));
+          lat0.put(node.id(), histogram(node));
         }
         double redisCpu0 = target.cpu();
         JsonObject counts;
@@ -456,54 +578,75 @@ public final class BenchCommand implements Callable<Integer> {
         }
         // the presence watcher polls every presence.watchMs: its cost is reported on its own
         String watcher = null;
-        for (NodeProc node : nodes) {
+        for (NodeProcess node : nodes) {
           JsonObject st = node.get("/status");
           if (st != null && st.getBoolean("watcher", false)) {
-            watcher = node.id;
+            watcher = node.id();
           }
         }
-        long watcherAcquires = watcher == null ? 0 : byNode.getOrDefault("election.acquire@" + watcher, 0L);
+        long watcherAcquires =
+            watcher == null ? 0 : byNode.getOrDefault("election.acquire@" + watcher, 0L);
         int idleHandlers = watcher == null ? handlers : Math.max(1, handlers - 1);
         double seconds = (System.nanoTime() - start) / 1e9;
         Histogram latency = new Histogram(3_600_000L, 3);
         JsonObject perNode = new JsonObject();
-        for (NodeProc node : nodes) {
+        for (NodeProcess node : nodes) {
           Histogram h = histogram(node);
-          h.subtract(lat0.get(node.id));
+          h.subtract(lat0.get(node.id()));
           latency.add(h);
-          perNode.put(node.id, new JsonObject()
-              .put("role", node.role())
-              .put("cpuPercentOfOneCore", 100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id)) / seconds)
-              .put("rssMb", Proc.rssMb(node.pid())));
+          perNode.put(
+              node.id(),
+              new JsonObject()
+                  .put("role", node.role())
+                  .put(
+                      "cpuPercentOfOneCore",
+                      100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id())) / seconds)
+                  .put("rssMb", Proc.rssMb(node.pid())));
         }
         double perSecond = 1.0 / seconds;
         long heartbeats = counts.getLong("heartbeat", 0L);
         long acquires = counts.getLong("election.acquire", 0L);
         long reclaims = counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
-        double idleHandler = (heartbeats / (double) nodes.size() + (acquires - watcherAcquires) / (double) idleHandlers
-            + reclaims / (double) handlers) * perSecond;
-        double watching = watcher == null ? 0
-            : (heartbeats / (double) nodes.size() + watcherAcquires + reclaims / (double) handlers) * perSecond;
-        double leader = (heartbeats / (double) nodes.size() + counts.getLong("election.renew", 0L)) * perSecond;
-        JsonObject result = new JsonObject()
-            .put("seconds", seconds)
-            .put("load", load())
-            .put("handlers", handlers)
-            .put("latencyMs", new JsonObject().put("count", latency.getTotalCount())
-                .put("p50", latency.getValueAtPercentile(50)).put("p99", latency.getValueAtPercentile(99))
-                .put("max", latency.getMaxValue()))
-            .put("nodes", perNode)
-            .put("redisCpuPercent", 100 * (target.cpu() - redisCpu0) / seconds)
-            .put("commands", counts)
-            .put("coordinationCommandsPerSecond", new JsonObject()
-                .put("perIdleHandler", idleHandler)
-                .put("watcher", watching)
-                .put("generator", leader));
+        double idleHandler =
+            (heartbeats / (double) nodes.size()
+                    + (acquires - watcherAcquires) / (double) idleHandlers
+                    + reclaims / (double) handlers)
+                * perSecond;
+        double watching =
+            watcher == null
+                ? 0
+                : (heartbeats / (double) nodes.size()
+                        + watcherAcquires
+                        + reclaims / (double) handlers)
+                    * perSecond;
+        double leader =
+            (heartbeats / (double) nodes.size() + counts.getLong("election.renew", 0L)) * perSecond;
+        JsonObject result =
+            new JsonObject()
+                .put("seconds", seconds)
+                .put("load", load())
+                .put("handlers", handlers)
+                .put(
+                    "latencyMs",
+                    new JsonObject()
+                        .put("count", latency.getTotalCount())
+                        .put("p50", latency.getValueAtPercentile(50))
+                        .put("p99", latency.getValueAtPercentile(99))
+                        .put("max", latency.getMaxValue()))
+                .put("nodes", perNode)
+                .put("redisCpuPercent", 100 * (target.cpu() - redisCpu0) / seconds)
+                .put("commands", counts)
+                .put(
+                    "coordinationCommandsPerSecond",
+                    new JsonObject()
+                        .put("perIdleHandler", idleHandler)
+                        .put("watcher", watching)
+                        .put("generator", leader));
         System.out.println(result.encodePrettily());
         target.cleanUp(keys);
         return result;
       } finally {
-        nodes.forEach(NodeProc::close);
+        nodes.forEach(NodeProcess::stop);
       }
     }
   }
@@ -518,27 +661,42 @@ public final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
-  /** {@code size} nodes in this JVM, each its own verticles and Redis connections, one shared Vert.x. */
+  /**
+   * {@code size} nodes in this JVM, each its own verticles and Redis connections, one shared
+   * Vert.x.
+   */
   private JsonObject scaleRun(int size) throws Exception {
     Vertx cluster = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(10_000));
     try (Target target = target()) {
       String prefix = "scale" + size + "x" + UUID.randomUUID().toString().substring(0, 4);
       Keys keys = new Keys(prefix);
-      JsonObject settings = new JsonObject()
-          .put("redis", new JsonObject().put("url", target.url).put("keyPrefix", prefix).put("embedded", "off")
-              .put("poolSize", 2))
-          .put("audit", new JsonObject().put("enabled", true))
-          .put("http", new JsonObject().put("port", 0));
+      JsonObject settings =
+          new JsonObject()
+              .put(
+                  "redis",
+                  new JsonObject()
+                      .put("url", target.url)
+                      .put("keyPrefix", prefix)
+                      .put("embedded", "off")
+                      .put("poolSize", 2))
+              .put("audit", new JsonObject().put("enabled", true))
+              .put("http", new JsonObject().put("port", 0));
       List<NodeVerticle> nodes = new ArrayList<>();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < size; i++) {
-        NodeConfig config = NodeConfig.fromJson(ConfigLoader.merge(settings.copy().put("nodeId", "s" + i), Map.of()));
+        NodeConfig config =
+            NodeConfig.fromJson(
+                ConfigLoader.merge(settings.copy().put("nodeId", "s" + i), Map.of()));
         NodeVerticle node = new NodeVerticle(config);
         ids.add(cluster.deployVerticle(node).await(60, TimeUnit.SECONDS));
         nodes.add(node);
       }
-      waitFor(() -> nodes.stream().filter(n -> n.state().role() == NodeState.Role.GENERATOR).count() == 1
-          && nodes.stream().noneMatch(n -> n.state().role() == NodeState.Role.STARTING), 120_000, "settled");
+      waitFor(
+          () ->
+              nodes.stream().filter(n -> n.state().roles().role() == Role.GENERATOR).count() == 1
+                  && nodes.stream().noneMatch(n -> n.state().roles().role() == Role.STARTING),
+          120_000,
+          "settled");
       Thread.sleep(3_000); // let heartbeats and followers reach their steady rhythm
       long maxGenerators = 0;
       JsonObject counts;
@@ -546,37 +704,53 @@ public final class BenchCommand implements Callable<Integer> {
       try (Monitor monitor = new Monitor(target.host, target.port)) {
         long end = start + scaleSeconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
-          maxGenerators = Math.max(maxGenerators,
-              nodes.stream().filter(n -> n.state().role() == NodeState.Role.GENERATOR).count());
+          maxGenerators =
+              Math.max(
+                  maxGenerators,
+                  nodes.stream().filter(n -> n.state().roles().role() == Role.GENERATOR).count());
           Thread.sleep(20);
         }
         counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      long coordination = counts.getLong("heartbeat", 0L) + counts.getLong("election.acquire", 0L)
-          + counts.getLong("election.renew", 0L) + counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
+      long coordination =
+          counts.getLong("heartbeat", 0L)
+              + counts.getLong("election.acquire", 0L)
+              + counts.getLong("election.renew", 0L)
+              + counts.getLong("reclaim", 0L)
+              + counts.getLong("reclaim.reap", 0L);
 
-      // failover: close the generator's node (it releases the lease) and time the next epoch's first publish
+      // failover: close the generator's node (it releases the lease) and time the next epoch's
+      // first publish
       int g = -1;
       for (int i = 0; i < nodes.size(); i++) {
-        if (nodes.get(i).state().role() == NodeState.Role.GENERATOR) {
+        if (nodes.get(i).state().roles().role() == Role.GENERATOR) {
           g = i;
         }
       }
-      long oldEpoch = nodes.get(g).state().epoch();
+      long oldEpoch = nodes.get(g).state().roles().epoch();
       long closedAt = serverMs(target);
       cluster.undeploy(ids.get(g)).await(30, TimeUnit.SECONDS);
       nodes.remove(g);
-      waitFor(() -> nodes.stream().anyMatch(n -> n.state().role() == NodeState.Role.GENERATOR
-          && n.state().epoch() > oldEpoch && n.state().counters().published.get() > 0), 60_000, "failover");
+      waitFor(
+          () ->
+              nodes.stream()
+                  .anyMatch(
+                      n ->
+                          n.state().roles().role() == Role.GENERATOR
+                              && n.state().roles().epoch() > oldEpoch
+                              && n.state().counters().published.get() > 0),
+          60_000,
+          "failover");
       long failoverMs = firstPublishAfter(target, keys, oldEpoch) - closedAt;
-      JsonObject result = new JsonObject()
-          .put("nodes", size)
-          .put("seconds", seconds)
-          .put("maxGeneratorsSeen", maxGenerators)
-          .put("coordinationCommandsPerSecondPerNode", coordination / seconds / size)
-          .put("commands", counts)
-          .put("gracefulFailoverMs", failoverMs);
+      JsonObject result =
+          new JsonObject()
+              .put("nodes", size)
+              .put("seconds", seconds)
+              .put("maxGeneratorsSeen", maxGenerators)
+              .put("coordinationCommandsPerSecondPerNode", coordination / seconds / size)
+              .put("commands", counts)
+              .put("gracefulFailoverMs", failoverMs);
       System.out.println(result.encode());
       target.cleanUp(keys);
       return result;
@@ -597,29 +771,32 @@ public final class BenchCommand implements Callable<Integer> {
       if (page == null || page.size() == 0) {
         return -1;
       }
-      for (Response e : page) {
-        Response f = e.get(1);
-        for (int i = 0; i + 1 < f.size(); i += 2) {
-          if ("epoch".equals(f.get(i).toString()) && f.get(i + 1).toLong() > epoch) {
-            String id = e.get(0).toString();
-            return Long.parseLong(id.substring(0, id.indexOf('-')));
-          }
+      for (Replies.Entry e : Replies.entries(page)) {
+        if (Replies.number(e.fields().get("epoch"), -1) > epoch) {
+          return Long.parseLong(e.id().substring(0, e.id().indexOf('-')));
         }
-        start = "(" + e.get(0).toString();
+        start = "(" + e.id();
       }
     }
   }
 
   // ---------------------------------------------------------------- plumbing
 
-  private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+  /** Polls every 20 ms until {@code condition} holds; fails after {@code timeoutMs}. */
+  static void waitFor(BooleanSupplier condition, long timeoutMs, String what)
+      throws InterruptedException {
+    waitFor(condition, timeoutMs, what, 20);
+  }
+
+  /** Polls every {@code pollMs} until {@code condition} holds; fails after {@code timeoutMs}. */
+  static void waitFor(BooleanSupplier condition, long timeoutMs, String what, long pollMs)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("timed out waiting for " + what);
       }
-      Thread.sleep(20);
+      Thread.sleep(pollMs);
     }
   }
 
@@ -632,11 +809,14 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   private static JsonObject machine() {
-    JsonObject m = new JsonObject()
-        .put("cores", Runtime.getRuntime().availableProcessors())
-        .put("loadAtStart", load())
-        .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
-        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    JsonObject m =
+        new JsonObject()
+            .put("cores", Runtime.getRuntime().availableProcessors())
+            .put("loadAtStart", load())
+            .put(
+                "java",
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+            .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
     try {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (line.startsWith("model name")) {
@@ -656,7 +836,10 @@ public final class BenchCommand implements Callable<Integer> {
     return m;
   }
 
-  /** The Redis a run uses: its own (cleared after each run) or the user's (only the run's keys are removed). */
+  /**
+   * The Redis a run uses: its own (cleared after each run) or the user's (only the run's keys are
+   * removed).
+   */
   static final class Target implements AutoCloseable {
     final String url;
     final String host;
@@ -671,8 +854,16 @@ public final class BenchCommand implements Callable<Integer> {
       this.host = uri.getHost();
       this.port = uri.getPort() < 0 ? 6379 : uri.getPort();
       this.own = own;
-      this.client = RedisSupport.pool(vertx, NodeConfig.fromJson(ConfigLoader.merge(
-          new JsonObject().put("redis", new JsonObject().put("url", url)), Map.of())).redis(), 4, 5_000);
+      this.client =
+          RedisSupport.pool(
+              vertx,
+              NodeConfig.fromJson(
+                      ConfigLoader.merge(
+                          new JsonObject().put("redis", new JsonObject().put("url", url)),
+                          Map.of()))
+                  .redis(),
+              4,
+              5_000);
       this.ops = new RedisOps(client, 600_000);
     }
 
@@ -720,7 +911,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     JsonObject describe() {
-      return new JsonObject().put("url", RedisUrl.redact(url)).put("own", own != null)
+      return new JsonObject()
+          .put("url", RedisUrl.redact(url))
+          .put("own", own != null)
           .put("binary", own == null ? null : own.binary)
           .put("tuning", own == null || !own.tuned ? null : String.join(" ", BenchRedis.TUNING));
     }

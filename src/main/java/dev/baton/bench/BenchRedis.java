@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * measure Baton, not the disk), small stream nodes (see docs/PERFORMANCE.md).
  */
 final class BenchRedis implements AutoCloseable {
-  static final List<String> TUNING = List.of("--stream-node-max-bytes", "512", "--stream-node-max-entries", "16");
+  static final List<String> TUNING =
+      List.of("--stream-node-max-bytes", "512", "--stream-node-max-entries", "16");
 
   final int port;
   final Process process;
@@ -29,24 +30,43 @@ final class BenchRedis implements AutoCloseable {
   }
 
   static BenchRedis start(boolean tuned) throws IOException, InterruptedException {
-    String binary = EmbeddedRedis.findOnPath(System.getenv("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
+    String binary =
+        EmbeddedRedis.findOnPath(System.getenv("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     Path dir = Files.createTempDirectory("baton-bench-redis");
-    List<String> cmd = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--loglevel", "warning"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                binary,
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                dir.toString(),
+                "--loglevel",
+                "warning"));
     if (tuned) {
       cmd.addAll(TUNING);
     }
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("redis.log").toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!EmbeddedRedis.answers("127.0.0.1", port)) {
       if (System.nanoTime() > deadline || !p.isAlive()) {
         p.destroyForcibly();
-        throw new IOException("redis-server did not start: " + Files.readString(dir.resolve("redis.log")));
+        throw new IOException(
+            "redis-server did not start: " + Files.readString(dir.resolve("redis.log")));
       }
       Thread.sleep(20);
     }
@@ -64,9 +84,25 @@ final class BenchRedis implements AutoCloseable {
   /** {@code redis-benchmark -P 16 XADD} against this server: raw XADDs per second, or -1. */
   static double rawXaddPerSecond(String host, int port, int requests) {
     try {
-      Process p = new ProcessBuilder("redis-benchmark", "-h", host, "-p", Integer.toString(port), "-P", "16",
-          "-n", Integer.toString(requests), "-q", "XADD", "{bench}:raw-xadd", "*", "field", "value")
-          .redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "redis-benchmark",
+                  "-h",
+                  host,
+                  "-p",
+                  Integer.toString(port),
+                  "-P",
+                  "16",
+                  "-n",
+                  Integer.toString(requests),
+                  "-q",
+                  "XADD",
+                  "{bench}:raw-xadd",
+                  "*",
+                  "field",
+                  "value")
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(120, TimeUnit.SECONDS);
       int i = out.lastIndexOf(" requests per second");

@@ -28,10 +28,11 @@ final class FailoverRun {
   private final int kills;
   private final Keys keys;
   private final Map<String, String> env = new HashMap<>();
-  private final List<NodeProc> nodes = new ArrayList<>();
+  private final List<NodeProcess> nodes = new ArrayList<>();
   private int next = 1;
 
-  FailoverRun(BenchCommand.Target target, Path jar, String heap, List<String> jvmOptions, int kills) {
+  FailoverRun(
+      BenchCommand.Target target, Path jar, String heap, List<String> jvmOptions, int kills) {
     this.target = target;
     this.jar = jar;
     this.heap = heap;
@@ -64,84 +65,104 @@ final class FailoverRun {
         start();
         awaitSettled();
       }
-      JsonObject result = new JsonObject()
-          .put("nodes", 3)
-          .put("settings", "defaults (election.leaseMs 1000, presence.watchMs 50, handler.reclaimIdleMs 5000), "
-              + "audit ledger on")
-          .put("generatorKill", summary(generatorKills, "msToFirstPublishOfNextEpoch"))
-          .put("handlerKill", summary(handlerKills, "msToLastCommit"))
-          .put("idle", idle);
+      JsonObject result =
+          new JsonObject()
+              .put("nodes", 3)
+              .put(
+                  "settings",
+                  "defaults (election.leaseMs 1000, presence.watchMs 50, handler.reclaimIdleMs 5000), "
+                      + "audit ledger on")
+              .put("generatorKill", summary(generatorKills, "msToFirstPublishOfNextEpoch"))
+              .put("handlerKill", summary(handlerKills, "msToLastCommit"))
+              .put("idle", idle);
       System.out.println(result.encodePrettily());
       target.cleanUp(keys);
       return result;
     } finally {
-      nodes.forEach(NodeProc::close);
+      nodes.forEach(NodeProcess::stop);
     }
   }
 
-  private NodeProc start() throws Exception {
-    NodeProc n = NodeProc.start(jar, "n" + next++, env, heap, jvmOptions);
+  private NodeProcess start() throws Exception {
+    NodeProcess n = NodeProcess.start(jar, "n" + next++, env, heap, jvmOptions);
     nodes.add(n);
     return n;
   }
 
-  private List<NodeProc> alive() {
-    return nodes.stream().filter(n -> n.process.isAlive()).toList();
+  private List<NodeProcess> alive() {
+    return nodes.stream().filter(n -> n.process().isAlive()).toList();
   }
 
-  private JsonObject status(NodeProc n) {
+  private JsonObject status(NodeProcess n) {
     return n.get("/status");
   }
 
   /** One generator, two handlers, one of them the watcher, every presence registered. */
   private void awaitSettled() throws InterruptedException {
-    waitFor(() -> {
-      int generators = 0;
-      int watchers = 0;
-      for (NodeProc n : alive()) {
-        JsonObject s = status(n);
-        if (s == null) {
-          return false;
-        }
-        generators += "generator".equals(s.getString("role")) ? 1 : 0;
-        if (!"generator".equals(s.getString("role")) && !"handler".equals(s.getString("role"))) {
-          return false;
-        }
-        watchers += s.getBoolean("watcher", false) ? 1 : 0;
-        String record = target.cmd("HGET", keys.presence(), n.id) == null ? null
-            : target.cmd("HGET", keys.presence(), n.id).toString();
-        if (record == null || record.startsWith("gone")) {
-          return false;
-        }
-      }
-      return generators == 1 && watchers == 1 && alive().size() == 3;
-    }, 120_000, "three nodes settled with one generator and one watcher");
+    BenchCommand.waitFor(
+        () -> {
+          int generators = 0;
+          int watchers = 0;
+          for (NodeProcess n : alive()) {
+            JsonObject s = status(n);
+            if (s == null) {
+              return false;
+            }
+            generators += "generator".equals(s.getString("role")) ? 1 : 0;
+            if (!"generator".equals(s.getString("role"))
+                && !"handler".equals(s.getString("role"))) {
+              return false;
+            }
+            watchers += s.getBoolean("watcher", false) ? 1 : 0;
+            String record =
+                target.cmd("HGET", keys.presence(), n.id()) == null
+                    ? null
+                    : target.cmd("HGET", keys.presence(), n.id()).toString();
+            if (record == null || record.startsWith("gone")) {
+              return false;
+            }
+          }
+          return generators == 1 && watchers == 1 && alive().size() == 3;
+        },
+        120_000,
+        "three nodes settled with one generator and one watcher",
+        5);
   }
 
-  /** A node in that role; the watcher can move with any heartbeat (a new node may sort first), so ask until one fits. */
-  private NodeProc find(String role, boolean watcher) throws InterruptedException {
-    NodeProc[] found = new NodeProc[1];
-    waitFor(() -> {
-      for (NodeProc n : alive()) {
-        JsonObject s = status(n);
-        if (s != null && role.equals(s.getString("role")) && s.getBoolean("watcher", false) == watcher) {
-          found[0] = n;
-          return true;
-        }
-      }
-      return false;
-    }, 30_000, "a " + role + (watcher ? " that watches" : " that does not watch"));
+  /**
+   * A node in that role; the watcher can move with any heartbeat (a new node may sort first), so
+   * ask until one fits.
+   */
+  private NodeProcess find(String role, boolean watcher) throws InterruptedException {
+    NodeProcess[] found = new NodeProcess[1];
+    BenchCommand.waitFor(
+        () -> {
+          for (NodeProcess n : alive()) {
+            JsonObject s = status(n);
+            if (s != null
+                && role.equals(s.getString("role"))
+                && s.getBoolean("watcher", false) == watcher) {
+              found[0] = n;
+              return true;
+            }
+          }
+          return false;
+        },
+        30_000,
+        "a " + role + (watcher ? " that watches" : " that does not watch"),
+        5);
     return found[0];
   }
 
   private JsonObject killGenerator() throws Exception {
-    NodeProc gen = find("generator", false);
+    NodeProcess gen = find("generator", false);
     long epoch = target.cmd("GET", keys.epoch()).toLong();
     long killedAt = serverMs();
-    gen.process.destroyForcibly();
-    gen.process.waitFor();
+    gen.process().destroyForcibly();
+    gen.process().waitFor();
     long[] first = new long[1];
-    waitFor(() -> (first[0] = firstPublishAfter(epoch)) > 0, 60_000, "a publish of the next epoch");
+    BenchCommand.waitFor(
+        () -> (first[0] = firstPublishAfter(epoch)) > 0, 60_000, "a publish of the next epoch", 5);
     Response grants = target.cmd("XREVRANGE", keys.grants(), "+", "-", "COUNT", "1");
     String from = null;
     Response fields = grants.get(0).get(1);
@@ -150,30 +171,53 @@ final class FailoverRun {
         from = fields.get(i + 1).toString();
       }
     }
-    JsonObject r = new JsonObject().put("killed", gen.id).put("msToFirstPublishOfNextEpoch", first[0] - killedAt)
-        .put("byPresence", gen.id.equals(from));
+    JsonObject r =
+        new JsonObject()
+            .put("killed", gen.id())
+            .put("msToFirstPublishOfNextEpoch", first[0] - killedAt)
+            .put("byPresence", gen.id().equals(from));
     System.out.println("generator kill: " + r.encode());
     return r;
   }
 
   private JsonObject killHandler(boolean theWatcher) throws Exception {
-    NodeProc victim = find("handler", theWatcher);
-    signal(victim, "STOP");
+    NodeProcess victim = find("handler", theWatcher);
+    victim.freeze();
     List<String> held = new ArrayList<>();
-    waitFor(() -> {
-      held.clear();
-      for (Response p : target.cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "1000", victim.id)) {
-        held.add(p.get(0).toString());
-      }
-      return !held.isEmpty();
-    }, 30_000, "messages delivered to the stopped handler");
+    BenchCommand.waitFor(
+        () -> {
+          held.clear();
+          for (Response p :
+              target.cmd(
+                  "XPENDING",
+                  keys.messages(),
+                  Keys.HANDLERS_GROUP,
+                  "-",
+                  "+",
+                  "1000",
+                  victim.id())) {
+            held.add(p.get(0).toString());
+          }
+          return !held.isEmpty();
+        },
+        30_000,
+        "messages delivered to the stopped handler",
+        5);
     long killedAt = serverMs();
-    victim.process.destroyForcibly();
-    victim.process.waitFor();
+    victim.process().destroyForcibly();
+    victim.process().waitFor();
     long[] last = new long[1];
-    waitFor(() -> (last[0] = lastCommitOf(held)) > 0, 60_000, "the stopped handler's messages committed");
-    JsonObject r = new JsonObject().put("killed", victim.id).put("watcher", theWatcher).put("messages", held.size())
-        .put("msToLastCommit", last[0] - killedAt);
+    BenchCommand.waitFor(
+        () -> (last[0] = lastCommitOf(held)) > 0,
+        60_000,
+        "the stopped handler's messages committed",
+        5);
+    JsonObject r =
+        new JsonObject()
+            .put("killed", victim.id())
+            .put("watcher", theWatcher)
+            .put("messages", held.size())
+            .put("msToLastCommit", last[0] - killedAt);
     System.out.println("handler kill: " + r.encode());
     return r;
   }
@@ -191,26 +235,41 @@ final class FailoverRun {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     JsonObject perNode = new JsonObject();
-    for (NodeProc n : alive()) {
+    for (NodeProcess n : alive()) {
       JsonObject s = status(n);
-      long acquires = byArg.getOrDefault("election.acquire@" + n.id, 0L);
-      long beats = byArg.getOrDefault("heartbeat@" + n.id, 0L);
-      long renews = byArg.getOrDefault("election.renew@" + n.id, 0L);
+      long acquires = byArg.getOrDefault("election.acquire@" + n.id(), 0L);
+      long beats = byArg.getOrDefault("heartbeat@" + n.id(), 0L);
+      long renews = byArg.getOrDefault("election.renew@" + n.id(), 0L);
       boolean handler = s != null && "handler".equals(s.getString("role"));
       // the reclaim rounds name the group, not the node: each handler runs its share of them
-      double reclaims = handler ? (counts.getOrDefault("reclaim", 0L) + counts.getOrDefault("reclaim.reap", 0L)) / 2.0 : 0;
-      perNode.put(n.id, new JsonObject()
-          .put("role", s == null ? null : s.getString("role"))
-          .put("watcher", s != null && s.getBoolean("watcher", false))
-          .put("acquirePerSecond", acquires / seconds)
-          .put("heartbeatPerSecond", beats / seconds)
-          .put("renewPerSecond", renews / seconds)
-          .put("coordinationCommandsPerSecond", (acquires + beats + renews + reclaims) / seconds));
+      double reclaims =
+          handler
+              ? (counts.getOrDefault("reclaim", 0L) + counts.getOrDefault("reclaim.reap", 0L)) / 2.0
+              : 0;
+      perNode.put(
+          n.id(),
+          new JsonObject()
+              .put("role", s == null ? null : s.getString("role"))
+              .put("watcher", s != null && s.getBoolean("watcher", false))
+              .put("acquirePerSecond", acquires / seconds)
+              .put("heartbeatPerSecond", beats / seconds)
+              .put("renewPerSecond", renews / seconds)
+              .put(
+                  "coordinationCommandsPerSecond",
+                  (acquires + beats + renews + reclaims) / seconds));
     }
     // MONITOR also lists the commands a script runs; count the calls the nodes send
     long calls = 0;
-    for (String kind : List.of("election.acquire", "election.renew", "election.release", "heartbeat", "reclaim",
-        "reclaim.reap", "presence.claim", "presence.register")) {
+    for (String kind :
+        List.of(
+            "election.acquire",
+            "election.renew",
+            "election.release",
+            "heartbeat",
+            "reclaim",
+            "reclaim.reap",
+            "presence.claim",
+            "presence.register")) {
       calls += counts.getOrDefault(kind, 0L);
     }
     return new JsonObject()
@@ -263,7 +322,9 @@ final class FailoverRun {
     runs.forEach(r -> ms.add(((JsonObject) r).getLong(field)));
     List<Long> sorted = new ArrayList<>(ms);
     sorted.sort(Long::compare);
-    return new JsonObject().put("runs", runs).put("ms", new JsonArray(ms))
+    return new JsonObject()
+        .put("runs", runs)
+        .put("ms", new JsonArray(ms))
         .put("median", sorted.isEmpty() ? null : sorted.get(sorted.size() / 2))
         .put("max", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
   }
@@ -271,20 +332,5 @@ final class FailoverRun {
   private long serverMs() {
     Response t = target.cmd("TIME");
     return t.get(0).toLong() * 1000 + t.get(1).toLong() / 1000;
-  }
-
-  private static void signal(NodeProc n, String sig) throws Exception {
-    new ProcessBuilder("kill", "-" + sig, Long.toString(n.pid())).start().waitFor();
-  }
-
-  private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting for " + what);
-      }
-      Thread.sleep(5);
-    }
   }
 }

@@ -19,16 +19,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Counts what Redis runs during a window ({@code MONITOR}), by kind: each Baton script is known by
  * its SHA, so coordination (heartbeat, election, reclaim scans) can be told from message traffic.
+ * The benchmark and the tests share it; {@link #record} also keeps the raw lines.
  */
-final class Monitor implements AutoCloseable {
+public final class Monitor implements AutoCloseable {
   private final Map<String, String> kindBySha = new LinkedHashMap<>();
   private final Map<String, Long> counts = new LinkedHashMap<>();
   private final Map<String, Long> byFirstArg = new LinkedHashMap<>();
+  private final List<String> lines;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Thread thread;
   private final Socket socket;
 
   Monitor(String host, int port) throws IOException {
+    this(host, port, false);
+  }
+
+  private Monitor(String host, int port, boolean keepLines) throws IOException {
+    lines = keepLines ? new ArrayList<>() : null;
     name(Scripts.HEARTBEAT, "heartbeat");
     name(Scripts.ACQUIRE, "election.acquire");
     name(Scripts.RENEW, "election.renew");
@@ -46,22 +53,26 @@ final class Monitor implements AutoCloseable {
     OutputStream out = socket.getOutputStream();
     out.write("*1\r\n$7\r\nMONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
     out.flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-    thread = new Thread(() -> {
-      while (running.get()) {
-        try {
-          String line = in.readLine();
-          if (line == null) {
-            return;
-          }
-          count(line);
-        } catch (SocketTimeoutException idle) {
-          // nothing ran in this slice
-        } catch (IOException e) {
-          return;
-        }
-      }
-    }, "bench-monitor");
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+    thread =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                try {
+                  String line = in.readLine();
+                  if (line == null) {
+                    return;
+                  }
+                  count(line);
+                } catch (SocketTimeoutException idle) {
+                  // nothing ran in this slice
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            },
+            "bench-monitor");
     thread.setDaemon(true);
     thread.start();
   }
@@ -71,6 +82,9 @@ final class Monitor implements AutoCloseable {
   }
 
   private synchronized void count(String line) {
+    if (lines != null && !line.equals("+OK")) {
+      lines.add(line);
+    }
     int q = line.indexOf("] \"");
     if (q < 0) {
       return;
@@ -124,9 +138,22 @@ final class Monitor implements AutoCloseable {
     return new LinkedHashMap<>(counts);
   }
 
-  synchronized void reset() {
-    counts.clear();
-    byFirstArg.clear();
+  /**
+   * The MONITOR lines of every command Redis runs during {@code millis} (the wait is the
+   * measurement window itself).
+   */
+  public static List<String> record(int port, long millis) {
+    try (Monitor m = new Monitor("127.0.0.1", port, true)) {
+      Thread.sleep(millis);
+      synchronized (m) {
+        return new ArrayList<>(m.lines);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override

@@ -1,26 +1,45 @@
 package dev.baton.config;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Builds the effective configuration: the defaults shipped in the jar (conf/node.json), then the
- * conf file, then {@code BATON_*} environment variables. The defaults define the schema: a key
- * they lack or a value of another type is refused with a message naming the setting.
+ * conf file, then {@code BATON_*} environment variables. The defaults define the schema: a key they
+ * lack or a value of another type is refused with a message naming the setting.
  */
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "BATON_";
   private static final String DEFAULTS_RESOURCE = "/baton/node.json";
+
+  /** A whole number in an environment variable: optional minus, digits, nothing else. */
+  private static final Pattern ENV_WHOLE = Pattern.compile("-?[0-9]+");
+
+  /** A decimal number in an environment variable (no hex, no suffix, no NaN or Infinity). */
+  private static final Pattern ENV_DECIMAL =
+      Pattern.compile("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]{1,4})?");
+
+  private static final JsonFactory STRICT_JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private ConfigLoader() {}
 
@@ -39,6 +58,16 @@ public final class ConfigLoader {
       return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + DEFAULTS_RESOURCE, e);
+    }
+  }
+
+  /** Loads the configuration or prints why not to {@code err}; null when it is invalid. */
+  public static NodeConfig loadOrReport(Path conf, PrintStream err) {
+    try {
+      return load(conf, System.getenv());
+    } catch (ConfigException e) {
+      err.println("configuration error: " + e.getMessage());
+      return null;
     }
   }
 
@@ -63,11 +92,71 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new ConfigException("conf file " + confFile + ": cannot be read (" + e + ")", e);
     }
+    checkStrictly(confFile, text);
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException("conf file " + confFile + ": not a JSON object (" + firstLine(e) + ")", e);
+      throw new ConfigException(
+          "conf file " + confFile + ": not a JSON object (" + firstLine(e) + ")", e);
     }
+  }
+
+  /**
+   * What a JSON object silently accepts and this refuses, naming the setting: a key given twice
+   * (the last would win unseen) and a number that does not survive as a double (a fraction so small
+   * it becomes 0, one so large it becomes infinite).
+   */
+  static void checkStrictly(Path confFile, String text) {
+    List<String> path = new ArrayList<>();
+    String name = null;
+    try (JsonParser p = STRICT_JSON.createParser(text)) {
+      JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        switch (t) {
+          case FIELD_NAME -> name = p.getText();
+          case START_OBJECT, START_ARRAY -> {
+            path.add(name == null ? "" : name);
+            name = null;
+          }
+          case END_OBJECT, END_ARRAY -> path.remove(path.size() - 1);
+          case VALUE_NUMBER_FLOAT, VALUE_NUMBER_INT -> checkNumber(settingPath(path, name), p);
+          default -> {}
+        }
+      }
+    } catch (JsonProcessingException e) {
+      String m = firstLine(e);
+      if (m.startsWith("Duplicate field")) {
+        int q = m.indexOf('\'');
+        String dup = q < 0 ? "?" : m.substring(q + 1, Math.max(q + 1, m.indexOf('\'', q + 1)));
+        throw new ConfigException(
+            settingPath(path, dup) + ": given twice in conf file " + confFile);
+      }
+      throw new ConfigException("conf file " + confFile + ": not a JSON object (" + m + ")", e);
+    } catch (IOException e) {
+      throw new ConfigException("conf file " + confFile + ": cannot be read (" + e + ")", e);
+    }
+  }
+
+  private static void checkNumber(String setting, JsonParser p) throws IOException {
+    BigDecimal exact = p.getDecimalValue();
+    double d = exact.doubleValue();
+    if (Double.isInfinite(d)) {
+      throw new ConfigException(setting + ": number too large, got " + p.getText());
+    }
+    if (d == 0.0 && exact.signum() != 0) {
+      throw new ConfigException(
+          setting + ": number too small to represent (it would become 0), got " + p.getText());
+    }
+  }
+
+  private static String settingPath(List<String> path, String name) {
+    StringBuilder sb = new StringBuilder();
+    for (String part : path) {
+      if (!part.isEmpty()) {
+        sb.append(part).append('.');
+      }
+    }
+    return sb.append(name == null ? "" : name).toString();
   }
 
   /** The environment variable that overrides a JSON path: {@code http.port} → BATON_HTTP_PORT. */
@@ -130,37 +219,28 @@ public final class ConfigLoader {
       }
       throw new ConfigException(path + ": must not be null");
     }
-    if (schema == null || schema instanceof String) {
-      if (value instanceof String) {
-        return value;
-      }
-      throw new ConfigException(path + ": must be a string, got " + describe(value));
+    return Kind.of(path, schema).fromJson(path, value);
+  }
+
+  private static void applyEnv(JsonObject merged, Map<String, String> env) {
+    Map<String, String> known = new HashMap<>();
+    for (String path : leafPaths()) {
+      known.put(envName(path), path);
     }
-    if (schema instanceof Boolean) {
-      if (value instanceof Boolean) {
-        return value;
+    for (String name : new TreeSet<>(env.keySet())) {
+      if (!name.startsWith(ENV_PREFIX)) {
+        continue;
       }
-      throw new ConfigException(path + ": must be true or false, got " + describe(value));
-    }
-    if (schema instanceof Integer || schema instanceof Long) {
-      if (value instanceof Number n && isIntegral(n)) {
-        return n.longValue();
+      String path = known.get(name);
+      if (path == null) {
+        throw new ConfigException(
+            name
+                + ": unknown setting (environment variables starting with "
+                + ENV_PREFIX
+                + " must name a setting, e.g. BATON_HTTP_PORT)");
       }
-      throw new ConfigException(path + ": must be a whole number, got " + describe(value));
+      setPath(merged, path, parseEnv(name, path, schemaAt(defaults(), path), env.get(name)));
     }
-    if (schema instanceof Number) {
-      if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
-        return n.doubleValue();
-      }
-      throw new ConfigException(path + ": must be a number, got " + describe(value));
-    }
-    if (schema instanceof JsonArray) {
-      if (value instanceof JsonArray) {
-        return value;
-      }
-      throw new ConfigException(path + ": must be a list, got " + describe(value));
-    }
-    throw new IllegalStateException("unsupported schema type at " + path);
   }
 
   private static boolean isIntegral(Number n) {
@@ -171,64 +251,156 @@ public final class ConfigLoader {
     return Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) < 9.0e15;
   }
 
-  private static void applyEnv(JsonObject merged, Map<String, String> env) {
-    Map<String, String> known = new java.util.HashMap<>();
-    for (String path : leafPaths()) {
-      known.put(envName(path), path);
-    }
-    for (String name : new TreeSet<>(env.keySet())) {
-      if (!name.startsWith(ENV_PREFIX)) {
-        continue;
-      }
-      String path = known.get(name);
-      if (path == null) {
-        throw new ConfigException(name + ": unknown setting (environment variables starting with "
-            + ENV_PREFIX + " must name a setting, e.g. BATON_HTTP_PORT)");
-      }
-      setPath(merged, path, parseEnv(name, path, schemaAt(defaults(), path), env.get(name)));
-    }
+  private static Object parseEnv(String name, String path, Object schema, String raw) {
+    return Kind.of(path, schema).fromText(name + " (" + path + ")", raw);
   }
 
-  private static Object parseEnv(String name, String path, Object schema, String raw) {
-    String text = raw.trim();
-    String where = name + " (" + path + ")";
-    if (schema == null || schema instanceof String) {
-      return raw;
-    }
-    if (schema instanceof Boolean) {
-      if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
-        return Boolean.parseBoolean(text);
-      }
-      throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
-    }
-    if (schema instanceof Integer || schema instanceof Long) {
-      try {
-        return Long.parseLong(text);
-      } catch (NumberFormatException e) {
-        throw new ConfigException(where + ": must be a whole number, got '" + raw + "'");
-      }
-    }
-    if (schema instanceof Number) {
-      try {
-        double d = Double.parseDouble(text);
-        if (Double.isFinite(d)) {
-          return d;
+  /**
+   * The type of a setting, as its default in conf/node.json shows it, and the one place a value is
+   * coerced to it: from the conf file's JSON or from an environment variable's text.
+   */
+  private enum Kind {
+    STRING {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof String) {
+          return value;
         }
-      } catch (NumberFormatException ignored) {
-        // reported below
+        throw new ConfigException(path + ": must be a string, got " + describe(value));
       }
-      throw new ConfigException(where + ": must be a number, got '" + raw + "'");
-    }
-    if (schema instanceof JsonArray) {
-      JsonArray list = new JsonArray();
-      for (String part : text.split(",")) {
-        if (!part.isBlank()) {
-          list.add(part.trim());
+
+      @Override
+      Object fromText(String where, String raw) {
+        return raw;
+      }
+    },
+    BOOLEAN {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof Boolean) {
+          return value;
+        }
+        throw new ConfigException(path + ": must be true or false, got " + describe(value));
+      }
+
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+          return Boolean.parseBoolean(text);
+        }
+        throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
+      }
+    },
+    WHOLE {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof Number n && isIntegral(n)) {
+          return n.longValue();
+        }
+        throw new ConfigException(path + ": must be a whole number, got " + describe(value));
+      }
+
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        if (!ENV_WHOLE.matcher(text).matches()) {
+          throw new ConfigException(
+              where
+                  + ": must be a whole number (digits, optionally a leading -), got '"
+                  + raw
+                  + "'");
+        }
+        try {
+          return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+          throw new ConfigException(where + ": whole number out of range, got '" + raw + "'");
         }
       }
-      return list;
+    },
+    DECIMAL {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
+          return n.doubleValue();
+        }
+        throw new ConfigException(path + ": must be a number, got " + describe(value));
+      }
+
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        if (!ENV_DECIMAL.matcher(text).matches()) {
+          throw new ConfigException(where + ": must be a decimal number, got '" + raw + "'");
+        }
+        BigDecimal exact = new BigDecimal(text);
+        double d = exact.doubleValue();
+        if (Double.isInfinite(d)) {
+          throw new ConfigException(where + ": number too large, got '" + raw + "'");
+        }
+        if (d == 0.0 && exact.signum() != 0) {
+          throw new ConfigException(
+              where + ": number too small to represent (it would become 0), got '" + raw + "'");
+        }
+        return d;
+      }
+    },
+    LIST {
+      @Override
+      Object fromJson(String path, Object value) {
+        if (value instanceof JsonArray) {
+          return value;
+        }
+        throw new ConfigException(path + ": must be a list, got " + describe(value));
+      }
+
+      /**
+       * Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a
+       * typo.
+       */
+      @Override
+      Object fromText(String where, String raw) {
+        String text = raw.trim();
+        JsonArray list = new JsonArray();
+        if (text.isEmpty()) {
+          return list;
+        }
+        String[] parts = text.split(",", -1);
+        for (int i = 0; i < parts.length; i++) {
+          if (parts[i].isBlank()) {
+            throw new ConfigException(
+                where + ": entry " + (i + 1) + " of the comma-separated list is empty");
+          }
+          list.add(parts[i].trim());
+        }
+        return list;
+      }
+    };
+
+    /** The conf file's value, checked and converted. */
+    abstract Object fromJson(String path, Object value);
+
+    /** An environment variable's text, parsed and checked. */
+    abstract Object fromText(String where, String raw);
+
+    static Kind of(String path, Object schema) {
+      if (schema == null || schema instanceof String) {
+        return STRING;
+      }
+      if (schema instanceof Boolean) {
+        return BOOLEAN;
+      }
+      if (schema instanceof Integer || schema instanceof Long) {
+        return WHOLE;
+      }
+      if (schema instanceof Number) {
+        return DECIMAL;
+      }
+      if (schema instanceof JsonArray) {
+        return LIST;
+      }
+      throw new IllegalStateException("unsupported schema type at " + path);
     }
-    throw new IllegalStateException("unsupported schema type at " + path);
   }
 
   private static Object schemaAt(JsonObject root, String path) {

@@ -2,21 +2,19 @@ package dev.baton.config;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * The validated, immutable settings of one node. {@link #fromJson} checks every value and names
- * the setting it refuses; nothing else in the node reads raw JSON or the environment.
+ * The validated, immutable settings of one node. {@link #fromJson} checks every value and names the
+ * setting it refuses; nothing else in the node reads raw JSON or the environment.
  */
 public record NodeConfig(
     String nodeId,
@@ -33,7 +31,8 @@ public record NodeConfig(
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
   private static final Pattern ADVERTISED_NAME =
-      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+      Pattern.compile(
+          "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
   /** Whether a node may start a Redis server itself when none answers on a loopback URL. */
   public enum Embedded {
@@ -68,6 +67,143 @@ public record NodeConfig(
       int poolSize,
       long commandTimeoutMs) {
 
+    static RedisSettings parse(Section r) {
+      RedisType type = r.choice("type", RedisType.class);
+      String url = r.string("url");
+      RedisUrl main = RedisUrl.parse("redis.url", url);
+      List<RedisUrl> endpoints = endpoints(r, type, main);
+      // credentials: from redis.user/password/passwordFile or inside the URLs, never both ways
+      String user = r.string("user").isEmpty() ? null : r.string("user");
+      String password = r.secret("password", "passwordFile");
+      String urlUser = endpoints.get(0).user();
+      String urlPassword = endpoints.get(0).password();
+      for (RedisUrl e : endpoints) {
+        if (!Objects.equals(e.user(), urlUser) || !Objects.equals(e.password(), urlPassword)) {
+          throw r.refuse(
+              "endpoints",
+              "the entries carry different credentials; give them once, in redis.user and "
+                  + "redis.password");
+        }
+      }
+      if (urlPassword != null && password != null) {
+        throw r.refuse("password", "also given inside the Redis URL; set it one way only");
+      }
+      if (urlUser != null && user != null) {
+        throw r.refuse("user", "also given inside the Redis URL; set it one way only");
+      }
+      user = user != null ? user : urlUser;
+      password = password != null ? password : urlPassword;
+      if (user != null && password == null) {
+        throw r.refuse(
+            "user", "'" + user + "' needs a password (redis.password or redis.passwordFile)");
+      }
+      Secrets.remember(password);
+      String masterName = r.string("masterName");
+      if (type == RedisType.SENTINEL && masterName.isBlank()) {
+        throw r.refuse("masterName", "must name the master the sentinels watch");
+      }
+      String keyPrefix = r.string("keyPrefix");
+      if (!KEY_PREFIX.matcher(keyPrefix).matches()) {
+        throw r.refuse(
+            "keyPrefix",
+            "must be 1-64 characters of A-Z a-z 0-9 . _ : - (no braces), got '" + keyPrefix + "'");
+      }
+      Embedded embedded;
+      try {
+        embedded = Embedded.valueOf(r.string("embedded").toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw r.refuse("embedded", "must be 'auto' or 'off', got '" + r.string("embedded") + "'");
+      }
+      String embeddedDir = r.string("embeddedDir");
+      if (embeddedDir.isBlank()) {
+        throw r.refuse("embeddedDir", "must not be empty");
+      }
+      return new RedisSettings(
+          type,
+          url,
+          endpoints.stream().map(RedisUrl::bare).toList(),
+          masterName,
+          user,
+          password,
+          TlsSettings.parse(r.section("tls")),
+          keyPrefix,
+          embedded,
+          embeddedDir,
+          (int) r.range("poolSize", 1, 1024),
+          r.range("commandTimeoutMs", 10, 600_000));
+    }
+
+    private static List<RedisUrl> endpoints(Section r, RedisType type, RedisUrl main) {
+      List<RedisUrl> endpoints = new ArrayList<>();
+      JsonArray listed = r.list("endpoints");
+      if (type == RedisType.STANDALONE) {
+        if (!listed.isEmpty()) {
+          throw r.refuse(
+              "endpoints",
+              "only for redis.type sentinel or cluster; a standalone Redis is given by redis.url");
+        }
+        endpoints.add(main);
+      } else if (listed.isEmpty()) {
+        endpoints.add(main);
+      } else {
+        for (int i = 0; i < listed.size(); i++) {
+          if (!(listed.getValue(i) instanceof String s) || s.isBlank()) {
+            throw r.refuse(
+                "endpoints",
+                "every entry must be a redis:// or rediss:// URL, entry " + (i + 1) + " is not");
+          }
+          endpoints.add(RedisUrl.parse("redis.endpoints entry " + (i + 1), s.trim()));
+        }
+      }
+      for (RedisUrl e : endpoints) {
+        if (type == RedisType.CLUSTER && e.db() > 0) {
+          throw new ConfigException(
+              (listed.isEmpty() ? "redis.url" : "redis.endpoints")
+                  + ": Redis Cluster has only "
+                  + "database 0, got "
+                  + e.db());
+        }
+        if (type != RedisType.STANDALONE && e.scheme().equals("unix")) {
+          throw r.refuse(
+              "endpoints",
+              type.name().toLowerCase(Locale.ROOT)
+                  + " needs redis:// or rediss:// endpoints, "
+                  + "got '"
+                  + e.bare()
+                  + "'");
+        }
+        if (!e.scheme().equals(endpoints.get(0).scheme())) {
+          throw r.refuse(
+              "endpoints",
+              "mixes "
+                  + endpoints.get(0).scheme()
+                  + ":// and "
+                  + e.scheme()
+                  + ":// (TLS is for all connections or none)");
+        }
+      }
+      return endpoints;
+    }
+
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("type", type.name().toLowerCase(Locale.ROOT))
+          .put("url", RedisUrl.redact(url))
+          .put(
+              "endpoints",
+              type == RedisType.STANDALONE ? new JsonArray() : new JsonArray(endpoints))
+          .put("masterName", masterName)
+          .put("user", user == null ? "" : user)
+          .put("password", password == null ? "" : Secrets.MASK)
+          .put("passwordFile", "")
+          .put("tls", tls.toJson())
+          .put("keyPrefix", keyPrefix)
+          .put("embedded", embedded.name().toLowerCase(Locale.ROOT))
+          .put("embeddedDir", embeddedDir)
+          .put("poolSize", poolSize)
+          .put("commandTimeoutMs", commandTimeoutMs);
+    }
+
     /** Whether the connections use TLS ({@code rediss://}). */
     public boolean usesTls() {
       return endpoints.get(0).startsWith("rediss://");
@@ -75,9 +211,11 @@ public record NodeConfig(
 
     /** Where Redis is, safe to print. */
     public String describe() {
-      return (type == RedisType.STANDALONE ? "" : type.name().toLowerCase(Locale.ROOT) + " ") + String.join(",", endpoints)
+      return (type == RedisType.STANDALONE ? "" : type.name().toLowerCase(Locale.ROOT) + " ")
+          + String.join(",", endpoints)
           + (type == RedisType.SENTINEL ? " (master '" + masterName + "')" : "")
-          + (password == null ? "" : ", with a password") + (user == null ? "" : " as user '" + user + "'");
+          + (password == null ? "" : ", with a password")
+          + (user == null ? "" : " as user '" + user + "'");
     }
 
     @Override
@@ -86,48 +224,216 @@ public record NodeConfig(
     }
   }
 
-  /** TLS for {@code rediss://}: the CA to trust (empty: the JVM's), an optional client certificate. */
-  public record TlsSettings(String caFile, String certFile, String keyFile, boolean verifyHost) {}
+  /**
+   * TLS for {@code rediss://}: the CA to trust (empty: the JVM's), an optional client certificate.
+   */
+  public record TlsSettings(String caFile, String certFile, String keyFile, boolean verifyHost) {
+    static TlsSettings parse(Section t) {
+      TlsSettings tls =
+          new TlsSettings(
+              t.readableFile("caFile"),
+              t.readableFile("certFile"),
+              t.readableFile("keyFile"),
+              t.bool("verifyHost"));
+      if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
+        throw new ConfigException(
+            t.name() + ": certFile and keyFile go together (a client certificate and its key)");
+      }
+      return tls;
+    }
 
-  public record ElectionSettings(long leaseMs, long renewMs) {}
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("caFile", caFile)
+          .put("certFile", certFile)
+          .put("keyFile", keyFile)
+          .put("verifyHost", verifyHost);
+    }
+  }
+
+  public record ElectionSettings(long leaseMs, long renewMs) {
+    static ElectionSettings parse(Section e) {
+      long leaseMs = e.range("leaseMs", 30, 3_600_000);
+      long renewMs = e.range("renewMs", 1, 3_600_000);
+      if (renewMs * 3 > leaseMs) {
+        throw e.refuse(
+            "renewMs", "must be at most election.leaseMs/3 (" + leaseMs / 3 + "), got " + renewMs);
+      }
+      return new ElectionSettings(leaseMs, renewMs);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("leaseMs", leaseMs).put("renewMs", renewMs);
+    }
+  }
 
   /**
    * {@code intervalMs} 0 is throughput mode: batches of {@code batchSize} messages per fenced call,
    * packed {@code packSize} to a stream entry, at most {@code maxInFlight} calls at once. At a
-   * cadence an entry holds one message. {@code maxMessages} stops publishing after that many (0: never).
+   * cadence an entry holds one message. {@code maxMessages} stops publishing after that many (0:
+   * never).
    */
-  public record GeneratorSettings(long intervalMs, long maxBacklog, int batchSize, int packSize, int maxInFlight,
-      long maxMessages) {}
+  public record GeneratorSettings(
+      long intervalMs,
+      long maxBacklog,
+      int batchSize,
+      int packSize,
+      int maxInFlight,
+      long maxMessages) {
+    static GeneratorSettings parse(Section g) {
+      return new GeneratorSettings(
+          g.range("intervalMs", 0, 86_400_000),
+          g.range("maxBacklog", 1, 1_000_000_000),
+          (int) g.range("batchSize", 1, 100_000),
+          (int) g.range("packSize", 1, 1_000),
+          (int) g.range("maxInFlight", 1, 64),
+          g.range("maxMessages", 0, Long.MAX_VALUE));
+    }
+
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("intervalMs", intervalMs)
+          .put("maxBacklog", maxBacklog)
+          .put("batchSize", batchSize)
+          .put("packSize", packSize)
+          .put("maxInFlight", maxInFlight)
+          .put("maxMessages", maxMessages);
+    }
+  }
 
   /** {@code maxInFlight}: commits a handler may have outstanding while it reads the next batch. */
   public record HandlerSettings(
-      double errorProbability, long reclaimIdleMs, int maxDeliveries, long blockMs, int batchSize, int maxInFlight) {}
+      double errorProbability,
+      long reclaimIdleMs,
+      int maxDeliveries,
+      long blockMs,
+      int batchSize,
+      int maxInFlight) {
+    static HandlerSettings parse(Section h) {
+      double errorProbability = h.decimal("errorProbability");
+      if (!(errorProbability >= 0.0 && errorProbability <= 1.0)) {
+        throw h.refuse("errorProbability", "must be within [0, 1], got " + errorProbability);
+      }
+      return new HandlerSettings(
+          errorProbability,
+          h.range("reclaimIdleMs", 1, 86_400_000),
+          (int) h.range("maxDeliveries", 1, 1_000_000),
+          h.range("blockMs", 1, 600_000),
+          (int) h.range("batchSize", 1, 100_000),
+          (int) h.range("maxInFlight", 1, 64));
+    }
 
-  public record HeartbeatSettings(long intervalMs, long timeoutMs) {}
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("errorProbability", errorProbability)
+          .put("reclaimIdleMs", reclaimIdleMs)
+          .put("maxDeliveries", maxDeliveries)
+          .put("blockMs", blockMs)
+          .put("batchSize", batchSize)
+          .put("maxInFlight", maxInFlight);
+    }
+  }
+
+  public record HeartbeatSettings(long intervalMs, long timeoutMs) {
+    static HeartbeatSettings parse(Section hb) {
+      long interval = hb.range("intervalMs", 10, 3_600_000);
+      long timeout = hb.range("timeoutMs", 1, 86_400_000);
+      if (timeout < 2 * interval) {
+        throw hb.refuse(
+            "timeoutMs",
+            "must be at least 2 × heartbeat.intervalMs (" + 2 * interval + "), got " + timeout);
+      }
+      return new HeartbeatSettings(interval, timeout);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("intervalMs", intervalMs).put("timeoutMs", timeoutMs);
+    }
+  }
 
   /**
    * {@code host} is the bind address; {@code advertise} the host others reach the node by (in
    * /status and the page), never empty: the setting, else {@code host}, else (bound to a wildcard)
    * this machine's hostname. {@code token}: null when state-changing requests need no bearer token.
+   * The rest bounds what clients can make the node hold: open connections, how long a connection
+   * may sit idle or take to deliver a request, requests in progress, and stored errors read for
+   * answers per second.
    */
-  public record HttpSettings(String host, int port, String token, String advertise) {
-    public HttpSettings(String host, int port) {
-      this(host, port, null);
+  public record HttpSettings(
+      String host,
+      int port,
+      String token,
+      String advertise,
+      int maxConnections,
+      long idleTimeoutMs,
+      long requestTimeoutMs,
+      int maxRequests,
+      long readBudget) {
+    static HttpSettings parse(Section ht) {
+      String host = ht.string("host");
+      if (host.isBlank()) {
+        throw ht.refuse("host", "must not be empty");
+      }
+      if (!RedisUrl.validHost(host)) {
+        throw ht.refuse(
+            "host", "must be a host name or an IP address to listen on, got '" + host + "'");
+      }
+      return new HttpSettings(
+          host,
+          (int) ht.range("port", 0, 65_535),
+          ht.secret("token", "tokenFile"),
+          advertised(ht.string("advertise"), host),
+          (int) ht.range("maxConnections", 1, 1_000_000),
+          ht.range("idleTimeoutMs", 100, 86_400_000),
+          ht.range("requestTimeoutMs", 100, 3_600_000),
+          (int) ht.range("maxRequests", 1, 1_000_000),
+          ht.range("readBudget", 1, 100_000_000));
     }
 
-    public HttpSettings(String host, int port, String token) {
-      this(host, port, token, advertised("", host));
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("host", host)
+          .put("port", port)
+          // the default as "", as in conf/node.json (the same configuration either way)
+          .put("advertise", advertise.equals(advertised("", host)) ? "" : advertise)
+          .put("token", token == null ? "" : Secrets.MASK)
+          .put("tokenFile", "")
+          .put("maxConnections", maxConnections)
+          .put("idleTimeoutMs", idleTimeoutMs)
+          .put("requestTimeoutMs", requestTimeoutMs)
+          .put("maxRequests", maxRequests)
+          .put("readBudget", readBudget);
     }
 
     /** The node's address as others should use it, with the port actually bound. */
     public String address(int boundPort) {
-      return "http://" + (advertise.contains(":") ? "[" + advertise + "]" : advertise) + ":" + boundPort;
+      return "http://"
+          + (advertise.contains(":") ? "[" + advertise + "]" : advertise)
+          + ":"
+          + boundPort;
     }
 
     @Override
     public String toString() {
-      return "HttpSettings[host=" + host + ", port=" + port + ", advertise=" + advertise + ", token="
-          + (token == null ? "none" : Secrets.MASK) + "]";
+      return "HttpSettings[host="
+          + host
+          + ", port="
+          + port
+          + ", advertise="
+          + advertise
+          + ", token="
+          + (token == null ? "none" : Secrets.MASK)
+          + ", maxConnections="
+          + maxConnections
+          + ", idleTimeoutMs="
+          + idleTimeoutMs
+          + ", requestTimeoutMs="
+          + requestTimeoutMs
+          + ", maxRequests="
+          + maxRequests
+          + ", readBudget="
+          + readBudget
+          + "]";
     }
   }
 
@@ -137,166 +443,91 @@ public record NodeConfig(
     JSON
   }
 
-  public record LogSettings(LogFormat format) {}
+  public record LogSettings(LogFormat format) {
+    static LogSettings parse(Section l) {
+      return new LogSettings(l.choice("format", LogFormat.class));
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("format", format.name().toLowerCase(Locale.ROOT));
+    }
+  }
 
   /** When enabled, the publish, commit and drain scripts record every message id in a ledger. */
-  public record AuditSettings(boolean enabled) {}
+  public record AuditSettings(boolean enabled) {
+    static AuditSettings parse(Section a) {
+      return new AuditSettings(a.bool("enabled"));
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("enabled", enabled);
+    }
+  }
 
   /**
    * Presence ("last will"): with {@code enabled}, the node holds a subscription that Redis drops
    * the moment its process dies, and the watcher polls every {@code watchMs} for a vanished
    * generator or work left on a vanished handler. Disabled: the lease and the idle reclaim alone.
    */
-  public record PresenceSettings(boolean enabled, long watchMs) {}
+  public record PresenceSettings(boolean enabled, long watchMs) {
+    static PresenceSettings parse(Section p, ElectionSettings election) {
+      long watchMs = p.range("watchMs", 10, 60_000);
+      if (watchMs >= election.leaseMs()) {
+        throw p.refuse(
+            "watchMs",
+            "must be below election.leaseMs (" + election.leaseMs() + "), got " + watchMs);
+      }
+      return new PresenceSettings(p.bool("enabled"), watchMs);
+    }
 
-  /** Validates a merged configuration (see {@link ConfigLoader#merge}). */
+    JsonObject toJson() {
+      return new JsonObject().put("enabled", enabled).put("watchMs", watchMs);
+    }
+  }
+
+  /**
+   * Validates a merged configuration (see {@link ConfigLoader#merge}): each section parses itself.
+   */
   public static NodeConfig fromJson(JsonObject json) {
     String nodeId = json.getString("nodeId");
     if (nodeId == null || nodeId.isEmpty()) {
       nodeId = randomNodeId();
     } else if (!NODE_ID.matcher(nodeId).matches()) {
-      throw new ConfigException("nodeId: must be 1-64 characters of A-Z a-z 0-9 . _ -, got '" + nodeId + "'");
+      throw new ConfigException(
+          "nodeId: must be 1-64 characters of A-Z a-z 0-9 . _ -, got '" + nodeId + "'");
     }
-
-    JsonObject r = json.getJsonObject("redis");
-    RedisSettings redisPartial = redis(r);
-    String keyPrefix = r.getString("keyPrefix");
-    if (!KEY_PREFIX.matcher(keyPrefix).matches()) {
-      throw new ConfigException("redis.keyPrefix: must be 1-64 characters of A-Z a-z 0-9 . _ : - (no braces), got '"
-          + keyPrefix + "'");
-    }
-    Embedded embedded;
-    try {
-      embedded = Embedded.valueOf(r.getString("embedded").toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("redis.embedded: must be 'auto' or 'off', got '" + r.getString("embedded") + "'");
-    }
-    String embeddedDir = r.getString("embeddedDir");
-    if (embeddedDir.isBlank()) {
-      throw new ConfigException("redis.embeddedDir: must not be empty");
-    }
-    RedisSettings redis = new RedisSettings(redisPartial.type(), redisPartial.url(), redisPartial.endpoints(),
-        redisPartial.masterName(), redisPartial.user(), redisPartial.password(), redisPartial.tls(), keyPrefix,
-        embedded, embeddedDir,
-        (int) range(r, "redis", "poolSize", 1, 1024),
-        range(r, "redis", "commandTimeoutMs", 10, 600_000));
-
-    JsonObject e = json.getJsonObject("election");
-    long leaseMs = range(e, "election", "leaseMs", 30, 3_600_000);
-    long renewMs = range(e, "election", "renewMs", 1, 3_600_000);
-    if (renewMs * 3 > leaseMs) {
-      throw new ConfigException("election.renewMs: must be at most election.leaseMs/3 (" + leaseMs / 3
-          + "), got " + renewMs);
-    }
-    ElectionSettings election = new ElectionSettings(leaseMs, renewMs);
-
-    JsonObject g = json.getJsonObject("generator");
-    GeneratorSettings generator = new GeneratorSettings(
-        range(g, "generator", "intervalMs", 0, 86_400_000),
-        range(g, "generator", "maxBacklog", 1, 1_000_000_000),
-        (int) range(g, "generator", "batchSize", 1, 100_000),
-        (int) range(g, "generator", "packSize", 1, 1_000),
-        (int) range(g, "generator", "maxInFlight", 1, 64),
-        range(g, "generator", "maxMessages", 0, Long.MAX_VALUE));
-
-    JsonObject h = json.getJsonObject("handler");
-    double errorProbability = h.getDouble("errorProbability");
-    if (!(errorProbability >= 0.0 && errorProbability <= 1.0)) {
-      throw new ConfigException("handler.errorProbability: must be within [0, 1], got " + errorProbability);
-    }
-    HandlerSettings handler = new HandlerSettings(errorProbability,
-        range(h, "handler", "reclaimIdleMs", 1, 86_400_000),
-        (int) range(h, "handler", "maxDeliveries", 1, 1_000_000),
-        range(h, "handler", "blockMs", 1, 600_000),
-        (int) range(h, "handler", "batchSize", 1, 100_000),
-        (int) range(h, "handler", "maxInFlight", 1, 64));
-
-    JsonObject hb = json.getJsonObject("heartbeat");
-    long hbInterval = range(hb, "heartbeat", "intervalMs", 10, 3_600_000);
-    long hbTimeout = range(hb, "heartbeat", "timeoutMs", 1, 86_400_000);
-    if (hbTimeout < 2 * hbInterval) {
-      throw new ConfigException("heartbeat.timeoutMs: must be at least 2 × heartbeat.intervalMs ("
-          + 2 * hbInterval + "), got " + hbTimeout);
-    }
-    HeartbeatSettings heartbeat = new HeartbeatSettings(hbInterval, hbTimeout);
-
-    JsonObject ht = json.getJsonObject("http");
-    String host = ht.getString("host");
-    if (host.isBlank()) {
-      throw new ConfigException("http.host: must not be empty");
-    }
-    String token = secret(ht, "http", "token", "tokenFile");
-    HttpSettings http = new HttpSettings(host, (int) range(ht, "http", "port", 0, 65_535), token,
-        advertised(ht.getString("advertise"), host));
-
-    LogSettings log = new LogSettings(choice(json.getJsonObject("log"), "log", "format", LogFormat.class));
-    AuditSettings audit = new AuditSettings(json.getJsonObject("audit").getBoolean("enabled"));
-
-    JsonObject p = json.getJsonObject("presence");
-    long watchMs = range(p, "presence", "watchMs", 10, 60_000);
-    if (watchMs >= leaseMs) {
-      throw new ConfigException("presence.watchMs: must be below election.leaseMs (" + leaseMs + "), got " + watchMs);
-    }
-    PresenceSettings presence = new PresenceSettings(p.getBoolean("enabled"), watchMs);
-
-    return new NodeConfig(nodeId, redis, election, generator, handler, heartbeat, http, log, audit, presence);
+    RedisSettings redis = RedisSettings.parse(Section.of(json, "redis"));
+    ElectionSettings election = ElectionSettings.parse(Section.of(json, "election"));
+    return new NodeConfig(
+        nodeId,
+        redis,
+        election,
+        GeneratorSettings.parse(Section.of(json, "generator")),
+        HandlerSettings.parse(Section.of(json, "handler")),
+        HeartbeatSettings.parse(Section.of(json, "heartbeat")),
+        HttpSettings.parse(Section.of(json, "http")),
+        LogSettings.parse(Section.of(json, "log")),
+        AuditSettings.parse(Section.of(json, "audit")),
+        PresenceSettings.parse(Section.of(json, "presence"), election));
   }
 
   /**
    * The configuration as JSON, in the shape of conf/node.json, with secrets masked: passwords and
-   * the token read from files are shown in {@code password}/{@code token}, as {@value Secrets#MASK}.
+   * the token read from files are shown in {@code password}/{@code token}, as {@value
+   * Secrets#MASK}.
    */
   public JsonObject toJson() {
-    JsonObject tls = new JsonObject()
-        .put("caFile", redis.tls.caFile)
-        .put("certFile", redis.tls.certFile)
-        .put("keyFile", redis.tls.keyFile)
-        .put("verifyHost", redis.tls.verifyHost);
     return new JsonObject()
         .put("nodeId", nodeId)
-        .put("redis", new JsonObject()
-            .put("type", redis.type.name().toLowerCase(Locale.ROOT))
-            .put("url", RedisUrl.redact(redis.url))
-            .put("endpoints", redis.type == RedisType.STANDALONE ? new JsonArray() : new JsonArray(redis.endpoints))
-            .put("masterName", redis.masterName)
-            .put("user", redis.user == null ? "" : redis.user)
-            .put("password", redis.password == null ? "" : Secrets.MASK)
-            .put("passwordFile", "")
-            .put("tls", tls)
-            .put("keyPrefix", redis.keyPrefix)
-            .put("embedded", redis.embedded.name().toLowerCase(Locale.ROOT))
-            .put("embeddedDir", redis.embeddedDir)
-            .put("poolSize", redis.poolSize)
-            .put("commandTimeoutMs", redis.commandTimeoutMs))
-        .put("election", new JsonObject().put("leaseMs", election.leaseMs).put("renewMs", election.renewMs))
-        .put("generator", new JsonObject()
-            .put("intervalMs", generator.intervalMs)
-            .put("maxBacklog", generator.maxBacklog)
-            .put("batchSize", generator.batchSize)
-            .put("packSize", generator.packSize)
-            .put("maxInFlight", generator.maxInFlight)
-            .put("maxMessages", generator.maxMessages))
-        .put("handler", new JsonObject()
-            .put("errorProbability", handler.errorProbability)
-            .put("reclaimIdleMs", handler.reclaimIdleMs)
-            .put("maxDeliveries", handler.maxDeliveries)
-            .put("blockMs", handler.blockMs)
-            .put("batchSize", handler.batchSize)
-            .put("maxInFlight", handler.maxInFlight))
-        .put("heartbeat", new JsonObject()
-            .put("intervalMs", heartbeat.intervalMs)
-            .put("timeoutMs", heartbeat.timeoutMs))
-        .put("http", new JsonObject().put("host", http.host).put("port", http.port)
-            // the default as "", as in conf/node.json (the same configuration either way)
-            .put("advertise", http.advertise.equals(advertised("", http.host)) ? "" : http.advertise)
-            .put("token", http.token == null ? "" : Secrets.MASK).put("tokenFile", ""))
-        .put("log", new JsonObject().put("format", log.format.name().toLowerCase(Locale.ROOT)))
-        .put("audit", new JsonObject().put("enabled", audit.enabled))
-        .put("presence", new JsonObject().put("enabled", presence.enabled).put("watchMs", presence.watchMs));
-  }
-
-  public NodeConfig withNodeId(String id) {
-    return new NodeConfig(id, redis, election, generator, handler, heartbeat, http, log, audit, presence);
+        .put("redis", redis.toJson())
+        .put("election", election.toJson())
+        .put("generator", generator.toJson())
+        .put("handler", handler.toJson())
+        .put("heartbeat", heartbeat.toJson())
+        .put("http", http.toJson())
+        .put("log", log.toJson())
+        .put("audit", audit.toJson())
+        .put("presence", presence.toJson());
   }
 
   public static String randomNodeId() {
@@ -317,8 +548,11 @@ public record NodeConfig(
       try {
         return InetAddress.getLocalHost().getHostName();
       } catch (UnknownHostException e) {
-        throw new ConfigException("http.advertise: http.host is " + host + " and this machine's hostname does not "
-            + "resolve; set http.advertise to the name or address other machines reach this node by");
+        throw new ConfigException(
+            "http.advertise: http.host is "
+                + host
+                + " and this machine's hostname does not "
+                + "resolve; set http.advertise to the name or address other machines reach this node by");
       }
     }
     String bare = h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
@@ -329,160 +563,33 @@ public record NodeConfig(
       valid = h.length() <= 253 && ADVERTISED_NAME.matcher(h).matches();
     }
     if (!valid) {
-      throw new ConfigException("http.advertise: must be a host name or an IP address (no scheme, no port), got '"
-          + given + "'");
+      throw new ConfigException(
+          "http.advertise: must be a host name or an IP address (no scheme, no port), got '"
+              + given
+              + "'");
     }
     if (isWildcard(bare)) {
-      throw new ConfigException("http.advertise: must be an address others can connect to, not the wildcard '"
-          + given + "'");
+      throw new ConfigException(
+          "http.advertise: must be an address others can connect to, not the wildcard '"
+              + given
+              + "'");
     }
     return bare;
   }
 
   private static boolean isWildcard(String host) {
-    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
+    return host.equals("0.0.0.0")
+        || host.equals("::")
+        || host.equals("[::]")
+        || host.equals("0:0:0:0:0:0:0:0");
   }
 
   /** Parsing an address that contains ':' is a literal's parse only: no name lookup. */
   private static boolean isIpLiteral(String s) {
     try {
-      return InetAddress.getByName(s) instanceof java.net.Inet6Address;
+      return InetAddress.getByName(s) instanceof Inet6Address;
     } catch (UnknownHostException e) {
       return false;
-    }
-  }
-
-  private static long range(JsonObject o, String section, String key, long min, long max) {
-    long v = o.getLong(key);
-    if (v < min || v > max) {
-      throw new ConfigException(section + "." + key + ": must be within [" + min + ", " + max + "], got " + v);
-    }
-    return v;
-  }
-
-  /** Type, endpoints and credentials; the rest of the record is filled in by the caller. */
-  private static RedisSettings redis(JsonObject r) {
-    RedisType type = choice(r, "redis", "type", RedisType.class);
-    String url = r.getString("url");
-    RedisUrl main = RedisUrl.parse("redis.url", url);
-    List<RedisUrl> endpoints = new ArrayList<>();
-    JsonArray listed = r.getJsonArray("endpoints");
-    if (type == RedisType.STANDALONE) {
-      if (!listed.isEmpty()) {
-        throw new ConfigException("redis.endpoints: only for redis.type sentinel or cluster; a standalone Redis is "
-            + "given by redis.url");
-      }
-      endpoints.add(main);
-    } else if (listed.isEmpty()) {
-      endpoints.add(main);
-    } else {
-      for (int i = 0; i < listed.size(); i++) {
-        if (!(listed.getValue(i) instanceof String s) || s.isBlank()) {
-          throw new ConfigException("redis.endpoints: every entry must be a redis:// or rediss:// URL, entry "
-              + (i + 1) + " is not");
-        }
-        endpoints.add(RedisUrl.parse("redis.endpoints entry " + (i + 1), s.trim()));
-      }
-    }
-    for (RedisUrl e : endpoints) {
-      if (type != RedisType.STANDALONE && e.scheme().equals("unix")) {
-        throw new ConfigException("redis.endpoints: " + type.name().toLowerCase(Locale.ROOT)
-            + " needs redis:// or rediss:// endpoints, got '" + e.bare() + "'");
-      }
-      if (!e.scheme().equals(endpoints.get(0).scheme())) {
-        throw new ConfigException("redis.endpoints: mixes " + endpoints.get(0).scheme() + ":// and " + e.scheme()
-            + ":// (TLS is for all connections or none)");
-      }
-    }
-
-    // credentials: from redis.user/password/passwordFile or inside the URLs, never both ways
-    String user = r.getString("user").isEmpty() ? null : r.getString("user");
-    String password = secret(r, "redis", "password", "passwordFile");
-    String urlUser = endpoints.get(0).user();
-    String urlPassword = endpoints.get(0).password();
-    for (RedisUrl e : endpoints) {
-      if (!java.util.Objects.equals(e.user(), urlUser) || !java.util.Objects.equals(e.password(), urlPassword)) {
-        throw new ConfigException("redis.endpoints: the entries carry different credentials; give them once, in "
-            + "redis.user and redis.password");
-      }
-    }
-    if (urlPassword != null && password != null) {
-      throw new ConfigException("redis.password: also given inside the Redis URL; set it one way only");
-    }
-    if (urlUser != null && user != null) {
-      throw new ConfigException("redis.user: also given inside the Redis URL; set it one way only");
-    }
-    user = user != null ? user : urlUser;
-    password = password != null ? password : urlPassword;
-    if (user != null && password == null) {
-      throw new ConfigException("redis.user: '" + user + "' needs a password (redis.password or redis.passwordFile)");
-    }
-    Secrets.remember(password);
-
-    JsonObject t = r.getJsonObject("tls");
-    TlsSettings tls = new TlsSettings(readableFile(t, "redis.tls", "caFile"), readableFile(t, "redis.tls", "certFile"),
-        readableFile(t, "redis.tls", "keyFile"), t.getBoolean("verifyHost"));
-    if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
-      throw new ConfigException("redis.tls: certFile and keyFile go together (a client certificate and its key)");
-    }
-    List<String> bare = endpoints.stream().map(RedisUrl::bare).toList();
-    String masterName = r.getString("masterName");
-    if (type == RedisType.SENTINEL && masterName.isBlank()) {
-      throw new ConfigException("redis.masterName: must name the master the sentinels watch");
-    }
-    return new RedisSettings(type, url, bare, masterName, user, password, tls, null, null, null, 0, 0);
-  }
-
-  /**
-   * A secret given inline ({@code key}) or in a file ({@code fileKey}, trailing line break
-   * dropped); null when neither is set. The error messages never contain the secret.
-   */
-  private static String secret(JsonObject o, String section, String key, String fileKey) {
-    String inline = o.getString(key);
-    String file = o.getString(fileKey);
-    if (!inline.isEmpty() && !file.isEmpty()) {
-      throw new ConfigException(section + "." + key + " and " + section + "." + fileKey + ": set one of them, not both");
-    }
-    String value = inline;
-    if (!file.isEmpty()) {
-      try {
-        value = Files.readString(Path.of(file), StandardCharsets.UTF_8);
-      } catch (IOException | RuntimeException e) {
-        throw new ConfigException(section + "." + fileKey + ": cannot read '" + file + "' (" + e.getClass().getSimpleName()
-            + ")");
-      }
-      value = value.endsWith("\r\n") ? value.substring(0, value.length() - 2)
-          : value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
-      if (value.isEmpty()) {
-        throw new ConfigException(section + "." + fileKey + ": '" + file + "' is empty");
-      }
-    }
-    if (value.isEmpty()) {
-      return null;
-    }
-    Secrets.remember(value);
-    return value;
-  }
-
-  private static String readableFile(JsonObject o, String section, String key) {
-    String file = o.getString(key);
-    if (!file.isEmpty() && !Files.isReadable(Path.of(file))) {
-      throw new ConfigException(section + "." + key + ": cannot read '" + file + "'");
-    }
-    return file;
-  }
-
-  private static <E extends Enum<E>> E choice(JsonObject o, String section, String key, Class<E> type) {
-    String raw = o.getString(key);
-    try {
-      return Enum.valueOf(type, raw.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      List<String> names = new ArrayList<>();
-      for (E c : type.getEnumConstants()) {
-        names.add("'" + c.name().toLowerCase(Locale.ROOT) + "'");
-      }
-      throw new ConfigException(section + "." + key + ": must be one of " + String.join(", ", names) + ", got '"
-          + raw + "'");
     }
   }
 }

@@ -1,18 +1,28 @@
 package dev.baton.config;
 
+import io.netty.util.NetUtil;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A Redis URL split into the address the client may see and the credentials it must not: user and
  * password from {@code redis://user:pass@host} or from {@code ?user=&password=}. The bare URL keeps
- * the scheme, host, port, database and any other parameter.
+ * the scheme, host, port and database. Every part is checked here, in the terms vertx-redis-client
+ * reads it ({@code redis[s]://[user[:password]@]host[:port][/db][?db=&user=&password=]}, {@code
+ * unix:///path[?db=...]}), so nothing the client would reject or misread at connect time passes.
+ * {@code db} is -1 when the URL names none.
  */
-public record RedisUrl(String bare, String scheme, String user, String password) {
+public record RedisUrl(String bare, String scheme, String user, String password, int db) {
+  private static final Pattern DIGITS = Pattern.compile("0|[1-9][0-9]{0,9}");
+  private static final Pattern HOST_NAME =
+      Pattern.compile(
+          "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
+  private static final List<String> PARAMETERS = List.of("db", "user", "password");
 
   /** Parses {@code url}; errors name {@code setting} and never repeat the credentials. */
   public static RedisUrl parse(String setting, String url) {
@@ -23,30 +33,94 @@ public record RedisUrl(String bare, String scheme, String user, String password)
       throw new ConfigException(setting + ": not a URL: '" + redact(url) + "'");
     }
     String scheme = uri.getScheme();
-    if (scheme == null || !(scheme.equals("redis") || scheme.equals("rediss") || scheme.equals("unix"))) {
-      throw new ConfigException(setting + ": must start with redis://, rediss:// or unix://, got '" + redact(url) + "'");
+    if (scheme == null
+        || !(scheme.equals("redis") || scheme.equals("rediss") || scheme.equals("unix"))) {
+      throw new ConfigException(
+          setting + ": must start with redis://, rediss:// or unix://, got '" + redact(url) + "'");
     }
-    if (!scheme.equals("unix") && (uri.getHost() == null || uri.getHost().isEmpty())) {
-      throw new ConfigException(setting + ": has no host: '" + redact(url) + "'");
+    if (uri.getRawFragment() != null) {
+      throw new ConfigException(setting + ": must not have a #fragment: '" + redact(url) + "'");
+    }
+    if (!scheme.equals("unix")) {
+      checkAddress(setting, url, uri);
+    } else if (uri.getRawAuthority() != null
+        || uri.getPath() == null
+        || !uri.getPath().startsWith("/")
+        || uri.getPath().length() < 2) {
+      throw new ConfigException(
+          setting
+              + ": a unix:// URL is unix:///absolute/path/to/socket, got '"
+              + redact(url)
+              + "'");
     }
     // the same precedence as vertx-redis-client: user info first, then ?user= and ?password=
     String queryUser = null;
     String queryPassword = null;
+    String queryDb = null;
     List<String> kept = new ArrayList<>();
+    List<String> seen = new ArrayList<>();
     String query = uri.getRawQuery();
     if (query != null) {
-      for (String pair : query.split("&")) {
+      for (String pair : query.split("&", -1)) {
         int eq = pair.indexOf('=');
         String name = eq < 0 ? pair : pair.substring(0, eq);
-        String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        if (!PARAMETERS.contains(name)) {
+          throw new ConfigException(
+              setting
+                  + ": unknown parameter '"
+                  + name
+                  + "' (the client reads db, user and "
+                  + "password): '"
+                  + redact(url)
+                  + "'");
+        }
+        if (eq < 0) {
+          throw new ConfigException(
+              setting + ": parameter '" + name + "' has no value: '" + redact(url) + "'");
+        }
+        if (seen.contains(name)) {
+          throw new ConfigException(
+              setting + ": parameter '" + name + "' given twice: '" + redact(url) + "'");
+        }
+        seen.add(name);
+        String value;
+        try {
+          value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(
+              setting + ": parameter '" + name + "' is not percent-encoded properly");
+        }
         if (name.equals("password")) {
           queryPassword = value;
         } else if (name.equals("user")) {
           queryUser = value;
-        } else if (!pair.isEmpty()) {
+        } else {
+          queryDb = value;
           kept.add(pair);
         }
       }
+    }
+    String pathDb =
+        scheme.equals("unix") || uri.getPath() == null || uri.getPath().length() <= 1
+            ? null
+            : uri.getPath().substring(1);
+    if (pathDb != null && queryDb != null) {
+      throw new ConfigException(
+          setting + ": names the database twice (path and ?db=): '" + redact(url) + "'");
+    }
+    int db = -1;
+    String dbText = pathDb != null ? pathDb : queryDb;
+    if (dbText != null) {
+      if (!DIGITS.matcher(dbText).matches() || Long.parseLong(dbText) > Integer.MAX_VALUE) {
+        throw new ConfigException(
+            setting
+                + ": the database must be a number from 0 to "
+                + Integer.MAX_VALUE
+                + ", got '"
+                + dbText
+                + "'");
+      }
+      db = Integer.parseInt(dbText);
     }
     String user = queryUser;
     String password = queryPassword;
@@ -72,7 +146,56 @@ public record RedisUrl(String bare, String scheme, String user, String password)
     if (!kept.isEmpty()) {
       bare.append('?').append(String.join("&", kept));
     }
-    return new RedisUrl(bare.toString(), scheme, emptyToNull(user), emptyToNull(password));
+    return new RedisUrl(bare.toString(), scheme, emptyToNull(user), emptyToNull(password), db);
+  }
+
+  /**
+   * Whether {@code host} is a host name, an IPv4 address or an IPv6 address (bare, as for a bind
+   * address).
+   */
+  public static boolean validHost(String host) {
+    return HOST_NAME.matcher(host).matches()
+        || (!host.startsWith("[") && NetUtil.isValidIpV6Address(host));
+  }
+
+  /**
+   * Host (a name, an IPv4 address or a bracketed IPv6 one) and port (1-65535, or none for 6379).
+   */
+  private static void checkAddress(String setting, String url, URI uri) {
+    String authority = uri.getRawAuthority();
+    if (authority == null || authority.isEmpty()) {
+      throw new ConfigException(setting + ": has no host: '" + redact(url) + "'");
+    }
+    String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+    if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      // java.net.URI gives up on the server part: say which part is wrong
+      int colon = hostPort.lastIndexOf(':');
+      boolean bracketed = hostPort.startsWith("[");
+      String host =
+          colon > 0 && (!bracketed || hostPort.lastIndexOf(']') < colon)
+              ? hostPort.substring(0, colon)
+              : hostPort;
+      String port = host.equals(hostPort) ? null : hostPort.substring(colon + 1);
+      if (host.isEmpty()) {
+        throw new ConfigException(setting + ": has no host: '" + redact(url) + "'");
+      }
+      if (port != null && !host.isEmpty() && (bracketed || HOST_NAME.matcher(host).matches())) {
+        throw new ConfigException(
+            setting + ": port must be a number from 1 to 65535, got '" + port + "'");
+      }
+      throw new ConfigException(setting + ": '" + host + "' is not a host name or an IP address");
+    }
+    if (hostPort.endsWith(":")) {
+      throw new ConfigException(setting + ": port is empty: '" + redact(url) + "'");
+    }
+    int port = uri.getPort();
+    if (port != -1 && (port < 1 || port > 65_535)) {
+      throw new ConfigException(setting + ": port must be a number from 1 to 65535, got " + port);
+    }
+    String host = uri.getHost();
+    if (!host.startsWith("[") && !HOST_NAME.matcher(host).matches()) {
+      throw new ConfigException(setting + ": '" + host + "' is not a host name or an IP address");
+    }
   }
 
   /** The URL with its credentials replaced by {@code ***}; for anything printed. */

@@ -14,13 +14,21 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Secrets {
   public static final String MASK = "***";
-  /** Shorter strings would mask ordinary words; such a password is refused by no one but is weak anyway. */
+
+  /**
+   * Shorter strings would mask ordinary words; such a password is refused by no one but is weak
+   * anyway.
+   */
   private static final int MIN_LENGTH = 4;
+
   private static final Set<String> KNOWN = ConcurrentHashMap.newKeySet();
 
   private Secrets() {}
 
-  /** Remembers a secret (and its URL-encoded form) to be masked from now on; null or empty is ignored. */
+  /**
+   * Remembers a secret (and its URL-encoded form) to be masked from now on; null or empty is
+   * ignored.
+   */
   public static void remember(String secret) {
     if (secret == null || secret.length() < MIN_LENGTH) {
       return;

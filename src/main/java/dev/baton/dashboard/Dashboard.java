@@ -1,18 +1,22 @@
 package dev.baton.dashboard;
 
-import dev.baton.NodeState;
+import dev.baton.cluster.ClusterView;
+import dev.baton.cluster.RateWindow;
+import dev.baton.common.Clock;
 import dev.baton.config.Secrets;
 import dev.baton.errors.ErrorEntry;
-import dev.baton.heartbeat.ClusterView;
-import dev.baton.heartbeat.RateWindow;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.state.NodeState;
+import dev.baton.state.Role;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -28,13 +32,13 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The live cluster page: {@code GET /} and {@code /assets/*} (plain files from the jar's
- * {@code webroot}) and {@code GET /events}, a Server-Sent Events stream of cluster snapshots every
- * {@link #PUSH_INTERVAL_MS}. Redis is polled only while a page is open, one poll at a time; each
- * snapshot is encoded once and written to every open page, and a page whose connection cannot keep
- * up skips snapshots instead of queueing them. When Redis fails, the pages are told so (with the
- * reason and the leader this node saw last) at the same pace. All state lives on the HTTP
- * verticle's event loop.
+ * The live cluster page: {@code GET /} and {@code /assets/*} (plain files from the jar's {@code
+ * webroot}) and {@code GET /events}, a Server-Sent Events stream of cluster snapshots every {@link
+ * #PUSH_INTERVAL_MS}. Redis is polled only while a page is open, one poll at a time; each snapshot
+ * is encoded once and written to every open page, and a page whose connection cannot keep up skips
+ * snapshots instead of queueing them. When Redis fails, the pages are told so (with the reason and
+ * the leader this node saw last) at the same pace. All state lives on the HTTP verticle's context
+ * (a worker: one task at a time).
  */
 public final class Dashboard {
   public static final long PUSH_INTERVAL_MS = 500;
@@ -43,8 +47,9 @@ public final class Dashboard {
   private static final int ERRORS_SHOWN = 5;
   private static final long HISTORY_MS = 60_000;
   private static final long RATE_WINDOW_MS = 3_000;
-  private static final String PAGE_POLICY = "default-src 'self'; img-src 'self' data:; "
-      + "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  private static final String PAGE_POLICY =
+      "default-src 'self'; img-src 'self' data:; "
+          + "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   private final Vertx vertx;
   private final RedisOps redis;
@@ -60,8 +65,11 @@ public final class Dashboard {
   private long timer = -1;
   private boolean closed;
 
-  /** @param leaderSeen the leader this node's election saw last, shown while Redis is down */
-  public Dashboard(Vertx vertx, RedisOps redis, Keys keys, NodeState state, Supplier<JsonObject> leaderSeen) {
+  /**
+   * @param leaderSeen the leader this node's election saw last, shown while Redis is down
+   */
+  public Dashboard(
+      Vertx vertx, RedisOps redis, Keys keys, NodeState state, Supplier<JsonObject> leaderSeen) {
     this.vertx = vertx;
     this.redis = redis;
     this.keys = keys;
@@ -71,12 +79,21 @@ public final class Dashboard {
 
   /** Adds the page, its assets and the event stream to {@code router}. */
   public Dashboard mount(Router router) {
-    router.get("/").handler(Dashboard::pageHeaders)
+    read(router, "/")
+        .handler(Dashboard::pageHeaders)
         .handler(StaticHandler.create("webroot").setCachingEnabled(false));
-    router.get("/assets/*").handler(Dashboard::pageHeaders)
-        .handler(StaticHandler.create("webroot/assets").setCachingEnabled(false).setDirectoryListing(false));
-    router.get("/events").handler(this::subscribe);
+    read(router, "/assets/*")
+        .handler(Dashboard::pageHeaders)
+        .handler(
+            StaticHandler.create("webroot/assets")
+                .setCachingEnabled(false)
+                .setDirectoryListing(false));
+    read(router, "/events").handler(this::subscribe);
     return this;
+  }
+
+  private static Route read(Router router, String path) {
+    return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 
   /** Ends every open stream (the pages reconnect to whichever node serves them next). */
@@ -86,11 +103,13 @@ public final class Dashboard {
       vertx.cancelTimer(timer);
       timer = -1;
     }
-    new ArrayList<>(pages).forEach(p -> {
-      if (!p.closed() && !p.ended()) {
-        p.end();
-      }
-    });
+    new ArrayList<>(pages)
+        .forEach(
+            p -> {
+              if (!p.closed() && !p.ended()) {
+                p.end();
+              }
+            });
     pages.clear();
   }
 
@@ -109,13 +128,27 @@ public final class Dashboard {
 
   private void subscribe(RoutingContext ctx) {
     HttpServerResponse response = ctx.response();
-    if (closed || pages.size() >= MAX_PAGES) {
-      response.setStatusCode(503).putHeader("content-type", "application/json")
-          .end(new JsonObject().put("error", "too many open dashboards on this node (" + MAX_PAGES + ")")
-              .put("status", 503).encode());
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      // what a GET would start with, without opening a stream
+      response
+          .putHeader("content-type", "text/event-stream; charset=utf-8")
+          .putHeader("cache-control", "no-store")
+          .end();
       return;
     }
-    response.setChunked(true)
+    if (closed || pages.size() >= MAX_PAGES) {
+      response
+          .setStatusCode(503)
+          .putHeader("content-type", "application/json")
+          .end(
+              new JsonObject()
+                  .put("error", "too many open dashboards on this node (" + MAX_PAGES + ")")
+                  .put("status", 503)
+                  .encode());
+      return;
+    }
+    response
+        .setChunked(true)
         .putHeader("content-type", "text/event-stream; charset=utf-8")
         .putHeader("cache-control", "no-store")
         .putHeader("x-accel-buffering", "no");
@@ -138,45 +171,66 @@ public final class Dashboard {
       return;
     }
     polling = true;
-    long startedAt = now();
+    long startedAt = Clock.monotonicMs();
     snapshot()
         .recover(e -> Future.succeededFuture(redisFailed(e)))
-        .onSuccess(event -> {
-          lastEvent = "data: " + event.encode() + "\n\n";
-          pages.removeIf(HttpServerResponse::closed);
-          for (HttpServerResponse page : pages) {
-            if (!page.writeQueueFull()) {
-              page.write(lastEvent);
-            }
-          }
-          if (closed || pages.isEmpty()) {
-            polling = false;
-          } else {
-            timer = vertx.setTimer(Math.max(1, startedAt + PUSH_INTERVAL_MS - now()), id -> poll());
-          }
-        });
+        .onSuccess(
+            event -> {
+              lastEvent = "data: " + event.encode() + "\n\n";
+              pages.removeIf(HttpServerResponse::closed);
+              for (HttpServerResponse page : pages) {
+                if (!page.writeQueueFull()) {
+                  page.write(lastEvent);
+                }
+              }
+              if (closed || pages.isEmpty()) {
+                polling = false;
+              } else {
+                timer =
+                    vertx.setTimer(
+                        Math.max(1, startedAt + PUSH_INTERVAL_MS - Clock.monotonicMs()),
+                        id -> poll());
+              }
+            });
   }
 
   private Future<JsonObject> snapshot() {
     Future<ClusterView> view = ClusterView.fetch(redis, keys);
-    Future<Response> grants = optional(Request.cmd(Command.XREVRANGE).arg(keys.grants()).arg("+").arg("-")
-        .arg("COUNT").arg(GRANTS_SHOWN));
+    Future<Response> grants =
+        optional(
+            Request.cmd(Command.XREVRANGE)
+                .arg(keys.grants())
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(GRANTS_SHOWN));
     Future<Response> errorCount = optional(Request.cmd(Command.XLEN).arg(keys.errors()));
-    Future<Response> latestErrors = optional(Request.cmd(Command.XREVRANGE).arg(keys.errors()).arg("+").arg("-")
-        .arg("COUNT").arg(ERRORS_SHOWN));
+    Future<Response> latestErrors =
+        optional(
+            Request.cmd(Command.XREVRANGE)
+                .arg(keys.errors())
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(ERRORS_SHOWN));
     return Future.all(view, grants, errorCount, latestErrors)
-        .map(all -> {
-          state.redisOk();
-          return clusterEvent(view.result(), grants.result(), errorCount.result(), latestErrors.result());
-        });
+        .map(
+            all -> {
+              state.redis().succeeded("dashboard");
+              return clusterEvent(
+                  view.result(), grants.result(), errorCount.result(), latestErrors.result());
+            });
   }
 
   /** A read whose key holds something unexpected yields null instead of failing the snapshot. */
   private Future<Response> optional(Request request) {
-    return redis.send(request).recover(e -> RedisOps.isErrorReply(e) ? Future.succeededFuture() : Future.failedFuture(e));
+    return redis
+        .send(request)
+        .recover(e -> RedisOps.isErrorReply(e) ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
-  private JsonObject clusterEvent(ClusterView view, Response grants, Response errorCount, Response latestErrors) {
+  private JsonObject clusterEvent(
+      ClusterView view, Response grants, Response errorCount, Response latestErrors) {
     long now = view.serverTimeMs();
     long published = view.totals().getLong("published", 0L);
     long processed = view.totals().getLong("processed", 0L);
@@ -184,10 +238,13 @@ public final class Dashboard {
     processedRate.add(now, processed);
     double publishedPerSec = publishedRate.perSecondRounded();
     double processedPerSec = processedRate.perSecondRounded();
-    while (!history.isEmpty() && (history.peekFirst().getLong(0) < now - HISTORY_MS || history.peekFirst().getLong(0) > now)) {
+    while (!history.isEmpty()
+        && (history.peekFirst().getLong(0) < now - HISTORY_MS
+            || history.peekFirst().getLong(0) > now)) {
       history.pollFirst();
     }
-    history.addLast(new JsonArray().add(now).add(publishedPerSec).add(processedPerSec).add(view.backlog()));
+    history.addLast(
+        new JsonArray().add(now).add(publishedPerSec).add(processedPerSec).add(view.backlog()));
 
     List<JsonObject> nodes = new ArrayList<>();
     view.members().forEach(m -> nodes.add((JsonObject) m));
@@ -195,10 +252,11 @@ public final class Dashboard {
 
     JsonArray grantList = new JsonArray();
     for (Replies.Entry e : Replies.entries(grants)) {
-      grantList.add(new JsonObject()
-          .put("epoch", parseLong(e.fields().get("epoch")))
-          .put("node", e.fields().get("node"))
-          .put("ts", parseLong(e.fields().get("ts"))));
+      grantList.add(
+          new JsonObject()
+              .put("epoch", Replies.number(e.fields().get("epoch"), 0))
+              .put("node", e.fields().get("node"))
+              .put("ts", Replies.number(e.fields().get("ts"), 0)));
     }
     JsonArray latest = new JsonArray();
     if (latestErrors != null) {
@@ -209,22 +267,34 @@ public final class Dashboard {
     return base()
         .put("redis", "up")
         .put("serverTimeMs", now)
-        .put("leader", view.leader() == null ? null : new JsonObject()
-            .put("nodeId", view.leader()).put("epoch", view.epoch()).put("ttlMs", view.leaderTtlMs()))
+        .put(
+            "leader",
+            view.leader() == null
+                ? null
+                : new JsonObject()
+                    .put("nodeId", view.leader())
+                    .put("epoch", view.epoch())
+                    .put("ttlMs", view.leaderTtlMs()))
         .put("epoch", view.epoch())
         .put("nodes", new JsonArray(new ArrayList<>(nodes)))
         .put("backlog", view.backlogJson())
         .put("totals", view.totals())
-        .put("rates", new JsonObject().put("publishedPerSec", publishedPerSec).put("processedPerSec", processedPerSec))
+        .put(
+            "rates",
+            new JsonObject()
+                .put("publishedPerSec", publishedPerSec)
+                .put("processedPerSec", processedPerSec))
         .put("grants", grantList)
-        .put("errors", new JsonObject()
-            .put("count", errorCount == null ? null : Replies.num(errorCount, 0))
-            .put("latest", latest))
+        .put(
+            "errors",
+            new JsonObject()
+                .put("count", errorCount == null ? null : Replies.num(errorCount, 0))
+                .put("latest", latest))
         .put("history", new JsonArray(new ArrayList<>(history)));
   }
 
   private JsonObject redisFailed(Throwable e) {
-    state.failed("dashboard", e);
+    state.redis().failed("dashboard", e);
     return base()
         .put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
         .put("redisProblem", Secrets.mask(String.valueOf(e.getMessage())))
@@ -234,23 +304,13 @@ public final class Dashboard {
 
   private JsonObject base() {
     return new JsonObject()
-        .put("node", new JsonObject()
-            .put("nodeId", state.nodeId())
-            .put("role", state.role().label())
-            .put("epoch", state.role() == NodeState.Role.GENERATOR ? state.epoch() : null)
-            .put("http", state.httpAddress()))
+        .put(
+            "node",
+            new JsonObject()
+                .put("nodeId", state.nodeId())
+                .put("role", state.roles().role().label())
+                .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
+                .put("http", state.httpAddress()))
         .put("pushIntervalMs", PUSH_INTERVAL_MS);
-  }
-
-  private static long parseLong(String v) {
-    try {
-      return v == null ? 0 : Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
   }
 }

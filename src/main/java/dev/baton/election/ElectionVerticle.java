@@ -1,12 +1,13 @@
 package dev.baton.election;
 
-import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
+import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.ElectionSettings;
 import dev.baton.config.NodeConfig.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -15,14 +16,15 @@ import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
- * Holds or waits for the generator lease and announces {@code granted} / {@code revoked} on the
- * event bus. Invariant: this node believes it leads only while its lease provably still runs in
- * Redis, counted from when the last successful renewal was sent, minus a safety margin. So there
- * is never a second generator by this node's own account; and since every publish is fenced in
- * Redis, not even a paused or partitioned one can act as such. Sometimes there is none for a
- * lease's length.
+ * Holds or waits for the generator lease and announces each change ({@link Leadership.Granted} /
+ * {@link Leadership.Revoked}) on the event bus. Invariant: this node believes it leads only while
+ * its lease provably still runs in Redis, counted from when the last successful renewal was sent,
+ * minus a safety margin. So there is never a second generator by this node's own account; and since
+ * every publish is fenced in Redis, not even a paused or partitioned one can act as such. Sometimes
+ * there is none for a lease's length.
  *
  * <p>Followers sleep until the holder's lease would run out (its PTTL), so they cost about one
  * command per lease while a leader renews, and take over as soon as it lapses; a graceful release
@@ -50,19 +52,27 @@ public final class ElectionVerticle extends VerticleBase {
   private final long marginMs;
   private final long retryMs;
 
-  private boolean leader;
-  private volatile boolean leading;
+  /** Where this node stands: one state instead of parallel flags. */
+  enum Phase {
+    /** Not leading; an attempt is scheduled or a release notice will wake it. */
+    FOLLOWING,
+    /** An acquire is on its way to Redis. */
+    ATTEMPTING,
+    /** Holding the lease: renewing it, revoking at its deadline. */
+    LEADING,
+    /** Undeployed: no attempt, no renewal. */
+    STOPPED
+  }
+
+  private volatile Phase phase = Phase.FOLLOWING;
   private long epoch;
   private long validUntilMs;
   private long maxEpochSeen;
   private long attemptTimer = -1;
   private long renewTimer = -1;
   private long guardTimer = -1;
-  private boolean attempting;
   private boolean watching;
-  private boolean stopped;
-  private volatile String knownLeader = "";
-  private volatile long knownEpoch;
+  private volatile Leadership.Holder knownHolder = Leadership.Holder.NONE;
   private Subscriber subscriber;
   private MessageConsumer<JsonObject> fencedConsumer;
   private MessageConsumer<JsonObject> watcherConsumer;
@@ -70,11 +80,16 @@ public final class ElectionVerticle extends VerticleBase {
   /**
    * @param subscriberFactory makes the connection the released-lease notices and the presence
    *     subscription live on, or null to rely on the lease TTL alone (no presence either)
-   * @param clusterNode with Redis Cluster, makes connections to one node ({@code host:port}), so the
-   *     subscriber sits on the master of the keys' slot; null otherwise
+   * @param clusterNode with Redis Cluster, makes connections to one node ({@code host:port}), so
+   *     the subscriber sits on the master of the keys' slot; null otherwise
    */
-  public ElectionVerticle(ElectionSettings settings, PresenceSettings presence, RedisOps redis, Keys keys,
-      NodeState state, DedicatedConnection.Factory subscriberFactory,
+  public ElectionVerticle(
+      ElectionSettings settings,
+      PresenceSettings presence,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      DedicatedConnection.Factory subscriberFactory,
       Function<String, DedicatedConnection.Factory> clusterNode) {
     this.clusterNode = clusterNode;
     this.settings = settings;
@@ -83,45 +98,65 @@ public final class ElectionVerticle extends VerticleBase {
     this.subscriberFactory = subscriberFactory;
     this.redis = redis;
     this.keys = keys;
-    this.presence = subscriberFactory == null ? new PresenceSettings(false, presence.watchMs()) : presence;
+    this.presence =
+        subscriberFactory == null ? new PresenceSettings(false, presence.watchMs()) : presence;
     this.marginMs = Math.max(1, settings.leaseMs() / 10);
     this.retryMs = Math.max(50, Math.min(1000, settings.leaseMs() / 4));
   }
 
   /** Whether this node holds the lease now (readable from any thread). */
   public boolean leading() {
-    return leading;
+    return phase == Phase.LEADING;
   }
 
-  /** The leader and epoch this node saw last (from its own grants and attempts). */
-  public String knownLeader() {
-    return knownLeader;
-  }
-
-  public long knownEpoch() {
-    return knownEpoch;
+  /**
+   * The holder and epoch this node saw last (from its own grants and attempts), read as one pair.
+   */
+  public Leadership.Holder knownHolder() {
+    return knownHolder;
   }
 
   @Override
   public Future<?> start() {
-    fencedConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.FENCED, state.nodeId()), msg -> {
-      long fencedEpoch = msg.body().getLong("epoch", -1L);
-      if (leader && fencedEpoch == epoch) {
-        revoke("a publish was refused by the fence (another node holds the lease)");
-      }
-    });
-    watching = presence.enabled() && state.watcher(); // the first beat may have named it already
-    watcherConsumer = vertx.eventBus().localConsumer(Addresses.of(Addresses.WATCHER, state.nodeId()), msg -> {
-      watching = presence.enabled() && msg.body().getBoolean("watcher", false);
-      if (watching && !leader && !attempting) {
-        scheduleAttempt(presence.watchMs());
-      }
-    });
-    // subscribe (and register presence) before the first attempt, so a fresh holder is never seen absent
+    Leadership.registerCodec(vertx.eventBus());
+    fencedConsumer =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.FENCED, state.nodeId()),
+                msg -> {
+                  long fencedEpoch = msg.body().getLong("epoch", -1L);
+                  if (phase == Phase.LEADING && fencedEpoch == epoch) {
+                    revoke("a publish was refused by the fence (another node holds the lease)");
+                  }
+                });
+    watching =
+        presence.enabled() && state.roles().watcher(); // the first beat may have named it already
+    watcherConsumer =
+        vertx
+            .eventBus()
+            .localConsumer(
+                Addresses.of(Addresses.WATCHER, state.nodeId()),
+                msg -> {
+                  watching = presence.enabled() && msg.body().getBoolean("watcher", false);
+                  if (watching && phase == Phase.FOLLOWING) {
+                    scheduleAttempt(presence.watchMs());
+                  }
+                });
+    // subscribe (and register presence) before the first attempt, so a fresh holder is never seen
+    // absent
     Future<Void> subscribed = Future.succeededFuture();
     if (subscriberFactory != null) {
-      subscriber = new Subscriber(vertx, subscriberFactory, clusterNode, redis, keys, state, presence.enabled(),
-          this::onReleased);
+      subscriber =
+          new Subscriber(
+              vertx,
+              subscriberFactory,
+              clusterNode,
+              redis,
+              keys,
+              state,
+              presence.enabled(),
+              this::onReleased);
       subscribed = subscriber.start();
     }
     Future<Void> ready = subscribed;
@@ -132,73 +167,103 @@ public final class ElectionVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    stopped = true;
+    boolean wasLeading = phase == Phase.LEADING;
+    phase = Phase.STOPPED;
     cancelTimers();
     Future<?> closing = subscriber == null ? Future.succeededFuture() : subscriber.close();
-    if (!leader) {
+    if (!wasLeading) {
       return closing;
     }
-    leader = false;
-    leading = false;
     long releasing = epoch;
-    return lease.release(releasing)
-        .onSuccess(released -> LOG.atInfo().addKeyValue("node", state.nodeId())
-            .log("released the lease of epoch {} on stop", releasing))
-        .onFailure(e -> LOG.atWarn().addKeyValue("node", state.nodeId())
-            .log("could not release the lease of epoch {} on stop ({}); it lapses by itself", releasing,
-                e.getMessage()))
-        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (exit code)
-        .transform(released -> closing.transform(c -> released.failed() ? Future.failedFuture(released.cause())
-            : Future.succeededFuture()));
+    return lease
+        .release(releasing)
+        .onSuccess(
+            released ->
+                LOG.atInfo()
+                    .addKeyValue("node", state.nodeId())
+                    .log("released the lease of epoch {} on stop", releasing))
+        .onFailure(
+            e ->
+                LOG.atWarn()
+                    .addKeyValue("node", state.nodeId())
+                    .log(
+                        "could not release the lease of epoch {} on stop ({}); it lapses by itself",
+                        releasing,
+                        e.getMessage()))
+        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (exit
+        // code)
+        .transform(
+            released ->
+                closing.transform(
+                    c ->
+                        released.failed()
+                            ? Future.failedFuture(released.cause())
+                            : Future.succeededFuture()));
   }
 
   private Future<Void> attempt() {
-    if (stopped || leader || attempting) {
+    if (phase != Phase.FOLLOWING) {
       return Future.succeededFuture();
     }
-    if (state.duplicateNodeId()) {
+    if (state.roles().duplicateNodeId()) {
       // another process runs with this node id: competing with it for the lease would make the
       // two take it from each other in turn, so wait until it is gone (NodeState logs it)
       scheduleAttempt(retryMs);
       return Future.succeededFuture();
     }
-    attempting = true;
+    phase = Phase.ATTEMPTING;
     cancel(attemptTimer);
     attemptTimer = -1;
-    long sentAt = now();
-    Lease.Mode mode = !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
-    return lease.acquire(maxEpochSeen, mode)
-        .onComplete(ar -> attempting = false)
-        .onSuccess(a -> {
-          state.accepted("election");
-          maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
-          knownLeader = a.holder() == null ? "" : a.holder();
-          knownEpoch = a.epoch();
-          if (stopped) {
-            return;
-          }
-          if (a.granted() && now() >= sentAt + settings.leaseMs() - marginMs) {
-            // the answer took longer than the lease (Redis was frozen): the grant may already have
-            // lapsed, so take a fresh one rather than act on it
-            scheduleAttempt(0);
-          } else if (a.granted()) {
-            if (!a.takenFrom().isEmpty()) {
-              LOG.atInfo().addKeyValue("node", state.nodeId())
-                  .log("{}'s presence vanished (its connection closed): taking the lease over", a.takenFrom());
-            }
-            grant(a.epoch(), sentAt);
-          } else {
-            if (!a.absent().isEmpty()) {
-              vertx.eventBus().publish(Addresses.of(Addresses.ABSENT, state.nodeId()), new JsonArray(a.absent()));
-            }
-            long delay = followerDelay(a.pttlMs());
-            scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
-          }
-        })
-        .onFailure(e -> {
-          state.failed("election", e);
-          scheduleAttempt(retryMs);
-        })
+    long sentAt = Clock.monotonicMs();
+    Lease.Mode mode =
+        !presence.enabled() ? Lease.Mode.LEASE : watching ? Lease.Mode.WATCH : Lease.Mode.TAKEOVER;
+    return lease
+        .acquire(maxEpochSeen, mode)
+        .onComplete(
+            ar -> {
+              if (phase == Phase.ATTEMPTING) {
+                phase = Phase.FOLLOWING;
+              }
+            })
+        .onSuccess(
+            a -> {
+              state.redis().succeeded("election");
+              maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
+              knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
+              if (phase == Phase.STOPPED) {
+                return;
+              }
+              if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
+                // the answer took longer than the lease (Redis was frozen): the grant may already
+                // have
+                // lapsed, so take a fresh one rather than act on it
+                scheduleAttempt(0);
+              } else if (a.granted()) {
+                if (!a.takenFrom().isEmpty()) {
+                  LOG.atInfo()
+                      .addKeyValue("node", state.nodeId())
+                      .log(
+                          "{}'s presence vanished (its connection closed): taking the lease over",
+                          a.takenFrom());
+                }
+                grant(a.epoch(), sentAt);
+              } else {
+                if (!a.absent().isEmpty()) {
+                  vertx
+                      .eventBus()
+                      .publish(
+                          Addresses.of(Addresses.ABSENT, state.nodeId()),
+                          new JsonArray(a.absent()));
+                }
+                long delay = followerDelay(a.pttlMs());
+                scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
+              }
+            })
+        .onFailure(
+            e -> {
+              state.redis().failed("election", e);
+              scheduleAttempt(retryMs);
+            })
         .<Void>mapEmpty()
         .otherwiseEmpty();
   }
@@ -208,9 +273,14 @@ public final class ElectionVerticle extends VerticleBase {
       return 0; // expired between the two reads: try again now
     }
     if (pttlMs < 0) {
-      state.stateLog().on(NO_EXPIRY, NO_EXPIRY, org.slf4j.event.Level.WARN,
-          "the lease key has no expiry (set by hand?); checking every lease period",
-          "the lease key expires again");
+      state
+          .stateLog()
+          .on(
+              NO_EXPIRY,
+              NO_EXPIRY,
+              Level.WARN,
+              "the lease key has no expiry (set by hand?); checking every lease period",
+              "the lease key expires again");
       return settings.leaseMs();
     }
     state.stateLog().over(NO_EXPIRY);
@@ -218,100 +288,112 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   private void grant(long newEpoch, long sentAt) {
-    leader = true;
-    leading = true;
+    phase = Phase.LEADING;
     epoch = newEpoch;
     validUntilMs = sentAt + settings.leaseMs() - marginMs;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("granted the lease, epoch {}", newEpoch);
-    announce("granted", newEpoch, "lease acquired");
+    announce(new Leadership.Granted(newEpoch));
     armGuard();
     scheduleRenew(sentAt + settings.renewMs());
   }
 
   private void renew() {
     renewTimer = -1;
-    if (!leader || stopped) {
+    if (phase != Phase.LEADING) {
       return;
     }
     long renewingEpoch = epoch;
-    long sentAt = now();
+    long sentAt = Clock.monotonicMs();
     long startedNs = System.nanoTime();
-    lease.renew(renewingEpoch)
-        .onComplete(ar -> state.latencies().leaseRenewal(System.nanoTime() - startedNs,
-            ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
-        .onSuccess(extended -> {
-          state.accepted("election");
-          if (!leader || epoch != renewingEpoch || stopped) {
-            return;
-          }
-          if (extended) {
-            validUntilMs = Math.max(validUntilMs, sentAt + settings.leaseMs() - marginMs);
-            armGuard();
-            scheduleRenew(sentAt + settings.renewMs());
-          } else {
-            revoke("the lease no longer names this node and epoch");
-          }
-        })
-        .onFailure(e -> {
-          state.failed("election", e);
-          if (leader && epoch == renewingEpoch && !stopped) {
-            // keep trying until the guard revokes at validUntil
-            scheduleRenew(now() + Math.min(settings.renewMs(), retryMs));
-          }
-        });
+    lease
+        .renew(renewingEpoch)
+        .onComplete(
+            ar ->
+                state
+                    .counters()
+                    .latencies()
+                    .leaseRenewal(
+                        System.nanoTime() - startedNs,
+                        ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
+        .onSuccess(
+            extended -> {
+              state.redis().succeeded("election");
+              if (phase != Phase.LEADING || epoch != renewingEpoch) {
+                return;
+              }
+              if (extended) {
+                validUntilMs = Math.max(validUntilMs, sentAt + settings.leaseMs() - marginMs);
+                armGuard();
+                scheduleRenew(sentAt + settings.renewMs());
+              } else {
+                revoke("the lease no longer names this node and epoch");
+              }
+            })
+        .onFailure(
+            e -> {
+              state.redis().failed("election", e);
+              if (phase == Phase.LEADING && epoch == renewingEpoch) {
+                // keep trying until the guard revokes at validUntil
+                scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));
+              }
+            });
   }
 
   private void armGuard() {
     cancel(guardTimer);
-    long delay = Math.max(1, validUntilMs - now());
-    guardTimer = vertx.setTimer(delay, id -> {
-      guardTimer = -1;
-      if (leader && now() >= validUntilMs) {
-        revoke("no renewal succeeded within the lease");
-      } else if (leader) {
-        armGuard();
-      }
-    });
+    long delay = Math.max(1, validUntilMs - Clock.monotonicMs());
+    guardTimer =
+        vertx.setTimer(
+            delay,
+            id -> {
+              guardTimer = -1;
+              if (phase == Phase.LEADING && Clock.monotonicMs() >= validUntilMs) {
+                revoke("no renewal succeeded within the lease");
+              } else if (phase == Phase.LEADING) {
+                armGuard();
+              }
+            });
   }
 
   private void revoke(String reason) {
-    if (!leader) {
+    if (phase != Phase.LEADING) {
       return;
     }
-    leader = false;
-    leading = false;
+    phase = Phase.FOLLOWING;
     cancel(renewTimer);
     cancel(guardTimer);
     renewTimer = -1;
     guardTimer = -1;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("revoked epoch {}: {}", epoch, reason);
-    announce("revoked", epoch, reason);
+    announce(new Leadership.Revoked(epoch, reason));
     scheduleAttempt(0);
   }
 
-  private void announce(String event, long ep, String reason) {
-    vertx.eventBus().publish(Addresses.of(Addresses.ELECTION, state.nodeId()),
-        new JsonObject().put("event", event).put("epoch", ep).put("reason", reason));
+  private void announce(Leadership change) {
+    vertx.eventBus().publish(Addresses.of(Addresses.ELECTION, state.nodeId()), change);
   }
 
   private void scheduleRenew(long atMs) {
     cancel(renewTimer);
-    renewTimer = vertx.setTimer(Math.max(1, atMs - now()), id -> renew());
+    renewTimer = vertx.setTimer(Math.max(1, atMs - Clock.monotonicMs()), id -> renew());
   }
 
   private void scheduleAttempt(long delayMs) {
-    if (stopped || leader) {
+    if (phase == Phase.STOPPED || phase == Phase.LEADING) {
       return;
     }
     cancel(attemptTimer);
-    attemptTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
-      attemptTimer = -1;
-      attempt();
-    });
+    attemptTimer =
+        vertx.setTimer(
+            Math.max(1, delayMs),
+            id -> {
+              attemptTimer = -1;
+              attempt();
+            });
   }
 
   private void onReleased() {
-    if (!leader && !stopped) {
+    if (phase == Phase.FOLLOWING) {
       attempt();
     }
   }
@@ -327,9 +409,5 @@ public final class ElectionVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-  }
-
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
   }
 }

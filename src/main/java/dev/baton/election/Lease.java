@@ -21,7 +21,12 @@ public final class Lease {
    * when the grant was a takeover (else empty); {@code absent} lists the consumers that hold
    * entries and whose node's presence is gone (asked for by the watcher only).
    */
-  public record Attempt(boolean granted, long epoch, long pttlMs, String holder, String takenFrom,
+  public record Attempt(
+      boolean granted,
+      long epoch,
+      long pttlMs,
+      String holder,
+      String takenFrom,
       List<String> absent) {}
 
   /** How an attempt uses presence. */
@@ -47,22 +52,34 @@ public final class Lease {
   }
 
   public Future<Attempt> acquire(long epochFloor, Mode mode) {
-    return redis.eval(Scripts.ACQUIRE,
+    return redis
+        .eval(
+            Scripts.ACQUIRE,
             List.of(keys.leader(), keys.epoch(), keys.grants(), keys.presence(), keys.messages()),
-            List.of(nodeId, Long.toString(leaseMs), Long.toString(epochFloor), Integer.toString(mode.ordinal()),
+            List.of(
+                nodeId,
+                Long.toString(leaseMs),
+                Long.toString(epochFloor),
+                Integer.toString(mode.ordinal()),
                 Keys.HANDLERS_GROUP))
         .map(Lease::attempt);
   }
 
   /** True when the lease was extended; false when it no longer names this node and epoch. */
   public Future<Boolean> renew(long epoch) {
-    return redis.eval(Scripts.RENEW, List.of(keys.leader(), keys.epoch()),
+    return redis
+        .eval(
+            Scripts.RENEW,
+            List.of(keys.leader(), keys.epoch()),
             List.of(nodeId, Long.toString(epoch), Long.toString(leaseMs)))
         .map(r -> Replies.num(r, 0) == 1);
   }
 
   public Future<Boolean> release(long epoch) {
-    return redis.eval(Scripts.RELEASE, List.of(keys.leader(), keys.epoch()),
+    return redis
+        .eval(
+            Scripts.RELEASE,
+            List.of(keys.leader(), keys.epoch()),
             List.of(nodeId, Long.toString(epoch), keys.events()))
         .map(r -> Replies.num(r, 0) == 1);
   }
@@ -72,7 +89,12 @@ public final class Lease {
     if (r.size() > 5 && r.get(5) != null) {
       r.get(5).forEach(c -> absent.add(c.toString()));
     }
-    return new Attempt(Replies.num(r.get(0), 0) == 1, Replies.num(r.get(1), 0), Replies.num(r.get(2), -2),
-        Replies.str(r.get(3)), r.size() > 4 && r.get(4) != null ? r.get(4).toString() : "", absent);
+    return new Attempt(
+        Replies.num(r.get(0), 0) == 1,
+        Replies.num(r.get(1), 0),
+        Replies.num(r.get(2), -2),
+        Replies.str(r.get(3)),
+        r.size() > 4 && r.get(4) != null ? r.get(4).toString() : "",
+        absent);
   }
 }

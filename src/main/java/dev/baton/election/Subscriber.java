@@ -1,12 +1,12 @@
 package dev.baton.election;
 
-import dev.baton.NodeState;
-import dev.baton.redis.Backoff;
+import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -15,6 +15,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -58,8 +59,15 @@ final class Subscriber {
    *     the master that owns the keys' slot (asked anew at every subscription, so it follows a
    *     failover), where the scripts count its sharded subscription; null otherwise
    */
-  Subscriber(Vertx vertx, DedicatedConnection.Factory factory, Function<String, DedicatedConnection.Factory> clusterNode,
-      RedisOps redis, Keys keys, NodeState state, boolean presence, Runnable onReleased) {
+  Subscriber(
+      Vertx vertx,
+      DedicatedConnection.Factory factory,
+      Function<String, DedicatedConnection.Factory> clusterNode,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      boolean presence,
+      Runnable onReleased) {
     this.factory = factory;
     this.clusterNode = clusterNode;
     this.vertx = vertx;
@@ -77,37 +85,46 @@ final class Subscriber {
   /** The connection to use now: with Cluster, one to the current master of the keys' slot. */
   private Future<DedicatedConnection> current() {
     Future<String> address = clusterNode == null ? Future.succeededFuture(null) : slotMaster();
-    return address.map(a -> {
-      if (connection == null || !java.util.Objects.equals(a, nodeAddress)) {
-        if (connection != null) {
-          connection.close();
-        }
-        nodeAddress = a;
-        connection = factoryFor(a).create(conn -> conn.handler(this::onMessage), v -> onEnd());
-      }
-      return connection;
-    });
+    return address.map(
+        a -> {
+          if (connection == null || !Objects.equals(a, nodeAddress)) {
+            if (connection != null) {
+              connection.close();
+            }
+            nodeAddress = a;
+            connection = factoryFor(a).create(conn -> conn.handler(this::onMessage), v -> onEnd());
+          }
+          return connection;
+        });
   }
 
   /** {@code host:port} of the master serving the slot of the keys, from CLUSTER SLOTS. */
   private Future<String> slotMaster() {
-    return redis.send(Request.cmd(Command.CLUSTER).arg("KEYSLOT").arg(keys.presence()))
-        .compose(slot -> redis.send(Request.cmd(Command.CLUSTER).arg("SLOTS")).map(ranges -> {
-          long s = slot.toLong();
-          for (Response range : ranges) {
-            if (range.get(0).toLong() <= s && s <= range.get(1).toLong()) {
-              Response master = range.get(2);
-              return master.get(0).toString() + ":" + master.get(1).toLong();
-            }
-          }
-          throw new IllegalStateException("no master serves slot " + s);
-        }));
+    return redis
+        .send(Request.cmd(Command.CLUSTER).arg("KEYSLOT").arg(keys.presence()))
+        .compose(
+            slot ->
+                redis
+                    .send(Request.cmd(Command.CLUSTER).arg("SLOTS"))
+                    .map(
+                        ranges -> {
+                          long s = slot.toLong();
+                          for (Response range : ranges) {
+                            if (range.get(0).toLong() <= s && s <= range.get(1).toLong()) {
+                              Response master = range.get(2);
+                              return master.get(0).toString() + ":" + master.get(1).toLong();
+                            }
+                          }
+                          throw new IllegalStateException("no master serves slot " + s);
+                        }));
   }
 
   /** The first subscription (and registration), given up on after the command deadline. */
   Future<Void> start() {
-    return subscribe().timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS)
-        .recover(e -> e instanceof DuplicateNodeId ? Future.failedFuture(e) : Future.succeededFuture());
+    return subscribe()
+        .timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS)
+        .recover(
+            e -> e instanceof DuplicateNodeId ? Future.failedFuture(e) : Future.succeededFuture());
   }
 
   Future<Void> close() {
@@ -127,31 +144,41 @@ final class Subscriber {
     return current()
         .compose(DedicatedConnection::connection)
         // named, so an operator's CLIENT LIST shows whose presence each connection carries
-        .compose(conn -> conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(connectionName()))
-            .otherwiseEmpty()
-            .compose(r -> presence ? subscribePresence(conn) : Future.succeededFuture("-"))
-            .compose(mode -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(keys.events())).map(mode))
-            .compose(mode -> presence ? register(mode, 1) : Future.<Void>succeededFuture()))
+        .compose(
+            conn ->
+                conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(connectionName()))
+                    .otherwiseEmpty()
+                    .compose(r -> presence ? subscribePresence(conn) : Future.succeededFuture("-"))
+                    .compose(
+                        mode ->
+                            conn.send(Request.cmd(Command.SUBSCRIBE).arg(keys.events())).map(mode))
+                    .compose(mode -> presence ? register(mode, 1) : Future.<Void>succeededFuture()))
         .onSuccess(v -> backoff.reset())
-        .onFailure(e -> {
-          if (e instanceof DuplicateNodeId) {
-            close();
-            return;
-          }
-          if (!RedisOps.isErrorReply(e) && connection != null) {
-            connection.reset();
-          }
-          later();
-        })
-        .recover(e -> e instanceof DuplicateNodeId ? Future.failedFuture(e) : Future.succeededFuture());
+        .onFailure(
+            e -> {
+              if (e instanceof DuplicateNodeId) {
+                close();
+                return;
+              }
+              if (!RedisOps.isErrorReply(e) && connection != null) {
+                connection.reset();
+              }
+              later();
+            })
+        .recover(
+            e -> e instanceof DuplicateNodeId ? Future.failedFuture(e) : Future.succeededFuture());
   }
 
   /** Another process subscribes to this node's presence channel: it runs with the same node id. */
   static final class DuplicateNodeId extends IllegalStateException {
     DuplicateNodeId(String nodeId, long subscribers) {
-      super("another process already runs with node id '" + nodeId + "' (" + subscribers
-          + " connections subscribe to its presence channel): give every node its own nodeId (if that process"
-          + " died, Redis drops its connection within tcp-keepalive; CLIENT KILL ends it at once)");
+      super(
+          "another process already runs with node id '"
+              + nodeId
+              + "' ("
+              + subscribers
+              + " connections subscribe to its presence channel): give every node its own nodeId (if that process"
+              + " died, Redis drops its connection within tcp-keepalive; CLIENT KILL ends it at once)");
     }
   }
 
@@ -160,55 +187,72 @@ final class Subscriber {
     return "baton-presence-" + state.nodeId();
   }
 
-  /** SSUBSCRIBE on Redis 7 and later (the channel lives on the master of the keys' slot), else SUBSCRIBE. */
+  /**
+   * SSUBSCRIBE on Redis 7 and later (the channel lives on the master of the keys' slot), else
+   * SUBSCRIBE.
+   */
   private Future<String> subscribePresence(RedisConnection conn) {
     String channel = keys.presenceChannel(state.nodeId());
     // the client completes a subscribe without waiting for Redis, so ask first, on this connection
     // before it subscribes, whether the server has sharded Pub/Sub (6.2 answers with an error)
     return conn.send(Request.cmd(Command.PUBSUB).arg("SHARDNUMSUB").arg(channel))
         .map("s")
-        .recover(e -> RedisOps.isErrorReply(e) ? Future.succeededFuture("n") : Future.failedFuture(e))
-        .compose(mode -> conn.send(Request.cmd(mode.equals("s") ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel))
-            .map(mode));
+        .recover(
+            e -> RedisOps.isErrorReply(e) ? Future.succeededFuture("n") : Future.failedFuture(e))
+        .compose(
+            mode ->
+                conn.send(
+                        Request.cmd(mode.equals("s") ? Command.SSUBSCRIBE : Command.SUBSCRIBE)
+                            .arg(channel))
+                    .map(mode));
   }
 
   private Future<Void> register(String mode, int attempt) {
-    return redis.eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(state.nodeId(), mode))
-        .compose(reply -> {
-          long subscribers = Replies.num(reply, 0);
-          if (subscribers < 0) {
-            if (!unsupportedLogged) {
-              unsupportedLogged = true;
-              LOG.atWarn().addKeyValue("node", state.nodeId())
-                  .log("Redis does not let scripts read INFO: no presence, the lease alone notices a crash");
-            }
-            return Future.succeededFuture();
-          }
-          if (subscribers == 0) {
-            // the subscription went to an earlier server instance (a restart or a promotion): the
-            // connection is about to end, or try the count again shortly
-            if (attempt >= REGISTER_TRIES) {
-              connection.reset();
-              return Future.failedFuture("presence subscription not seen by the server");
-            }
-            Future<Void> retry = Future.future(p -> vertx.setTimer(20L * attempt, id -> p.complete()));
-            return retry.compose(v -> register(mode, attempt + 1));
-          }
-          boolean first = !everRegistered;
-          registered = true;
-          if (lossLogged) {
-            lossLogged = false;
-            LOG.atInfo().addKeyValue("node", state.nodeId()).log("presence restored (subscribed again)");
-          }
-          everRegistered = true;
-          if (subscribers > 1 && first) {
-            // at start: refuse, the other process came first (both refuse when they start together)
-            stopped = true;
-            return Future.failedFuture(new DuplicateNodeId(state.nodeId(), subscribers));
-          }
-          state.presenceSubscribers(subscribers);
-          return Future.succeededFuture();
-        });
+    return redis
+        .eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(state.nodeId(), mode))
+        .compose(
+            reply -> {
+              long subscribers = Replies.num(reply, 0);
+              if (subscribers < 0) {
+                if (!unsupportedLogged) {
+                  unsupportedLogged = true;
+                  LOG.atWarn()
+                      .addKeyValue("node", state.nodeId())
+                      .log(
+                          "Redis does not let scripts read INFO: no presence, the lease alone notices a crash");
+                }
+                return Future.succeededFuture();
+              }
+              if (subscribers == 0) {
+                // the subscription went to an earlier server instance (a restart or a promotion):
+                // the
+                // connection is about to end, or try the count again shortly
+                if (attempt >= REGISTER_TRIES) {
+                  connection.reset();
+                  return Future.failedFuture("presence subscription not seen by the server");
+                }
+                Future<Void> retry =
+                    Future.future(p -> vertx.setTimer(20L * attempt, id -> p.complete()));
+                return retry.compose(v -> register(mode, attempt + 1));
+              }
+              boolean first = !everRegistered;
+              registered = true;
+              if (lossLogged) {
+                lossLogged = false;
+                LOG.atInfo()
+                    .addKeyValue("node", state.nodeId())
+                    .log("presence restored (subscribed again)");
+              }
+              everRegistered = true;
+              if (subscribers > 1 && first) {
+                // at start: refuse, the other process came first (both refuse when they start
+                // together)
+                stopped = true;
+                return Future.failedFuture(new DuplicateNodeId(state.nodeId(), subscribers));
+              }
+              state.roles().presenceSubscribers(subscribers);
+              return Future.succeededFuture();
+            });
   }
 
   private void onEnd() {
@@ -217,9 +261,11 @@ final class Subscriber {
     }
     if (registered && everRegistered && !lossLogged) {
       lossLogged = true;
-      LOG.atWarn().addKeyValue("node", state.nodeId())
-          .log("presence connection to Redis lost: until it is back, the others may take this node's lease and "
-              + "work (its generator stays fenced)");
+      LOG.atWarn()
+          .addKeyValue("node", state.nodeId())
+          .log(
+              "presence connection to Redis lost: until it is back, the others may take this node's lease and "
+                  + "work (its generator stays fenced)");
     }
     registered = false;
     later();
@@ -232,11 +278,14 @@ final class Subscriber {
   }
 
   private void onMessage(Response message) {
-    if (message == null || message.type() != ResponseType.MULTI || message.size() < 3
+    if (message == null
+        || message.type() != ResponseType.MULTI
+        || message.size() < 3
         || !"message".equals(String.valueOf(message.get(0)))) {
       return;
     }
-    if (keys.events().equals(String.valueOf(message.get(1))) && "released".equals(String.valueOf(message.get(2)))) {
+    if (keys.events().equals(String.valueOf(message.get(1)))
+        && "released".equals(String.valueOf(message.get(2)))) {
       onReleased.run();
     }
   }

@@ -1,33 +1,24 @@
 package dev.baton.errors;
 
+import dev.baton.redis.Replies;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.time.Instant;
+import java.util.Map;
+import java.util.StringJoiner;
 
 /**
- * One entry of the errors stream: a JSON error record as handlers write it, or, when a third
- * party wrote something else there, the raw text (shown as-is and still drained).
+ * One entry of the errors stream: a JSON error record as handlers write it, or, when a third party
+ * wrote something else there, the raw text (shown as-is and still drained).
  */
 public record ErrorEntry(String errorId, JsonObject record, String raw) {
 
   public static ErrorEntry of(Response entry) {
     String errorId = entry.get(0).toString();
-    Response fields = entry.size() > 1 ? entry.get(1) : null;
-    String recordText = null;
-    StringBuilder all = new StringBuilder();
-    if (fields != null) {
-      for (int i = 0; i + 1 < fields.size(); i += 2) {
-        String name = String.valueOf(fields.get(i));
-        String value = String.valueOf(fields.get(i + 1));
-        if (name.equals("record")) {
-          recordText = value;
-        }
-        if (all.length() > 0) {
-          all.append(' ');
-        }
-        all.append(name).append('=').append(value);
-      }
-    }
+    Map<String, String> fields = Replies.pairs(entry.size() > 1 ? entry.get(1) : null);
+    String recordText = fields.get("record");
+    StringJoiner all = new StringJoiner(" ");
+    fields.forEach((name, value) -> all.add(name + "=" + value));
     if (recordText != null) {
       try {
         return new ErrorEntry(errorId, new JsonObject(recordText), null);
@@ -56,8 +47,15 @@ public record ErrorEntry(String errorId, JsonObject record, String raw) {
       return errorId + "\t-\t" + oneLine("(raw) " + raw);
     }
     Object ts = record.getValue("ts");
-    String time = ts instanceof Number n ? Instant.ofEpochMilli(n.longValue()).toString() : String.valueOf(ts);
-    return record.getValue("id", errorId) + "\t" + time + "\t" + oneLine(String.valueOf(record.getValue("text")));
+    String time =
+        ts instanceof Number n
+            ? Instant.ofEpochMilli(n.longValue()).toString()
+            : String.valueOf(ts);
+    return record.getValue("id", errorId)
+        + "\t"
+        + time
+        + "\t"
+        + oneLine(String.valueOf(record.getValue("text")));
   }
 
   private static String oneLine(String s) {

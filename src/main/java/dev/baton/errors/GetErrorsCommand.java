@@ -1,9 +1,11 @@
 package dev.baton.errors;
 
-import dev.baton.ToolSession;
+import dev.baton.tool.ExitCodes;
+import dev.baton.tool.ToolSession;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,15 +17,15 @@ import picocli.CommandLine.Option;
  * {@code getErrors}: prints every error stored when it starts (one per line, or JSON Lines with
  * {@code --json}), deletes exactly what it printed, reports the count on stderr and exits 0.
  */
-@CommandLine.Command(name = "getErrors", mixinStandardHelpOptions = true,
+@CommandLine.Command(
+    name = "getErrors",
+    mixinStandardHelpOptions = true,
     description = "Print every stored error, delete what was printed, and exit.")
 public final class GetErrorsCommand implements Callable<Integer> {
-  /** Exit code when Redis cannot be reached or fails during the run. */
-  public static final int EXIT_REDIS = 1;
-  /** Exit code when standard output was closed before everything was printed. */
-  public static final int EXIT_OUTPUT = 3;
-
-  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "JSON configuration (see conf/node.json)")
+  @Option(
+      names = {"-conf", "--conf"},
+      paramLabel = "FILE",
+      description = "JSON configuration (see conf/node.json)")
   Path conf;
 
   @Option(names = "--json", description = "JSON Lines with every field of each error")
@@ -33,8 +35,12 @@ public final class GetErrorsCommand implements Callable<Integer> {
   private final PrintStream err;
 
   public GetErrorsCommand() {
-    this(new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false,
-        StandardCharsets.UTF_8), System.err);
+    this(
+        new PrintStream(
+            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+            false,
+            StandardCharsets.UTF_8),
+        System.err);
   }
 
   /** With the streams errors and messages go to (tests capture them). */
@@ -45,38 +51,60 @@ public final class GetErrorsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (ToolSession session = ToolSession.open("getErrors", conf, err, EXIT_REDIS,
-        ToolSession.CONNECT_TIMEOUT_MS)) {
+    try (ToolSession session =
+        ToolSession.open("getErrors", conf, err, ExitCodes.REDIS, ToolSession.CONNECT_TIMEOUT_MS)) {
       Drainer.Result result;
       try {
-        result = new Drainer(session.vertx, session.redis, session.keys, session.config.audit().enabled())
-            .drain(batch -> session.vertx.executeBlocking(() -> {
-              for (ErrorEntry e : batch) {
-                out.println(json ? e.toJson().encode() : e.toLine());
-              }
-              out.flush();
-              if (out.checkError()) {
-                throw new java.io.IOException("standard output is closed");
-              }
-              return null;
-            }, true))
-            .await();
+        result =
+            new Drainer(
+                    session.vertx, session.redis, session.keys, session.config.audit().enabled())
+                .drain(
+                    batch ->
+                        session.vertx.executeBlocking(
+                            () -> {
+                              for (ErrorEntry e : batch) {
+                                out.println(json ? e.toJson().encode() : e.toLine());
+                              }
+                              out.flush();
+                              if (out.checkError()) {
+                                throw new OutputClosed();
+                              }
+                              return null;
+                            },
+                            true))
+                .await();
       } catch (Throwable e) {
         ToolSession.rethrowIfFatal(e);
-        boolean output = e.getMessage() != null && e.getMessage().contains("standard output");
-        err.println("getErrors: stopped: " + ToolSession.reason(e)
-            + "; errors not printed stay stored for the next run");
-        return output ? EXIT_OUTPUT : EXIT_REDIS;
+        boolean output = e instanceof OutputClosed;
+        err.println(
+            "getErrors: stopped: "
+                + ToolSession.reason(e)
+                + "; errors not printed stay stored for the next run");
+        return output ? ExitCodes.OUTPUT_CLOSED : ExitCodes.REDIS;
       }
-      err.println(result.delivered() + (result.delivered() == 1 ? " error printed" : " errors printed")
-          + (result.delivered() == result.deleted() ? ""
-              : " (" + (result.delivered() - result.deleted()) + " of them were also claimed by another run)")
-          + (result.heldByOthers() > 0 ? "; " + result.heldByOthers() + " more are being printed by another run" : ""));
+      err.println(
+          result.delivered()
+              + (result.delivered() == 1 ? " error printed" : " errors printed")
+              + (result.delivered() == result.deleted()
+                  ? ""
+                  : " ("
+                      + (result.delivered() - result.deleted())
+                      + " of them were also claimed by another run)")
+              + (result.heldByOthers() > 0
+                  ? "; " + result.heldByOthers() + " more are being printed by another run"
+                  : ""));
       return 0;
     } catch (ToolSession.Refused refused) {
       return refused.exitCode;
     } finally {
       out.flush();
+    }
+  }
+
+  /** Standard output cannot be written any more (the reader went away). */
+  static final class OutputClosed extends IOException {
+    OutputClosed() {
+      super("standard output is closed");
     }
   }
 }

@@ -1,11 +1,12 @@
 package dev.baton.generator;
 
-import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
+import dev.baton.common.Backoff;
+import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.GeneratorSettings;
-import dev.baton.redis.Backoff;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -15,14 +16,15 @@ import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Publishes random messages under the epoch it was granted: one every {@code generator.intervalMs},
  * one message per stream entry, or, with {@code intervalMs} 0, as fast as the cluster keeps up —
  * batches of {@code batchSize} messages per call, packed {@code packSize} to an entry, with at most
- * {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first
- * refusal stops this verticle's publishing for good and tells the election, which revokes.
- * Publishing pauses while the backlog is at its bound, in both modes.
+ * {@code maxInFlight} calls outstanding. Every call is fenced in Redis; the first refusal stops
+ * this verticle's publishing for good and tells the election, which revokes. Publishing pauses
+ * while the backlog is at its bound, in both modes.
  */
 public final class GeneratorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorVerticle.class);
@@ -50,8 +52,14 @@ public final class GeneratorVerticle extends VerticleBase {
   private int inFlight;
   private final Set<Future<?>> calls = new HashSet<>();
 
-  public GeneratorVerticle(GeneratorSettings settings, RedisOps.Factory redisFactory, Keys keys, NodeState state,
-      long epoch, RandomText text, boolean audit) {
+  public GeneratorVerticle(
+      GeneratorSettings settings,
+      RedisOps.Factory redisFactory,
+      Keys keys,
+      NodeState state,
+      long epoch,
+      RandomText text,
+      boolean audit) {
     this.settings = settings;
     this.redisFactory = redisFactory;
     this.keys = keys;
@@ -63,10 +71,10 @@ public final class GeneratorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    state.roleVerticleStarted();
+    state.roles().verticleStarted();
     redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
     publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
-    nextDueMs = now();
+    nextDueMs = Clock.monotonicMs();
     if (throughputMode()) {
       fill();
     } else {
@@ -81,9 +89,10 @@ public final class GeneratorVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return Future.join(new ArrayList<>(calls)).otherwiseEmpty()
+    return Future.join(new ArrayList<>(calls))
+        .otherwiseEmpty()
         .compose(v -> redis.close().otherwiseEmpty())
-        .onComplete(ar -> state.roleVerticleStopped());
+        .onComplete(ar -> state.roles().verticleStopped());
   }
 
   private boolean throughputMode() {
@@ -109,26 +118,31 @@ public final class GeneratorVerticle extends VerticleBase {
       if (n == 0) {
         return;
       }
-      publish(n).onComplete(ar -> {
-        if (ar.succeeded() && ar.result() == Publisher.Status.PUBLISHED) {
-          backoff.reset();
-          fill();
-        } else if (ar.succeeded() && ar.result() == Publisher.Status.BACKLOG_FULL) {
-          retryLater(BACKLOG_RETRY_MS);
-        } else if (ar.failed()) {
-          retryLater(backoff.nextDelayMs());
-        }
-      });
+      publish(n)
+          .onComplete(
+              ar -> {
+                if (ar.succeeded() && ar.result() == Publisher.Status.PUBLISHED) {
+                  backoff.reset();
+                  fill();
+                } else if (ar.succeeded() && ar.result() == Publisher.Status.BACKLOG_FULL) {
+                  retryLater(BACKLOG_RETRY_MS);
+                } else if (ar.failed()) {
+                  retryLater(backoff.nextDelayMs());
+                }
+              });
     }
   }
 
   private void retryLater(long delayMs) {
     if (active() && timer < 0) {
-      timer = vertx.setTimer(delayMs, id -> {
-        timer = -1;
-        paused = false;
-        fill();
-      });
+      timer =
+          vertx.setTimer(
+              delayMs,
+              id -> {
+                timer = -1;
+                paused = false;
+                fill();
+              });
     }
   }
 
@@ -149,7 +163,7 @@ public final class GeneratorVerticle extends VerticleBase {
     if (!active()) {
       return;
     }
-    long now = now();
+    long now = Clock.monotonicMs();
     nextDueMs += settings.intervalMs();
     if (nextDueMs < now - settings.intervalMs()) {
       nextDueMs = now; // fell behind (Redis outage): resume the cadence from now, no burst
@@ -175,61 +189,77 @@ public final class GeneratorVerticle extends VerticleBase {
     seq += n;
     reserved += n;
     inFlight++;
-    Future<Publisher.Status> call = (packSize == 1 ? publisher.publish(first, entries)
-        : publisher.publishPacks(first, entries))
-        .map(outcome -> {
-          handle(outcome, n);
-          return outcome.status();
-        })
-        .onFailure(e -> {
-          reserved -= n; // not published: those messages may still be sent (seq numbers are skipped)
-          state.failed("generator", e);
-        });
+    Future<Publisher.Status> call =
+        (packSize == 1 ? publisher.publish(first, entries) : publisher.publishPacks(first, entries))
+            .map(
+                outcome -> {
+                  handle(outcome, n);
+                  return outcome.status();
+                })
+            .onFailure(
+                e -> {
+                  reserved -= n; // not published: those messages may still be sent (seq numbers are
+                  // skipped)
+                  state.redis().failed("generator", e);
+                });
     calls.add(call);
-    return call.andThen(ar -> {
-      inFlight--;
-      calls.remove(call);
-    });
+    return call.andThen(
+        ar -> {
+          inFlight--;
+          calls.remove(call);
+        });
   }
 
   private void handle(Publisher.Outcome outcome, int n) {
-    state.accepted("generator");
+    state.redis().succeeded("generator");
     switch (outcome.status()) {
       case PUBLISHED -> {
         state.counters().published.addAndGet(outcome.count());
         if (outcome.count() > 0) {
-          state.lastPublishedId(outcome.lastId());
+          state.publishing().lastPublishedId(outcome.lastId());
         }
         if (paused) {
           paused = false;
         }
         state.stateLog().over(PAUSED);
-        state.backlog(outcome.backlog(), false);
+        state.publishing().backlog(outcome.backlog(), false);
       }
       case BACKLOG_FULL -> {
         reserved -= n;
         if (!paused) {
           paused = true;
           // at the bound it pauses and resumes as often as handlers free room: one line per episode
-          state.stateLog().on(PAUSED, PAUSED, org.slf4j.event.Level.WARN, "backlog of " + outcome.backlog()
-              + " uncommitted messages reached generator.maxBacklog " + settings.maxBacklog() + ": publishing paused",
-              "backlog below generator.maxBacklog " + settings.maxBacklog() + ": publishing resumed");
+          state
+              .stateLog()
+              .on(
+                  PAUSED,
+                  PAUSED,
+                  Level.WARN,
+                  "backlog of "
+                      + outcome.backlog()
+                      + " uncommitted messages reached generator.maxBacklog "
+                      + settings.maxBacklog()
+                      + ": publishing paused",
+                  "backlog below generator.maxBacklog "
+                      + settings.maxBacklog()
+                      + ": publishing resumed");
         }
-        state.backlog(outcome.backlog(), true);
+        state.publishing().backlog(outcome.backlog(), true);
       }
       case FENCED -> {
         reserved -= n;
         if (!fenced) {
           fenced = true;
-          LOG.atWarn().addKeyValue("node", state.nodeId())
+          LOG.atWarn()
+              .addKeyValue("node", state.nodeId())
               .log("publish refused by the fence: epoch {} no longer holds the lease", epoch);
-          vertx.eventBus().send(Addresses.of(Addresses.FENCED, state.nodeId()), new JsonObject().put("epoch", epoch));
+          vertx
+              .eventBus()
+              .send(
+                  Addresses.of(Addresses.FENCED, state.nodeId()),
+                  new JsonObject().put("epoch", epoch));
         }
       }
     }
-  }
-
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
   }
 }

@@ -28,13 +28,14 @@ public final class Publisher {
   /** The outcome: on {@code PUBLISHED} how many were added and the stream id of the last. */
   public record Outcome(Status status, long backlog, long ts, int count, String lastId) {}
 
-  public Publisher(RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog, boolean audit) {
+  public Publisher(
+      RedisOps redis, Keys keys, String nodeId, long epoch, long maxBacklog, boolean audit) {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
     this.epoch = epoch;
     this.maxBacklog = maxBacklog;
-    this.audit = audit ? "1" : "0";
+    this.audit = Scripts.flag(audit);
   }
 
   /** One stream entry per message; {@code texts}: strings or byte arrays (UTF-8). */
@@ -59,12 +60,16 @@ public final class Publisher {
     args.add(audit);
     args.add(packed);
     args.addAll(entries);
-    return redis.eval(Scripts.PUBLISH,
-            List.of(keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()), args)
+    return redis
+        .eval(
+            Scripts.PUBLISH,
+            List.of(
+                keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()),
+            args)
         .map(Publisher::outcome);
   }
 
-  private static Outcome outcome(Response r) {
+  static Outcome outcome(Response r) {
     long code = Replies.num(r.get(0), 0);
     if (code == -1) {
       return new Outcome(Status.FENCED, 0, 0, 0, null);
@@ -72,7 +77,11 @@ public final class Publisher {
     if (code == -2) {
       return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, 0, null);
     }
-    return new Outcome(Status.PUBLISHED, Replies.num(r.get(1), 0), Replies.num(r.get(2), 0),
-        (int) Replies.num(r.get(3), 0), Replies.str(r.get(4)));
+    return new Outcome(
+        Status.PUBLISHED,
+        Replies.num(r.get(1), 0),
+        Replies.num(r.get(2), 0),
+        (int) Replies.num(r.get(3), 0),
+        Replies.str(r.get(4)));
   }
 }

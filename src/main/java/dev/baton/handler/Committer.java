@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Commits a batch of handled stream entries with one script call: per entry XACK, and only when
- * the XACK returned 1 the effects of every message it holds (error records, dead letters,
- * counters) and XDEL. Two handlers racing for one entry can both call this; exactly one of them
- * gets a 1, so each message's effects happen once, and a pack's messages together.
+ * Commits a batch of handled stream entries with one script call: per entry XACK, and only when the
+ * XACK returned 1 the effects of every message it holds (error records, dead letters, counters) and
+ * XDEL. Two handlers racing for one entry can both call this; exactly one of them gets a 1, so each
+ * message's effects happen once, and a pack's messages together.
  */
 public final class Committer {
   /** What to do with one message. */
@@ -73,7 +73,10 @@ public final class Committer {
       return this;
     }
 
-    /** The next message is dead-lettered; in an entry that is one message its fields are copied in Redis. */
+    /**
+     * The next message is dead-lettered; in an entry that is one message its fields are copied in
+     * Redis.
+     */
     public Judged dead(String reason) {
       if (packSize > 0) {
         throw new IllegalStateException("a dead message of a pack needs its fields");
@@ -124,7 +127,7 @@ public final class Committer {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
-    this.audit = audit ? "1" : "0";
+    this.audit = Scripts.flag(audit);
   }
 
   /**
@@ -148,7 +151,8 @@ public final class Committer {
     int args = 5;
     for (Judged j : entries) {
       if (j.size != Math.max(1, j.packSize)) {
-        throw new IllegalArgumentException(j.entryId + ": " + j.size + " of " + j.packSize + " messages judged");
+        throw new IllegalArgumentException(
+            j.entryId + ": " + j.size + " of " + j.packSize + " messages judged");
       }
       plain += j.plain() ? 1 : 0;
       args += j.plain() ? 1 : 3 + j.payloads.size();
@@ -157,7 +161,7 @@ public final class Committer {
     list.add(Keys.HANDLERS_GROUP);
     list.add(nodeId);
     list.add(audit);
-    list.add(reclaimed ? "1" : "0");
+    list.add(Scripts.flag(reclaimed));
     list.add(Integer.toString(plain));
     for (Judged j : entries) {
       if (j.plain()) {
@@ -173,12 +177,20 @@ public final class Committer {
       }
     }
     int plainTotal = plain;
-    return redis.eval(Scripts.COMMIT,
-            List.of(keys.messages(), keys.errors(), keys.deadLetter(), keys.stats(), keys.auditCommitted()), list)
+    return redis
+        .eval(
+            Scripts.COMMIT,
+            List.of(
+                keys.messages(),
+                keys.errors(),
+                keys.deadLetter(),
+                keys.stats(),
+                keys.auditCommitted()),
+            list)
         .map(r -> result(r.toString(), plainTotal, entries.size() - plainTotal));
   }
 
-  private static Result result(String reply, int plainTotal, int otherCount) {
+  static Result result(String reply, int plainTotal, int otherCount) {
     int colon = reply.indexOf(':');
     boolean[] others = new boolean[otherCount];
     for (int i = 0; i < otherCount && colon + 1 + i < reply.length(); i++) {

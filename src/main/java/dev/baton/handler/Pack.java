@@ -1,9 +1,9 @@
 package dev.baton.handler;
 
+import dev.baton.common.VertxInternals;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.nio.charset.CharacterCodingException;
@@ -13,26 +13,34 @@ import java.util.List;
 
 /**
  * A stream entry as the messages it holds, or the reason it holds none. Two shapes:
+ *
  * <ul>
  *   <li>one message: fields {@code gen}, {@code epoch}, {@code seq}, {@code ts}, {@code text}; the
  *       message id is the entry id (what a generator writes at a cadence);
  *   <li>a pack: fields {@code gen}, {@code epoch}, {@code seq} (of its first message), {@code ts},
- *       {@code n} and {@code texts}, the n texts joined by {@value #SEPARATOR_NAME}; message
- *       {@code i} (from 0) has id {@code <entry id>/<i>} and seq {@code seq + i}.
+ *       {@code n} and {@code texts}, the n texts joined by {@value #SEPARATOR_NAME}; message {@code
+ *       i} (from 0) has id {@code <entry id>/<i>} and seq {@code seq + i}.
  * </ul>
+ *
  * Decoding works on the reply's bytes: the texts of a pack are located by one scan for the
- * separator and checked in one pass, and strings are made only for what is kept (the message id
- * and fields of an error record). An entry whose shared fields are unusable is not a message at
- * all ({@link #problem()}); in a pack that is sound, one bad text makes only that message
- * unusable ({@link #problem(int)}).
+ * separator and checked in one pass, and strings are made only for what is kept (the message id and
+ * fields of an error record). An entry whose shared fields are unusable is not a message at all
+ * ({@link #problem()}); in a pack that is sound, one bad text makes only that message unusable
+ * ({@link #problem(int)}).
  */
 public final class Pack {
   /** Longest text a handler accepts; longer ones are dead-lettered. */
   public static final int MAX_TEXT_BYTES = 64 * 1024;
-  /** Most messages a pack may claim ({@code n}); generators write at most {@code generator.packSize}. */
+
+  /**
+   * Most messages a pack may claim ({@code n}); generators write at most {@code
+   * generator.packSize}.
+   */
   public static final int MAX_MESSAGES = 100_000;
+
   /** Between two texts of a pack: a generator's texts never contain it. */
   public static final byte SEPARATOR = '\n';
+
   static final String SEPARATOR_NAME = "a line feed";
 
   private final String entryId;
@@ -42,13 +50,23 @@ public final class Pack {
   private final long seq;
   private final long ts;
   private final Buffer text;
+
   /** Message i is text[starts[i], starts[i + 1] - 1); for one message, {0, length + 1}. */
   private final int[] starts;
+
   private final String problem;
   private String[] problems;
   private String genString;
 
-  private Pack(String entryId, boolean packed, Buffer gen, long epoch, long seq, long ts, Buffer text, int[] starts,
+  private Pack(
+      String entryId,
+      boolean packed,
+      Buffer gen,
+      long epoch,
+      long seq,
+      long ts,
+      Buffer text,
+      int[] starts,
       String problem) {
     this.entryId = entryId;
     this.packed = packed;
@@ -74,7 +92,9 @@ public final class Pack {
     return packed;
   }
 
-  /** True when the entry holds messages; false when it is dead-lettered whole ({@link #problem()}). */
+  /**
+   * True when the entry holds messages; false when it is dead-lettered whole ({@link #problem()}).
+   */
   public boolean valid() {
     return problem == null;
   }
@@ -84,7 +104,9 @@ public final class Pack {
     return problem;
   }
 
-  /** Messages in the entry: 1 for the single shape (and for an invalid entry, a unit of its own). */
+  /**
+   * Messages in the entry: 1 for the single shape (and for an invalid entry, a unit of its own).
+   */
   public int count() {
     return starts == null ? 1 : starts.length - 1;
   }
@@ -142,7 +164,12 @@ public final class Pack {
 
   /** Message {@code i}'s fields for its dead letter, in the order commit.lua takes them. */
   public List<Object> deadLetterFields(int i) {
-    return List.of(gen.getBytes(), Long.toString(epoch), Long.toString(seq + i), Long.toString(ts), textBytes(i));
+    return List.of(
+        gen.getBytes(),
+        Long.toString(epoch),
+        Long.toString(seq + i),
+        Long.toString(ts),
+        textBytes(i));
   }
 
   /** Reads one {@code [id, [field, value, ...]]} entry; never throws on hostile input. */
@@ -186,14 +213,22 @@ public final class Pack {
   }
 
   /** The fields of one entry, each null when absent; see {@link #parse}. */
-  public static Pack decode(String id, Buffer gen, Buffer epoch, Buffer seq, Buffer ts, Buffer text, Buffer n,
+  public static Pack decode(
+      String id,
+      Buffer gen,
+      Buffer epoch,
+      Buffer seq,
+      Buffer ts,
+      Buffer text,
+      Buffer n,
       Buffer texts) {
     boolean packed = n != null || texts != null;
     if (gen == null || gen.length() == 0) {
       return invalid(id, "missing field 'gen'");
     }
     if (packed && text != null) {
-      return invalid(id, "has both 'text' (one message) and '" + (n != null ? "n" : "texts") + "' (a pack)");
+      return invalid(
+          id, "has both 'text' (one message) and '" + (n != null ? "n" : "texts") + "' (a pack)");
     }
     Buffer body = packed ? texts : text;
     if (body == null) {
@@ -216,12 +251,22 @@ public final class Pack {
     }
     if (!packed) {
       if (text.length() > MAX_TEXT_BYTES) {
-        return invalid(id, "field 'text' has " + text.length() + " bytes, more than " + MAX_TEXT_BYTES);
+        return invalid(
+            id, "field 'text' has " + text.length() + " bytes, more than " + MAX_TEXT_BYTES);
       }
       if (!validUtf8(text, 0, text.length())) {
         return invalid(id, "field 'text' is not valid UTF-8");
       }
-      return new Pack(id, false, gen, epochValue, seqValue, tsValue, text, new int[] {0, text.length() + 1}, null);
+      return new Pack(
+          id,
+          false,
+          gen,
+          epochValue,
+          seqValue,
+          tsValue,
+          text,
+          new int[] {0, text.length() + 1},
+          null);
     }
     if (count < 1 || count > MAX_MESSAGES) {
       return invalid(id, "field 'n' must be within [1, " + MAX_MESSAGES + "], got " + count);
@@ -235,9 +280,12 @@ public final class Pack {
     return pack;
   }
 
-  /** Start offsets of exactly {@code count} texts (plus the end sentinel), or null when there are more or fewer. */
+  /**
+   * Start offsets of exactly {@code count} texts (plus the end sentinel), or null when there are
+   * more or fewer.
+   */
   private static int[] split(Buffer texts, int count) {
-    ByteBuf buf = ((BufferInternal) texts).getByteBuf();
+    ByteBuf buf = VertxInternals.byteBuf(texts);
     int from = buf.readerIndex();
     int to = buf.writerIndex();
     int[] starts = new int[count + 1];
@@ -260,7 +308,7 @@ public final class Pack {
   /** One pass when the texts are ASCII (what generators write); otherwise each text on its own. */
   private void checkTexts() {
     int n = count();
-    boolean ascii = ((BufferInternal) text).getByteBuf().forEachByte(ASCII) == -1;
+    boolean ascii = VertxInternals.byteBuf(text).forEachByte(ASCII) == -1;
     for (int i = 0; i < n; i++) {
       int length = starts[i + 1] - 1 - starts[i];
       String why = null;
@@ -311,20 +359,22 @@ public final class Pack {
     if (!ok) {
       String shown = value.toString(StandardCharsets.UTF_8);
       shown = shown.length() > 40 ? shown.substring(0, 40) + "…" : shown;
-      throw new IllegalArgumentException("field '" + name + "' is not a whole number: '" + shown + "'");
+      throw new IllegalArgumentException(
+          "field '" + name + "' is not a whole number: '" + shown + "'");
     }
     return negative ? -result : result;
   }
 
   /** ASCII is recognised in one pass; anything else is decoded strictly. */
   private static boolean validUtf8(Buffer b, int from, int to) {
-    ByteBuf buf = ((BufferInternal) b).getByteBuf();
+    ByteBuf buf = VertxInternals.byteBuf(b);
     int base = buf.readerIndex();
     if (buf.forEachByte(base + from, to - from, ASCII) == -1) {
       return true;
     }
     try {
-      StandardCharsets.UTF_8.newDecoder()
+      StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(buf.nioBuffer(base + from, to - from));

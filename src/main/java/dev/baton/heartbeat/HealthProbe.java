@@ -1,20 +1,21 @@
 package dev.baton.heartbeat;
 
-import dev.baton.NodeState;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Response;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.event.Level;
 
 /**
  * Reads what tells whether the cluster works (health.lua, read-only) and records the stall reasons
  * a {@link StallDetector} confirms in the node's state, where /health and the metrics read them;
- * the changes of each reason are logged once (see {@link dev.baton.logging.StateLog}). A failed read
- * is recorded as any Redis failure: unreachable, or refused.
+ * the changes of each reason are logged once (see {@link dev.baton.logging.StateLog}). A failed
+ * read is recorded as any Redis failure: unreachable, or refused.
  */
 public final class HealthProbe {
   private static final String COMPONENT = "health probe";
@@ -25,7 +26,8 @@ public final class HealthProbe {
   private final StallDetector detector;
   private final long heartbeatTimeoutMs;
 
-  public HealthProbe(RedisOps redis, Keys keys, NodeState state, StallDetector detector, long heartbeatTimeoutMs) {
+  public HealthProbe(
+      RedisOps redis, Keys keys, NodeState state, StallDetector detector, long heartbeatTimeoutMs) {
     this.redis = redis;
     this.keys = keys;
     this.state = state;
@@ -34,34 +36,54 @@ public final class HealthProbe {
   }
 
   public Future<Void> run() {
-    return redis.eval(Scripts.HEALTH, List.of(keys.leader(), keys.heartbeats(), keys.nodes(), keys.messages()),
+    return redis
+        .eval(
+            Scripts.HEALTH,
+            List.of(keys.leader(), keys.heartbeats(), keys.nodes(), keys.messages()),
             List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeatTimeoutMs)))
         .map(HealthProbe::parse)
-        .onSuccess(snapshot -> {
-          state.accepted(COMPONENT);
-          Map<String, String> reasons = detector.observe(snapshot);
-          for (String reason : StallDetector.REASONS) {
-            String detail = reasons.get(reason);
-            if (detail != null) {
-              state.stateLog().on("stalled:" + reason, reason, org.slf4j.event.Level.WARN,
-                  "the cluster is stalled: " + detail, "the cluster is no longer stalled (" + reason + ")");
-            } else {
-              state.stateLog().over("stalled:" + reason);
-            }
-          }
-          state.stalled(reasons);
-        })
-        .onFailure(e -> {
-          detector.reset(); // durations count between answers: an outage is not a stall
-          state.stalled(Map.of());
-          state.failed(COMPONENT, e);
-        })
+        .onSuccess(
+            snapshot -> {
+              state.redis().succeeded(COMPONENT);
+              Map<String, String> reasons = detector.observe(snapshot);
+              for (String reason : StallDetector.REASONS) {
+                String detail = reasons.get(reason);
+                if (detail != null) {
+                  state
+                      .stateLog()
+                      .on(
+                          "stalled:" + reason,
+                          reason,
+                          Level.WARN,
+                          "the cluster is stalled: " + detail,
+                          "the cluster is no longer stalled (" + reason + ")");
+                } else {
+                  state.stateLog().over("stalled:" + reason);
+                }
+              }
+              state.redis().stalled(reasons);
+            })
+        .onFailure(
+            e -> {
+              detector.reset(); // durations count between answers: an outage is not a stall
+              state.redis().stalled(Map.of());
+              state.redis().failed(COMPONENT, e);
+            })
         .mapEmpty();
   }
 
   static StallDetector.Snapshot parse(Response r) {
-    return new StallDetector.Snapshot(r.get(0).toLong(), Replies.str(r.get(1)), Replies.str(r.get(2)),
-        r.get(3).toLong(), r.get(4).toInteger(), r.get(5).toInteger(), Replies.str(r.get(6)), r.get(7).toLong(),
-        Replies.str(r.get(8)), r.get(9).toLong() == 1, r.get(10).toLong());
+    return new StallDetector.Snapshot(
+        r.get(0).toLong(),
+        Replies.str(r.get(1)),
+        Replies.str(r.get(2)),
+        r.get(3).toLong(),
+        r.get(4).toInteger(),
+        r.get(5).toInteger(),
+        Replies.str(r.get(6)),
+        r.get(7).toLong(),
+        Replies.str(r.get(8)),
+        r.get(9).toLong() == 1,
+        r.get(10).toLong());
   }
 }

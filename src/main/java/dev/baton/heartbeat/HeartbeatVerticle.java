@@ -1,24 +1,23 @@
 package dev.baton.heartbeat;
 
-import dev.baton.NodeState;
 import dev.baton.bus.Addresses;
+import dev.baton.cluster.RateWindow;
+import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
+import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import java.util.List;
 
 /**
  * Records this node in the cluster view every {@code heartbeat.intervalMs}, stamped with the Redis
- * server's clock so nodes with skewed clocks still agree on who is alive. Members silent for
- * {@code heartbeat.timeoutMs} are dropped by whichever node beats next. Each beat also carries the
- * node's counters and its processed and published rates (over the last few beats, by the node's own
+ * server's clock so nodes with skewed clocks still agree on who is alive. Members silent for {@code
+ * heartbeat.timeoutMs} are dropped by whichever node beats next. Each beat also carries the node's
+ * counters and its processed and published rates (over the last few beats, by the node's own
  * monotonic clock), which the cluster view and the dashboard show per node. With presence on, each
  * beat's reply names the watcher (see heartbeat.lua), and this node's election is told when that
  * starts or stops being this node. After each beat the node's {@link HealthProbe} looks for a
@@ -37,8 +36,15 @@ public final class HeartbeatVerticle extends VerticleBase {
   private final HealthProbe probe;
   private boolean watcher;
 
-  /** @param probe run after every beat (the stall reasons /health reports), or null for none */
-  public HeartbeatVerticle(HeartbeatSettings settings, boolean presence, RedisOps redis, Keys keys, NodeState state,
+  /**
+   * @param probe run after every beat (the stall reasons /health reports), or null for none
+   */
+  public HeartbeatVerticle(
+      HeartbeatSettings settings,
+      boolean presence,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
       HealthProbe probe) {
     this.settings = settings;
     this.probe = probe;
@@ -64,55 +70,68 @@ public final class HeartbeatVerticle extends VerticleBase {
       vertx.cancelTimer(timer);
     }
     // leave the view at once rather than after the timeout; best effort
-    return redis.send(Request.cmd(Command.ZREM).arg(keys.heartbeats()).arg(state.nodeId()))
+    return redis
+        .send(Request.cmd(Command.ZREM).arg(keys.heartbeats()).arg(state.nodeId()))
         .compose(v -> redis.send(Request.cmd(Command.HDEL).arg(keys.nodes()).arg(state.nodeId())))
-        .compose(v -> redis.send(Request.cmd(Command.HDEL).arg(keys.presence()).arg(state.nodeId())))
+        .compose(
+            v -> redis.send(Request.cmd(Command.HDEL).arg(keys.presence()).arg(state.nodeId())))
         .otherwiseEmpty();
   }
 
   private Future<Void> beat() {
-    long sentAt = now();
+    long sentAt = Clock.monotonicMs();
     long processed = state.counters().processed.get();
     long published = state.counters().published.get();
     processedRate.add(sentAt, processed);
     publishedRate.add(sentAt, published);
-    JsonObject info = new JsonObject()
-        .put("role", state.role().label())
-        .put("http", state.httpAddress())
-        .put("epoch", state.epoch())
-        .put("intervalMs", settings.intervalMs())
-        .put("processed", processed)
-        .put("published", published)
-        .put("processedPerSec", processedRate.perSecondRounded())
-        .put("publishedPerSec", publishedRate.perSecondRounded());
-    String mode = !presence ? "0" : watcher ? "2" : "1";
-    return redis.eval(Scripts.HEARTBEAT, List.of(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader()),
-            List.of(state.nodeId(), info.encode(), Long.toString(settings.timeoutMs()), mode))
-        .onSuccess(r -> {
-          state.accepted("heartbeat");
-          boolean named = presence && state.nodeId().equals(Replies.str(r.get(1)));
-          if (presence && r.size() > 2 && Replies.num(r.get(2), 0) > 0) {
-            state.presenceSubscribers(Replies.num(r.get(2), 0));
-          }
-          if (named != watcher) {
-            watcher = named;
-            state.watcher(named);
-            vertx.eventBus().publish(Addresses.of(Addresses.WATCHER, state.nodeId()),
-                new JsonObject().put("watcher", named));
-          }
-        })
-        .onFailure(e -> state.failed("heartbeat", e))
+    JsonObject info =
+        new JsonObject()
+            .put("role", state.roles().role().label())
+            .put("http", state.httpAddress())
+            .put("epoch", state.roles().epoch())
+            .put("intervalMs", settings.intervalMs())
+            .put("processed", processed)
+            .put("published", published)
+            .put("processedPerSec", processedRate.perSecondRounded())
+            .put("publishedPerSec", publishedRate.perSecondRounded());
+    Heartbeats.Presence mode =
+        !presence
+            ? Heartbeats.Presence.OFF
+            : watcher ? Heartbeats.Presence.WATCHER : Heartbeats.Presence.ON;
+    return Heartbeats.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
+        .onSuccess(
+            r -> {
+              state.redis().succeeded("heartbeat");
+              boolean named = presence && state.nodeId().equals(r.watcher());
+              if (presence && r.ownSubscribers() > 0) {
+                state.roles().presenceSubscribers(r.ownSubscribers());
+              }
+              if (named != watcher) {
+                watcher = named;
+                state.roles().watcher(named);
+                vertx
+                    .eventBus()
+                    .publish(
+                        Addresses.of(Addresses.WATCHER, state.nodeId()),
+                        new JsonObject().put("watcher", named));
+              }
+            })
+        .onFailure(e -> state.redis().failed("heartbeat", e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
-        .compose(v -> probe == null || stopped ? Future.<Void>succeededFuture() : probe.run().otherwiseEmpty())
-        .onComplete(ar -> {
-          if (!stopped) {
-            timer = vertx.setTimer(Math.max(1, sentAt + settings.intervalMs() - now()), id -> beat());
-          }
-        });
-  }
-
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
+        .compose(
+            v ->
+                probe == null || stopped
+                    ? Future.<Void>succeededFuture()
+                    : probe.run().otherwiseEmpty())
+        .onComplete(
+            ar -> {
+              if (!stopped) {
+                timer =
+                    vertx.setTimer(
+                        Math.max(1, sentAt + settings.intervalMs() - Clock.monotonicMs()),
+                        id -> beat());
+              }
+            });
   }
 }

@@ -1,54 +1,62 @@
 package dev.baton.http;
 
-import dev.baton.NodeState;
+import dev.baton.config.ConfigException;
 import dev.baton.config.NodeConfig.HttpSettings;
 import dev.baton.dashboard.Dashboard;
-import dev.baton.config.Secrets;
-import dev.baton.errors.Drainer;
-import dev.baton.errors.ErrorEntry;
-import dev.baton.errors.ErrorStore;
-import dev.baton.heartbeat.ClusterView;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeState;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.List;
+import java.net.BindException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status},
- * {@code GET /health}, {@code GET /latency} and {@code GET /metrics}, plus the live cluster page
- * ({@link Dashboard}, {@code GET /}). Bad input gets a 400 with a JSON body naming the parameter,
- * unknown paths a 404, and a Redis outage a 503; a 500 means a bug. With {@code http.token} set,
- * every request that is not a read needs the bearer token (401 otherwise); bodies over
- * {@link #MAX_BODY_BYTES} get a 413.
+ * The node's HTTP API: {@code GET /errors}, {@code POST /errors/drain}, {@code GET /status}, {@code
+ * GET /health}, {@code GET /latency} and {@code GET /metrics}, plus the live cluster page ({@link
+ * Dashboard}, {@code GET /}); every GET resource answers HEAD too. Bad input gets a 400 with a JSON
+ * body naming the parameter (before Redis is asked), unknown paths a 404, a method the path does
+ * not take a 405 with {@code Allow}, a Redis outage or a Redis refusal a 503 that says which; a 500
+ * means a bug. With {@code http.token} set, every request that is not a read needs the bearer token
+ * (401 otherwise); bodies over {@link #MAX_BODY_BYTES} get a 413.
+ *
+ * <p>What a client can make the node hold is bounded ({@link HttpBudget}, {@code http.*}): open
+ * connections, idle and slow connections, requests in progress, stored errors read a second. Past a
+ * bound the answer is an immediate 503 with {@code Retry-After}, or for a connection, closing it.
+ * The verticle runs as a worker verticle (see {@link #deploymentOptions()}) with a Redis client of
+ * its own, so none of this work runs on an event loop or waits in the election's pool.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
-  private static final String BEARER = "Bearer ";
-  private static final String JSON = "application/json";
   private static final int MAX_QUERY_CHARS = 4_096;
+
   /** No endpoint takes a body yet; this bounds what a client can make the node read. */
   static final long MAX_BODY_BYTES = 64 * 1024;
+
+  private static final String GET_HEAD = "GET, HEAD";
 
   private final HttpSettings settings;
   private final RedisOps redis;
@@ -56,15 +64,25 @@ public final class HttpVerticle extends VerticleBase {
   private final NodeState state;
   private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
-  private final ErrorStore store;
   private final boolean audit;
-  private final byte[] tokenDigest;
+  private final HttpBudget budget;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong refusedConnections = new AtomicLong();
+  private final Map<HttpConnection, ConnectionGuard> guards = new IdentityHashMap<>();
   private HttpServer server;
   private Dashboard dashboard;
 
-  /** @param leaderSeen the leader this node's election saw last, for when Redis is down */
-  public HttpVerticle(HttpSettings settings, RedisOps redis, Keys keys, NodeState state, NodeMetrics metrics,
-      boolean audit, Supplier<JsonObject> leaderSeen) {
+  /**
+   * @param leaderSeen the leader this node's election saw last, for when Redis is down
+   */
+  public HttpVerticle(
+      HttpSettings settings,
+      RedisOps redis,
+      Keys keys,
+      NodeState state,
+      NodeMetrics metrics,
+      boolean audit,
+      Supplier<JsonObject> leaderSeen) {
     this.audit = audit;
     this.settings = settings;
     this.redis = redis;
@@ -72,8 +90,31 @@ public final class HttpVerticle extends VerticleBase {
     this.state = state;
     this.metrics = metrics;
     this.leaderSeen = leaderSeen;
-    this.store = new ErrorStore(redis, keys);
-    this.tokenDigest = settings.token() == null ? null : sha256(settings.token());
+    this.budget = new HttpBudget(settings.maxRequests(), settings.readBudget());
+  }
+
+  /**
+   * Deploy as a worker verticle: building pages, encoding JSON and rendering metrics then never run
+   * on an event loop, where they would delay the lease's timers and replies. Vert.x runs a worker
+   * verticle instance's tasks one at a time, on its worker pool.
+   */
+  public static DeploymentOptions deploymentOptions() {
+    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER);
+  }
+
+  /** Connections open now. */
+  public int connections() {
+    return connections.get();
+  }
+
+  /** Connections closed at once because {@code http.maxConnections} were open. */
+  public long refusedConnections() {
+    return refusedConnections.get();
+  }
+
+  /** Requests refused because the node was busy (for tests and figures). */
+  public long shed() {
+    return budget.shed();
   }
 
   /** The port actually bound (useful with {@code http.port} 0). */
@@ -84,35 +125,83 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    router.route().handler(this::admit);
     router.route().handler(this::limitQuery);
-    router.route().handler(this::authorize);
+    router.route().handler(new BearerAuth(settings.token()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    router.get("/errors").handler(this::listErrors);
-    router.post("/errors/drain").handler(this::drainErrors);
-    router.get("/status").handler(this::status);
-    router.get("/health").handler(this::health);
-    router.get("/latency").handler(this::latency);
+    new ErrorsResource(vertx, settings, redis, keys, state, budget, audit).mount(router);
+    new StatusResource(redis, keys, state, metrics, leaderSeen).mount(router);
     dashboard = new Dashboard(vertx, redis, keys, state, leaderSeen).mount(router);
-    router.get("/metrics").handler(this::metrics);
-    router.errorHandler(404, ctx -> error(ctx, 404, "no such resource: " + ctx.request().path()));
-    router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed here"));
-    router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
-    router.errorHandler(413, ctx -> error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes"));
-    router.errorHandler(500, ctx -> {
-      LOG.atError().addKeyValue("node", state.nodeId()).setCause(ctx.failure()).log("HTTP handler failed");
-      error(ctx, 500, "internal error");
-    });
+    router.errorHandler(
+        404, ctx -> Answers.error(ctx, 404, "no such resource: " + ctx.request().path()));
+    router.errorHandler(
+        405,
+        ctx -> {
+          ctx.response().putHeader(HttpHeaders.ALLOW, allowed(ctx.request().path()));
+          Answers.error(ctx, 405, "method " + ctx.request().method() + " not allowed here");
+        });
+    router.errorHandler(400, ctx -> Answers.error(ctx, 400, "bad request"));
+    router.errorHandler(
+        413,
+        ctx -> {
+          // the rest of the body is not read: the connection cannot carry another request
+          if (!ctx.response().headWritten()) {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+          }
+          Answers.error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes");
+        });
+    // the body handler fails the request with status 200 when reading the body failed otherwise
+    // (a malformed chunk, the client went away): answer it, and keep Vert.x from logging a stack
+    // trace
+    // per hostile request
+    router.errorHandler(
+        200,
+        ctx -> {
+          if (!(ctx.failure() instanceof HttpClosedException) && !ctx.response().headWritten()) {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            Answers.error(ctx, 400, "malformed request body");
+          }
+        });
+    router.errorHandler(
+        500,
+        ctx -> {
+          LOG.atError()
+              .addKeyValue("node", state.nodeId())
+              .setCause(ctx.failure())
+              .log("HTTP handler failed");
+          Answers.error(ctx, 500, "internal error");
+        });
     // long request lines reach the router, which answers 400 in JSON instead of Netty's bare 414
-    return vertx.createHttpServer(new HttpServerOptions()
-            .setMaxInitialLineLength(64 * 1024).setMaxHeaderSize(64 * 1024).setHttp2ClearTextEnabled(false))
+    return vertx
+        .createHttpServer(
+            new HttpServerOptions()
+                .setMaxInitialLineLength(64 * 1024)
+                .setMaxHeaderSize(64 * 1024)
+                .setHttp2ClearTextEnabled(false)
+                // a form body is decoded as it streams in; past these it would be a 400 before the
+                // body
+                // handler's byte count makes it the 413 it is
+                .setMaxFormAttributeSize((int) (2 * MAX_BODY_BYTES))
+                .setMaxFormBufferedBytes((int) (2 * MAX_BODY_BYTES))
+                .setMaxFormFields((int) MAX_BODY_BYTES)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeoutMs()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+        .connectionHandler(this::connected)
         .requestHandler(router)
         .listen(settings.port(), settings.host())
-        .onSuccess(s -> {
-          server = s;
-          state.httpAddress(settings.address(s.actualPort()));
-          LOG.atInfo().addKeyValue("node", state.nodeId()).log("HTTP on {}:{}, advertised as {}", settings.host(),
-              s.actualPort(), state.httpAddress());
-        });
+        .recover(e -> Future.failedFuture(listenFailure(e)))
+        .onSuccess(
+            s -> {
+              server = s;
+              state.httpAddress(settings.address(s.actualPort()));
+              LOG.atInfo()
+                  .addKeyValue("node", state.nodeId())
+                  .log(
+                      "HTTP on {}:{}, advertised as {}",
+                      settings.host(),
+                      s.actualPort(),
+                      state.httpAddress());
+            });
   }
 
   @Override
@@ -120,278 +209,143 @@ public final class HttpVerticle extends VerticleBase {
     if (dashboard != null) {
       dashboard.close();
     }
+    guards.values().forEach(ConnectionGuard::cancel);
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** Why the server could not listen, in terms of the setting to change. */
+  private ConfigException listenFailure(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    String where = settings.host() + ":" + settings.port();
+    if (e instanceof BindException && m.contains("in use")) {
+      return new ConfigException("http.port: " + where + " is in use by another process", e);
+    }
+    if (e instanceof UnknownHostException || m.contains("resolve")) {
+      return new ConfigException("http.host: cannot resolve '" + settings.host() + "'", e);
+    }
+    if (e instanceof BindException && m.contains("assign")) {
+      return new ConfigException(
+          "http.host: '" + settings.host() + "' is not an address of this machine", e);
+    }
+    if (e instanceof SocketException && m.contains("ermission")) {
+      return new ConfigException(
+          "http.port: not allowed to listen on " + where + " (" + m + ")", e);
+    }
+    return new ConfigException(
+        "http.host, http.port: cannot listen on " + where + " (" + m + ")", e);
+  }
+
+  /** Routes GET and HEAD of {@code path} alike (a HEAD answer is the GET's without its body). */
+  static Route read(Router router, String path) {
+    return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
+  }
+
+  private static String allowed(String path) {
+    return "/errors/drain".equals(path) ? "POST" : GET_HEAD;
+  }
+
+  /**
+   * Past {@code http.maxConnections} a new connection is closed at once; every other one must
+   * deliver each request within {@code http.requestTimeoutMs} (see {@link ConnectionGuard}).
+   */
+  private void connected(HttpConnection connection) {
+    if (connections.incrementAndGet() > settings.maxConnections()) {
+      connections.decrementAndGet();
+      refusedConnections.incrementAndGet();
+      connection.close();
+      return;
+    }
+    ConnectionGuard guard = new ConnectionGuard(connection);
+    guards.put(connection, guard);
+    connection.closeHandler(
+        v -> {
+          connections.decrementAndGet();
+          guard.cancel();
+          guards.remove(connection);
+        });
+    guard.arm();
+  }
+
+  /**
+   * Closes its connection unless a request's line and headers arrived within {@code
+   * http.requestTimeoutMs} of the connection opening or of the previous answer: a client that
+   * trickles its headers (slowloris), or holds a kept-alive connection without asking, loses it.
+   */
+  private final class ConnectionGuard {
+    private final HttpConnection connection;
+    private int inProgress;
+    private long timer = -1;
+
+    ConnectionGuard(HttpConnection connection) {
+      this.connection = connection;
+    }
+
+    void arm() {
+      cancel();
+      timer =
+          vertx.setTimer(
+              settings.requestTimeoutMs(),
+              id -> {
+                timer = -1;
+                if (inProgress == 0) {
+                  connection.close();
+                }
+              });
+    }
+
+    void requestStarted() {
+      inProgress++;
+      cancel();
+    }
+
+    void requestEnded() {
+      if (--inProgress == 0) {
+        arm();
+      }
+    }
+
+    void cancel() {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+        timer = -1;
+      }
+    }
+  }
+
+  /**
+   * Tracks the request on its connection and takes a request slot; the page's event stream (capped
+   * by the dashboard itself) and {@code /health} (one PING, and what an orchestrator asks under
+   * load) take none.
+   */
+  private void admit(RoutingContext ctx) {
+    ConnectionGuard guard = guards.get(ctx.request().connection());
+    if (guard != null) {
+      guard.requestStarted();
+      ctx.addEndHandler(v -> guard.requestEnded());
+    }
+    String path = ctx.request().path();
+    if ("/events".equals(path) || "/health".equals(path)) {
+      ctx.next();
+      return;
+    }
+    if (!budget.admitRequest()) {
+      Answers.shed(
+          ctx,
+          "too many requests in progress on this node (http.maxRequests "
+              + settings.maxRequests()
+              + ")");
+      return;
+    }
+    ctx.addEndHandler(v -> budget.requestDone());
+    ctx.next();
   }
 
   private void limitQuery(RoutingContext ctx) {
     String query = ctx.request().query();
     if (query != null && query.length() > MAX_QUERY_CHARS) {
-      error(ctx, 400, "query string longer than " + MAX_QUERY_CHARS + " characters");
+      Answers.error(ctx, 400, "query string longer than " + MAX_QUERY_CHARS + " characters");
       return;
     }
     ctx.next();
-  }
-
-  /**
-   * With {@code http.token} set, anything but a read (GET, HEAD) needs {@code Authorization: Bearer
-   * <token>}. Digests are compared, in constant time, so neither the token nor its length leaks
-   * through timing.
-   */
-  private void authorize(RoutingContext ctx) {
-    HttpMethod method = ctx.request().method();
-    if (tokenDigest == null || method == HttpMethod.GET || method == HttpMethod.HEAD) {
-      ctx.next();
-      return;
-    }
-    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    String given = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
-        ? header.substring(BEARER.length()).trim() : "";
-    if (!MessageDigest.isEqual(tokenDigest, sha256(given))) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"baton\"");
-      error(ctx, 401, header == null ? "this request needs Authorization: Bearer <http.token>"
-          : "the bearer token is not valid");
-      return;
-    }
-    ctx.next();
-  }
-
-  private static byte[] sha256(String text) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private void listErrors(RoutingContext ctx) {
-    MultiMap params;
-    try {
-      params = ctx.queryParams();
-    } catch (RuntimeException e) {
-      error(ctx, 400, "malformed query string");
-      return;
-    }
-    Integer limit = intParam(ctx, params, "limit", ErrorStore.DEFAULT_LIMIT, 1, ErrorStore.MAX_LIMIT);
-    if (limit == null) {
-      return;
-    }
-    List<String> cursors = params.getAll("cursor");
-    if (cursors.size() > 1) {
-      error(ctx, 400, "parameter 'cursor' given more than once");
-      return;
-    }
-    String cursor = cursors.isEmpty() || cursors.get(0).isEmpty() ? null : cursors.get(0);
-    if (cursor != null && !ErrorStore.validCursor(cursor)) {
-      error(ctx, 400, "parameter 'cursor' must be a cursor returned as 'next' by this endpoint");
-      return;
-    }
-    store.page(cursor, limit)
-        .onSuccess(page -> {
-          JsonArray errors = new JsonArray();
-          page.errors().forEach(e -> errors.add(e.toJson()));
-          json(ctx, 200, new JsonObject().put("errors", errors).put("count", errors.size()).put("next", page.next()));
-        })
-        .onFailure(e -> unavailable(ctx, e));
-  }
-
-  /** Streams {@code {"drained": [...], "count": n}} in chunks, deleting each batch once written. */
-  private void drainErrors(RoutingContext ctx) {
-    HttpServerResponse response = ctx.response();
-    response.setChunked(true).putHeader("content-type", JSON);
-    boolean[] first = {true};
-    Drainer drainer = new Drainer(vertx, redis, keys, audit);
-    drainer.drain(batch -> {
-          if (response.closed()) {
-            return Future.failedFuture("client went away");
-          }
-          StringBuilder sb = new StringBuilder();
-          for (ErrorEntry e : batch) {
-            sb.append(first[0] ? "{\"drained\":[" : ",").append(e.toJson().encode());
-            first[0] = false;
-          }
-          return response.write(sb.toString());
-        })
-        .onSuccess(result -> {
-          String head = first[0] ? "{\"drained\":[" : "";
-          response.end(head + "],\"count\":" + result.delivered() + ",\"heldByOtherRuns\":"
-              + result.heldByOthers() + "}");
-        })
-        .onFailure(e -> {
-          if (first[0] && !response.headWritten()) {
-            unavailable(ctx, e);
-          } else {
-            // part of the body is out; what was not acknowledged stays stored for the next drain
-            LOG.atWarn().addKeyValue("node", state.nodeId()).log("drain over HTTP stopped: {}", Secrets.mask(e.getMessage()));
-            response.reset();
-          }
-        });
-  }
-
-  private void status(RoutingContext ctx) {
-    NodeState.Counters c = state.counters();
-    JsonObject body = new JsonObject()
-        .put("nodeId", state.nodeId())
-        .put("role", state.role().label())
-        .put("epoch", state.role() == NodeState.Role.GENERATOR ? state.epoch() : null)
-        .put("watcher", state.watcher())
-        .put("counters", new JsonObject()
-            .put("published", c.published.get())
-            .put("processed", c.processed.get())
-            .put("errors", c.errors.get())
-            .put("reclaimed", c.reclaimed.get())
-            .put("deadLettered", c.deadLettered.get())
-            .put("skipped", c.skipped.get()));
-    body.put("latencyMs", latencySummary(state.latencyMs()));
-    JsonObject refusal = state.recentRefusal();
-    if (refusal != null) {
-      body.put("redisRefusal", refusal);
-    }
-    if (state.role() == NodeState.Role.GENERATOR) {
-      body.put("publishing", new JsonObject().put("paused", state.backlogPaused()).put("backlog", state.backlog()));
-    }
-    ClusterView.fetch(redis, keys)
-        .onSuccess(view -> {
-          state.redisOk();
-          body.put("redis", "up")
-              .put("leader", view.leader() == null ? null
-                  : new JsonObject().put("nodeId", view.leader()).put("epoch", view.epoch()))
-              .put("backlog", view.backlogJson())
-              .put("cluster", view.totals())
-              .put("nodes", view.members());
-          json(ctx, 200, body);
-        })
-        .onFailure(e -> {
-          // what /status reports, the node knows and logs (once), even between its own Redis calls
-          state.failed("status", e);
-          body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
-              .put("redisProblem", Secrets.mask(e.getMessage()))
-              .put("leader", leaderSeen.get())
-              .put("nodes", new JsonArray());
-          json(ctx, 200, body);
-        });
-  }
-
-  /** The node's publish-to-commit latency histogram, encoded so histograms of nodes merge exactly. */
-  private void latency(RoutingContext ctx) {
-    org.HdrHistogram.Histogram h = state.latencyMs().copy();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
-    int n = h.encodeIntoCompressedByteBuffer(buf);
-    json(ctx, 200, latencySummary(h).put("histogram",
-        java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n))));
-  }
-
-  static JsonObject latencySummary(org.HdrHistogram.AbstractHistogram h) {
-    return new JsonObject().put("count", h.getTotalCount()).put("p50", h.getValueAtPercentile(50))
-        .put("p99", h.getValueAtPercentile(99)).put("max", h.getMaxValue());
-  }
-
-  /** Prometheus text; the backlog is read from Redis first, so it is as fresh as the scrape. */
-  private void metrics(RoutingContext ctx) {
-    ClusterView.fetch(redis, keys)
-        .onSuccess(view -> {
-          state.redisOk();
-          metrics.backlog(view.backlog(), view.streamLength(), view.pending());
-        })
-        .onFailure(e -> {
-          state.failed("metrics", e);
-          metrics.backlog(-1, -1, -1);
-        })
-        .onComplete(ar -> {
-          if (!ctx.response().ended() && !ctx.response().closed()) {
-            ctx.response().putHeader("content-type", NodeMetrics.CONTENT_TYPE).end(metrics.scrape());
-          }
-        });
-  }
-
-  /**
-   * 200 {@code ok}, else 503 with the worst of: {@code unreachable} (Redis does not answer),
-   * {@code refusing} (Redis answers this node's commands with error replies: OOM, WRONGTYPE…, in
-   * the last {@link NodeState#REFUSING_WINDOW_MS}), {@code starting} (role not settled) and
-   * {@code stalled} (the cluster does not do its work: see {@code heartbeat.StallDetector}).
-   */
-  private void health(RoutingContext ctx) {
-    redis.send(Request.cmd(Command.PING))
-        .onSuccess(pong -> {
-          state.redisOk();
-          health(ctx, null);
-        })
-        .onFailure(e -> {
-          state.failed("health", e);
-          health(ctx, e);
-        });
-  }
-
-  private void health(RoutingContext ctx, Throwable pingFailed) {
-    JsonObject body = new JsonObject().put("role", state.role().label());
-    java.util.Map<String, String> refusing = new java.util.TreeMap<>(state.refusing());
-    java.util.Map<String, String> stalled = state.stalled();
-    if (!refusing.isEmpty()) {
-      body.put("refusals", new JsonObject(new java.util.LinkedHashMap<>(refusing)));
-    }
-    if (!stalled.isEmpty()) {
-      body.put("stalled", new JsonObject(new java.util.LinkedHashMap<>(stalled)));
-    }
-    String status;
-    String reason;
-    if (pingFailed != null && !RedisOps.isErrorReply(pingFailed)) {
-      status = "unreachable";
-      reason = "Redis does not answer: " + Secrets.mask(pingFailed.getMessage());
-    } else if (!refusing.isEmpty()) {
-      status = "refusing";
-      reason = "Redis refuses this node's commands: " + String.join("; ",
-          refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
-    } else if (state.role() == NodeState.Role.STARTING || state.switching()) {
-      status = "starting";
-      reason = "role not settled yet";
-    } else if (!stalled.isEmpty()) {
-      status = "stalled";
-      reason = "the cluster is stalled: " + String.join("; ", stalled.values());
-    } else {
-      json(ctx, 200, body.put("status", "ok"));
-      return;
-    }
-    json(ctx, 503, body.put("status", status).put("reason", reason));
-  }
-
-  private Integer intParam(RoutingContext ctx, MultiMap params, String name, int fallback, int min, int max) {
-    List<String> values = params.getAll(name);
-    if (values.isEmpty()) {
-      return fallback;
-    }
-    if (values.size() > 1) {
-      error(ctx, 400, "parameter '" + name + "' given more than once");
-      return null;
-    }
-    String raw = values.get(0).trim();
-    long value;
-    try {
-      if (raw.isEmpty() || raw.length() > 12) {
-        throw new NumberFormatException();
-      }
-      value = Long.parseLong(raw);
-    } catch (NumberFormatException e) {
-      error(ctx, 400, "parameter '" + name + "' must be a whole number from " + min + " to " + max);
-      return null;
-    }
-    if (value < min || value > max) {
-      error(ctx, 400, "parameter '" + name + "' must be from " + min + " to " + max + ", got " + value);
-      return null;
-    }
-    return (int) value;
-  }
-
-  private void unavailable(RoutingContext ctx, Throwable e) {
-    error(ctx, 503, "Redis is unavailable: " + Secrets.mask(e.getMessage()));
-  }
-
-  private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, new JsonObject().put("error", message).put("status", status));
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    if (ctx.response().ended() || ctx.response().closed()) {
-      return;
-    }
-    ctx.response().setStatusCode(status).putHeader("content-type", JSON).end(body.encode());
   }
 }

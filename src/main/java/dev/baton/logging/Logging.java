@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class Logging {
   /** The key the node id is logged under, on every line. */
   public static final String NODE_KEY = "node";
+
   private static final String APPENDER = "STDERR";
 
   private Logging() {}
@@ -31,7 +32,8 @@ public final class Logging {
     if (format != LogFormat.JSON) {
       return;
     }
-    Appender<ILoggingEvent> appender = context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(APPENDER);
+    Appender<ILoggingEvent> appender =
+        context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(APPENDER);
     if (appender instanceof OutputStreamAppender<ILoggingEvent> out) {
       Encoder<ILoggingEvent> json = jsonEncoder(context);
       out.stop();

@@ -1,6 +1,8 @@
 package dev.baton.logging;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -8,8 +10,8 @@ import org.slf4j.event.Level;
 
 /**
  * Logs conditions (Redis unreachable, a component's commands refused, a lease key without expiry…)
- * as one line when they begin and one when they end, however often they flap. A condition that
- * ends is logged as over only once it stayed over for {@link #DEFAULT_QUIET_MS}; if it comes back
+ * as one line when they begin and one when they end, however often they flap. A condition that ends
+ * is logged as over only once it stayed over for {@link #DEFAULT_QUIET_MS}; if it comes back
  * before, nothing is logged and the flap is counted. Repeats and flaps are summarised in one line a
  * minute at most ("… (repeated 312 times in the last minute)"), and in the line that finally says
  * it is over.
@@ -20,6 +22,7 @@ import org.slf4j.event.Level;
 public final class StateLog {
   /** How long a condition must stay over before that is logged. */
   public static final long DEFAULT_QUIET_MS = 5_000;
+
   /** At most one summary of repeats per condition in this period. */
   public static final long SUMMARY_MS = 60_000;
 
@@ -28,7 +31,10 @@ public final class StateLog {
   private final LongSupplier clockMs;
   private final long quietMs;
   private final Map<String, Condition> conditions = new HashMap<>();
-  /** Conditions that are on or waiting to be logged as over: 0 lets {@link #over} return at once. */
+
+  /**
+   * Conditions that are on or waiting to be logged as over: 0 lets {@link #over} return at once.
+   */
   private volatile int open;
 
   private static final class Condition {
@@ -98,7 +104,9 @@ public final class StateLog {
     flush(now);
   }
 
-  /** The condition {@code key} does not hold now; logged as over once that lasted the quiet period. */
+  /**
+   * The condition {@code key} does not hold now; logged as over once that lasted the quiet period.
+   */
   public void over(String key) {
     if (open == 0) {
       return;
@@ -136,7 +144,7 @@ public final class StateLog {
   }
 
   private void flush(long now) {
-    java.util.List<String> ended = null;
+    List<String> ended = null;
     synchronized (this) {
       for (var it = conditions.entrySet().iterator(); it.hasNext(); ) {
         Condition c = it.next().getValue();
@@ -146,9 +154,12 @@ public final class StateLog {
             continue;
           }
           if (ended == null) {
-            ended = new java.util.ArrayList<>();
+            ended = new ArrayList<>();
           }
-          ended.add(c.total == 0 ? c.overLine : c.overLine + " (repeated " + times(c.total) + " since it began)");
+          ended.add(
+              c.total == 0
+                  ? c.overLine
+                  : c.overLine + " (repeated " + times(c.total) + " since it began)");
         }
       }
       open = conditions.size();

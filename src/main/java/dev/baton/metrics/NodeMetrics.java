@@ -1,6 +1,10 @@
 package dev.baton.metrics;
 
-import dev.baton.NodeState;
+import dev.baton.heartbeat.StallDetector;
+import dev.baton.state.Counters;
+import dev.baton.state.NodeState;
+import dev.baton.state.RedisHealth;
+import dev.baton.state.Role;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -24,11 +28,12 @@ import java.util.function.ToDoubleFunction;
  * server, pool and JVM meters. Several nodes in one JVM (tests) each have their registry, so none
  * overwrites another's meters; every meter also carries the tag {@code node}.
  */
-public final class NodeMetrics implements NodeState.Latencies {
+public final class NodeMetrics implements Counters.Latencies {
   /** Prometheus text format, as scrapers expect it. */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final String registryName = "baton-" + UUID.randomUUID();
   private final AtomicLong backlogMessages = new AtomicLong(-1);
   private final AtomicLong streamLength = new AtomicLong(-1);
@@ -42,13 +47,16 @@ public final class NodeMetrics implements NodeState.Latencies {
     return registry;
   }
 
-  /** A Vert.x instance that reports its own meters (HTTP server, worker and Redis pools, JVM) here. */
+  /**
+   * A Vert.x instance that reports its own meters (HTTP server, worker and Redis pools, JVM) here.
+   */
   public Vertx newVertx() {
-    MicrometerMetricsOptions options = new MicrometerMetricsOptions()
-        .setEnabled(true)
-        .setRegistryName(registryName)
-        .setJvmMetricsEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+    MicrometerMetricsOptions options =
+        new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setRegistryName(registryName)
+            .setJvmMetricsEnabled(true)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
     EnumSet<Label> labels = EnumSet.copyOf(MicrometerMetricsOptions.DEFAULT_LABELS);
     labels.add(Label.HTTP_ROUTE); // a handful of fixed routes: bounded cardinality
     options.setLabels(labels);
@@ -62,42 +70,98 @@ public final class NodeMetrics implements NodeState.Latencies {
 
   /** Registers the meters that read the node's state, and starts listening to its latencies. */
   public void bind(NodeState state) {
-    NodeState.Counters c = state.counters();
+    Counters c = state.counters();
     counter("baton.messages.published", "messages this node published as generator", c.published);
-    counter("baton.messages.processed", "messages this node committed as handler (errors included)", c.processed);
+    counter(
+        "baton.messages.processed",
+        "messages this node committed as handler (errors included)",
+        c.processed);
     counter("baton.messages.errors", "messages this node judged errors and stored", c.errors);
-    counter("baton.messages.reclaimed", "messages this node took over from a stalled or dead handler", c.reclaimed);
-    counter("baton.messages.dead.lettered", "messages this node moved to the dead-letter stream", c.deadLettered);
-    counter("baton.messages.skipped", "messages this node found behind the group's cursor, never delivered, and"
-        + " delivered", c.skipped);
-    for (NodeState.Role role : NodeState.Role.values()) {
-      gauge("baton.role", "1 for the role this node runs now", state, s -> s.role() == role ? 1 : 0)
-          .tag("role", role.label()).register(registry);
+    counter(
+        "baton.messages.reclaimed",
+        "messages this node took over from a stalled or dead handler",
+        c.reclaimed);
+    counter(
+        "baton.messages.dead.lettered",
+        "messages this node moved to the dead-letter stream",
+        c.deadLettered);
+    counter(
+        "baton.messages.skipped",
+        "messages this node found behind the group's cursor, never delivered, and" + " delivered",
+        c.skipped);
+    for (Role role : Role.values()) {
+      gauge(
+              "baton.role",
+              "1 for the role this node runs now",
+              state,
+              s -> s.roles().role() == role ? 1 : 0)
+          .tag("role", role.label())
+          .register(registry);
     }
-    gauge("baton.epoch", "fencing epoch of this node's generator lease, 0 when it is not the generator", state,
-        NodeState::epoch).register(registry);
-    gauge("baton.redis.up", "1 while this node's last Redis call succeeded", state, s -> s.redisUp() ? 1 : 0)
+    gauge(
+            "baton.epoch",
+            "fencing epoch of this node's generator lease, 0 when it is not the generator",
+            state,
+            s -> s.roles().epoch())
         .register(registry);
-    gauge("baton.redis.refusing", "1 while Redis answers some of this node's commands with error replies (OOM,"
-        + " WRONGTYPE...): within the last " + NodeState.REFUSING_WINDOW_MS / 1000 + " s", state,
-        s -> s.refusing().isEmpty() ? 0 : 1).register(registry);
-    for (String reason : dev.baton.heartbeat.StallDetector.REASONS) {
-      gauge("baton.cluster.stalled", "1 while this node sees the cluster stalled for this reason (see /health)", state,
-          s -> s.stalled().containsKey(reason) ? 1 : 0).tag("reason", reason).register(registry);
+    gauge(
+            "baton.redis.up",
+            "1 while this node's last Redis call succeeded",
+            state,
+            s -> s.redis().up() ? 1 : 0)
+        .register(registry);
+    gauge(
+            "baton.redis.refusing",
+            "1 while Redis answers some of this node's commands with error replies (OOM,"
+                + " WRONGTYPE...): within the last "
+                + RedisHealth.REFUSING_WINDOW_MS / 1000
+                + " s",
+            state,
+            s -> s.redis().refusing().isEmpty() ? 0 : 1)
+        .register(registry);
+    for (String reason : StallDetector.REASONS) {
+      gauge(
+              "baton.cluster.stalled",
+              "1 while this node sees the cluster stalled for this reason (see /health)",
+              state,
+              s -> s.redis().stalled().containsKey(reason) ? 1 : 0)
+          .tag("reason", reason)
+          .register(registry);
     }
-    counter("baton.redis.outages", "times this node found Redis unreachable after it had answered", state.redisOutages());
-    gauge("baton.publishing.paused", "1 while the generator waits for the backlog to shrink", state,
-        s -> s.backlogPaused() ? 1 : 0).register(registry);
-    gauge("baton.backlog.messages", "uncommitted messages in the stream (as of the last scrape)", backlogMessages,
-        NodeMetrics::known).register(registry);
-    gauge("baton.backlog.entries", "stream entries holding them; a pack of messages is one (as of the last scrape)",
-        streamLength, NodeMetrics::known).register(registry);
-    gauge("baton.backlog.pending", "stream entries delivered to a handler and not yet committed (as of the last scrape)",
-        pending, NodeMetrics::known).register(registry);
-    state.latencies(this);
+    counter(
+        "baton.redis.outages",
+        "times this node found Redis unreachable after it had answered",
+        state.redis().outages());
+    gauge(
+            "baton.publishing.paused",
+            "1 while the generator waits for the backlog to shrink",
+            state,
+            s -> s.publishing().paused() ? 1 : 0)
+        .register(registry);
+    gauge(
+            "baton.backlog.messages",
+            "uncommitted messages in the stream (as of the last scrape)",
+            backlogMessages,
+            NodeMetrics::known)
+        .register(registry);
+    gauge(
+            "baton.backlog.entries",
+            "stream entries holding them; a pack of messages is one (as of the last scrape)",
+            streamLength,
+            NodeMetrics::known)
+        .register(registry);
+    gauge(
+            "baton.backlog.pending",
+            "stream entries delivered to a handler and not yet committed (as of the last scrape)",
+            pending,
+            NodeMetrics::known)
+        .register(registry);
+    state.counters().latencies(this);
   }
 
-  /** Records the backlog read from Redis just before a scrape; negative when it could not be read. */
+  /**
+   * Records the backlog read from Redis just before a scrape; negative when it could not be read.
+   */
   public void backlog(long messages, long entries, long pendingCount) {
     backlogMessages.set(messages);
     streamLength.set(entries);
@@ -110,16 +174,20 @@ public final class NodeMetrics implements NodeState.Latencies {
 
   @Override
   public void leaseRenewal(long nanos, String outcome) {
-    timer("baton.lease.renewal", "round trip of a lease renewal", outcome).record(Duration.ofNanos(nanos));
+    timer("baton.lease.renewal", "round trip of a lease renewal", outcome)
+        .record(Duration.ofNanos(nanos));
   }
 
   @Override
   public void commit(long nanos, String outcome) {
-    timer("baton.commit", "round trip of a commit script call (one batch)", outcome).record(Duration.ofNanos(nanos));
+    timer("baton.commit", "round trip of a commit script call (one batch)", outcome)
+        .record(Duration.ofNanos(nanos));
   }
 
   private Timer timer(String name, String help, String outcome) {
-    return Timer.builder(name).description(help).tag("outcome", outcome)
+    return Timer.builder(name)
+        .description(help)
+        .tag("outcome", outcome)
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofNanos(100_000))
         .maximumExpectedValue(Duration.ofSeconds(10))
@@ -130,7 +198,8 @@ public final class NodeMetrics implements NodeState.Latencies {
     FunctionCounter.builder(name, source, AtomicLong::get).description(help).register(registry);
   }
 
-  private static <T> Gauge.Builder<T> gauge(String name, String help, T source, ToDoubleFunction<T> value) {
+  private static <T> Gauge.Builder<T> gauge(
+      String name, String help, T source, ToDoubleFunction<T> value) {
     return Gauge.builder(name, source, value).description(help);
   }
 

@@ -1,5 +1,6 @@
 package dev.baton.redis;
 
+import dev.baton.common.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -15,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * It lives in a client of its own (see {@link RedisSupport#dedicatedOptions}): closing that client
  * is the only way to be sure a blocked socket is never handed to another caller. With Sentinel the
  * connection goes to the current master; with Cluster it is one connection per master and each
- * command goes to the master of its key's slot. When the connection ends, fails or stops answering, {@link
- * #reset} discards the client; the next {@link #connection} makes a new one. Callers own the
+ * command goes to the master of its key's slot. When the connection ends, fails or stops answering,
+ * {@link #reset} discards the client; the next {@link #connection} makes a new one. Callers own the
  * retry pacing (see {@link Backoff}). Not thread-safe: use from one verticle's context.
  */
 public final class DedicatedConnection {
@@ -39,8 +40,8 @@ public final class DedicatedConnection {
     DedicatedConnection create(Handler<RedisConnection> onConnect, Handler<Void> onEnd);
   }
 
-  public DedicatedConnection(Vertx vertx, RedisOptions options, Handler<RedisConnection> onConnect,
-      Handler<Void> onEnd) {
+  public DedicatedConnection(
+      Vertx vertx, RedisOptions options, Handler<RedisConnection> onConnect, Handler<Void> onEnd) {
     this.vertx = vertx;
     this.options = new RedisOptions(options);
     this.onConnect = onConnect;
@@ -54,35 +55,43 @@ public final class DedicatedConnection {
     if (current == null) {
       client = Redis.createClient(vertx, options);
       Redis mine = client;
-      current = client.connect()
-          .timeout(options.getNetClientOptions().getConnectTimeout() + 1000L, TimeUnit.MILLISECONDS)
-          .map(conn -> {
-            conn.endHandler(v -> {
-              if (dropIfCurrent(mine) && onEnd != null && !closed) {
-                onEnd.handle(null);
-              }
-            });
-            conn.exceptionHandler(e -> dropIfCurrent(mine));
-            if (onConnect != null) {
-              onConnect.handle(conn);
-            }
-            return conn;
-          })
-          .onFailure(e -> dropIfCurrent(mine));
+      current =
+          client
+              .connect()
+              .timeout(
+                  options.getNetClientOptions().getConnectTimeout() + 1000L, TimeUnit.MILLISECONDS)
+              .map(
+                  conn -> {
+                    conn.endHandler(
+                        v -> {
+                          if (dropIfCurrent(mine) && onEnd != null && !closed) {
+                            onEnd.handle(null);
+                          }
+                        });
+                    conn.exceptionHandler(e -> dropIfCurrent(mine));
+                    if (onConnect != null) {
+                      onConnect.handle(conn);
+                    }
+                    return conn;
+                  })
+              .onFailure(e -> dropIfCurrent(mine));
     }
     return current;
   }
 
-  /** Sends on the dedicated connection, giving up after {@code timeoutMs} and resetting on failure. */
+  /**
+   * Sends on the dedicated connection, giving up after {@code timeoutMs} and resetting on failure.
+   */
   public Future<Response> send(Request request, long timeoutMs) {
     return connection()
         .compose(conn -> conn.send(request))
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .onFailure(e -> {
-          if (!RedisOps.isErrorReply(e)) {
-            reset();
-          }
-        });
+        .onFailure(
+            e -> {
+              if (!RedisOps.isErrorReply(e)) {
+                reset();
+              }
+            });
   }
 
   /** Discards the connection (and its client); the next call connects anew. */

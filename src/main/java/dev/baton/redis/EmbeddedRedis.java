@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,11 +22,11 @@ import redis.embedded.core.ExecutableProvider;
 
 /**
  * The {@code redis.embedded: auto} default: when the Redis URL is on this machine and nothing
- * answers there, start a real {@code redis-server} on that port — from PATH, else the binary shipped
- * in the embedded-redis jar — with AOF ({@code appendfsync always}) under {@code redis.embeddedDir}.
- * The server is daemonized: it outlives the node that started it, so the other nodes keep working
- * and no acknowledged write is lost when that node stops. Stop it with {@code redis-cli -p PORT
- * shutdown}.
+ * answers there, start a real {@code redis-server} on that port — from PATH, else the binary
+ * shipped in the embedded-redis jar — with AOF ({@code appendfsync always}) under {@code
+ * redis.embeddedDir}. The server is daemonized: it outlives the node that started it, so the other
+ * nodes keep working and no acknowledged write is lost when that node stops. Stop it with {@code
+ * redis-cli -p PORT shutdown}.
  */
 public final class EmbeddedRedis {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedis.class);
@@ -37,9 +38,13 @@ public final class EmbeddedRedis {
 
   private EmbeddedRedis() {}
 
-  /** Starts a server if the settings ask for it and none answers; empty when nothing was started. */
-  public static Optional<Started> ensure(NodeConfig config, Map<String, String> env) throws IOException {
-    if (config.redis().embedded() != NodeConfig.Embedded.AUTO || config.redis().type() != NodeConfig.RedisType.STANDALONE) {
+  /**
+   * Starts a server if the settings ask for it and none answers; empty when nothing was started.
+   */
+  public static Optional<Started> ensure(NodeConfig config, Map<String, String> env)
+      throws IOException {
+    if (config.redis().embedded() != NodeConfig.Embedded.AUTO
+        || config.redis().type() != NodeConfig.RedisType.STANDALONE) {
       return Optional.empty();
     }
     URI uri;
@@ -60,20 +65,35 @@ public final class EmbeddedRedis {
     Files.createDirectories(dir);
     String binary = findOnPath(env.get("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
     Path conf = writeConfig(dir, host, port, config.redis().password());
-    Process p = new ProcessBuilder(binary, conf.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .start();
+    Process p =
+        new ProcessBuilder(binary, conf.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     long deadline = System.nanoTime() + START_TIMEOUT_MS * 1_000_000;
     while (System.nanoTime() < deadline) {
       if (answers(host, port)) {
-        LOG.atInfo().addKeyValue("node", config.nodeId()).log("started an embedded Redis on {}:{} ({}), AOF under {}; it keeps running after this node stops "
-            + "(stop it with: redis-cli -p {} shutdown)", host, port, binary, dir, port);
+        LOG.atInfo()
+            .addKeyValue("node", config.nodeId())
+            .log(
+                "started an embedded Redis on {}:{} ({}), AOF under {}; it keeps running after this node stops "
+                    + "(stop it with: redis-cli -p {} shutdown)",
+                host,
+                port,
+                binary,
+                dir,
+                port);
         return Optional.of(new Started(binary, host, port, dir));
       }
       if (!p.isAlive() && p.exitValue() != 0) {
-        throw new IOException(binary + " exited with " + p.exitValue() + " starting on port " + port
-            + "; see " + dir.resolve("redis-" + port + ".log"));
+        throw new IOException(
+            binary
+                + " exited with "
+                + p.exitValue()
+                + " starting on port "
+                + port
+                + "; see "
+                + dir.resolve("redis-" + port + ".log"));
       }
       try {
         Thread.sleep(50);
@@ -82,8 +102,17 @@ public final class EmbeddedRedis {
         throw new IOException("interrupted while starting Redis", e);
       }
     }
-    throw new IOException("Redis started from " + binary + " did not answer on " + host + ":" + port + " within "
-        + START_TIMEOUT_MS + " ms; see " + dir.resolve("redis-" + port + ".log"));
+    throw new IOException(
+        "Redis started from "
+            + binary
+            + " did not answer on "
+            + host
+            + ":"
+            + port
+            + " within "
+            + START_TIMEOUT_MS
+            + " ms; see "
+            + dir.resolve("redis-" + port + ".log"));
   }
 
   public static boolean isLoopback(String host) {
@@ -136,29 +165,34 @@ public final class EmbeddedRedis {
       }
       return f.getAbsolutePath();
     } catch (IOException e) {
-      throw new IllegalStateException("no redis-server on PATH and the shipped one cannot be used: " + e, e);
+      throw new IllegalStateException(
+          "no redis-server on PATH and the shipped one cannot be used: " + e, e);
     }
   }
 
-  private static Path writeConfig(Path dir, String host, int port, String password) throws IOException {
+  private static Path writeConfig(Path dir, String host, int port, String password)
+      throws IOException {
     String bind = host.equals("localhost") ? "127.0.0.1" : host.replace("[", "").replace("]", "");
-    List<String> lines = new java.util.ArrayList<>(List.of(
-        "port " + port,
-        "bind " + bind,
-        "dir " + quote(dir.toString()),
-        "appendonly yes",
-        "appendfsync always",
-        "appendfilename \"appendonly-" + port + ".aof\"",
-        "save \"\"",
-        "daemonize yes",
-        "pidfile " + quote(dir.resolve("redis-" + port + ".pid").toString()),
-        "logfile " + quote(dir.resolve("redis-" + port + ".log").toString())));
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "port " + port,
+                "bind " + bind,
+                "dir " + quote(dir.toString()),
+                "appendonly yes",
+                "appendfsync always",
+                "appendfilename \"appendonly-" + port + ".aof\"",
+                "save \"\"",
+                "daemonize yes",
+                "pidfile " + quote(dir.resolve("redis-" + port + ".pid").toString()),
+                "logfile " + quote(dir.resolve("redis-" + port + ".log").toString())));
     if (password != null && !password.isEmpty()) {
       lines.add("requirepass " + quote(password));
     }
     Path conf = dir.resolve("redis-" + port + ".conf");
     Files.deleteIfExists(conf);
-    Files.createFile(conf, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        conf, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.write(conf, lines, StandardCharsets.UTF_8);
     return conf;
   }

@@ -7,6 +7,7 @@ package dev.baton.redis;
 public final class Keys {
   /** The consumer group all handlers read the message stream with. */
   public static final String HANDLERS_GROUP = "handlers";
+
   /** The consumer group getErrors runs claim error records with. */
   public static final String DRAIN_GROUP = "drain";
 
@@ -26,7 +27,9 @@ public final class Keys {
     return tag + ":epoch";
   }
 
-  /** Every lease grant, {@code epoch}, {@code node}, {@code ts}: a stream capped near 1000 entries. */
+  /**
+   * Every lease grant, {@code epoch}, {@code node}, {@code ts}: a stream capped near 1000 entries.
+   */
   public String grants() {
     return tag + ":grants";
   }

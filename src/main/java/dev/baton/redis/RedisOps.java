@@ -1,12 +1,13 @@
 package dev.baton.redis;
 
+import dev.baton.common.Clock;
+import dev.baton.common.VertxInternals;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -18,9 +19,9 @@ import java.util.function.Supplier;
  */
 public final class RedisOps {
   /**
-   * Makes a client of a verticle's own, called from that verticle's {@code start()}: its connections
-   * then live on the verticle's event loop, so replies need no hop to another thread (a hop costs a
-   * few hundred microseconds per call on an idle machine).
+   * Makes a client of a verticle's own, called from that verticle's {@code start()}: its
+   * connections then live on the verticle's event loop, so replies need no hop to another thread (a
+   * hop costs a few hundred microseconds per call on an idle machine).
    */
   @FunctionalInterface
   public interface Factory {
@@ -38,19 +39,15 @@ public final class RedisOps {
 
   /**
    * @param rebuild makes a fresh client, to replace this one once every call has failed for want of
-   *     Redis for two deadlines in a row; null to keep the client for good. A Sentinel client
-   *     needs it: after a failover, vertx-redis-client 5.0.7's cached topology can keep naming the
-   *     dead master for as long as calls keep coming (seen in RedisSentinelTest); a new client
-   *     asks the sentinels afresh.
+   *     Redis for two deadlines in a row; null to keep the client for good. A Sentinel client needs
+   *     it: after a failover, vertx-redis-client 5.0.7's cached topology can keep naming the dead
+   *     master for as long as calls keep coming (seen in RedisSentinelTest); a new client asks the
+   *     sentinels afresh.
    */
   public RedisOps(Redis redis, long timeoutMs, Supplier<Redis> rebuild) {
     this.redis = redis;
     this.timeoutMs = timeoutMs;
     this.rebuild = rebuild;
-  }
-
-  public Redis client() {
-    return redis;
   }
 
   public long timeoutMs() {
@@ -60,7 +57,9 @@ public final class RedisOps {
   public Future<Response> send(Request request) {
     Redis used = redis;
     Future<Response> reply = used.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS);
-    return rebuild == null ? reply : reply.andThen(ar -> observe(used, ar)); // no listener on the hot path otherwise
+    return rebuild == null
+        ? reply
+        : reply.andThen(ar -> observe(used, ar)); // no listener on the hot path otherwise
   }
 
   /** Closes the current client. */
@@ -73,7 +72,7 @@ public final class RedisOps {
       failingSinceMs = -1;
       return;
     }
-    long now = System.nanoTime() / 1_000_000;
+    long now = Clock.monotonicMs();
     long since = failingSinceMs;
     if (since < 0) {
       failingSinceMs = now;
@@ -94,9 +93,11 @@ public final class RedisOps {
   /** {@code args} are strings, or byte arrays sent as they are (no encoding step). */
   public Future<Response> eval(Script script, List<String> keys, List<?> args) {
     return send(scriptRequest(Command.EVALSHA, script.sha1(), keys, args))
-        .recover(e -> isNoScript(e)
-            ? send(scriptRequest(Command.EVAL, script.source(), keys, args))
-            : Future.failedFuture(e));
+        .recover(
+            e ->
+                isNoScript(e)
+                    ? send(scriptRequest(Command.EVAL, script.source(), keys, args))
+                    : Future.failedFuture(e));
   }
 
   static Request scriptRequest(Command command, String body, List<String> keys, List<?> args) {
@@ -115,12 +116,13 @@ public final class RedisOps {
   }
 
   /**
-   * True when Redis answered with an error reply to the command itself (WRONGTYPE, OOM, NOGROUP...).
-   * False for failures that mean Redis is unavailable: the client's own CONNECTION_CLOSED, timeouts,
-   * refused connections, and the replies of a server that cannot serve yet (LOADING, MASTERDOWN...).
+   * True when Redis answered with an error reply to the command itself (WRONGTYPE, OOM,
+   * NOGROUP...). False for failures that mean Redis is unavailable: the client's own
+   * CONNECTION_CLOSED, timeouts, refused connections, and the replies of a server that cannot serve
+   * yet (LOADING, MASTERDOWN...).
    */
   public static boolean isErrorReply(Throwable e) {
-    if (!(e instanceof ErrorType)) {
+    if (!VertxInternals.isRedisErrorReply(e)) {
       return false;
     }
     String m = e.getMessage() == null ? "" : e.getMessage();
@@ -133,7 +135,8 @@ public final class RedisOps {
   }
 
   private static final List<String> UNAVAILABLE =
-      List.of("CONNECTION_CLOSED", "ILLEGAL_STATE", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
+      List.of(
+          "CONNECTION_CLOSED", "ILLEGAL_STATE", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
 
   public static boolean isNoScript(Throwable e) {
     String m = e.getMessage();

@@ -14,6 +14,21 @@ public final class Replies {
     return r == null ? null : r.toString();
   }
 
+  /**
+   * A number stored as text in Redis (a stream field, a hash value), or {@code fallback} when
+   * absent or not one.
+   */
+  public static long number(String text, long fallback) {
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+
   public static long num(Response r, long fallback) {
     if (r == null) {
       return fallback;
@@ -57,6 +72,28 @@ public final class Replies {
         continue;
       }
       out.add(new Entry(str(e.get(0)), pairs(e.get(1))));
+    }
+    return out;
+  }
+
+  /**
+   * The entries of an {@code XREADGROUP} reply (streams, each with its entries), as they are; nil
+   * entries skipped.
+   */
+  public static List<Response> readGroupEntries(Response reply) {
+    List<Response> out = new ArrayList<>();
+    if (reply == null) {
+      return out;
+    }
+    for (Response stream : reply) {
+      Response entries = stream.size() > 1 ? stream.get(1) : null;
+      if (entries != null) {
+        for (Response e : entries) {
+          if (e != null) {
+            out.add(e);
+          }
+        }
+      }
     }
     return out;
   }

@@ -5,18 +5,26 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /** A Lua script shipped under resources/lua, with the SHA1 EVALSHA calls it by. */
 public record Script(String name, String source, String sha1) {
 
+  /** Shared pieces every script starts with: the server clock and the guards. */
+  private static final List<String> PRELUDE = List.of("time", "guard");
+
   /**
-   * The script {@code lua/<name>.lua}, after the shared pieces {@code lua/lib/<lib>.lua} it uses
-   * (local functions, so each script stays one self-contained source for EVAL).
+   * The script {@code lua/<name>.lua}, after the prelude and the shared pieces {@code
+   * lua/lib/<lib>.lua} it uses (local functions, so each script stays one self-contained source for
+   * EVAL).
    */
   public static Script load(String name, String... libs) {
     StringBuilder source = new StringBuilder();
-    for (String lib : libs) {
+    List<String> pieces = new ArrayList<>(PRELUDE);
+    pieces.addAll(List.of(libs));
+    for (String lib : pieces) {
       source.append(read("/lua/lib/" + lib + ".lua")).append('\n');
     }
     source.append(read("/lua/" + name + ".lua"));

@@ -2,7 +2,6 @@ package dev.baton.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.support.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -14,19 +13,31 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The benchmark's modes run end to end from the jar (small sizes: this proves they work, not speed). */
+/**
+ * The benchmark's modes run end to end from the jar (small sizes: this proves they work, not
+ * speed).
+ */
 @Timeout(600)
 class BenchIT {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private JsonObject bench(String... args) throws Exception {
     Path report = tmp.resolve("report.json");
-    List<String> cmd = new ArrayList<>(List.of(NodeProcess.javaBin(), "-jar", NodeProcess.JAR.toString(), "bench",
-        "--out", report.toString(), "--heap", "192m"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                NodeProcess.javaBin(),
+                "-jar",
+                NodeProcess.JAR.toString(),
+                "bench",
+                "--out",
+                report.toString(),
+                "--heap",
+                "192m"));
     cmd.addAll(List.of(args));
     Path log = tmp.resolve("bench.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertThat(p.waitFor(500, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(Files.readString(log)).isZero();
     return new JsonObject(Files.readString(report));
@@ -57,7 +68,8 @@ class BenchIT {
     assertThat(c.getJsonObject("latencyMs").getLong("count")).isGreaterThanOrEqualTo(8);
     assertThat(c.getJsonObject("nodes").fieldNames()).contains("gen", "h1", "h2");
     assertThat(c.getJsonObject("commands").getLong("heartbeat")).isPositive();
-    assertThat(c.getJsonObject("coordinationCommandsPerSecond").getDouble("perIdleHandler")).isPositive();
+    assertThat(c.getJsonObject("coordinationCommandsPerSecond").getDouble("perIdleHandler"))
+        .isPositive();
   }
 
   @Test
@@ -72,7 +84,8 @@ class BenchIT {
     assertThat(handler.getLong("max")).isNotNegative();
     JsonObject perNode = f.getJsonObject("idle").getJsonObject("perNode");
     assertThat(perNode.fieldNames()).hasSize(3);
-    assertThat(perNode.stream().filter(e -> ((JsonObject) e.getValue()).getBoolean("watcher"))).hasSize(1);
+    assertThat(perNode.stream().filter(e -> ((JsonObject) e.getValue()).getBoolean("watcher")))
+        .hasSize(1);
   }
 
   @Test

@@ -1,9 +1,9 @@
 package dev.baton.chaos;
 
+import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
 import dev.baton.support.Quiesce;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
@@ -61,11 +61,19 @@ final class ChaosCluster implements AutoCloseable {
     this(persistent, Map.of());
   }
 
-  /** {@code extraEnv}: more BATON_* settings for every node, over the suite's (e.g. packed throughput mode). */
+  /**
+   * {@code extraEnv}: more BATON_* settings for every node, over the suite's (e.g. packed
+   * throughput mode).
+   */
   ChaosCluster(boolean persistent, Map<String, String> extraEnv) {
     this.redis = RedisServer.start(persistent);
     this.rc = new TestRedis(redis.url());
-    this.extraEnv = extraEnv;
+    this.extraEnv = new HashMap<>(extraEnv);
+  }
+
+  /** More BATON_* settings for the nodes started from now on. */
+  void setEnv(Map<String, String> env) {
+    extraEnv.putAll(env);
   }
 
   void start(int n) throws IOException {
@@ -109,19 +117,23 @@ final class ChaosCluster implements AutoCloseable {
 
   /** Waits until a live member holds the lease and has published under its epoch. */
   Member awaitPublishingLeader(Duration bound) {
-    return Await.value("a live generator publishing", bound, () -> {
-      Member m = leader();
-      if (m == null) {
-        return null;
-      }
-      String epoch = rc.str("GET", keys.epoch());
-      return epoch != null && Long.parseLong(epoch) == latestEpoch() ? m : null;
-    });
+    return Await.value(
+        "a live generator publishing",
+        bound,
+        () -> {
+          Member m = leader();
+          if (m == null) {
+            return null;
+          }
+          String epoch = rc.str("GET", keys.epoch());
+          return epoch != null && Long.parseLong(epoch) == latestEpoch() ? m : null;
+        });
   }
 
   /** Epoch of the newest message in the ledger (0 when none). */
   long latestEpoch() {
-    List<Replies.Entry> last = Replies.entries(rc.cmd("XREVRANGE", keys.auditPublished(), "+", "-", "COUNT", "1"));
+    List<Replies.Entry> last =
+        Replies.entries(rc.cmd("XREVRANGE", keys.auditPublished(), "+", "-", "COUNT", "1"));
     return last.isEmpty() ? 0 : Long.parseLong(last.get(0).fields().get("epoch"));
   }
 
@@ -148,7 +160,9 @@ final class ChaosCluster implements AutoCloseable {
 
   void signal(Member m, String sig) {
     try {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(m.process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+      new ProcessBuilder("kill", "-" + sig, Long.toString(m.process.pid()))
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {
@@ -163,7 +177,9 @@ final class ChaosCluster implements AutoCloseable {
   /** Stops generation, waits for every message to be committed, and runs `verify --json`. */
   JsonObject quiesceAndVerify() throws Exception {
     Quiesce.holdBaton(rc, keys);
-    Await.until("every live node handles", Duration.ofSeconds(30),
+    Await.until(
+        "every live node handles",
+        Duration.ofSeconds(30),
         () -> live().stream().allMatch(m -> "handler".equals(role(m))));
     Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(60));
     return verify();
@@ -171,8 +187,17 @@ final class ChaosCluster implements AutoCloseable {
 
   JsonObject verify() throws Exception {
     Path out = Files.createTempFile("verify", ".json");
-    ProcessBuilder pb = new ProcessBuilder(NodeProcess.javaBin(), "-jar", NodeProcess.JAR.toString(), "verify",
-        "-conf", "conf/node.json", "--json").redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                NodeProcess.javaBin(),
+                "-jar",
+                NodeProcess.JAR.toString(),
+                "verify",
+                "-conf",
+                "conf/node.json",
+                "--json")
+            .redirectOutput(out.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().put("BATON_REDIS_URL", redis.url());
     pb.environment().put("BATON_REDIS_KEY_PREFIX", prefix);
     Process p = pb.start();
@@ -190,7 +215,10 @@ final class ChaosCluster implements AutoCloseable {
     StringBuilder sb = new StringBuilder();
     for (Member m : members) {
       String log = m.process.log();
-      sb.append("==== ").append(m.id).append('\n').append(log, Math.max(0, log.length() - 4000), log.length());
+      sb.append("==== ")
+          .append(m.id)
+          .append('\n')
+          .append(log, Math.max(0, log.length() - 4000), log.length());
     }
     return sb.toString();
   }

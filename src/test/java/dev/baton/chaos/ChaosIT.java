@@ -11,10 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -45,7 +45,9 @@ class ChaosIT {
   }
 
   private static void pause(long ms) throws InterruptedException {
-    Thread.sleep(ms); // the fault's own duration (how long a node stays frozen or cut), not a wait for a state
+    Thread.sleep(
+        ms); // the fault's own duration (how long a node stays frozen or cut), not a wait for a
+    // state
   }
 
   /** Asserts what must hold after every scenario but f, and returns the verify report. */
@@ -76,7 +78,10 @@ class ChaosIT {
         .put("errorRecords", v.getJsonObject("errors").getLong("records"));
   }
 
-  /** Failover: from each kill (server ms, epoch then in charge) to the first publish of a newer epoch. */
+  /**
+   * Failover: from each kill (server ms, epoch then in charge) to the first publish of a newer
+   * epoch.
+   */
   private static List<Long> failovers(JsonObject verify, List<long[]> kills) {
     JsonArray epochs = verify.getJsonArray("epochs");
     List<Long> out = new ArrayList<>();
@@ -101,14 +106,20 @@ class ChaosIT {
     }
     List<Long> sorted = new ArrayList<>(samples);
     sorted.sort(null);
-    return new JsonObject().put("n", sorted.size()).put("min", sorted.get(0))
-        .put("median", sorted.get(sorted.size() / 2)).put("max", sorted.get(sorted.size() - 1));
+    return new JsonObject()
+        .put("n", sorted.size())
+        .put("min", sorted.get(0))
+        .put("median", sorted.get(sorted.size() / 2))
+        .put("max", sorted.get(sorted.size() - 1));
   }
 
-  /** First reclaimed commit after each kill: how long messages stranded on a dead handler waited. */
+  /**
+   * First reclaimed commit after each kill: how long messages stranded on a dead handler waited.
+   */
   private static List<Long> reclaimDelays(ChaosCluster c, List<Long> killsMs) {
     List<Long> out = new ArrayList<>();
-    List<Replies.Entry> commits = Replies.entries(c.rc.cmd("XRANGE", c.keys.auditCommitted(), "-", "+"));
+    List<Replies.Entry> commits =
+        Replies.entries(c.rc.cmd("XRANGE", c.keys.auditCommitted(), "-", "+"));
     for (int k = 0; k < killsMs.size(); k++) {
       long from = killsMs.get(k);
       long to = k + 1 < killsMs.size() ? killsMs.get(k + 1) : Long.MAX_VALUE;
@@ -125,7 +136,8 @@ class ChaosIT {
 
   private static long takeoversByPresence(ChaosCluster c) {
     return Replies.entries(c.rc.cmd("XRANGE", c.keys.grants(), "-", "+")).stream()
-        .filter(g -> g.fields().containsKey("from")).count();
+        .filter(g -> g.fields().containsKey("from"))
+        .count();
   }
 
   private Member killGenerator(ChaosCluster c, List<long[]> kills) throws Exception {
@@ -162,7 +174,8 @@ class ChaosIT {
     Member victim = handlers.get(random.nextInt(handlers.size()));
     for (int attempt = 0; attempt < 5; attempt++) {
       c.signal(victim, "STOP");
-      pause(300); // the freeze itself; what is still pending after it is stranded on the frozen node
+      pause(
+          300); // the freeze itself; what is still pending after it is stranded on the frozen node
       if (c.holdsEntries(victim)) {
         break;
       }
@@ -188,10 +201,15 @@ class ChaosIT {
       JsonObject v = assertClean(c, c.quiesceAndVerify());
       List<Long> f = failovers(v, kills);
       assertThat(f).hasSize(kills.size());
-      // liveness, generously bounded; docs/RELIABILITY.md compares the measured figures with the lease
+      // liveness, generously bounded; docs/RELIABILITY.md compares the measured figures with the
+      // lease
       assertThat(f).allSatisfy(ms -> assertThat(ms).isLessThan(20 * ChaosCluster.LEASE_MS));
-      REPORT.put("a. SIGKILL the generator", summary(v).put("kills", kills.size()).put("failoverMs", stats(f))
-          .put("takeoversByPresence", takeoversByPresence(c)));
+      REPORT.put(
+          "a. SIGKILL the generator",
+          summary(v)
+              .put("kills", kills.size())
+              .put("failoverMs", stats(f))
+              .put("takeoversByPresence", takeoversByPresence(c)));
     }
   }
 
@@ -209,8 +227,9 @@ class ChaosIT {
       JsonObject v = assertClean(c, c.quiesceAndVerify());
       List<Long> reclaims = reclaimDelays(c, kills);
       assertThat(reclaims).as("messages stranded on killed handlers were reclaimed").isNotEmpty();
-      REPORT.put("b. SIGKILL handlers mid-message", summary(v).put("kills", kills.size())
-          .put("reclaimDelayMs", stats(reclaims)));
+      REPORT.put(
+          "b. SIGKILL handlers mid-message",
+          summary(v).put("kills", kills.size()).put("reclaimDelayMs", stats(reclaims)));
     }
   }
 
@@ -228,11 +247,15 @@ class ChaosIT {
         pause(3 * ChaosCluster.LEASE_MS);
         Await.until("a successor publishes", Duration.ofSeconds(30), () -> c.latestEpoch() > epoch);
         c.signal(g, "CONT");
-        Await.until(g.id + " rejoins as a handler", Duration.ofSeconds(30), () -> "handler".equals(c.role(g)));
+        Await.until(
+            g.id + " rejoins as a handler",
+            Duration.ofSeconds(30),
+            () -> "handler".equals(c.role(g)));
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
-      REPORT.put("c. SIGSTOP the generator for 3 leases", summary(v).put("pauses", stops.size())
-          .put("failoverMs", stats(failovers(v, stops))));
+      REPORT.put(
+          "c. SIGSTOP the generator for 3 leases",
+          summary(v).put("pauses", stops.size()).put("failoverMs", stats(failovers(v, stops))));
     }
   }
 
@@ -249,16 +272,24 @@ class ChaosIT {
         pause(2_000);
         c.redis.restart();
         long restartedAt = System.currentTimeMillis(); // same clock as Redis TIME on this machine
-        Await.until("publishing resumes", Duration.ofSeconds(60), () -> c.published() > published + 10);
-        List<Replies.Entry> after = Replies.entries(c.rc.cmd("XRANGE", c.keys.auditPublished(),
-            restartedAt + "-0", "+", "COUNT", "1"));
-        recoveries.add(Long.parseLong(after.get(0).id().substring(0, after.get(0).id().indexOf('-'))) - restartedAt);
+        Await.until(
+            "publishing resumes", Duration.ofSeconds(60), () -> c.published() > published + 10);
+        List<Replies.Entry> after =
+            Replies.entries(
+                c.rc.cmd("XRANGE", c.keys.auditPublished(), restartedAt + "-0", "+", "COUNT", "1"));
+        recoveries.add(
+            Long.parseLong(after.get(0).id().substring(0, after.get(0).id().indexOf('-')))
+                - restartedAt);
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
       // the records survive in the AOF, no subscription does: the per-server-instance rule
       assertThat(takeoversByPresence(c)).as("takeovers by presence after restarts").isZero();
-      REPORT.put("d. SIGKILL Redis, restart from AOF", summary(v).put("restarts", recoveries.size())
-          .put("recoveryMs", stats(recoveries)).put("takeoversByPresence", 0));
+      REPORT.put(
+          "d. SIGKILL Redis, restart from AOF",
+          summary(v)
+              .put("restarts", recoveries.size())
+              .put("recoveryMs", stats(recoveries))
+              .put("takeoversByPresence", 0));
     }
   }
 
@@ -276,7 +307,10 @@ class ChaosIT {
         pause(5 * ChaosCluster.LEASE_MS);
         Await.until("a successor publishes", Duration.ofSeconds(30), () -> c.latestEpoch() > epoch);
         g.proxy.heal();
-        Await.until(g.id + " rejoins as a handler", Duration.ofSeconds(30), () -> "handler".equals(c.role(g)));
+        Await.until(
+            g.id + " rejoins as a handler",
+            Duration.ofSeconds(30),
+            () -> "handler".equals(c.role(g)));
 
         Member leader = c.awaitPublishingLeader(Duration.ofSeconds(30));
         Member h = c.live().stream().filter(m -> m != leader).findFirst().orElseThrow();
@@ -285,8 +319,11 @@ class ChaosIT {
         h.proxy.heal();
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
-      REPORT.put("e. cut a node off (generator, then a handler)", summary(v).put("cuts", cuts.size() * 2)
-          .put("generatorFailoverMs", stats(failovers(v, cuts))));
+      REPORT.put(
+          "e. cut a node off (generator, then a handler)",
+          summary(v)
+              .put("cuts", cuts.size() * 2)
+              .put("generatorFailoverMs", stats(failovers(v, cuts))));
     }
   }
 
@@ -299,24 +336,31 @@ class ChaosIT {
       Set<String> published = new HashSet<>();
       Set<String> committed = new HashSet<>();
       AtomicBoolean tailing = new AtomicBoolean(true);
-      Thread tail = new Thread(() -> {
-        String p = "-";
-        String k = "-";
-        while (tailing.get()) {
-          try {
-            for (Replies.Entry e : Replies.entries(c.rc.cmd("XRANGE", c.keys.auditPublished(), p, "+", "COUNT", "5000"))) {
-              published.add(e.fields().get("msg"));
-              p = "(" + e.id();
-            }
-            for (Replies.Entry e : Replies.entries(c.rc.cmd("XRANGE", c.keys.auditCommitted(), k, "+", "COUNT", "5000"))) {
-              committed.add(e.fields().get("msg"));
-              k = "(" + e.id();
-            }
-          } catch (RuntimeException redisDown) {
-            // the copy stops growing while Redis is away
-          }
-        }
-      }, "ledger-tail");
+      Thread tail =
+          new Thread(
+              () -> {
+                String p = "-";
+                String k = "-";
+                while (tailing.get()) {
+                  try {
+                    for (Replies.Entry e :
+                        Replies.entries(
+                            c.rc.cmd("XRANGE", c.keys.auditPublished(), p, "+", "COUNT", "5000"))) {
+                      published.add(e.fields().get("msg"));
+                      p = "(" + e.id();
+                    }
+                    for (Replies.Entry e :
+                        Replies.entries(
+                            c.rc.cmd("XRANGE", c.keys.auditCommitted(), k, "+", "COUNT", "5000"))) {
+                      committed.add(e.fields().get("msg"));
+                      k = "(" + e.id();
+                    }
+                  } catch (RuntimeException redisDown) {
+                    // the copy stops growing while Redis is away
+                  }
+                }
+              },
+              "ledger-tail");
       tail.start();
       Await.until("500 published", Duration.ofSeconds(60), () -> c.published() >= 500);
       long before = c.published();
@@ -328,22 +372,37 @@ class ChaosIT {
       pause(1_000);
       c.redis.restart(); // empty
       long restartedAt = System.currentTimeMillis();
-      Await.until("publishing resumes on the empty Redis", Duration.ofSeconds(60), () -> c.published() > 100);
-      List<Replies.Entry> firstAfter = Replies.entries(c.rc.cmd("XRANGE", c.keys.auditPublished(), "-", "+", "COUNT", "1"));
-      long recovery = Long.parseLong(firstAfter.get(0).id().substring(0, firstAfter.get(0).id().indexOf('-'))) - restartedAt;
-      assertThat(c.latestEpoch()).as("epochs keep growing across the loss").isGreaterThan(epochBefore);
+      Await.until(
+          "publishing resumes on the empty Redis",
+          Duration.ofSeconds(60),
+          () -> c.published() > 100);
+      List<Replies.Entry> firstAfter =
+          Replies.entries(c.rc.cmd("XRANGE", c.keys.auditPublished(), "-", "+", "COUNT", "1"));
+      long recovery =
+          Long.parseLong(firstAfter.get(0).id().substring(0, firstAfter.get(0).id().indexOf('-')))
+              - restartedAt;
+      assertThat(c.latestEpoch())
+          .as("epochs keep growing across the loss")
+          .isGreaterThan(epochBefore);
 
       Set<String> lostWithData = new HashSet<>(published);
       lostWithData.removeAll(committed);
       JsonObject v = c.quiesceAndVerify();
       // after the loss, the new data is consistent again
-      assertThat(v.getLong("lost") + v.getLong("duplicated") + v.getLong("unexpected") + v.getLong("overlap"))
-          .as(v.encode()).isZero();
-      REPORT.put("f. restart Redis empty", summary(v)
-          .put("publishedBeforeLoss", before)
-          .put("uncommittedLostWithTheData", lostWithData.size())
-          .put("errorRecordsLostWithTheData", errorRecordsBefore)
-          .put("recoveryMs", recovery));
+      assertThat(
+              v.getLong("lost")
+                  + v.getLong("duplicated")
+                  + v.getLong("unexpected")
+                  + v.getLong("overlap"))
+          .as(v.encode())
+          .isZero();
+      REPORT.put(
+          "f. restart Redis empty",
+          summary(v)
+              .put("publishedBeforeLoss", before)
+              .put("uncommittedLostWithTheData", lostWithData.size())
+              .put("errorRecordsLostWithTheData", errorRecordsBefore)
+              .put("recoveryMs", recovery));
     }
   }
 
@@ -358,18 +417,21 @@ class ChaosIT {
         long published = c.published();
         // every node alive, every presence connection cut: at most one takeover per break
         c.rc.cmd("CLIENT", "KILL", "TYPE", "pubsub");
-        Await.until("publishing goes on", Duration.ofSeconds(60), () -> c.published() > published + 10);
+        Await.until(
+            "publishing goes on", Duration.ofSeconds(60), () -> c.published() > published + 10);
         pause(1_000);
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
       long takeovers = takeoversByPresence(c);
       Map<String, Long> fromEach = new HashMap<>();
       Replies.entries(c.rc.cmd("XRANGE", c.keys.grants(), "-", "+")).stream()
-          .filter(g -> g.fields().containsKey("from")).forEach(g -> fromEach.merge(g.fields().get("from"), 1L, Long::sum));
+          .filter(g -> g.fields().containsKey("from"))
+          .forEach(g -> fromEach.merge(g.fields().get("from"), 1L, Long::sum));
       // a node loses the baton by presence at most once per break of its connection
       assertThat(fromEach.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(breaks));
-      REPORT.put("p. CLIENT KILL every presence connection", summary(v).put("breaks", breaks)
-          .put("takeoversByPresence", takeovers));
+      REPORT.put(
+          "p. CLIENT KILL every presence connection",
+          summary(v).put("breaks", breaks).put("takeoversByPresence", takeovers));
     }
   }
 
@@ -400,8 +462,10 @@ class ChaosIT {
           pause(3 * ChaosCluster.LEASE_MS);
           c.signal(g, "CONT");
         } else if (pick < 9) {
-          Member target = random.nextBoolean() ? g
-              : c.live().stream().filter(m -> m != g).findFirst().orElse(g);
+          Member target =
+              random.nextBoolean()
+                  ? g
+                  : c.live().stream().filter(m -> m != g).findFirst().orElse(g);
           faults.add(target == g ? "cut generator" : "cut handler");
           target.proxy.freeze();
           pause(5 * ChaosCluster.LEASE_MS);
@@ -412,23 +476,41 @@ class ChaosIT {
           pause(1_000);
           c.redis.restart();
         }
-        Await.until("the cluster publishes again", Duration.ofSeconds(60), () -> c.latestEpoch() >= epoch);
+        Await.until(
+            "the cluster publishes again", Duration.ofSeconds(60), () -> c.latestEpoch() >= epoch);
         pause(300 + random.nextInt(1_200));
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
-      REPORT.put("g. mixed at random", summary(v).put("seed", SEED).put("seconds", seconds)
-          .put("faults", new JsonArray(faults)).put("generatorFailoverMs", stats(failovers(v, kills))));
+      REPORT.put(
+          "g. mixed at random",
+          summary(v)
+              .put("seed", SEED)
+              .put("seconds", seconds)
+              .put("faults", new JsonArray(faults))
+              .put("generatorFailoverMs", stats(failovers(v, kills))));
     }
   }
 
   @Test
   @Order(8)
-  void h_packedThroughputModeKillHandlersHoldingPacksAndFreezeTheFullSpeedGenerator() throws Exception {
+  void h_packedThroughputModeKillHandlersHoldingPacksAndFreezeTheFullSpeedGenerator()
+      throws Exception {
     Random random = new Random(SEED);
     // full speed, 16 messages per stream entry, bounded so the ledger stays small enough to verify
-    Map<String, String> packed = Map.of("BATON_GENERATOR_INTERVAL_MS", "0", "BATON_GENERATOR_PACK_SIZE", "16",
-        "BATON_GENERATOR_BATCH_SIZE", "64", "BATON_GENERATOR_MAX_IN_FLIGHT", "2",
-        "BATON_GENERATOR_MAX_BACKLOG", "4000", "BATON_HANDLER_BATCH_SIZE", "4");
+    Map<String, String> packed =
+        Map.of(
+            "BATON_GENERATOR_INTERVAL_MS",
+            "0",
+            "BATON_GENERATOR_PACK_SIZE",
+            "16",
+            "BATON_GENERATOR_BATCH_SIZE",
+            "64",
+            "BATON_GENERATOR_MAX_IN_FLIGHT",
+            "2",
+            "BATON_GENERATOR_MAX_BACKLOG",
+            "4000",
+            "BATON_HANDLER_BATCH_SIZE",
+            "4");
     try (ChaosCluster c = new ChaosCluster(false, packed)) {
       c.start(NODES);
       List<Long> kills = new ArrayList<>();
@@ -438,7 +520,8 @@ class ChaosIT {
           kills.add(killHandlerHoldingPacks(c, random));
           pause(1_000 + random.nextInt(1_000));
         }
-        // a generator frozen at full speed, with publish calls in flight, must stay fenced when it resumes
+        // a generator frozen at full speed, with publish calls in flight, must stay fenced when it
+        // resumes
         Member g = c.awaitPublishingLeader(Duration.ofSeconds(30));
         long epoch = c.latestEpoch();
         stops.add(new long[] {c.serverMs(), epoch});
@@ -446,31 +529,153 @@ class ChaosIT {
         pause(3 * ChaosCluster.LEASE_MS);
         Await.until("a successor publishes", Duration.ofSeconds(30), () -> c.latestEpoch() > epoch);
         c.signal(g, "CONT");
-        Await.until(g.id + " rejoins as a handler", Duration.ofSeconds(30), () -> "handler".equals(c.role(g)));
+        Await.until(
+            g.id + " rejoins as a handler",
+            Duration.ofSeconds(30),
+            () -> "handler".equals(c.role(g)));
       }
       JsonObject v = assertClean(c, c.quiesceAndVerify());
       List<Long> reclaims = reclaimDelays(c, kills);
       assertThat(reclaims).as("packs stranded on killed handlers were reclaimed").isNotEmpty();
-      assertThat(v.getLong("published")).as("packs hold many messages")
+      assertThat(v.getLong("published"))
+          .as("packs hold many messages")
           .isGreaterThan(4 * c.rc.num("XLEN", c.keys.auditPublished()));
-      REPORT.put("h. packed throughput mode: kill handlers, freeze the generator", summary(v)
-          .put("handlerKills", kills.size()).put("generatorPauses", stops.size())
-          .put("reclaimDelayMs", stats(reclaims)).put("failoverMs", stats(failovers(v, stops))));
+      REPORT.put(
+          "h. packed throughput mode: kill handlers, freeze the generator",
+          summary(v)
+              .put("handlerKills", kills.size())
+              .put("generatorPauses", stops.size())
+              .put("reclaimDelayMs", stats(reclaims))
+              .put("failoverMs", stats(failovers(v, stops))));
     }
+  }
+
+  /**
+   * Hostile load on whichever node is the generator: clients looping on the heaviest read there is
+   * ({@code GET /errors?limit=10000} over tens of thousands of stored errors), clients trickling
+   * their headers a byte at a time, and idle connections, while the generator is SIGKILLed again
+   * and again (the load follows it to its successor). The load must cost no lease: every grant
+   * during the run is the successor of a kill, no node logs a revocation.
+   */
+  @Test
+  @Order(9)
+  void l_hostileLoadReadFloodAndSlowClientsOnTheGeneratorWhileGeneratorsAreKilled()
+      throws Exception {
+    // first packs at full speed with half the messages judged errors, for many stored errors; then
+    // every node is replaced by one at the suite's cadence, so that what the load costs the lease
+    // is
+    // not confused with what a full-speed generator costs it on a machine of two cores
+    Map<String, String> env =
+        Map.of(
+            "BATON_GENERATOR_INTERVAL_MS",
+            "0",
+            "BATON_GENERATOR_PACK_SIZE",
+            "16",
+            "BATON_GENERATOR_BATCH_SIZE",
+            "64",
+            "BATON_GENERATOR_MAX_IN_FLIGHT",
+            "2",
+            "BATON_GENERATOR_MAX_BACKLOG",
+            "4000",
+            "BATON_GENERATOR_MAX_MESSAGES",
+            "30000",
+            "BATON_HANDLER_ERROR_PROBABILITY",
+            "0.5",
+            "BATON_HTTP_REQUEST_TIMEOUT_MS",
+            "2000");
+    Map<String, String> cadence =
+        Map.of(
+            "BATON_GENERATOR_INTERVAL_MS",
+            Long.toString(ChaosCluster.INTERVAL_MS),
+            "BATON_GENERATOR_PACK_SIZE",
+            "1",
+            "BATON_GENERATOR_MAX_MESSAGES",
+            "0",
+            "BATON_HANDLER_ERROR_PROBABILITY",
+            "0.05");
+    int readers = 16;
+    int slowClients = 24;
+    int idleClients = 48;
+    try (ChaosCluster c = new ChaosCluster(false, env);
+        HostileLoad load = new HostileLoad(readers, slowClients, idleClients)) {
+      c.start(NODES);
+      Await.until(
+          "12 000 errors stored",
+          Duration.ofSeconds(120),
+          () -> c.rc.num("XLEN", c.keys.errors()) >= 12_000);
+      c.setEnv(cadence);
+      int firstUnderLoad =
+          c.members.size(); // the packed nodes' own revocations (a saturated machine) do not count
+      for (Member packed : List.copyOf(c.live())) {
+        c.kill(packed);
+        c.add();
+      }
+      long packedEpoch = c.latestEpoch();
+      Await.until(
+          "a node at the cadence publishes",
+          Duration.ofSeconds(60),
+          () -> c.latestEpoch() > packedEpoch);
+      Member g = c.awaitPublishingLeader(Duration.ofSeconds(30));
+      long grantsBefore = c.rc.num("XLEN", c.keys.grants());
+      load.target(g.process.httpPort());
+      load.start();
+      List<long[]> kills = new ArrayList<>();
+      for (int i = 0; i < times(3, 12); i++) {
+        pause(6_000); // the load's own duration on this generator
+        Member gone = killGenerator(c, kills);
+        Member next = c.awaitPublishingLeader(Duration.ofSeconds(30));
+        assertThat(next).isNotSameAs(gone);
+        load.target(next.process.httpPort());
+      }
+      pause(6_000);
+      HostileLoad.Figures f = load.stop();
+      long grants = c.rc.num("XLEN", c.keys.grants()) - grantsBefore;
+      long revocations =
+          c.members.subList(firstUnderLoad, c.members.size()).stream()
+              .mapToLong(m -> countLines(m.process.log(), "revoked epoch"))
+              .sum();
+      String why = f + "\n" + c.logs();
+      assertThat(revocations).as("revocations logged under the load; " + why).isZero();
+      assertThat(grants).as("grants during the load: one per kill; " + why).isEqualTo(kills.size());
+      assertThat(f.served()).as("pages served; " + why).isPositive();
+      assertThat(f.unexpected())
+          .as("answers other than 200 or a 503 with Retry-After; " + why)
+          .isZero();
+      assertThat(f.slowCut()).as("slow clients cut off; " + why).isPositive();
+      JsonObject v = assertClean(c, c.quiesceAndVerify());
+      REPORT.put(
+          "l. hostile load on the generator while it is killed",
+          summary(v)
+              .put("kills", kills.size())
+              .put("failoverMs", stats(failovers(v, kills)))
+              .put("revocationsUnderLoad", revocations)
+              .put("load", f.toJson()));
+    }
+  }
+
+  private static long countLines(String log, String needle) {
+    return log.lines().filter(l -> l.contains(needle)).count();
   }
 
   @AfterAll
   static void writeReport() throws Exception {
-    JsonObject report = new JsonObject()
-        .put("mode", SOAK ? "soak" : "ci")
-        .put("seed", SEED)
-        .put("settings", new JsonObject().put("nodes", NODES).put("leaseMs", ChaosCluster.LEASE_MS)
-            .put("renewMs", ChaosCluster.RENEW_MS).put("intervalMs", ChaosCluster.INTERVAL_MS)
-            .put("reclaimIdleMs", ChaosCluster.RECLAIM_IDLE_MS))
-        .put("scenarios", new JsonObject(new LinkedHashMap<>(REPORT)));
+    JsonObject report =
+        new JsonObject()
+            .put("mode", SOAK ? "soak" : "ci")
+            .put("seed", SEED)
+            .put(
+                "settings",
+                new JsonObject()
+                    .put("nodes", NODES)
+                    .put("leaseMs", ChaosCluster.LEASE_MS)
+                    .put("renewMs", ChaosCluster.RENEW_MS)
+                    .put("intervalMs", ChaosCluster.INTERVAL_MS)
+                    .put("reclaimIdleMs", ChaosCluster.RECLAIM_IDLE_MS))
+            .put("scenarios", new JsonObject(new LinkedHashMap<>(REPORT)));
     Files.createDirectories(Path.of("target"));
     Files.writeString(Path.of("target/chaos-report.json"), report.encodePrettily());
-    StringBuilder text = new StringBuilder("Chaos report (" + (SOAK ? "soak" : "ci") + ", seed " + SEED + ")\n");
+    StringBuilder text =
+        new StringBuilder("Chaos report (" + (SOAK ? "soak" : "ci") + ", seed " + SEED + ")\n");
     REPORT.forEach((name, r) -> text.append(String.format("%-48s %s%n", name, r.encode())));
     Files.writeString(Path.of("target/chaos-report.txt"), text);
     System.out.println(text);

@@ -2,10 +2,10 @@ package dev.baton.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
 import dev.baton.support.Browser;
-import dev.baton.support.NodeProcess;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
 import java.time.Duration;
@@ -21,12 +21,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 
 /**
  * The live page in headless Chromium against real clusters: fat-jar processes on a real Redis,
- * killed and restarted the way an operator would see it happen. Screenshots go to
- * {@code target/screenshots/}.
+ * killed and restarted the way an operator would see it happen. Screenshots go to {@code
+ * target/screenshots/}.
  */
 @Timeout(300)
 class DashboardIT {
@@ -68,11 +69,15 @@ class DashboardIT {
   private String generatorId() {
     return nodes.entrySet().stream()
         .filter(e -> e.getValue().process().isAlive() && "generator".equals(e.getValue().role()))
-        .map(Map.Entry::getKey).findFirst().orElse(null);
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElse(null);
   }
 
   private void awaitAllAnswer() {
-    Await.until("every node answers", Duration.ofSeconds(60),
+    Await.until(
+        "every node answers",
+        Duration.ofSeconds(60),
         () -> nodes.values().stream().allMatch(n -> n.status() != null));
   }
 
@@ -83,9 +88,11 @@ class DashboardIT {
   /** The nodes table as shown: node id, role text, silent flag, processed/s text; one row each. */
   @SuppressWarnings("unchecked")
   private static List<List<String>> table(WebDriver d) {
-    return (List<List<String>>) ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
-        "return [...document.querySelectorAll('#nodes tbody tr')].map(r => [r.dataset.nodeId,"
-            + " r.querySelector('.role').innerText.trim(), r.dataset.silent, r.querySelector('.rate').innerText.trim()]);");
+    return (List<List<String>>)
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "return [...document.querySelectorAll('#nodes tbody tr')].map(r => [r.dataset.nodeId,"
+                    + " r.querySelector('.role').innerText.trim(), r.dataset.silent, r.querySelector('.rate').innerText.trim()]);");
   }
 
   /** Ids of the rows whose role reads exactly "generator". */
@@ -102,68 +109,106 @@ class DashboardIT {
   }
 
   private static int chartPoints(WebDriver d, String chartId) {
-    String points = d.findElement(By.cssSelector("#" + chartId + " polyline")).getDomAttribute("points");
+    String points =
+        d.findElement(By.cssSelector("#" + chartId + " polyline")).getDomAttribute("points");
     return points == null || points.isBlank() ? 0 : points.trim().split("\\s+").length;
   }
 
   @Test
-  void aHandlersPageShowsOneGeneratorThenNamesItsSuccessorWithAHigherEpochAfterASigkill() throws Exception {
+  void aHandlersPageShowsOneGeneratorThenNamesItsSuccessorWithAHigherEpochAfterASigkill()
+      throws Exception {
     startRedis();
     for (int i = 1; i <= 3; i++) {
       node("d" + i, Map.of());
     }
-    String first = Await.value("a generator among three processes", Duration.ofSeconds(60), this::generatorId);
+    String first =
+        Await.value("a generator among three processes", Duration.ofSeconds(60), this::generatorId);
     awaitAllAnswer();
     long epoch = nodes.get(first).status().getLong("epoch");
-    String handler = nodes.keySet().stream().filter(id -> !id.equals(first)).findFirst().orElseThrow();
+    String handler =
+        nodes.keySet().stream().filter(id -> !id.equals(first)).findFirst().orElseThrow();
 
     try (Browser browser = track(Browser.open(1280, 800))) {
       browser.driver().get(page(nodes.get(handler)));
-      browser.until("three nodes, exactly one of them the generator " + first, SHOWN,
-          d -> table(d).size() == 3 && generatorsShown(d).equals(List.of(first))
-              && text(d, "generator").equals(first) && text(d, "epoch").equals(Long.toString(epoch)));
+      browser.until(
+          "three nodes, exactly one of them the generator " + first,
+          SHOWN,
+          d ->
+              table(d).size() == 3
+                  && generatorsShown(d).equals(List.of(first))
+                  && text(d, "generator").equals(first)
+                  && text(d, "epoch").equals(Long.toString(epoch)));
       assertThat(text(browser.driver(), "served-by")).isEqualTo(handler);
       assertThat(text(browser.driver(), "connection")).isEqualTo("live");
-      browser.until("handlers' rates, the grant of epoch " + epoch + " and both charts", SHOWN,
-          d -> table(d).stream().anyMatch(r -> r.get(1).equals("handler") && rate(r.get(3)) > 0)
-              && Long.toString(epoch).equals(attr(d, "#grants li", "data-epoch"))
-              && chartPoints(d, "rate-chart") >= 4 && chartPoints(d, "backlog-chart") >= 4
-              && text(d, "rate-now").matches("now: processed [1-9].*"));
+      browser.until(
+          "handlers' rates, the grant of epoch " + epoch + " and both charts",
+          SHOWN,
+          d ->
+              table(d).stream().anyMatch(r -> r.get(1).equals("handler") && rate(r.get(3)) > 0)
+                  && Long.toString(epoch).equals(attr(d, "#grants li", "data-epoch"))
+                  && chartPoints(d, "rate-chart") >= 4
+                  && chartPoints(d, "backlog-chart") >= 4
+                  && text(d, "rate-now").matches("now: processed [1-9].*"));
       browser.screenshot("dashboard-1280");
 
       nodes.get(first).kill();
       long killedAt = System.nanoTime();
-      String next = browser.until("the page names a new generator with a higher epoch", Duration.ofSeconds(20),
-          d -> {
-            String shown = text(d, "generator");
-            return nodes.containsKey(shown) && !shown.equals(first)
-                && Long.parseLong(text(d, "epoch")) > epoch ? shown : null;
-          });
+      String next =
+          browser.until(
+              "the page names a new generator with a higher epoch",
+              Duration.ofSeconds(20),
+              d -> {
+                String shown = text(d, "generator");
+                return nodes.containsKey(shown)
+                        && !shown.equals(first)
+                        && Long.parseLong(text(d, "epoch")) > epoch
+                    ? shown
+                    : null;
+              });
       long seenAfterMs = (System.nanoTime() - killedAt) / 1_000_000;
       long nextEpoch = Long.parseLong(text(browser.driver(), "epoch"));
       // the lease names the new generator a moment before that node has finished switching roles
-      Await.until("the node named by the page reports itself generator of epoch " + nextEpoch, Duration.ofSeconds(10),
+      Await.until(
+          "the node named by the page reports itself generator of epoch " + nextEpoch,
+          Duration.ofSeconds(10),
           () -> Long.valueOf(nextEpoch).equals(nodes.get(next).status().getLong("epoch")));
-      browser.until("the timeline's newest grant is " + next + " taking over from " + first, SHOWN,
-          d -> next.equals(attr(d, "#grants li", "data-node"))
-              && Long.toString(nextEpoch).equals(attr(d, "#grants li", "data-epoch"))
-              && text(d, "grants").contains("took over from " + first));
-      browser.until("the table shows the new generator as the only live one, the killed node silent or gone", SHOWN,
-          d -> generatorsShown(d).equals(List.of(next))
-              && table(d).stream().noneMatch(r -> r.get(0).equals(first) && r.get(2).equals("false")));
+      browser.until(
+          "the timeline's newest grant is " + next + " taking over from " + first,
+          SHOWN,
+          d ->
+              next.equals(attr(d, "#grants li", "data-node"))
+                  && Long.toString(nextEpoch).equals(attr(d, "#grants li", "data-epoch"))
+                  && text(d, "grants").contains("took over from " + first));
+      browser.until(
+          "the table shows the new generator as the only live one, the killed node silent or gone",
+          SHOWN,
+          d ->
+              generatorsShown(d).equals(List.of(next))
+                  && table(d).stream()
+                      .noneMatch(r -> r.get(0).equals(first) && r.get(2).equals("false")));
       browser.screenshot("dashboard-after-failover");
-      System.out.printf("the page named the new generator %s (epoch %d) %d ms after the SIGKILL%n", next, nextEpoch,
-          seenAfterMs);
+      System.out.printf(
+          "the page named the new generator %s (epoch %d) %d ms after the SIGKILL%n",
+          next, nextEpoch, seenAfterMs);
 
       browser.resizeViewport(390, 844);
       assertThat(browser.viewport()).containsExactly(390L, 844L);
-      browser.until("the narrow layout still names the generator", SHOWN,
-          d -> d.findElement(By.id("generator")).isDisplayed() && text(d, "generator").equals(next));
+      browser.until(
+          "the narrow layout still names the generator",
+          SHOWN,
+          d ->
+              d.findElement(By.id("generator")).isDisplayed() && text(d, "generator").equals(next));
       Number pageWidth = (Number) browser.script("return document.documentElement.scrollWidth;");
-      assertThat(pageWidth.intValue()).as("no sideways scrolling at 390 px").isLessThanOrEqualTo(390);
-      Boolean tableFits = (Boolean) browser.script(
-          "const t = document.getElementById('nodes'); return t.scrollWidth <= t.parentElement.clientWidth;");
-      assertThat(tableFits).as("the nodes table fits the narrow screen, every column visible").isTrue();
+      assertThat(pageWidth.intValue())
+          .as("no sideways scrolling at 390 px")
+          .isLessThanOrEqualTo(390);
+      Boolean tableFits =
+          (Boolean)
+              browser.script(
+                  "const t = document.getElementById('nodes'); return t.scrollWidth <= t.parentElement.clientWidth;");
+      assertThat(tableFits)
+          .as("the nodes table fits the narrow screen, every column visible")
+          .isTrue();
       browser.screenshot("dashboard-390");
     }
   }
@@ -178,22 +223,37 @@ class DashboardIT {
 
     try (Browser browser = track(Browser.open(1280, 800))) {
       browser.driver().get(page(watched));
-      browser.until("two nodes and a generator", SHOWN,
+      browser.until(
+          "two nodes and a generator",
+          SHOWN,
           d -> table(d).size() == 2 && nodes.containsKey(text(d, "generator")));
       assertThat(browser.driver().findElement(By.id("redis-alert")).isDisplayed()).isFalse();
 
       redis.kill();
-      String alert = browser.until("the page says the node lost Redis", SHOWN,
-          d -> d.findElement(By.id("redis-alert")).isDisplayed() ? text(d, "redis-alert") : null);
+      String alert =
+          browser.until(
+              "the page says the node lost Redis",
+              SHOWN,
+              d ->
+                  d.findElement(By.id("redis-alert")).isDisplayed()
+                      ? text(d, "redis-alert")
+                      : null);
       assertThat(alert).startsWith("Node r2 has lost Redis: ").contains("not updating");
       assertThat(attr(browser.driver(), "body", "data-redis")).isEqualTo("down");
-      assertThat(text(browser.driver(), "connection")).as("the node itself still answers").isEqualTo("live");
+      assertThat(text(browser.driver(), "connection"))
+          .as("the node itself still answers")
+          .isEqualTo("live");
       browser.screenshot("dashboard-redis-lost");
 
       redis.restart();
-      browser.until("the alert goes away and the page shows the cluster again", Duration.ofSeconds(60),
-          d -> !d.findElement(By.id("redis-alert")).isDisplayed() && "up".equals(attr(d, "body", "data-redis"))
-              && nodes.containsKey(text(d, "generator")) && table(d).size() == 2);
+      browser.until(
+          "the alert goes away and the page shows the cluster again",
+          Duration.ofSeconds(60),
+          d ->
+              !d.findElement(By.id("redis-alert")).isDisplayed()
+                  && "up".equals(attr(d, "body", "data-redis"))
+                  && nodes.containsKey(text(d, "generator"))
+                  && table(d).size() == 2);
       browser.screenshot("dashboard-redis-back");
     }
   }
@@ -208,20 +268,30 @@ class DashboardIT {
 
     try (Browser browser = track(Browser.open(1280, 800))) {
       browser.driver().get(page(watched));
-      browser.until("the page is live", SHOWN,
+      browser.until(
+          "the page is live",
+          SHOWN,
           d -> text(d, "connection").equals("live") && text(d, "served-by").equals("c2"));
 
       watched.kill();
-      String alert = browser.until("the page says it lost its node", SHOWN,
-          d -> d.findElement(By.id("node-alert")).isDisplayed() ? text(d, "node-alert") : null);
+      String alert =
+          browser.until(
+              "the page says it lost its node",
+              SHOWN,
+              d -> d.findElement(By.id("node-alert")).isDisplayed() ? text(d, "node-alert") : null);
       assertThat(alert).startsWith("Lost the connection to node c2");
       assertThat(attr(browser.driver(), "body", "data-connection")).isEqualTo("lost");
       browser.screenshot("dashboard-node-lost");
 
       node("c2", Map.of("BATON_HTTP_PORT", Integer.toString(port)));
-      browser.until("the same page is live again, without a reload", Duration.ofSeconds(60),
-          d -> text(d, "connection").equals("live") && !d.findElement(By.id("node-alert")).isDisplayed()
-              && table(d).stream().anyMatch(r -> r.get(0).equals("c2") && r.get(2).equals("false")));
+      browser.until(
+          "the same page is live again, without a reload",
+          Duration.ofSeconds(60),
+          d ->
+              text(d, "connection").equals("live")
+                  && !d.findElement(By.id("node-alert")).isDisplayed()
+                  && table(d).stream()
+                      .anyMatch(r -> r.get(0).equals("c2") && r.get(2).equals("false")));
     }
   }
 
@@ -236,7 +306,9 @@ class DashboardIT {
 
     try (Browser browser = track(Browser.open(1280, 800))) {
       browser.driver().get(page(watched));
-      browser.until("some errors are listed", SHOWN,
+      browser.until(
+          "some errors are listed",
+          SHOWN,
           d -> d.findElements(By.cssSelector("#latest-errors li")).size() >= 2);
       List<String> listed = new ArrayList<>();
       for (var li : browser.driver().findElements(By.cssSelector("#latest-errors li"))) {
@@ -246,17 +318,24 @@ class DashboardIT {
       }
       Keys keys = new Keys(prefix);
       for (String id : listed) {
-        assertThat(rc.strings("XRANGE", keys.errors(), id, id)).as("error %s is stored", id).hasSize(1);
+        assertThat(rc.strings("XRANGE", keys.errors(), id, id))
+            .as("error %s is stored", id)
+            .hasSize(1);
       }
 
       browser.driver().findElement(By.id("drain")).click();
-      String result = browser.until("the drain reports", SHOWN,
-          d -> text(d, "drain-result").startsWith("Drained") ? text(d, "drain-result") : null);
+      String result =
+          browser.until(
+              "the drain reports",
+              SHOWN,
+              d -> text(d, "drain-result").startsWith("Drained") ? text(d, "drain-result") : null);
       Matcher count = Pattern.compile("^Drained (\\d+) errors?\\.").matcher(result);
       assertThat(count.find()).as(result).isTrue();
       assertThat(Long.parseLong(count.group(1))).isGreaterThanOrEqualTo(listed.size());
       for (String id : listed) {
-        assertThat(rc.strings("XRANGE", keys.errors(), id, id)).as("error %s was drained", id).isEmpty();
+        assertThat(rc.strings("XRANGE", keys.errors(), id, id))
+            .as("error %s was drained", id)
+            .isEmpty();
       }
     }
   }
@@ -265,7 +344,8 @@ class DashboardIT {
   void onANodeWithATokenTheDrainAsksForItAndWorksOnceGiven() throws Exception {
     startRedis();
     TestRedis rc = track(new TestRedis(redis.url()));
-    Map<String, String> guardedEnv = Map.of("BATON_HANDLER_ERROR_PROBABILITY", "0.5", "BATON_HTTP_TOKEN", "s3cret");
+    Map<String, String> guardedEnv =
+        Map.of("BATON_HANDLER_ERROR_PROBABILITY", "0.5", "BATON_HTTP_TOKEN", "s3cret");
     node("t0", guardedEnv); // one generates, the other handles and judges errors
     NodeProcess guarded = node("t1", guardedEnv);
     awaitAllAnswer();
@@ -275,15 +355,23 @@ class DashboardIT {
     try (Browser browser = track(Browser.open(1280, 800))) {
       browser.driver().get(page(guarded));
       browser.driver().findElement(By.id("drain")).click();
-      String refused = browser.until("the node's 401 is explained", SHOWN,
-          d -> text(d, "drain-result").contains("401") ? text(d, "drain-result") : null);
+      String refused =
+          browser.until(
+              "the node's 401 is explained",
+              SHOWN,
+              d -> text(d, "drain-result").contains("401") ? text(d, "drain-result") : null);
       assertThat(refused).contains("requires a token");
-      assertThat(rc.num("XLEN", keys.errors())).as("nothing drained without the token").isGreaterThanOrEqualTo(2);
+      assertThat(rc.num("XLEN", keys.errors()))
+          .as("nothing drained without the token")
+          .isGreaterThanOrEqualTo(2);
 
       browser.driver().findElement(By.id("drain-token")).sendKeys("s3cret");
       browser.driver().findElement(By.id("drain")).click();
-      String result = browser.until("the drain succeeds with the token", SHOWN,
-          d -> text(d, "drain-result").startsWith("Drained") ? text(d, "drain-result") : null);
+      String result =
+          browser.until(
+              "the drain succeeds with the token",
+              SHOWN,
+              d -> text(d, "drain-result").startsWith("Drained") ? text(d, "drain-result") : null);
       Matcher count = Pattern.compile("^Drained (\\d+) errors?\\.").matcher(result);
       assertThat(count.find()).as(result).isTrue();
       assertThat(Long.parseLong(count.group(1))).isGreaterThanOrEqualTo(2);

@@ -2,9 +2,9 @@ package dev.baton.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.Monitor;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
-import dev.baton.support.Monitor;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
@@ -25,10 +25,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,10 +53,14 @@ class DashboardTest {
     redis = RedisServer.start();
     rc = new TestRedis(redis.url());
     proxy = new TcpProxy(redis.port());
-    generator = TestNode.start(TestNode.fastSettings(redis.url(), PREFIX).put("nodeId", "dash-gen"));
+    generator =
+        TestNode.start(TestNode.fastSettings(redis.url(), PREFIX).put("nodeId", "dash-gen"));
     Await.until("dash-gen generates", Duration.ofSeconds(10), generator::isGenerator);
-    handler = TestNode.start(TestNode.fastSettings(proxy.url(), PREFIX).put("nodeId", "dash-handler")
-        .put("handler", new JsonObject().put("errorProbability", 0.5)));
+    handler =
+        TestNode.start(
+            TestNode.fastSettings(proxy.url(), PREFIX)
+                .put("nodeId", "dash-handler")
+                .put("handler", new JsonObject().put("errorProbability", 0.5)));
     Await.until("dash-handler handles", Duration.ofSeconds(10), handler::isHandler);
   }
 
@@ -68,23 +74,31 @@ class DashboardTest {
   }
 
   private static HttpResponse<String> get(TestNode node, String path) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
+            .timeout(Duration.ofSeconds(20))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void servesThePageAndItsAssetsFromTheJarUnderAStrictContentPolicy() throws Exception {
     HttpResponse<String> page = get(handler, "/");
     assertThat(page.statusCode()).isEqualTo(200);
-    assertThat(page.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+    assertThat(page.headers().firstValue("content-type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
     assertThat(page.headers().firstValue("content-security-policy"))
         .hasValueSatisfying(v -> assertThat(v).contains("default-src 'self'"));
-    assertThat(page.body()).contains("assets/dashboard.js").contains("assets/dashboard.css")
-        .doesNotContain("src=\"http").doesNotContain("href=\"http");
+    assertThat(page.body())
+        .contains("assets/dashboard.js")
+        .contains("assets/dashboard.css")
+        .doesNotContain("src=\"http")
+        .doesNotContain("href=\"http");
 
     HttpResponse<String> js = get(handler, "/assets/dashboard.js");
     assertThat(js.statusCode()).isEqualTo(200);
-    assertThat(js.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).contains("javascript"));
+    assertThat(js.headers().firstValue("content-type"))
+        .hasValueSatisfying(v -> assertThat(v).contains("javascript"));
     assertThat(js.body()).contains("new EventSource('events')");
     assertThat(get(handler, "/assets/dashboard.css").statusCode()).isEqualTo(200);
 
@@ -92,8 +106,12 @@ class DashboardTest {
     assertThat(get(handler, "/assets/").statusCode()).isEqualTo(404);
     assertThat(get(handler, "/assets/..%2Flua%2Facquire.lua").statusCode()).isEqualTo(404);
     assertThat(get(handler, "/lua/acquire.lua").statusCode()).isEqualTo(404);
-    HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + handler.httpPort() + "/"))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> post =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + handler.httpPort() + "/"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(post.statusCode()).isEqualTo(405);
     assertThat(new JsonObject(post.body()).getInteger("status")).isEqualTo(405);
   }
@@ -111,28 +129,38 @@ class DashboardTest {
       assertThat(e.getJsonObject("node").getString("role")).isEqualTo("handler");
       assertThat(e.getString("redis")).isEqualTo("up");
       assertThat(e.getJsonObject("leader").getString("nodeId")).isEqualTo("dash-gen");
-      assertThat(e.getJsonObject("leader").getLong("epoch")).isEqualTo(generator.state().epoch());
+      assertThat(e.getJsonObject("leader").getLong("epoch"))
+          .isEqualTo(generator.state().roles().epoch());
       assertThat(e.getJsonArray("nodes").stream().map(n -> ((JsonObject) n).getString("nodeId")))
           .containsExactly("dash-gen", "dash-handler");
       JsonObject newestGrant = e.getJsonArray("grants").getJsonObject(0);
       assertThat(newestGrant.getString("node")).isEqualTo("dash-gen");
-      assertThat(newestGrant.getLong("epoch")).isEqualTo(generator.state().epoch());
+      assertThat(newestGrant.getLong("epoch")).isEqualTo(generator.state().roles().epoch());
       assertThat(e.getJsonObject("backlog").fieldNames()).contains("length", "entries", "pending");
       assertThat(e.getJsonObject("totals").getLong("published")).isPositive();
       assertThat(e.getJsonObject("rates").getDouble("publishedPerSec")).isPositive();
       JsonArray history = e.getJsonArray("history");
       assertThat(history.size()).isGreaterThanOrEqualTo(5);
-      assertThat(history.getJsonArray(history.size() - 1).getLong(0)).isEqualTo(e.getLong("serverTimeMs"));
+      assertThat(history.getJsonArray(history.size() - 1).getLong(0))
+          .isEqualTo(e.getLong("serverTimeMs"));
 
       long spanMs = e.getLong("serverTimeMs") - events.get(0).getLong("serverTimeMs");
-      assertThat(spanMs / (events.size() - 1)).as("one snapshot per %d ms, not faster", Dashboard.PUSH_INTERVAL_MS)
+      assertThat(spanMs / (events.size() - 1))
+          .as("one snapshot per %d ms, not faster", Dashboard.PUSH_INTERVAL_MS)
           .isGreaterThanOrEqualTo(Dashboard.PUSH_INTERVAL_MS / 2);
 
-      stream.until(Duration.ofSeconds(20), ev -> {
-        JsonObject errors = ev.getJsonObject("errors");
-        return errors.getLong("count") > 0 && !errors.getJsonArray("latest").isEmpty()
-            && errors.getJsonArray("latest").getJsonObject(0).getString("handler").equals("dash-handler");
-      });
+      stream.until(
+          Duration.ofSeconds(20),
+          ev -> {
+            JsonObject errors = ev.getJsonObject("errors");
+            return errors.getLong("count") > 0
+                && !errors.getJsonArray("latest").isEmpty()
+                && errors
+                    .getJsonArray("latest")
+                    .getJsonObject(0)
+                    .getString("handler")
+                    .equals("dash-handler");
+          });
     }
   }
 
@@ -150,7 +178,9 @@ class DashboardTest {
       assertThat(down.getString("redisProblem")).isNotBlank();
       assertThat(down.getJsonObject("leaderSeen").getString("nodeId")).isEqualTo("dash-gen");
       assertThat(down.getJsonObject("node").getString("nodeId")).isEqualTo("dash-handler");
-      assertThat(down.containsKey("nodes")).as("no stale cluster data passed off as current").isFalse();
+      assertThat(down.containsKey("nodes"))
+          .as("no stale cluster data passed off as current")
+          .isFalse();
       stream.until(Duration.ofSeconds(20), ev -> ev.getString("redis").equals("up"));
     }
   }
@@ -158,13 +188,17 @@ class DashboardTest {
   @Test
   void redisIsPolledForThePageOnlyWhileAPageIsOpen() throws Exception {
     String grantsRead = "\"xrevrange\" \"" + KEYS.grants() + "\"";
-    Await.until("no page, no polling", Duration.ofSeconds(20),
+    Await.until(
+        "no page, no polling",
+        Duration.ofSeconds(20),
         () -> Monitor.record(redis.port(), 1_200).stream().noneMatch(l -> l.contains(grantsRead)));
     try (Stream stream = Stream.open(generator)) {
       stream.next(Duration.ofSeconds(10));
       assertThat(Monitor.record(redis.port(), 1_200)).anyMatch(l -> l.contains(grantsRead));
     }
-    Await.until("the closed page stops the polling", Duration.ofSeconds(20),
+    Await.until(
+        "the closed page stops the polling",
+        Duration.ofSeconds(20),
         () -> Monitor.record(redis.port(), 1_200).stream().noneMatch(l -> l.contains(grantsRead)));
   }
 
@@ -182,20 +216,24 @@ class DashboardTest {
         try (Socket extra = rawGet(crowded, "/events")) {
           Raw refused = response(extra);
           assertThat(refused.status()).isEqualTo(503);
-          assertThat(new JsonObject(refused.body()).getString("error")).contains("too many open dashboards");
+          assertThat(new JsonObject(refused.body()).getString("error"))
+              .contains("too many open dashboards");
         }
       } finally {
         for (Socket s : open) {
           s.close();
         }
       }
-      Await.until("closed pages free their places", Duration.ofSeconds(20), () -> {
-        try (Socket again = rawGet(crowded, "/events")) {
-          return response(again).status() == 200;
-        } catch (IOException e) {
-          return false;
-        }
-      });
+      Await.until(
+          "closed pages free their places",
+          Duration.ofSeconds(20),
+          () -> {
+            try (Socket again = rawGet(crowded, "/events")) {
+              return response(again).status() == 200;
+            } catch (IOException e) {
+              return false;
+            }
+          });
     }
   }
 
@@ -207,7 +245,7 @@ class DashboardTest {
     int status = Integer.parseInt(line(in).split(" ")[1]);
     int length = -1;
     for (String header = line(in); !header.isEmpty(); header = line(in)) {
-      if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+      if (header.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
         length = Integer.parseInt(header.substring(15).trim());
       }
     }
@@ -219,7 +257,9 @@ class DashboardTest {
     Socket s = new Socket("127.0.0.1", node.httpPort());
     s.setSoTimeout(10_000);
     OutputStream out = s.getOutputStream();
-    out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     out.flush();
     return s;
   }
@@ -244,26 +284,32 @@ class DashboardTest {
     private Stream(HttpResponse<InputStream> response) {
       this.body = response.body();
       this.contentType = response.headers().firstValue("content-type").orElse("");
-      Thread reader = new Thread(() -> {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = in.readLine()) != null) {
-            if (line.startsWith("data: ")) {
-              events.add(new JsonObject(line.substring(6)));
-            }
-          }
-        } catch (IOException closed) {
-          // the test closed the stream
-        }
-      }, "sse-reader");
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = in.readLine()) != null) {
+                    if (line.startsWith("data: ")) {
+                      events.add(new JsonObject(line.substring(6)));
+                    }
+                  }
+                } catch (IOException closed) {
+                  // the test closed the stream
+                }
+              },
+              "sse-reader");
       reader.setDaemon(true);
       reader.start();
     }
 
     static Stream open(TestNode node) throws Exception {
-      HttpResponse<InputStream> r = HTTP.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/events")).build(),
-          HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/events"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofInputStream());
       assertThat(r.statusCode()).isEqualTo(200);
       return new Stream(r);
     }
@@ -276,10 +322,12 @@ class DashboardTest {
       return e;
     }
 
-    JsonObject until(Duration bound, java.util.function.Predicate<JsonObject> condition) throws InterruptedException {
+    JsonObject until(Duration bound, Predicate<JsonObject> condition) throws InterruptedException {
       long deadline = System.nanoTime() + bound.toNanos();
       while (System.nanoTime() < deadline) {
-        JsonObject e = events.poll(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+        JsonObject e =
+            events.poll(
+                Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
         if (e != null && condition.test(e)) {
           return e;
         }

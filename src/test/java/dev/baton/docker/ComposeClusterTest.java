@@ -4,6 +4,7 @@ import static dev.baton.support.DockerTests.compose;
 import static dev.baton.support.DockerTests.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.dockerjava.api.exception.NotFoundException;
 import dev.baton.support.Await;
 import dev.baton.support.DockerTests;
 import io.vertx.core.json.JsonArray;
@@ -37,16 +38,16 @@ import org.testcontainers.containers.wait.strategy.Wait;
  * The README's Production story on a real engine, step by step on one cluster: docker/docker-
  * compose.yml built and brought up with three nodes (Testcontainers' ComposeContainer: build, up,
  * health waits, stable ports through its ambassador, {@code down -v}); then, with the docker and
- * docker compose commands the README gives (so what is tested is what a user types): one
- * generator, addresses the containers reach each other by, Redis not root, {@code docker kill}
- * and {@code docker stop} of the generator, {@code docker compose restart redis} losing nothing,
- * getErrors in a node container, and compose commands that need no password.
+ * docker compose commands the README gives (so what is tested is what a user types): one generator,
+ * addresses the containers reach each other by, Redis not root, {@code docker kill} and {@code
+ * docker stop} of the generator, {@code docker compose restart redis} losing nothing, getErrors in
+ * a node container, and compose commands that need no password.
  *
  * <p>Where redis:7-alpine is a local stand-in without the official image's entrypoint (this
  * project's CI, see .ci/run) the test builds that entrypoint's behaviour onto it
  * (src/test/docker/redis-entrypoint) and points the compose file's Redis there; against the
- * official image it uses the file as it is. {@link ContainerFilesTest} checks the files without
- * an engine.
+ * official image it uses the file as it is. {@link ContainerFilesTest} checks the files without an
+ * engine.
  */
 @ExtendWith(DockerTests.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -57,7 +58,8 @@ class ComposeClusterTest {
   private static final String PASSWORD = "compose-test-password";
   private static final String STAND_IN_IMAGE = "baton-test/redis-entrypoint";
   private static final Path TEST_FILES = Path.of("src/test/docker");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private static final List<Path> files = new ArrayList<>();
   private static ComposeContainer cluster;
@@ -69,17 +71,28 @@ class ComposeClusterTest {
     files.add(Path.of("docker/docker-compose.yml"));
     files.add(TEST_FILES.resolve("test-settings.yml"));
     if (redisImageLacksTheOfficialEntrypoint()) {
-      ok("docker", "build", "--pull=false", "-q", "-t", STAND_IN_IMAGE, TEST_FILES.resolve("redis-entrypoint").toString());
+      ok(
+          "docker",
+          "build",
+          "--pull=false",
+          "-q",
+          "-t",
+          STAND_IN_IMAGE,
+          TEST_FILES.resolve("redis-entrypoint").toString());
       files.add(TEST_FILES.resolve("stand-in-redis.yml"));
     }
-    ComposeContainer c = new ComposeContainer(files.stream().map(Path::toFile).toArray(File[]::new))
-        .withBuild(true)
-        .withPull(DockerTests.pull())
-        .withEnv("REDIS_PASSWORD", PASSWORD)
-        .withScaledService("node", NODES)
-        .withStartupTimeout(Duration.ofMinutes(4));
+    ComposeContainer c =
+        new ComposeContainer(files.stream().map(Path::toFile).toArray(File[]::new))
+            .withBuild(true)
+            .withPull(DockerTests.pull())
+            .withEnv("REDIS_PASSWORD", PASSWORD)
+            .withScaledService("node", NODES)
+            .withStartupTimeout(Duration.ofMinutes(4));
     for (int i = 1; i <= NODES; i++) {
-      c.withExposedService("node", i, HTTP_PORT,
+      c.withExposedService(
+          "node",
+          i,
+          HTTP_PORT,
           Wait.forHttp("/health").forStatusCode(200).withStartupTimeout(Duration.ofMinutes(4)));
     }
     cluster = c;
@@ -94,13 +107,20 @@ class ComposeClusterTest {
     }
   }
 
-  /** The stand-in images of ../shared/containers carry no ENTRYPOINT; the official one has docker-entrypoint.sh. */
+  /**
+   * The stand-in images of ../shared/containers carry no ENTRYPOINT; the official one has
+   * docker-entrypoint.sh.
+   */
   private static boolean redisImageLacksTheOfficialEntrypoint() {
     try {
-      String[] entrypoint = DockerClientFactory.lazyClient().inspectImageCmd("redis:7-alpine").exec().getConfig()
-          .getEntrypoint();
+      String[] entrypoint =
+          DockerClientFactory.lazyClient()
+              .inspectImageCmd("redis:7-alpine")
+              .exec()
+              .getConfig()
+              .getEntrypoint();
       return entrypoint == null || entrypoint.length == 0;
-    } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+    } catch (NotFoundException e) {
       return false; // compose pulls the official image
     }
   }
@@ -110,7 +130,8 @@ class ComposeClusterTest {
   }
 
   private static String label(String container, String name) {
-    return ok("docker", "inspect", "-f", "{{index .Config.Labels \"" + name + "\"}}", container).strip();
+    return ok("docker", "inspect", "-f", "{{index .Config.Labels \"" + name + "\"}}", container)
+        .strip();
   }
 
   private static JsonObject status(int instance) {
@@ -121,8 +142,12 @@ class ComposeClusterTest {
     try {
       String host = cluster.getServiceHost("node-" + instance, HTTP_PORT);
       int port = cluster.getServicePort("node-" + instance, HTTP_PORT);
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + path))
-          .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + path))
+                  .timeout(Duration.ofSeconds(3))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
     } catch (Exception e) {
       return null;
@@ -133,7 +158,9 @@ class ComposeClusterTest {
     return IntStream.rangeClosed(1, NODES).boxed().toList();
   }
 
-  /** The one generator among {@code among} once every one of them answers and exactly one generates. */
+  /**
+   * The one generator among {@code among} once every one of them answers and exactly one generates.
+   */
   private static Integer soleGenerator(List<Integer> among) {
     Integer generator = null;
     for (int i : among) {
@@ -164,10 +191,13 @@ class ComposeClusterTest {
   /** Brings a stopped or killed node container back and waits until it handles again. */
   private static void startAgain(int instance) {
     ok("docker", "start", container("node-" + instance));
-    Await.until("node-" + instance + " handles again", Duration.ofSeconds(90), () -> {
-      JsonObject s = status(instance);
-      return s != null && "handler".equals(s.getString("role"));
-    });
+    Await.until(
+        "node-" + instance + " handles again",
+        Duration.ofSeconds(90),
+        () -> {
+          JsonObject s = status(instance);
+          return s != null && "handler".equals(s.getString("role"));
+        });
   }
 
   private static Set<String> storedErrorIds(int instance) {
@@ -182,14 +212,16 @@ class ComposeClusterTest {
   @Order(1)
   void composeCommandsOtherThanStartingRedisNeedNoPassword() {
     List<String> noPassword = List.of("REDIS_PASSWORD");
-    DockerTests.Result ps = DockerTests.run(Map.of(), noPassword, 60, compose(project, files, "ps"));
+    DockerTests.Result ps =
+        DockerTests.run(Map.of(), noPassword, 60, compose(project, files, "ps"));
     assertThat(ps.exit()).as(ps.output()).isZero();
     assertThat(ps.output()).contains(project + "-node-1", project + "-redis-1");
 
     String other = project + "-nopw";
     try {
-      DockerTests.Result run = DockerTests.run(Map.of(), noPassword, 60,
-          compose(other, files, "run", "--rm", "--no-deps", "redis"));
+      DockerTests.Result run =
+          DockerTests.run(
+              Map.of(), noPassword, 60, compose(other, files, "run", "--rm", "--no-deps", "redis"));
       assertThat(run.exit()).as(run.output()).isNotZero();
       assertThat(run.output()).contains("REDIS_PASSWORD is not set");
     } finally {
@@ -202,22 +234,35 @@ class ComposeClusterTest {
   void redisRunsAsTheRedisUserNotRoot() {
     String status = ok("docker", "exec", container("redis-1"), "cat", "/proc/1/status");
     assertThat(status).containsPattern("(?m)^Name:\\s+redis-server");
-    String uid = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().split("\\s+")[1];
+    String uid =
+        status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().split("\\s+")[1];
     assertThat(uid).as("uid of Redis in its container").isNotEqualTo("0");
-    assertThat(ok("docker", "exec", container("redis-1"), "getent", "passwd", uid)).startsWith("redis:");
+    assertThat(ok("docker", "exec", container("redis-1"), "getent", "passwd", uid))
+        .startsWith("redis:");
   }
 
   @Test
   @Order(3)
   void exactlyOneGeneratorAndAddressesTheContainersReachEachOtherBy() {
-    int generator = Await.value("exactly one generator among three", Duration.ofSeconds(60), () -> soleGenerator(all()));
-    JsonArray nodes = Await.value("three nodes in the view", Duration.ofSeconds(30), () -> {
-      JsonObject s = status(generator);
-      return s != null && s.getJsonArray("nodes").size() == NODES ? s.getJsonArray("nodes") : null;
-    });
+    int generator =
+        Await.value(
+            "exactly one generator among three",
+            Duration.ofSeconds(60),
+            () -> soleGenerator(all()));
+    JsonArray nodes =
+        Await.value(
+            "three nodes in the view",
+            Duration.ofSeconds(30),
+            () -> {
+              JsonObject s = status(generator);
+              return s != null && s.getJsonArray("nodes").size() == NODES
+                  ? s.getJsonArray("nodes")
+                  : null;
+            });
     Set<String> expected = new HashSet<>();
     for (int i : all()) {
-      String hostname = ok("docker", "inspect", "-f", "{{.Config.Hostname}}", container("node-" + i)).strip();
+      String hostname =
+          ok("docker", "inspect", "-f", "{{.Config.Hostname}}", container("node-" + i)).strip();
       expected.add("http://" + hostname + ":" + HTTP_PORT);
     }
     Set<String> advertised = new HashSet<>();
@@ -226,7 +271,9 @@ class ComposeClusterTest {
     // each address answers from inside another node's container
     int other = generator % NODES + 1;
     for (String address : advertised) {
-      assertThat(ok("docker", "exec", container("node-" + other), "curl", "-fsS", address + "/health")).contains("ok");
+      assertThat(
+              ok("docker", "exec", container("node-" + other), "curl", "-fsS", address + "/health"))
+          .contains("ok");
     }
   }
 
@@ -239,10 +286,12 @@ class ComposeClusterTest {
 
     List<Integer> rest = new ArrayList<>(all());
     rest.remove(Integer.valueOf(first));
-    int next = Await.value("another node generates", Duration.ofSeconds(30), () -> soleGenerator(rest));
+    int next =
+        Await.value("another node generates", Duration.ofSeconds(30), () -> soleGenerator(rest));
     assertThat(status(next).getLong("epoch")).isGreaterThan(epoch);
     long published = published(next);
-    Await.until("the new generator publishes", Duration.ofSeconds(30), () -> published(next) > published);
+    Await.until(
+        "the new generator publishes", Duration.ofSeconds(30), () -> published(next) > published);
     startAgain(first);
   }
 
@@ -256,15 +305,21 @@ class ComposeClusterTest {
     ok("docker", "stop", id);
     List<Integer> rest = new ArrayList<>(all());
     rest.remove(Integer.valueOf(first));
-    int next = Await.value("another node generates", Duration.ofSeconds(30), () -> soleGenerator(rest));
+    int next =
+        Await.value("another node generates", Duration.ofSeconds(30), () -> soleGenerator(rest));
     long handoverMs = (System.nanoTime() - start) / 1_000_000;
 
-    assertThat(ok("docker", "inspect", "-f", "{{.State.ExitCode}}", id).strip()).as("exit code after docker stop")
+    assertThat(ok("docker", "inspect", "-f", "{{.State.ExitCode}}", id).strip())
+        .as("exit code after docker stop")
         .isEqualTo("0");
     // the handover came from the release (at once), not from the lease running out
-    assertThat(ok("docker", "logs", id)).contains("released the lease of epoch " + epoch + " on stop");
+    assertThat(ok("docker", "logs", id))
+        .contains("released the lease of epoch " + epoch + " on stop");
     assertThat(status(next).getLong("epoch")).isGreaterThan(epoch);
-    System.out.println("docker stop of the generator: another node generated " + handoverMs + " ms after the command");
+    System.out.println(
+        "docker stop of the generator: another node generated "
+            + handoverMs
+            + " ms after the command");
     startAgain(first);
   }
 
@@ -273,21 +328,27 @@ class ComposeClusterTest {
   void dockerComposeRestartRedisLosesNothingAcknowledged() {
     Await.until("errors stored", Duration.ofSeconds(90), () -> !storedErrorIds(1).isEmpty());
     Set<String> errors = storedErrorIds(1);
-    JsonObject before = Await.value("node-1's status with a leader", Duration.ofSeconds(10), () -> withLeader(1));
+    JsonObject before =
+        Await.value("node-1's status with a leader", Duration.ofSeconds(10), () -> withLeader(1));
     long processed = before.getJsonObject("cluster").getLong("processed");
     long epoch = before.getJsonObject("leader").getLong("epoch");
     assertThat(processed).isPositive();
 
     // the password is not needed to restart: the container keeps its environment
-    DockerTests.Result restart = DockerTests.run(Map.of(), List.of("REDIS_PASSWORD"), 120,
-        compose(project, files, "restart", "redis"));
+    DockerTests.Result restart =
+        DockerTests.run(
+            Map.of(), List.of("REDIS_PASSWORD"), 120, compose(project, files, "restart", "redis"));
     assertThat(restart.exit()).as(restart.output()).isZero();
 
-    int generator = Await.value("a generator after the restart", Duration.ofSeconds(60), () -> soleGenerator(all()));
+    int generator =
+        Await.value(
+            "a generator after the restart", Duration.ofSeconds(60), () -> soleGenerator(all()));
     long published = published(generator);
     Await.until("it publishes", Duration.ofSeconds(30), () -> published(generator) > published);
-    JsonObject after = Await.value("node-1's status with a leader", Duration.ofSeconds(10), () -> withLeader(1));
-    assertThat(after.getJsonObject("cluster").getLong("processed")).isGreaterThanOrEqualTo(processed);
+    JsonObject after =
+        Await.value("node-1's status with a leader", Duration.ofSeconds(10), () -> withLeader(1));
+    assertThat(after.getJsonObject("cluster").getLong("processed"))
+        .isGreaterThanOrEqualTo(processed);
     assertThat(after.getJsonObject("leader").getLong("epoch")).isGreaterThanOrEqualTo(epoch);
     assertThat(storedErrorIds(1)).containsAll(errors);
   }
@@ -297,14 +358,35 @@ class ComposeClusterTest {
   void getErrorsInANodeContainerDrainsTheStoredErrors() {
     Await.until("errors stored", Duration.ofSeconds(90), () -> !storedErrorIds(2).isEmpty());
     // the README's command (docker compose exec node ...), in the second node's container
-    String printed = ok(compose(project, files, "exec", "-T", "--index", "2", "node",
-        "java", "-jar", "/app/node-fat.jar", "getErrors", "--json", "-conf", "/app/conf/node.json"));
+    String printed =
+        ok(
+            compose(
+                project,
+                files,
+                "exec",
+                "-T",
+                "--index",
+                "2",
+                "node",
+                "java",
+                "-jar",
+                "/app/node-fat.jar",
+                "getErrors",
+                "--json",
+                "-conf",
+                "/app/conf/node.json"));
     Set<String> drained = new HashSet<>();
-    // stdout and stderr come together here, and the node logs JSON lines too: keep the error records
-    printed.lines().filter(l -> l.startsWith("{")).map(JsonObject::new).filter(j -> j.containsKey("errorId"))
+    // stdout and stderr come together here, and the node logs JSON lines too: keep the error
+    // records
+    printed
+        .lines()
+        .filter(l -> l.startsWith("{"))
+        .map(JsonObject::new)
+        .filter(j -> j.containsKey("errorId"))
         .forEach(j -> drained.add(j.getString("errorId")));
     assertThat(drained).isNotEmpty();
-    assertThat(printed).contains(drained.size() + (drained.size() == 1 ? " error printed" : " errors printed"));
+    assertThat(printed)
+        .contains(drained.size() + (drained.size() == 1 ? " error printed" : " errors printed"));
     assertThat(storedErrorIds(2)).doesNotContainAnyElementsOf(drained);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * What a typo in docker/Dockerfile or docker/docker-compose.yml would break, checked without a
- * Docker engine: service names, BATON_* names against the real settings (and their values
- * against the real validation), ports, the health check, the non-root user, paths that must exist.
+ * Docker engine: service names, BATON_* names against the real settings (and their values against
+ * the real validation), ports, the health check, the non-root user, paths that must exist.
  */
 class ContainerFilesTest {
   private static final Path ROOT = Path.of("").toAbsolutePath();
@@ -52,11 +53,15 @@ class ContainerFilesTest {
   @SuppressWarnings("unchecked")
   private static Map<String, String> nodeEnvironment() throws Exception {
     Map<String, String> env = new HashMap<>();
-    ((Map<String, Object>) service("node").get("environment")).forEach((k, v) -> env.put(k, String.valueOf(v)));
+    ((Map<String, Object>) service("node").get("environment"))
+        .forEach((k, v) -> env.put(k, String.valueOf(v)));
     return env;
   }
 
-  /** Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, with {@code given} as the caller's environment. */
+  /**
+   * Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, with {@code given} as the
+   * caller's environment.
+   */
   private static String interpolate(String value, Map<String, String> given) {
     Matcher m = VARIABLE.matcher(value);
     StringBuilder out = new StringBuilder();
@@ -102,7 +107,9 @@ class ContainerFilesTest {
     assertThat(redis.get("ports")).as("Redis stays inside the compose network").isNull();
 
     Map<String, Object> node = service("node");
-    assertThat(node).as("a fixed container name breaks --scale").doesNotContainKey("container_name");
+    assertThat(node)
+        .as("a fixed container name breaks --scale")
+        .doesNotContainKey("container_name");
     Map<?, ?> dependsOn = (Map<?, ?>) node.get("depends_on");
     assertThat(((Map<?, ?>) dependsOn.get("redis")).get("condition")).isEqualTo("service_healthy");
     Map<?, ?> build = (Map<?, ?>) node.get("build");
@@ -117,9 +124,12 @@ class ContainerFilesTest {
     String text = Files.readString(COMPOSE);
     // ${VAR:?message} would make every subcommand (ps, logs, exec, down) fail without it
     assertThat(text).doesNotContain(":?").doesNotContainPattern("\\$\\{REDIS_PASSWORD\\}");
-    assertThat(text).as("Compose v2 is named where the file says how to run it").contains("Compose v2");
+    assertThat(text)
+        .as("Compose v2 is named where the file says how to run it")
+        .contains("Compose v2");
     Map<String, Object> redis = service("redis");
-    assertThat(redis).as("a user: or entrypoint: would bypass the image's own privilege drop")
+    assertThat(redis)
+        .as("a user: or entrypoint: would bypass the image's own privilege drop")
         .doesNotContainKeys("user", "entrypoint");
     List<String> command = (List<String>) redis.get("command");
     assertThat(command.subList(0, 2)).containsExactly("sh", "-c");
@@ -127,10 +137,14 @@ class ContainerFilesTest {
     assertThat(script).contains("if [ -z \"$$REDIS_PASSWORD\" ]").contains("exit 1");
     // the official entrypoint drops from root to the redis user only when redis-server comes first
     assertThat(script).containsPattern("exec docker-entrypoint\\.sh redis-server ");
-    assertThat(script.substring(script.lastIndexOf("exec "))).contains("--requirepass \"$$REDIS_PASSWORD\"");
-    assertThat(((Map<String, Object>) redis.get("environment")).get("REDIS_PASSWORD")).isEqualTo("${REDIS_PASSWORD:-}");
+    assertThat(script.substring(script.lastIndexOf("exec ")))
+        .contains("--requirepass \"$$REDIS_PASSWORD\"");
+    assertThat(((Map<String, Object>) redis.get("environment")).get("REDIS_PASSWORD"))
+        .isEqualTo("${REDIS_PASSWORD:-}");
     assertThat(nodeEnvironment().get("BATON_REDIS_PASSWORD")).isEqualTo("${REDIS_PASSWORD:-}");
-    assertThat(Files.readAllLines(ROOT.resolve(".gitignore"))).as("the password file users create").contains("docker/.env");
+    assertThat(Files.readAllLines(ROOT.resolve(".gitignore")))
+        .as("the password file users create")
+        .contains("docker/.env");
     assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains("docker/.env");
   }
 
@@ -140,7 +154,8 @@ class ContainerFilesTest {
     int runtime = all.indexOf(instructions("FROM").get(1));
     List<String> build = all.subList(0, runtime);
     List<String> copies = build.stream().filter(i -> i.startsWith("COPY ")).toList();
-    assertThat(copies).containsExactly("COPY pom.xml .", "COPY conf conf", "COPY src/main src/main");
+    assertThat(copies)
+        .containsExactly("COPY pom.xml .", "COPY conf conf", "COPY src/main src/main");
     List<String> maven = build.stream().filter(i -> i.startsWith("RUN mvn")).toList();
     assertThat(maven).hasSize(2).allSatisfy(m -> assertThat(m).contains("-Dbaton.image"));
     assertThat(maven.get(1)).contains("package").contains("-Dmaven.test.skip=true");
@@ -150,15 +165,24 @@ class ContainerFilesTest {
     assertThat(profiles).isPositive();
     assertThat(pom.substring(0, profiles)).doesNotContain("<scope>test</scope>");
     String profile = pom.substring(profiles);
-    assertThat(profile).contains("<name>!baton.image</name>").contains("testcontainers").contains("selenium");
+    assertThat(profile)
+        .contains("<name>!baton.image</name>")
+        .contains("testcontainers")
+        .contains("selenium");
   }
 
   @Test
   void everyBatonVariableInComposeAndDockerfileNamesARealSettingWithAValidValue() throws Exception {
     Set<String> known = settingVariables();
     Map<String, String> env = new HashMap<>();
-    Map<String, String> caller = Map.of("REDIS_PASSWORD", "pw-for-the-test", "BATON_HTTP_TOKEN", "",
-        "BATON_HTTP_ADVERTISE", "");
+    Map<String, String> caller =
+        Map.of(
+            "REDIS_PASSWORD",
+            "pw-for-the-test",
+            "BATON_HTTP_TOKEN",
+            "",
+            "BATON_HTTP_ADVERTISE",
+            "");
     for (String instruction : instructions("ENV")) {
       Matcher m = Pattern.compile("(BATON_[A-Z_]+)=(\\S+)").matcher(instruction);
       while (m.find()) {
@@ -167,12 +191,14 @@ class ContainerFilesTest {
     }
     assertThat(env).isNotEmpty();
     nodeEnvironment().forEach((k, v) -> env.put(k, interpolate(v, caller)));
-    assertThat(env.keySet()).allSatisfy(name -> assertThat(known).as("a setting named " + name).contains(name));
+    assertThat(env.keySet())
+        .allSatisfy(name -> assertThat(known).as("a setting named " + name).contains(name));
     // the values pass the node's own validation, as the container would see them
     NodeConfig config = ConfigLoader.load(ROOT.resolve("conf/node.json"), env);
     assertThat(config.http().host()).isEqualTo("0.0.0.0");
-    assertThat(config.http().advertise()).as("bound to 0.0.0.0, a node shows its hostname")
-        .isEqualTo(java.net.InetAddress.getLocalHost().getHostName());
+    assertThat(config.http().advertise())
+        .as("bound to 0.0.0.0, a node shows its hostname")
+        .isEqualTo(InetAddress.getLocalHost().getHostName());
     assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.OFF);
     assertThat(config.redis().password()).isEqualTo("pw-for-the-test");
     assertThat(config.log().format()).isEqualTo(NodeConfig.LogFormat.JSON);
@@ -185,11 +211,16 @@ class ContainerFilesTest {
     String port = nodeEnvironment().get("BATON_HTTP_PORT");
     assertThat(port).isEqualTo("8080");
     List<?> ports = (List<?>) service("node").get("ports");
-    assertThat(ports).isNotEmpty().allSatisfy(p -> {
-      String[] parts = String.valueOf(p).split(":");
-      assertThat(parts[parts.length - 1]).isEqualTo(port);
-      assertThat(parts.length == 3 ? parts[1] : "").as("no fixed host port (scaling)").isEmpty();
-    });
+    assertThat(ports)
+        .isNotEmpty()
+        .allSatisfy(
+            p -> {
+              String[] parts = String.valueOf(p).split(":");
+              assertThat(parts[parts.length - 1]).isEqualTo(port);
+              assertThat(parts.length == 3 ? parts[1] : "")
+                  .as("no fixed host port (scaling)")
+                  .isEmpty();
+            });
     assertThat(instructions("EXPOSE")).containsExactly("EXPOSE " + port);
     assertThat(instructions("ENV").toString()).contains("BATON_HTTP_PORT=" + port);
     List<String> health = instructions("HEALTHCHECK");
@@ -205,7 +236,8 @@ class ContainerFilesTest {
     assertThat(from.get(1)).startsWith("FROM eclipse-temurin:17-jre");
     List<String> all = instructions();
     int runtime = all.indexOf(from.get(1));
-    List<String> users = all.subList(runtime, all.size()).stream().filter(i -> i.startsWith("USER ")).toList();
+    List<String> users =
+        all.subList(runtime, all.size()).stream().filter(i -> i.startsWith("USER ")).toList();
     assertThat(users).hasSize(1);
     String user = users.get(0).substring(5).split(":")[0];
     assertThat(user).isNotIn("root", "0");
@@ -219,10 +251,13 @@ class ContainerFilesTest {
         assertThat(ROOT.resolve(words[i])).as(copy).exists();
       }
     }
-    String run = String.join(" ", instructions("ENTRYPOINT")) + " " + String.join(" ", instructions("CMD"));
+    String run =
+        String.join(" ", instructions("ENTRYPOINT")) + " " + String.join(" ", instructions("CMD"));
     assertThat(run).contains("\"/app/node-fat.jar\"").contains("\"/app/conf/node.json\"");
-    assertThat(instructions("COPY")).contains("COPY conf/node.json /app/conf/node.json",
-        "COPY --from=build /src/target/node-fat.jar /app/node-fat.jar");
+    assertThat(instructions("COPY"))
+        .contains(
+            "COPY conf/node.json /app/conf/node.json",
+            "COPY --from=build /src/target/node-fat.jar /app/node-fat.jar");
     assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains("target", ".git");
   }
 }

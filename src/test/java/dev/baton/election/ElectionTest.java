@@ -1,14 +1,13 @@
 package dev.baton.election;
 
-import dev.baton.support.Closer;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.Monitor;
 import dev.baton.bus.Addresses;
 import dev.baton.redis.Scripts;
 import dev.baton.support.Await;
-import dev.baton.support.Monitor;
+import dev.baton.support.Closer;
+import dev.baton.support.RedisExtension;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonObject;
@@ -21,13 +20,12 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Timeout(120)
 class ElectionTest {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
-  @RegisterExtension
-  final Closer closer = new Closer();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
 
   private String key(String name) {
@@ -36,21 +34,26 @@ class ElectionTest {
 
   private TestNode node(String id, JsonObject overrides) {
     JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", id);
-    overrides.forEach(e -> {
-      if (e.getValue() instanceof JsonObject o) {
-        settings.getJsonObject(e.getKey(), new JsonObject()).mergeIn(o);
-        if (!settings.containsKey(e.getKey())) {
-          settings.put(e.getKey(), o);
-        }
-      } else {
-        settings.put(e.getKey(), e.getValue());
-      }
-    });
+    overrides.forEach(
+        e -> {
+          if (e.getValue() instanceof JsonObject o) {
+            settings.getJsonObject(e.getKey(), new JsonObject()).mergeIn(o);
+            if (!settings.containsKey(e.getKey())) {
+              settings.put(e.getKey(), o);
+            }
+          } else {
+            settings.put(e.getKey(), e.getValue());
+          }
+        });
     return closer.add(TestNode.start(settings));
   }
 
   private TestNode behindProxy(String id, TcpProxy proxy, JsonObject election) {
-    return node(id, new JsonObject().put("redis", new JsonObject().put("url", proxy.url())).put("election", election));
+    return node(
+        id,
+        new JsonObject()
+            .put("redis", new JsonObject().put("url", proxy.url()))
+            .put("election", election));
   }
 
   @Test
@@ -59,20 +62,25 @@ class ElectionTest {
     for (int i = 0; i < 5; i++) {
       nodes.add(node("e" + i, new JsonObject()));
     }
-    Await.until("one generator", Duration.ofSeconds(10),
+    Await.until(
+        "one generator",
+        Duration.ofSeconds(10),
         () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
     long previous = Long.parseLong(REDIS.client().str("GET", key("epoch")));
     for (int round = 0; round < 3; round++) {
       TestNode leader = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      long leaderEpoch = leader.state().epoch();
+      long leaderEpoch = leader.state().roles().epoch();
       assertThat(leaderEpoch).isEqualTo(previous);
       leader.close();
       nodes.remove(leader);
-      Await.until("a new generator", Duration.ofSeconds(10), () -> nodes.stream().anyMatch(TestNode::isGenerator));
+      Await.until(
+          "a new generator",
+          Duration.ofSeconds(10),
+          () -> nodes.stream().anyMatch(TestNode::isGenerator));
       assertThat(nodes.stream().filter(TestNode::isGenerator).count()).isEqualTo(1);
       TestNode next = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      assertThat(next.state().epoch()).isGreaterThan(leaderEpoch);
-      previous = next.state().epoch();
+      assertThat(next.state().roles().epoch()).isGreaterThan(leaderEpoch);
+      previous = next.state().roles().epoch();
     }
   }
 
@@ -83,18 +91,27 @@ class ElectionTest {
     // the lease alone: with presence, the cut connection would hand the lease over at once
     // (PresenceTest and PresenceIT prove that path)
     JsonObject presenceOff = new JsonObject().put("enabled", false);
-    TestNode leader = node("doomed", new JsonObject().put("redis", new JsonObject().put("url", proxy.url()))
-        .put("election", election).put("presence", presenceOff));
+    TestNode leader =
+        node(
+            "doomed",
+            new JsonObject()
+                .put("redis", new JsonObject().put("url", proxy.url()))
+                .put("election", election)
+                .put("presence", presenceOff));
     Await.until("doomed leads", Duration.ofSeconds(10), leader::isGenerator);
-    TestNode follower = node("heir", new JsonObject().put("election", election).put("presence", presenceOff));
-    long epoch = leader.state().epoch();
+    TestNode follower =
+        node("heir", new JsonObject().put("election", election).put("presence", presenceOff));
+    long epoch = leader.state().roles().epoch();
 
     proxy.cut(); // its release on close can no longer reach Redis: a crash, as far as Redis knows
     leader.close();
     assertThat(REDIS.client().str("GET", key("leader"))).isEqualTo("doomed");
 
-    Await.until("the follower takes over once the lease lapsed", Duration.ofSeconds(10), follower::isGenerator);
-    assertThat(follower.state().epoch()).isGreaterThan(epoch);
+    Await.until(
+        "the follower takes over once the lease lapsed",
+        Duration.ofSeconds(10),
+        follower::isGenerator);
+    assertThat(follower.state().roles().epoch()).isGreaterThan(epoch);
   }
 
   @Test
@@ -115,11 +132,20 @@ class ElectionTest {
     TestNode leader = behindProxy("cutoff", proxy, election);
     Await.until("cutoff leads", Duration.ofSeconds(10), leader::isGenerator);
     ConcurrentLinkedQueue<Long> revokedAt = new ConcurrentLinkedQueue<>();
-    leader.vertx().eventBus().<JsonObject>localConsumer(Addresses.of(Addresses.ELECTION, "cutoff"), m -> {
-      if ("revoked".equals(m.body().getString("event"))) {
-        revokedAt.add(System.nanoTime());
-      }
-    }).completion().toCompletionStage().toCompletableFuture().join();
+    leader
+        .vertx()
+        .eventBus()
+        .<Leadership>localConsumer(
+            Addresses.of(Addresses.ELECTION, "cutoff"),
+            m -> {
+              if (m.body() instanceof Leadership.Revoked) {
+                revokedAt.add(System.nanoTime());
+              }
+            })
+        .completion()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .join();
 
     proxy.freeze();
     long pttl = REDIS.client().num("PTTL", key("leader"));
@@ -127,13 +153,17 @@ class ElectionTest {
     assertThat(pttl).isPositive();
 
     Await.until("the leader revokes itself", Duration.ofSeconds(10), () -> !revokedAt.isEmpty());
-    assertThat(revokedAt.peek()).as("revoked before the lease ran out in Redis").isLessThan(expiresAt);
+    assertThat(revokedAt.peek())
+        .as("revoked before the lease ran out in Redis")
+        .isLessThan(expiresAt);
     proxy.heal();
   }
 
   @Test
   void gracefulStopReleasesTheLeaseSoAFollowerTakesOverAtOnce() {
-    JsonObject longLease = new JsonObject().put("election", new JsonObject().put("leaseMs", 15_000).put("renewMs", 5000));
+    JsonObject longLease =
+        new JsonObject()
+            .put("election", new JsonObject().put("leaseMs", 15_000).put("renewMs", 5000));
     TestNode leader = node("g1", longLease);
     Await.until("g1 leads", Duration.ofSeconds(10), leader::isGenerator);
     TestNode follower = node("g2", longLease);
@@ -149,7 +179,8 @@ class ElectionTest {
 
   @Test
   void followersCostAboutOneLeaseAttemptPerLeaseWhileALeaderRenewsAndOneWatcherPolls() {
-    JsonObject defaults = new JsonObject().put("election", new JsonObject().put("leaseMs", 1000).put("renewMs", 300));
+    JsonObject defaults =
+        new JsonObject().put("election", new JsonObject().put("leaseMs", 1000).put("renewMs", 300));
     TestNode leader = node("f0", defaults);
     Await.until("f0 leads", Duration.ofSeconds(10), leader::isGenerator);
     List<TestNode> followers = new ArrayList<>();
@@ -157,9 +188,12 @@ class ElectionTest {
       followers.add(node("f" + i, defaults));
     }
     // the watcher is the smallest present node id that does not hold the lease
-    Await.until("f1 is named the watcher", Duration.ofSeconds(10), () -> followers.get(0).state().watcher());
-    assertThat(followers.subList(1, 4)).noneMatch(f -> f.state().watcher());
-    assertThat(leader.state().watcher()).isFalse();
+    Await.until(
+        "f1 is named the watcher",
+        Duration.ofSeconds(10),
+        () -> followers.get(0).state().roles().watcher());
+    assertThat(followers.subList(1, 4)).noneMatch(f -> f.state().roles().watcher());
+    assertThat(leader.state().roles().watcher()).isFalse();
 
     List<String> lines = Monitor.record(REDIS.port(), 3_000);
     Map<String, Long> attempts = new HashMap<>();
@@ -178,7 +212,9 @@ class ElectionTest {
       assertThat(perSecond).as("f" + i + " attempts per second").isGreaterThan(0.3).isLessThan(3.0);
     }
     // the watcher asks every presence.watchMs (50 ms): about 20 a second, for the whole cluster
-    assertThat(attempts.getOrDefault("f1", 0L) / 3.0).as("watcher attempts per second").isGreaterThan(5.0)
+    assertThat(attempts.getOrDefault("f1", 0L) / 3.0)
+        .as("watcher attempts per second")
+        .isGreaterThan(5.0)
         .isLessThan(30.0);
   }
 }

@@ -3,7 +3,7 @@ package dev.baton.election;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.baton.heartbeat.ClusterView;
+import dev.baton.cluster.ClusterView;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.support.Await;
@@ -78,8 +78,14 @@ class EpochTest {
 
   @Test
   void aCorruptEpochIsRefusedAsWhatItIsAndNothingIsWritten() {
-    for (String[] corrupt : new String[][] {{"SET", "banana"}, {"SET", "007"}, {"SET", "-3"},
-        {"SET", "99999999999999999999"}, {"HSET", "f"}}) {
+    for (String[] corrupt :
+        new String[][] {
+          {"SET", "banana"},
+          {"SET", "007"},
+          {"SET", "-3"},
+          {"SET", "99999999999999999999"},
+          {"HSET", "f"}
+        }) {
       rc.cmd("DEL", keys.epoch(), keys.leader(), keys.grants());
       if (corrupt[0].equals("SET")) {
         rc.cmd("SET", keys.epoch(), corrupt[1]);
@@ -88,7 +94,8 @@ class EpochTest {
       }
       assertThatThrownBy(() -> lease("n1").acquire(0).await(5, TimeUnit.SECONDS))
           .as("epoch %s", String.join(" ", corrupt))
-          .satisfies(e -> assertThat(RedisOps.isErrorReply(e)).as("a refusal, not an outage").isTrue())
+          .satisfies(
+              e -> assertThat(RedisOps.isErrorReply(e)).as("a refusal, not an outage").isTrue())
           .hasMessageContaining("Redis holds a corrupt epoch")
           .hasMessageContaining(keys.epoch());
       assertThat(rc.num("EXISTS", keys.leader(), keys.grants())).as("nothing written").isZero();
@@ -120,16 +127,21 @@ class EpochTest {
   @Test
   void aNodeReportsACorruptEpochAsARefusalAndLeadsOnceItIsRepaired() {
     rc.cmd("SET", keys.epoch(), "banana");
-    TestNode n = closer.add(TestNode.start(TestNode.fastSettings(redis.url(), prefix).put("nodeId", "n1")));
-    Await.until("the refusal is reported", Duration.ofSeconds(10), () -> {
-      JsonObject refusal = n.state().recentRefusal();
-      return refusal != null && refusal.getString("message").contains("Redis holds a corrupt epoch");
-    });
+    TestNode n =
+        closer.add(TestNode.start(TestNode.fastSettings(redis.url(), prefix).put("nodeId", "n1")));
+    Await.until(
+        "the refusal is reported",
+        Duration.ofSeconds(10),
+        () -> {
+          JsonObject refusal = n.state().redis().recentRefusal();
+          return refusal != null
+              && refusal.getString("message").contains("Redis holds a corrupt epoch");
+        });
     assertThat(n.isGenerator()).isFalse();
-    assertThat(n.state().redisUp()).as("Redis answers: not an outage").isTrue();
+    assertThat(n.state().redis().up()).as("Redis answers: not an outage").isTrue();
     assertThat(rc.num("EXISTS", keys.leader())).isZero();
     rc.cmd("SET", keys.epoch(), "41");
     Await.until("n1 leads", Duration.ofSeconds(10), n::isGenerator);
-    assertThat(n.state().epoch()).isEqualTo(42);
+    assertThat(n.state().roles().epoch()).isEqualTo(42);
   }
 }

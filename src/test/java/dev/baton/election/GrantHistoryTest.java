@@ -7,6 +7,7 @@ import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
+import io.vertx.core.Future;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +16,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** acquire.lua appends every grant to {@code {p}:grants}, the failover history the dashboard shows. */
+/**
+ * acquire.lua appends every grant to {@code {p}:grants}, the failover history the dashboard shows.
+ */
 @Timeout(60)
 class GrantHistoryTest {
   private static RedisServer redis;
@@ -38,7 +41,7 @@ class GrantHistoryTest {
     return new Lease(new RedisOps(rc.client(), 2000), keys, nodeId, 60_000);
   }
 
-  private static Lease.Attempt await(io.vertx.core.Future<Lease.Attempt> f) throws Exception {
+  private static Lease.Attempt await(Future<Lease.Attempt> f) throws Exception {
     return f.await(5, TimeUnit.SECONDS);
   }
 
@@ -54,7 +57,8 @@ class GrantHistoryTest {
 
     List<Replies.Entry> grants = rc.range(keys.grants());
     assertThat(grants).extracting(e -> e.fields().get("node")).containsExactly("a", "b");
-    assertThat(grants).extracting(e -> Long.parseLong(e.fields().get("epoch")))
+    assertThat(grants)
+        .extracting(e -> Long.parseLong(e.fields().get("epoch")))
         .containsExactly(first.epoch(), second.epoch());
     long serverMs = Long.parseLong(rc.strings("TIME").get(0)) * 1000;
     for (Replies.Entry e : grants) {
@@ -75,7 +79,8 @@ class GrantHistoryTest {
     long length = rc.num("XLEN", keys.grants());
     assertThat(length).isBetween(1_000L, 1_200L);
     List<Replies.Entry> newest = rc.range(keys.grants());
-    assertThat(Long.parseLong(newest.get(newest.size() - 1).fields().get("epoch"))).isEqualTo(1_300L);
+    assertThat(Long.parseLong(newest.get(newest.size() - 1).fields().get("epoch")))
+        .isEqualTo(1_300L);
   }
 
   @Test

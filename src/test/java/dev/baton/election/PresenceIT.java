@@ -3,11 +3,11 @@ package dev.baton.election;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.audit.Verifier;
+import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
 import dev.baton.support.Quiesce;
 import dev.baton.support.RedisExtension;
 import dev.baton.support.TestRedis;
@@ -31,8 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(240)
 class PresenceIT {
-  @RegisterExtension
-  final RedisExtension redis = new RedisExtension(true);
+  @RegisterExtension final RedisExtension redis = new RedisExtension(true);
   private final String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
   private final List<NodeProcess> nodes = new ArrayList<>();
@@ -67,7 +66,9 @@ class PresenceIT {
   private NodeProcess byRole(String role, boolean watcher) {
     for (NodeProcess n : nodes) {
       JsonObject s = n.process().isAlive() ? n.status() : null;
-      if (s != null && role.equals(s.getString("role")) && s.getBoolean("watcher", false) == watcher) {
+      if (s != null
+          && role.equals(s.getString("role"))
+          && s.getBoolean("watcher", false) == watcher) {
         return n;
       }
     }
@@ -88,7 +89,10 @@ class PresenceIT {
   private void verifyClean() throws Exception {
     Quiesce.holdBaton(rc(), keys);
     Quiesce.awaitDrained(rc(), keys, Duration.ofSeconds(60));
-    JsonObject report = new Verifier(new RedisOps(rc().client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
+    JsonObject report =
+        new Verifier(new RedisOps(rc().client(), 60_000), keys)
+            .verify()
+            .await(60, TimeUnit.SECONDS);
     assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
   }
 
@@ -98,14 +102,18 @@ class PresenceIT {
     for (int i = 1; i <= 3; i++) {
       node("k" + i, leaseMs);
     }
-    NodeProcess generator = Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    NodeProcess generator =
+        Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
     Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
     String killed = id(generator);
     long epochBefore = rc().num("GET", keys.epoch());
 
     generator.kill();
-    NodeProcess successor = Await.value("a new generator, well inside the 60 s lease", Duration.ofSeconds(30),
-        () -> byRole("generator", false));
+    NodeProcess successor =
+        Await.value(
+            "a new generator, well inside the 60 s lease",
+            Duration.ofSeconds(30),
+            () -> byRole("generator", false));
     assertThat(successor).isNotSameAs(generator);
     assertThat(rc().num("GET", keys.epoch())).isGreaterThan(epochBefore);
     List<Replies.Entry> grants = rc().range(keys.grants());
@@ -119,20 +127,30 @@ class PresenceIT {
       node("h" + i, 3000);
     }
     Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
-    NodeProcess victim = Await.value("a handler that is not the watcher", Duration.ofSeconds(30),
-        () -> byRole("handler", false));
+    NodeProcess victim =
+        Await.value(
+            "a handler that is not the watcher",
+            Duration.ofSeconds(30),
+            () -> byRole("handler", false));
     Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
     String victimId = id(victim);
 
     // frozen, it still holds its blocked read: Redis delivers the next messages to it regardless
     victim.freeze();
-    List<String> held = Await.value("messages delivered to the frozen handler", Duration.ofSeconds(30),
-        () -> !pendingOn(victimId).isEmpty() ? pendingOn(victimId) : null);
+    List<String> held =
+        Await.value(
+            "messages delivered to the frozen handler",
+            Duration.ofSeconds(30),
+            () -> !pendingOn(victimId).isEmpty() ? pendingOn(victimId) : null);
     victim.kill();
 
-    Await.until("the killed handler's messages committed, with reclaimIdleMs at 120 s", Duration.ofSeconds(30),
-        () -> pendingOn(victimId).isEmpty()
-            && held.stream().allMatch(id -> rc().cmd("XRANGE", keys.messages(), id, id).size() == 0));
+    Await.until(
+        "the killed handler's messages committed, with reclaimIdleMs at 120 s",
+        Duration.ofSeconds(30),
+        () ->
+            pendingOn(victimId).isEmpty()
+                && held.stream()
+                    .allMatch(id -> rc().cmd("XRANGE", keys.messages(), id, id).size() == 0));
     verifyClean();
   }
 
@@ -141,18 +159,25 @@ class PresenceIT {
     for (int i = 1; i <= 3; i++) {
       node("f" + i, 2000);
     }
-    NodeProcess generator = Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    NodeProcess generator =
+        Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
     Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
     long grantsBefore = rc().num("XLEN", keys.grants());
 
     generator.freeze();
-    Await.until("a new grant once the lease lapsed", Duration.ofSeconds(30),
+    Await.until(
+        "a new grant once the lease lapsed",
+        Duration.ofSeconds(30),
         () -> rc().num("XLEN", keys.grants()) > grantsBefore);
     List<Replies.Entry> grants = rc().range(keys.grants());
-    assertThat(grants.get(grants.size() - 1).fields()).as("granted by the lease, not by presence")
+    assertThat(grants.get(grants.size() - 1).fields())
+        .as("granted by the lease, not by presence")
         .doesNotContainKey("from");
     generator.thaw();
-    Await.until("the thawed node steps down", Duration.ofSeconds(30), () -> "handler".equals(generator.role()));
+    Await.until(
+        "the thawed node steps down",
+        Duration.ofSeconds(30),
+        () -> "handler".equals(generator.role()));
     verifyClean();
   }
 
@@ -162,21 +187,30 @@ class PresenceIT {
     for (int i = 1; i <= 3; i++) {
       node("r" + i, leaseMs);
     }
-    NodeProcess generator = Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    NodeProcess generator =
+        Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
     Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
     String holder = id(generator);
     long grantsBefore = rc().num("XLEN", keys.grants());
 
-    // after the restart the holder's record survives (AOF) but its subscription does not, and frozen
+    // after the restart the holder's record survives (AOF) but its subscription does not, and
+    // frozen
     // it cannot subscribe again: only the per-server-instance rule keeps it from looking dead
     generator.freeze();
     redis.server().restart();
-    Await.until("a new grant", Duration.ofSeconds(60), () -> rc().num("XLEN", keys.grants()) > grantsBefore);
+    Await.until(
+        "a new grant",
+        Duration.ofSeconds(60),
+        () -> rc().num("XLEN", keys.grants()) > grantsBefore);
     List<Replies.Entry> grants = rc().range(keys.grants());
-    assertThat(grants.get(grants.size() - 1).fields()).as("the lease lapsed; no takeover from " + holder)
+    assertThat(grants.get(grants.size() - 1).fields())
+        .as("the lease lapsed; no takeover from " + holder)
         .doesNotContainKey("from");
     generator.thaw();
-    Await.until("the thawed node steps down", Duration.ofSeconds(30), () -> "handler".equals(generator.role()));
+    Await.until(
+        "the thawed node steps down",
+        Duration.ofSeconds(30),
+        () -> "handler".equals(generator.role()));
     verifyClean();
   }
 }

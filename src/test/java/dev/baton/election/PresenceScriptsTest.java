@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The presence scripts on a real Redis, one atomic step at a time: registration needs a live
- * subscription on this server instance, the takeover and the claim act only on a node that was
- * seen here and whose subscription is gone, and only once per break.
+ * subscription on this server instance, the takeover and the claim act only on a node that was seen
+ * here and whose subscription is gone, and only once per break.
  */
 @Timeout(60)
 class PresenceScriptsTest {
@@ -66,7 +66,9 @@ class PresenceScriptsTest {
     return info.substring(at, at + 40);
   }
 
-  /** A connection that holds {@code SSUBSCRIBE} of the node's presence channel, as a live node does. */
+  /**
+   * A connection that holds {@code SSUBSCRIBE} of the node's presence channel, as a live node does.
+   */
   private RedisConnection subscribe(String nodeId) throws Exception {
     RedisConnection conn = await(rc.client().connect());
     subscribers.add(conn);
@@ -75,17 +77,24 @@ class PresenceScriptsTest {
   }
 
   private long register(String nodeId) throws Exception {
-    return Replies.num(await(ops.eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(nodeId, "s"))), -9);
+    return Replies.num(
+        await(ops.eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(nodeId, "s"))), -9);
   }
 
   private Lease lease(String nodeId) {
     return new Lease(ops, keys, nodeId, 60_000);
   }
 
-  /** Closes the subscriber's socket, as the kernel does when its process dies, and waits until Redis dropped it. */
+  /**
+   * Closes the subscriber's socket, as the kernel does when its process dies, and waits until Redis
+   * dropped it.
+   */
   private void vanish(RedisConnection conn, String nodeId) throws Exception {
     await(conn.close());
-    Await.until("Redis dropped " + nodeId + "'s subscription", Duration.ofSeconds(5), () -> shardSubscribers(nodeId) == 0);
+    Await.until(
+        "Redis dropped " + nodeId + "'s subscription",
+        Duration.ofSeconds(5),
+        () -> shardSubscribers(nodeId) == 0);
   }
 
   private long shardSubscribers(String nodeId) {
@@ -100,20 +109,27 @@ class PresenceScriptsTest {
     rc.cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "$");
     rc.cmd("XGROUP", "CREATECONSUMER", keys.messages(), Keys.HANDLERS_GROUP, "live");
     RedisConnection live = subscribe("live");
-    Await.until("the server counts the subscription", Duration.ofSeconds(5), () -> {
-      try {
-        return register("live") == 1;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    Await.until(
+        "the server counts the subscription",
+        Duration.ofSeconds(5),
+        () -> {
+          try {
+            return register("live") == 1;
+          } catch (Exception e) {
+            return false;
+          }
+        });
     List<String> keysOf = List.of(keys.messages(), keys.heartbeats(), keys.presence());
     List<String> args = List.of(Keys.HANDLERS_GROUP, "-1");
-    assertThat(await(ops.eval(Scripts.REAP, keysOf, args)).size()).as("a present node is not reaped").isZero();
+    assertThat(await(ops.eval(Scripts.REAP, keysOf, args)).size())
+        .as("a present node is not reaped")
+        .isZero();
     assertThat(rc.str("HGET", keys.presence(), "live")).isEqualTo(runId() + " s");
 
     live.close();
-    Await.until("the subscription is gone", Duration.ofSeconds(5),
+    Await.until(
+        "the subscription is gone",
+        Duration.ofSeconds(5),
         () -> rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("live")).get(1).toLong() == 0);
     Response removed = await(ops.eval(Scripts.REAP, keysOf, args));
     assertThat(removed.size()).isEqualTo(1);
@@ -135,7 +151,8 @@ class PresenceScriptsTest {
   }
 
   @Test
-  void takesTheLeaseOverAtOnceFromAHolderWhoseSubscriptionVanishedAndOnlyOncePerBreak() throws Exception {
+  void takesTheLeaseOverAtOnceFromAHolderWhoseSubscriptionVanishedAndOnlyOncePerBreak()
+      throws Exception {
     RedisConnection holder = subscribe("g");
     register("g");
     Lease.Attempt first = await(lease("g").acquire(0, Lease.Mode.TAKEOVER));
@@ -154,10 +171,13 @@ class PresenceScriptsTest {
     assertThat(takeover.takenFrom()).isEqualTo("g");
     assertThat(takeover.epoch()).isGreaterThan(first.epoch());
     assertThat(rc.str("HGET", keys.presence(), "g")).isEqualTo("gone " + runId());
-    assertThat(rc.range(keys.grants()).get(1).fields()).containsEntry("from", "g").containsEntry("node", "w");
+    assertThat(rc.range(keys.grants()).get(1).fields())
+        .containsEntry("from", "g")
+        .containsEntry("node", "w");
 
     // g (alive after all, its subscription had only broken) takes the lease back by the lease rule
-    // while still unsubscribed: nobody may take it from g by presence again before g registered anew
+    // while still unsubscribed: nobody may take it from g by presence again before g registered
+    // anew
     rc.cmd("DEL", keys.leader());
     assertThat(await(lease("g").acquire(0, Lease.Mode.TAKEOVER)).granted()).isTrue();
     Lease.Attempt again = await(lease("w").acquire(0, Lease.Mode.TAKEOVER));
@@ -180,7 +200,9 @@ class PresenceScriptsTest {
     rc.cmd("HSET", keys.presence(), "g", "gone 0123456789012345678901234567890123456789");
     assertThat(await(lease("w").acquire(0, Lease.Mode.TAKEOVER)).granted()).isFalse();
     rc.cmd("HDEL", keys.presence(), "g");
-    assertThat(await(lease("w").acquire(0, Lease.Mode.TAKEOVER)).granted()).as("never registered").isFalse();
+    assertThat(await(lease("w").acquire(0, Lease.Mode.TAKEOVER)).granted())
+        .as("never registered")
+        .isFalse();
   }
 
   @Test
@@ -195,11 +217,22 @@ class PresenceScriptsTest {
     register("h2");
     rc.cmd("XREADGROUP", "GROUP", "handlers", "h1", "COUNT", "2", "STREAMS", keys.messages(), ">");
     rc.cmd("XREADGROUP", "GROUP", "handlers", "h2", "COUNT", "1", "STREAMS", keys.messages(), ">");
-    rc.cmd("XREADGROUP", "GROUP", "handlers", "h3", "COUNT", "1", "STREAMS", keys.messages(), ">"); // no record
+    rc.cmd(
+        "XREADGROUP",
+        "GROUP",
+        "handlers",
+        "h3",
+        "COUNT",
+        "1",
+        "STREAMS",
+        keys.messages(),
+        ">"); // no record
 
     assertThat(await(lease("w").acquire(0, Lease.Mode.WATCH)).absent()).isEmpty();
     vanish(dead, "h1");
-    assertThat(await(lease("w").acquire(0, Lease.Mode.TAKEOVER)).absent()).as("only the watcher asks").isEmpty();
+    assertThat(await(lease("w").acquire(0, Lease.Mode.TAKEOVER)).absent())
+        .as("only the watcher asks")
+        .isEmpty();
     assertThat(await(lease("w").acquire(0, Lease.Mode.WATCH)).absent()).containsExactly("h1");
   }
 
@@ -223,15 +256,18 @@ class PresenceScriptsTest {
     assertThat(claimed.get(0).toString()).isEqualTo("vanished");
     assertThat(claimed.get(1).size()).isEqualTo(3);
     assertThat(rc.str("HGET", keys.presence(), "h1")).isEqualTo("gone " + runId());
-    assertThat(rc.cmd("XPENDING", keys.messages(), "handlers", "-", "+", "10", "w").size()).isEqualTo(3);
-    assertThat(rc.cmd("XPENDING", keys.messages(), "handlers", "-", "+", "10", "h2").size()).isEqualTo(2);
+    assertThat(rc.cmd("XPENDING", keys.messages(), "handlers", "-", "+", "10", "w").size())
+        .isEqualTo(3);
+    assertThat(rc.cmd("XPENDING", keys.messages(), "handlers", "-", "+", "10", "h2").size())
+        .isEqualTo(2);
     assertThat(claim("h1").get(1).size()).as("nothing left on h1").isZero();
   }
 
   @Test
   void aClaimDeadLettersEntriesDeliveredTooOftenOnceEach() throws Exception {
     rc.cmd("XGROUP", "CREATE", keys.messages(), "handlers", "0", "MKSTREAM");
-    rc.cmd("XADD", keys.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "x");
+    rc.cmd(
+        "XADD", keys.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "x");
     RedisConnection dead = subscribe("h1");
     register("h1");
     rc.cmd("XREADGROUP", "GROUP", "handlers", "h1", "COUNT", "1", "STREAMS", keys.messages(), ">");
@@ -251,8 +287,15 @@ class PresenceScriptsTest {
   }
 
   private Response claim(String consumer, String maxDeliveries) throws Exception {
-    return await(ops.eval(Scripts.CLAIM,
-        List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted(), keys.presence()),
-        List.of("handlers", "w", consumer, "100", maxDeliveries, "0")));
+    return await(
+        ops.eval(
+            Scripts.CLAIM,
+            List.of(
+                keys.messages(),
+                keys.deadLetter(),
+                keys.stats(),
+                keys.auditCommitted(),
+                keys.presence()),
+            List.of("handlers", "w", consumer, "100", maxDeliveries, "0")));
   }
 }

@@ -22,22 +22,26 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Presence with real nodes: registered before the first lease attempt, on Redis 7 (sharded) and
- * 6.2 (plain Pub/Sub); a node whose presence connection breaks loses the baton at most once per
- * break; a Redis restart from its AOF starts no takeover at all, because every record names the
- * old server instance.
+ * Presence with real nodes: registered before the first lease attempt, on Redis 7 (sharded) and 6.2
+ * (plain Pub/Sub); a node whose presence connection breaks loses the baton at most once per break;
+ * a Redis restart from its AOF starts no takeover at all, because every record names the old server
+ * instance.
  */
 @Timeout(180)
 class PresenceTest {
-  @RegisterExtension
-  final Closer closer = new Closer();
+  @RegisterExtension final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
   private TestNode node(RedisServer redis, String id, JsonObject extra) {
     JsonObject settings = TestNode.fastSettings(redis.url(), prefix).put("nodeId", id);
-    extra.forEach(e -> settings.put(e.getKey(), settings.getJsonObject(e.getKey(), new JsonObject())
-        .mergeIn((JsonObject) e.getValue())));
+    extra.forEach(
+        e ->
+            settings.put(
+                e.getKey(),
+                settings
+                    .getJsonObject(e.getKey(), new JsonObject())
+                    .mergeIn((JsonObject) e.getValue())));
     return closer.add(TestNode.start(settings));
   }
 
@@ -49,12 +53,15 @@ class PresenceTest {
 
   private boolean present(TestRedis rc, String nodeId) {
     String record = rc.str("HGET", keys.presence(), nodeId);
-    return record != null && record.startsWith(runId(rc) + " ")
+    return record != null
+        && record.startsWith(runId(rc) + " ")
         && rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel(nodeId)).get(1).toLong() == 1;
   }
 
   private long takeoversFrom(TestRedis rc, String nodeId) {
-    return rc.range(keys.grants()).stream().filter(g -> nodeId.equals(g.fields().get("from"))).count();
+    return rc.range(keys.grants()).stream()
+        .filter(g -> nodeId.equals(g.fields().get("from")))
+        .count();
   }
 
   @Test
@@ -64,7 +71,8 @@ class PresenceTest {
     node(redis, "p1", new JsonObject());
     // start() completes after the first lease attempt: the record must already be there
     assertThat(rc.str("HGET", keys.presence(), "p1")).isEqualTo(runId(rc) + " s");
-    assertThat(rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("p1")).get(1).toLong()).isEqualTo(1);
+    assertThat(rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("p1")).get(1).toLong())
+        .isEqualTo(1);
     assertThat(rc.str("CLIENT", "LIST")).contains("name=baton-presence-p1");
   }
 
@@ -83,37 +91,49 @@ class PresenceTest {
   void presenceOffLeavesNoRecordAndNoSubscription() {
     RedisServer redis = closer.add(RedisServer.start());
     TestRedis rc = closer.add(new TestRedis(redis.url()));
-    TestNode n = node(redis, "p1", new JsonObject().put("presence", new JsonObject().put("enabled", false)));
+    TestNode n =
+        node(redis, "p1", new JsonObject().put("presence", new JsonObject().put("enabled", false)));
     Await.until("p1 leads", Duration.ofSeconds(10), n::isGenerator);
     assertThat(rc.str("HGET", keys.presence(), "p1")).isNull();
-    assertThat(rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("p1")).get(1).toLong()).isZero();
+    assertThat(rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("p1")).get(1).toLong())
+        .isZero();
   }
 
   @Test
   void aBrokenPresenceConnectionCostsTheBatonAtMostOncePerBreakAndNothingElse() throws Exception {
     RedisServer redis = closer.add(RedisServer.start());
     TestRedis rc = closer.add(new TestRedis(redis.url()));
-    JsonObject audit = new JsonObject().put("audit", new JsonObject().put("enabled", true))
-        .put("election", new JsonObject().put("leaseMs", 3000).put("renewMs", 1000));
+    JsonObject audit =
+        new JsonObject()
+            .put("audit", new JsonObject().put("enabled", true))
+            .put("election", new JsonObject().put("leaseMs", 3000).put("renewMs", 1000));
     TestNode a = node(redis, "a", audit);
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
     TestNode b = node(redis, "b", audit);
     node(redis, "c", audit);
-    Await.until("b watches", Duration.ofSeconds(10), () -> b.state().watcher());
+    Await.until("b watches", Duration.ofSeconds(10), () -> b.state().roles().watcher());
 
     for (int round = 1; round <= 3; round++) {
       String holder = Replies.str(rc.cmd("GET", keys.leader()));
       long before = takeoversFrom(rc, holder);
       rc.cmd("CLIENT", "KILL", "ID", clientId(rc, "baton-presence-" + holder));
-      Await.until(holder + " subscribed and registered again", Duration.ofSeconds(20), () -> present(rc, holder));
-      assertThat(takeoversFrom(rc, holder) - before).as("takeovers of " + holder + " for one break").isLessThanOrEqualTo(1);
-      Await.until("a generator publishes", Duration.ofSeconds(20),
+      Await.until(
+          holder + " subscribed and registered again",
+          Duration.ofSeconds(20),
+          () -> present(rc, holder));
+      assertThat(takeoversFrom(rc, holder) - before)
+          .as("takeovers of " + holder + " for one break")
+          .isLessThanOrEqualTo(1);
+      Await.until(
+          "a generator publishes",
+          Duration.ofSeconds(20),
           () -> Replies.str(rc.cmd("GET", keys.leader())) != null);
     }
 
     Quiesce.holdBaton(rc, keys);
     Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(30));
-    JsonObject report = new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
+    JsonObject report =
+        new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
     assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
   }
 
@@ -131,30 +151,44 @@ class PresenceTest {
     RedisServer redis = closer.add(RedisServer.start(true));
     TestRedis rc = closer.add(new TestRedis(redis.url()));
     // a lease that outlives the restart: right after it, the holder is not subscribed yet
-    JsonObject settings = new JsonObject().put("audit", new JsonObject().put("enabled", true))
-        .put("redis", new JsonObject().put("commandTimeoutMs", 500))
-        .put("election", new JsonObject().put("leaseMs", 6000).put("renewMs", 1000));
+    JsonObject settings =
+        new JsonObject()
+            .put("audit", new JsonObject().put("enabled", true))
+            .put("redis", new JsonObject().put("commandTimeoutMs", 500))
+            .put("election", new JsonObject().put("leaseMs", 6000).put("renewMs", 1000));
     TestNode a = node(redis, "a", settings);
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
     List<TestNode> others = List.of(node(redis, "b", settings), node(redis, "c", settings));
-    Await.until("b watches", Duration.ofSeconds(10), () -> others.get(0).state().watcher());
+    Await.until("b watches", Duration.ofSeconds(10), () -> others.get(0).state().roles().watcher());
     String runBefore = runId(rc);
     long grantsBefore = rc.num("XLEN", keys.grants());
 
     redis.restart();
-    Await.until("every node registered on the new server instance", Duration.ofSeconds(30),
-        () -> !runId(rc).equals(runBefore) && present(rc, "a") && present(rc, "b") && present(rc, "c"));
-    Await.until("a generator publishes again", Duration.ofSeconds(20),
-        () -> rc.num("HGET", keys.stats(), "published") > 0 && Replies.str(rc.cmd("GET", keys.leader())) != null);
+    Await.until(
+        "every node registered on the new server instance",
+        Duration.ofSeconds(30),
+        () ->
+            !runId(rc).equals(runBefore)
+                && present(rc, "a")
+                && present(rc, "b")
+                && present(rc, "c"));
+    Await.until(
+        "a generator publishes again",
+        Duration.ofSeconds(20),
+        () ->
+            rc.num("HGET", keys.stats(), "published") > 0
+                && Replies.str(rc.cmd("GET", keys.leader())) != null);
 
     List<Replies.Entry> grants = rc.range(keys.grants());
-    assertThat(grants.subList((int) grantsBefore, grants.size())).as("grants after the restart")
+    assertThat(grants.subList((int) grantsBefore, grants.size()))
+        .as("grants after the restart")
         .hasSizeLessThanOrEqualTo(1)
         .noneMatch(g -> g.fields().containsKey("from"));
 
     Quiesce.holdBaton(rc, keys);
     Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(30));
-    JsonObject report = new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
+    JsonObject report =
+        new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
     assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
   }
 }

@@ -1,17 +1,18 @@
 package dev.baton.errors;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.support.Await;
+import dev.baton.support.RedisExtension;
 import dev.baton.support.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -21,11 +22,11 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Timeout(120)
 class DrainerTest {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
@@ -38,14 +39,29 @@ class DrainerTest {
   private List<Request> errorRequests(int n) {
     List<Request> reqs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      reqs.add(Request.cmd(Command.XADD).arg(keys.errors()).arg("*").arg("record")
-          .arg(new JsonObject().put("id", "m" + i).put("ts", 1_700_000_000_000L + i).put("text", "text " + i).encode()));
+      reqs.add(
+          Request.cmd(Command.XADD)
+              .arg(keys.errors())
+              .arg("*")
+              .arg("record")
+              .arg(
+                  new JsonObject()
+                      .put("id", "m" + i)
+                      .put("ts", 1_700_000_000_000L + i)
+                      .put("text", "text " + i)
+                      .encode()));
     }
     return reqs;
   }
 
   private Drainer drainer(long leaseMs, int batch) {
-    return new Drainer(REDIS.client().vertx(), new RedisOps(REDIS.client().client(), 10_000), keys, leaseMs, batch, false);
+    return new Drainer(
+        REDIS.client().vertx(),
+        new RedisOps(REDIS.client().client(), 10_000),
+        keys,
+        leaseMs,
+        batch,
+        false);
   }
 
   private static List<String> ids(List<ErrorEntry> entries) {
@@ -56,10 +72,14 @@ class DrainerTest {
   void drainsEveryStoredErrorInOrderAndDeletesExactlyThose() throws Exception {
     List<String> stored = storeErrors(2_500);
     List<ErrorEntry> got = Collections.synchronizedList(new ArrayList<>());
-    Drainer.Result r = drainer(5_000, 1_000).drain(batch -> {
-      got.addAll(batch);
-      return Future.succeededFuture();
-    }).await(60, TimeUnit.SECONDS);
+    Drainer.Result r =
+        drainer(5_000, 1_000)
+            .drain(
+                batch -> {
+                  got.addAll(batch);
+                  return Future.succeededFuture();
+                })
+            .await(60, TimeUnit.SECONDS);
     assertThat(ids(got)).containsExactlyElementsOf(stored);
     assertThat(r.delivered()).isEqualTo(2_500);
     assertThat(r.deleted()).isEqualTo(2_500);
@@ -72,26 +92,40 @@ class DrainerTest {
     List<String> before = storeErrors(30);
     List<String> during = new ArrayList<>();
     List<ErrorEntry> got = new ArrayList<>();
-    drainer(5_000, 10).drain(batch -> {
-      boolean first = got.isEmpty();
-      got.addAll(batch);
-      if (!first) {
-        return Future.succeededFuture();
-      }
-      // new errors arrive while the run is under way (sent from the sink, which runs on an event loop)
-      return REDIS.client().client().batch(errorRequests(5)).map(replies -> {
-        replies.forEach(r -> during.add(r.toString()));
-        return null;
-      });
-    }).await(60, TimeUnit.SECONDS);
+    drainer(5_000, 10)
+        .drain(
+            batch -> {
+              boolean first = got.isEmpty();
+              got.addAll(batch);
+              if (!first) {
+                return Future.succeededFuture();
+              }
+              // new errors arrive while the run is under way (sent from the sink, which runs on an
+              // event loop)
+              return REDIS
+                  .client()
+                  .client()
+                  .batch(errorRequests(5))
+                  .map(
+                      replies -> {
+                        replies.forEach(r -> during.add(r.toString()));
+                        return null;
+                      });
+            })
+        .await(60, TimeUnit.SECONDS);
     assertThat(ids(got)).containsExactlyElementsOf(before);
-    assertThat(REDIS.client().range(keys.errors())).extracting(e -> e.id()).containsExactlyElementsOf(during);
+    assertThat(REDIS.client().range(keys.errors()))
+        .extracting(e -> e.id())
+        .containsExactlyElementsOf(during);
 
     List<ErrorEntry> next = new ArrayList<>();
-    drainer(5_000, 10).drain(batch -> {
-      next.addAll(batch);
-      return Future.succeededFuture();
-    }).await(60, TimeUnit.SECONDS);
+    drainer(5_000, 10)
+        .drain(
+            batch -> {
+              next.addAll(batch);
+              return Future.succeededFuture();
+            })
+        .await(60, TimeUnit.SECONDS);
     assertThat(ids(next)).containsExactlyElementsOf(during);
   }
 
@@ -103,10 +137,13 @@ class DrainerTest {
     for (int i = 0; i < 4; i++) {
       List<String> mine = Collections.synchronizedList(new ArrayList<>());
       perRun.add(mine);
-      runs.add(drainer(5_000, 100).drain(batch -> {
-        batch.forEach(e -> mine.add(e.errorId()));
-        return Future.succeededFuture();
-      }));
+      runs.add(
+          drainer(5_000, 100)
+              .drain(
+                  batch -> {
+                    batch.forEach(e -> mine.add(e.errorId()));
+                    return Future.succeededFuture();
+                  }));
     }
     Future.all(runs).await(60, TimeUnit.SECONDS);
     Set<String> union = new HashSet<>();
@@ -117,7 +154,9 @@ class DrainerTest {
     }
     assertThat(total).as("no error delivered twice").isEqualTo(6_000);
     assertThat(union).containsExactlyInAnyOrderElementsOf(stored);
-    assertThat(perRun.stream().filter(l -> !l.isEmpty()).count()).as("runs that got a share").isGreaterThan(1);
+    assertThat(perRun.stream().filter(l -> !l.isEmpty()).count())
+        .as("runs that got a share")
+        .isGreaterThan(1);
     assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
 
@@ -127,19 +166,23 @@ class DrainerTest {
     // the first run, in a Vert.x of its own, takes a batch of 20 and dies before finishing it
     TestRedis doomed = new TestRedis(REDIS.url());
     List<String> firstRun = Collections.synchronizedList(new ArrayList<>());
-    new Drainer(doomed.vertx(), new RedisOps(doomed.client(), 10_000), keys, 1_000, 20, false).drain(batch -> {
-      batch.forEach(e -> firstRun.add(e.errorId()));
-      return Promise.<Void>promise().future(); // never printed
-    });
-    dev.baton.support.Await.until("first run holds a batch", java.time.Duration.ofSeconds(10),
-        () -> firstRun.size() == 20);
+    new Drainer(doomed.vertx(), new RedisOps(doomed.client(), 10_000), keys, 1_000, 20, false)
+        .drain(
+            batch -> {
+              batch.forEach(e -> firstRun.add(e.errorId()));
+              return Promise.<Void>promise().future(); // never printed
+            });
+    Await.until("first run holds a batch", Duration.ofSeconds(10), () -> firstRun.size() == 20);
     doomed.close(); // the process is gone: no more lease renewals, nothing acknowledged
 
     List<String> second = new ArrayList<>();
-    drainer(1_000, 1_000).drain(batch -> {
-      batch.forEach(e -> second.add(e.errorId()));
-      return Future.succeededFuture();
-    }).await(60, TimeUnit.SECONDS);
+    drainer(1_000, 1_000)
+        .drain(
+            batch -> {
+              batch.forEach(e -> second.add(e.errorId()));
+              return Future.succeededFuture();
+            })
+        .await(60, TimeUnit.SECONDS);
     assertThat(second).containsExactlyInAnyOrderElementsOf(stored);
     assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
   }
@@ -149,15 +192,30 @@ class DrainerTest {
     List<String> stored = storeErrors(10);
     // a killed run: it claimed the records and its lease (1 s) simply stops being renewed
     REDIS.client().cmd("XGROUP", "CREATE", keys.errors(), Keys.DRAIN_GROUP, "0");
-    REDIS.client().cmd("XREADGROUP", "GROUP", Keys.DRAIN_GROUP, "drain-killed", "COUNT", "4", "STREAMS", keys.errors(), ">");
+    REDIS
+        .client()
+        .cmd(
+            "XREADGROUP",
+            "GROUP",
+            Keys.DRAIN_GROUP,
+            "drain-killed",
+            "COUNT",
+            "4",
+            "STREAMS",
+            keys.errors(),
+            ">");
     long serverMs = Long.parseLong(REDIS.client().strings("TIME").get(0)) * 1000;
     REDIS.client().cmd("ZADD", keys.drainers(), Long.toString(serverMs + 1_000), "drain-killed");
 
     List<String> got = new ArrayList<>();
-    Drainer.Result r = drainer(5_000, 100).drain(batch -> {
-      batch.forEach(e -> got.add(e.errorId()));
-      return Future.succeededFuture();
-    }).await(60, TimeUnit.SECONDS);
+    Drainer.Result r =
+        drainer(5_000, 100)
+            .drain(
+                batch -> {
+                  batch.forEach(e -> got.add(e.errorId()));
+                  return Future.succeededFuture();
+                })
+            .await(60, TimeUnit.SECONDS);
     assertThat(got).containsExactlyInAnyOrderElementsOf(stored);
     assertThat(r.heldByOthers()).isZero();
     assertThat(REDIS.client().num("XLEN", keys.errors())).isZero();
@@ -168,10 +226,13 @@ class DrainerTest {
     REDIS.client().cmd("XADD", keys.errors(), "*", "record", "{\"truncated\": ");
     REDIS.client().cmd("XADD", keys.errors(), "*", "something", "else");
     List<ErrorEntry> got = new ArrayList<>();
-    drainer(5_000, 10).drain(batch -> {
-      got.addAll(batch);
-      return Future.succeededFuture();
-    }).await(60, TimeUnit.SECONDS);
+    drainer(5_000, 10)
+        .drain(
+            batch -> {
+              got.addAll(batch);
+              return Future.succeededFuture();
+            })
+        .await(60, TimeUnit.SECONDS);
     assertThat(got).hasSize(2).allMatch(ErrorEntry::isRaw);
     assertThat(got.get(0).raw()).isEqualTo("{\"truncated\": ");
     assertThat(got.get(1).raw()).isEqualTo("something=else");
@@ -184,7 +245,9 @@ class DrainerTest {
   void aSinkFailureDeletesNothingOfThatBatch() throws Exception {
     storeErrors(10);
     try {
-      drainer(5_000, 10).drain(batch -> Future.failedFuture("stdout closed")).await(30, TimeUnit.SECONDS);
+      drainer(5_000, 10)
+          .drain(batch -> Future.failedFuture("stdout closed"))
+          .await(30, TimeUnit.SECONDS);
     } catch (Exception expected) {
       assertThat(expected).hasMessageContaining("stdout closed");
     }

@@ -1,12 +1,11 @@
 package dev.baton.errors;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
-import dev.baton.support.NodeProcess;
+import dev.baton.support.RedisExtension;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,35 +20,53 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** getErrors as users run it: the fat jar, output redirected, sometimes killed half-way. */
 @Timeout(300)
 class GetErrorsIT {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   private final String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** Stores n error records server-side, 100 000 per script call. */
   private void storeErrors(int n) {
-    String script = "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do "
-        + "redis.call('XADD', KEYS[1], '*', 'record', '{\"id\":\"m' .. i .. '\",\"gen\":\"g\",\"epoch\":1,\"seq\":' .. i "
-        + ".. ',\"ts\":1700000000000,\"text\":\"amber anchor apple ' .. i .. '\",\"handler\":\"h\",\"detectedAt\":1700000000001}') "
-        + "end return 1";
+    String script =
+        "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do "
+            + "redis.call('XADD', KEYS[1], '*', 'record', '{\"id\":\"m' .. i .. '\",\"gen\":\"g\",\"epoch\":1,\"seq\":' .. i "
+            + ".. ',\"ts\":1700000000000,\"text\":\"amber anchor apple ' .. i .. '\",\"handler\":\"h\",\"detectedAt\":1700000000001}') "
+            + "end return 1";
     for (int from = 0; from < n; from += 100_000) {
-      REDIS.client().cmd("EVAL", script, "1", keys.errors(), Integer.toString(from), Integer.toString(Math.min(n, from + 100_000) - 1));
+      REDIS
+          .client()
+          .cmd(
+              "EVAL",
+              script,
+              "1",
+              keys.errors(),
+              Integer.toString(from),
+              Integer.toString(Math.min(n, from + 100_000) - 1));
     }
   }
 
-  private Process getErrors(Path out, Path err, String maxHeap, String... extra) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(NodeProcess.javaBin(), "-Xmx" + maxHeap, "-jar",
-        NodeProcess.JAR.toString(), "getErrors", "-conf", "conf/node.json"));
+  private Process getErrors(Path out, Path err, String maxHeap, String... extra)
+      throws IOException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                NodeProcess.javaBin(),
+                "-Xmx" + maxHeap,
+                "-jar",
+                NodeProcess.JAR.toString(),
+                "getErrors",
+                "-conf",
+                "conf/node.json"));
     cmd.addAll(List.of(extra));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("BATON_REDIS_URL", REDIS.url());
     pb.environment().put("BATON_REDIS_KEY_PREFIX", prefix);
     return pb.start();
@@ -84,10 +101,13 @@ class GetErrorsIT {
     storeErrors(200_000);
     Path out1 = tmp.resolve("out1.jsonl");
     Process first = getErrors(out1, tmp.resolve("err1.txt"), "128m", "--json");
-    Await.until("the first run printed a good part", Duration.ofSeconds(60), () -> size(out1) > 5_000_000);
+    Await.until(
+        "the first run printed a good part", Duration.ofSeconds(60), () -> size(out1) > 5_000_000);
     first.destroyForcibly(); // SIGKILL half-way
     first.waitFor(10, TimeUnit.SECONDS);
-    assertThat(REDIS.client().num("XLEN", keys.errors())).as("the first run did not finish").isPositive();
+    assertThat(REDIS.client().num("XLEN", keys.errors()))
+        .as("the first run did not finish")
+        .isPositive();
 
     Path out2 = tmp.resolve("out2.jsonl");
     Process second = getErrors(out2, tmp.resolve("err2.txt"), "128m", "--json");
@@ -131,5 +151,4 @@ class GetErrorsIT {
       return 0;
     }
   }
-
 }

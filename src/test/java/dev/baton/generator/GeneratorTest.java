@@ -1,8 +1,5 @@
 package dev.baton.generator;
 
-import dev.baton.support.Closer;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.election.Lease;
@@ -10,6 +7,8 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
+import dev.baton.support.Closer;
+import dev.baton.support.RedisExtension;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonObject;
@@ -19,13 +18,12 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Timeout(120)
 class GeneratorTest {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
-  @RegisterExtension
-  final Closer closer = new Closer();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
 
@@ -36,22 +34,26 @@ class GeneratorTest {
     TestNode solo = closer.add(TestNode.start(settings));
     Await.until("solo generates", Duration.ofSeconds(10), solo::isGenerator);
     // the node falls back to handling only if it loses the lease, so stop it after some messages
-    Await.until("10 messages", Duration.ofSeconds(10), () -> solo.state().counters().published.get() >= 10);
+    Await.until(
+        "10 messages", Duration.ofSeconds(10), () -> solo.state().counters().published.get() >= 10);
     List<Replies.Entry> entries = REDIS.client().range(keys.messages());
-    // its own handler role is off while it generates, but the stream may have been consumed by no one
+    // its own handler role is off while it generates, but the stream may have been consumed by no
+    // one
     assertThat(entries.size()).isGreaterThanOrEqualTo(10);
     long seq = 0;
     for (Replies.Entry e : entries) {
       assertThat(e.fields()).containsKeys("gen", "epoch", "seq", "ts", "text");
       assertThat(e.fields().get("gen")).isEqualTo("solo");
-      assertThat(Long.parseLong(e.fields().get("epoch"))).isEqualTo(solo.state().epoch());
+      assertThat(Long.parseLong(e.fields().get("epoch"))).isEqualTo(solo.state().roles().epoch());
       long s = Long.parseLong(e.fields().get("seq"));
       assertThat(s).isGreaterThan(seq);
       seq = s;
       assertThat(e.fields().get("text")).matches("[a-z]+( [a-z]+){2,7}");
       long ts = Long.parseLong(e.fields().get("ts"));
       long idMs = Long.parseLong(e.id().substring(0, e.id().indexOf('-')));
-      assertThat(idMs - ts).as("ts is the Redis clock at publish, like the stream id").isBetween(0L, 1000L);
+      assertThat(idMs - ts)
+          .as("ts is the Redis clock at publish, like the stream id")
+          .isBetween(0L, 1000L);
     }
   }
 
@@ -79,7 +81,9 @@ class GeneratorTest {
     assertThat(again.granted()).isTrue();
     assertThat(publisherA.publish(2, List.of("stale")).await(5, TimeUnit.SECONDS).status())
         .isEqualTo(Publisher.Status.FENCED);
-    assertThat(REDIS.client().range(keys.messages())).extracting(e -> e.fields().get("text")).containsExactly("before");
+    assertThat(REDIS.client().range(keys.messages()))
+        .extracting(e -> e.fields().get("text"))
+        .containsExactly("before");
   }
 
   @Test
@@ -88,42 +92,58 @@ class GeneratorTest {
     JsonObject frozenSettings = TestNode.fastSettings(proxy.url(), prefix).put("nodeId", "frozen");
     TestNode frozen = closer.add(TestNode.start(frozenSettings));
     Await.until("frozen generates", Duration.ofSeconds(10), frozen::isGenerator);
-    long oldEpoch = frozen.state().epoch();
+    long oldEpoch = frozen.state().roles().epoch();
     TestNode successor = closer.add(TestNode.start(REDIS.url(), prefix, "successor"));
 
     proxy.freeze(); // packets stop; the node keeps running and will retry everything it queued
     List<String> time = REDIS.client().strings("TIME");
     long frozenAtServerMs = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
     Await.until("a successor generates", Duration.ofSeconds(10), successor::isGenerator);
-    long successorEpoch = successor.state().epoch();
+    long successorEpoch = successor.state().roles().epoch();
     assertThat(successorEpoch).isGreaterThan(oldEpoch);
-    Await.until("the successor published", Duration.ofSeconds(10),
+    Await.until(
+        "the successor published",
+        Duration.ofSeconds(10),
         () -> successor.state().counters().published.get() > 3);
     proxy.heal();
 
-    Await.until("the old generator rejoins as a handler", Duration.ofSeconds(10), frozen::isHandler);
-    Await.until("it handles messages", Duration.ofSeconds(10), () -> frozen.state().counters().processed.get() > 0);
+    Await.until(
+        "the old generator rejoins as a handler", Duration.ofSeconds(10), frozen::isHandler);
+    Await.until(
+        "it handles messages",
+        Duration.ofSeconds(10),
+        () -> frozen.state().counters().processed.get() > 0);
     // whatever it queued while frozen reached Redis after the heal, and the fence refused it all:
     // its last accepted message is older than the freeze (stream ids are Redis server time)
-    String last = frozen.state().lastPublishedId();
-    assertThat(Long.parseLong(last.substring(0, last.indexOf('-')))).isLessThanOrEqualTo(frozenAtServerMs);
-    assertThat(frozen.state().maxRoleVerticles()).isEqualTo(1);
+    String last = frozen.state().publishing().lastPublishedId();
+    assertThat(Long.parseLong(last.substring(0, last.indexOf('-'))))
+        .isLessThanOrEqualTo(frozenAtServerMs);
+    assertThat(frozen.state().roles().maxVerticles()).isEqualTo(1);
   }
 
   @Test
   void pausesAtTheBacklogBoundAndResumesWhenHandlersDrainIt() {
-    JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "gen")
-        .put("generator", new JsonObject().put("intervalMs", 10).put("maxBacklog", 5));
+    JsonObject settings =
+        TestNode.fastSettings(REDIS.url(), prefix)
+            .put("nodeId", "gen")
+            .put("generator", new JsonObject().put("intervalMs", 10).put("maxBacklog", 5));
     TestNode gen = closer.add(TestNode.start(settings));
     Await.until("gen generates", Duration.ofSeconds(10), gen::isGenerator);
-    Await.until("publishing paused at the bound", Duration.ofSeconds(10), () -> gen.state().backlogPaused());
+    Await.until(
+        "publishing paused at the bound",
+        Duration.ofSeconds(10),
+        () -> gen.state().publishing().paused());
     assertThat(REDIS.client().num("XLEN", keys.messages())).isEqualTo(5);
     long publishedWhilePaused = gen.state().counters().published.get();
     assertThat(publishedWhilePaused).isEqualTo(5);
 
     TestNode handler = closer.add(TestNode.start(REDIS.url(), prefix, "drainer"));
-    Await.until("the handler drains the backlog and publishing resumes", Duration.ofSeconds(10),
-        () -> gen.state().counters().published.get() > publishedWhilePaused + 20 && !gen.state().backlogPaused());
+    Await.until(
+        "the handler drains the backlog and publishing resumes",
+        Duration.ofSeconds(10),
+        () ->
+            gen.state().counters().published.get() > publishedWhilePaused + 20
+                && !gen.state().publishing().paused());
     assertThat(handler.state().counters().processed.get()).isPositive();
     assertThat(REDIS.client().num("XLEN", keys.messages())).isLessThanOrEqualTo(5);
   }

@@ -1,15 +1,15 @@
 package dev.baton.generator;
 
-import dev.baton.support.Closer;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.audit.Verifier;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
 import dev.baton.support.Await;
+import dev.baton.support.Closer;
 import dev.baton.support.Quiesce;
+import dev.baton.support.RedisExtension;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonObject;
@@ -17,35 +17,58 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import dev.baton.redis.Replies;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Timeout;
 
 /** With the delay removed, batches and pipelining keep every guarantee of the default cadence. */
 @Timeout(180)
 class ThroughputModeTest {
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
-  @RegisterExtension
-  final Closer closer = new Closer();
-  @RegisterExtension
-  final RedisExtension redisServer = new RedisExtension();
+  @RegisterExtension final Closer closer = new Closer();
+  @RegisterExtension final RedisExtension redisServer = new RedisExtension();
 
   private TestNode node(String url, String id, int packSize, long maxMessages, long maxBacklog) {
-    return node(url, id, packSize, maxMessages, maxBacklog, new JsonObject().put("leaseMs", 600).put("renewMs", 150));
+    return node(
+        url,
+        id,
+        packSize,
+        maxMessages,
+        maxBacklog,
+        new JsonObject().put("leaseMs", 600).put("renewMs", 150));
   }
 
-  private TestNode node(String url, String id, int packSize, long maxMessages, long maxBacklog, JsonObject election) {
-    return closer.add(TestNode.start(TestNode.fastSettings(url, prefix).put("nodeId", id).put("election", election)
-        .put("audit", new JsonObject().put("enabled", true))
-        .put("generator", new JsonObject().put("intervalMs", 0).put("batchSize", 200).put("packSize", packSize)
-            .put("maxInFlight", 4).put("maxMessages", maxMessages).put("maxBacklog", maxBacklog))
-        .put("handler", new JsonObject().put("batchSize", 150).put("maxInFlight", 3).put("errorProbability", 0.05))));
+  private TestNode node(
+      String url, String id, int packSize, long maxMessages, long maxBacklog, JsonObject election) {
+    return closer.add(
+        TestNode.start(
+            TestNode.fastSettings(url, prefix)
+                .put("nodeId", id)
+                .put("election", election)
+                .put("audit", new JsonObject().put("enabled", true))
+                .put(
+                    "generator",
+                    new JsonObject()
+                        .put("intervalMs", 0)
+                        .put("batchSize", 200)
+                        .put("packSize", packSize)
+                        .put("maxInFlight", 4)
+                        .put("maxMessages", maxMessages)
+                        .put("maxBacklog", maxBacklog))
+                .put(
+                    "handler",
+                    new JsonObject()
+                        .put("batchSize", 150)
+                        .put("maxInFlight", 3)
+                        .put("errorProbability", 0.05))));
   }
 
   private JsonObject verify() throws Exception {
-    return new Verifier(new RedisOps(redisServer.client().client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
+    return new Verifier(new RedisOps(redisServer.client().client(), 60_000), keys)
+        .verify()
+        .await(60, TimeUnit.SECONDS);
   }
 
   /** Messages in the stream, counted from its entries (a pack holds n). */
@@ -59,22 +82,34 @@ class ThroughputModeTest {
 
   @ParameterizedTest(name = "packSize {0}")
   @ValueSource(ints = {1, 32})
-  void publishesExactlyMaxMessagesInBatchesAndEveryOneIsCommittedOnce(int packSize) throws Exception {
+  void publishesExactlyMaxMessagesInBatchesAndEveryOneIsCommittedOnce(int packSize)
+      throws Exception {
     // maxMessages counts per generator: a failover (a 600 ms lease lost on a starved machine) would
     // let a handler publish its own 30 000 on top, so here the lease outlasts any CPU starvation
     JsonObject longLease = new JsonObject().put("leaseMs", 10_000).put("renewMs", 2_000);
-    TestNode generator = node(redisServer.url(), "fast-gen", packSize, 30_000, 1_000_000, longLease);
+    TestNode generator =
+        node(redisServer.url(), "fast-gen", packSize, 30_000, 1_000_000, longLease);
     Await.until("fast-gen generates", Duration.ofSeconds(10), generator::isGenerator);
-    List<TestNode> handlers = List.of(node(redisServer.url(), "fh1", packSize, 30_000, 1_000_000, longLease),
-        node(redisServer.url(), "fh2", packSize, 30_000, 1_000_000, longLease));
-    Await.until("30 000 committed", Duration.ofSeconds(60), () -> redisServer.client().num("HGET", keys.stats(), "processed") == 30_000);
+    List<TestNode> handlers =
+        List.of(
+            node(redisServer.url(), "fh1", packSize, 30_000, 1_000_000, longLease),
+            node(redisServer.url(), "fh2", packSize, 30_000, 1_000_000, longLease));
+    Await.until(
+        "30 000 committed",
+        Duration.ofSeconds(60),
+        () -> redisServer.client().num("HGET", keys.stats(), "processed") == 30_000);
     assertThat(generator.state().counters().published.get()).isEqualTo(30_000);
     assertThat(redisServer.client().num("XLEN", keys.messages())).isZero();
     JsonObject v = verify();
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("published")).isEqualTo(30_000);
-    assertThat(handlers.stream().mapToLong(h -> h.state().latencyMs().getTotalCount()).sum()).isEqualTo(30_000);
-    assertThat(handlers.stream().mapToLong(h -> h.state().counters().processed.get()).sum()).isEqualTo(30_000);
+    assertThat(
+            handlers.stream()
+                .mapToLong(h -> h.state().counters().latencyMs().getTotalCount())
+                .sum())
+        .isEqualTo(30_000);
+    assertThat(handlers.stream().mapToLong(h -> h.state().counters().processed.get()).sum())
+        .isEqualTo(30_000);
     assertThat(handlers.stream().mapToLong(h -> h.state().counters().errors.get()).sum())
         .isEqualTo(redisServer.client().num("XLEN", keys.errors()))
         .isEqualTo(v.getJsonObject("errors").getLong("records"));
@@ -88,14 +123,20 @@ class ThroughputModeTest {
   @ValueSource(ints = {1, 32})
   void theBacklogBoundHoldsAtFullSpeedCountedInMessages(int packSize) {
     TestNode generator = node(redisServer.url(), "bounded", packSize, 0, 2_000);
-    Await.until("paused at the bound", Duration.ofSeconds(10), () -> generator.state().backlogPaused());
+    Await.until(
+        "paused at the bound",
+        Duration.ofSeconds(10),
+        () -> generator.state().publishing().paused());
     // a batch is refused whole when the bound is reached, so the stream never exceeds it
     assertThat(messagesInStream()).isEqualTo(2_000);
-    assertThat(generator.state().backlog()).isEqualTo(2_000);
-    assertThat(redisServer.client().num("XLEN", keys.messages())).isEqualTo(packSize == 1 ? 2_000 : 10 * 7);
+    assertThat(generator.state().publishing().backlog()).isEqualTo(2_000);
+    assertThat(redisServer.client().num("XLEN", keys.messages()))
+        .isEqualTo(packSize == 1 ? 2_000 : 10 * 7);
     node(redisServer.url(), "drainer", packSize, 0, 2_000);
     long before = generator.state().counters().published.get();
-    Await.until("resumes as handlers drain", Duration.ofSeconds(20),
+    Await.until(
+        "resumes as handlers drain",
+        Duration.ofSeconds(20),
         () -> generator.state().counters().published.get() > before + 10_000);
     assertThat(messagesInStream()).isLessThanOrEqualTo(2_000 + 200L * 4);
   }
@@ -107,10 +148,16 @@ class ThroughputModeTest {
     TestNode frozen = node(proxy.url(), "frozen", packSize, 0, 1_000_000);
     Await.until("frozen generates", Duration.ofSeconds(10), frozen::isGenerator);
     TestNode other = node(redisServer.url(), "other", packSize, 0, 1_000_000);
-    Await.until("messages flow", Duration.ofSeconds(10), () -> other.state().counters().processed.get() > 5_000);
+    Await.until(
+        "messages flow",
+        Duration.ofSeconds(10),
+        () -> other.state().counters().processed.get() > 5_000);
     proxy.freeze(); // batches in flight and queued stay in the socket buffers
     Await.until("other takes over", Duration.ofSeconds(10), other::isGenerator);
-    Await.until("other publishes", Duration.ofSeconds(10), () -> other.state().counters().published.get() > 5_000);
+    Await.until(
+        "other publishes",
+        Duration.ofSeconds(10),
+        () -> other.state().counters().published.get() > 5_000);
     proxy.heal();
     Await.until("frozen handles", Duration.ofSeconds(10), frozen::isHandler);
     Quiesce.holdBaton(redisServer.client(), keys);
@@ -118,6 +165,7 @@ class ThroughputModeTest {
     JsonObject v = verify();
     assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
     assertThat(v.getLong("overlap")).isZero();
-    assertThat(v.getLong("published")).isEqualTo(redisServer.client().num("HGET", keys.stats(), "published"));
+    assertThat(v.getLong("published"))
+        .isEqualTo(redisServer.client().num("HGET", keys.stats(), "published"));
   }
 }

@@ -11,21 +11,26 @@ import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The pack format on its bytes: what a generator builds, a handler reads back, message by message. */
+/**
+ * The pack format on its bytes: what a generator builds, a handler reads back, message by message.
+ */
 class PackTest {
   private static Buffer b(String s) {
     return Buffer.buffer(s);
   }
 
   private static Pack pack(String n, Buffer texts) {
-    return Pack.decode("5-1", b("g1"), b("7"), b("100"), b("1700000000000"), null, n == null ? null : b(n), texts);
+    return Pack.decode(
+        "5-1", b("g1"), b("7"), b("100"), b("1700000000000"), null, n == null ? null : b(n), texts);
   }
 
   @Test
   void aGeneratedPackDecodesIntoItsMessagesWithTheirOwnIdsAndSeqs() {
     byte[] texts = new RandomText(new Random(1)).nextPack(64);
     String[] expected = new String(texts, StandardCharsets.US_ASCII).split("\n", -1);
-    assertThat(expected).hasSize(64).allSatisfy(t -> assertThat(t.split(" ").length).isBetween(3, 8));
+    assertThat(expected)
+        .hasSize(64)
+        .allSatisfy(t -> assertThat(t.split(" ").length).isBetween(3, 8));
 
     Pack p = pack("64", Buffer.buffer(texts));
     assertThat(p.valid()).as(p.problem()).isTrue();
@@ -38,9 +43,15 @@ class PackTest {
       assertThat(p.text(i)).isEqualTo(expected[i]);
     }
     JsonObject record = p.errorRecord(3, "h1", 42);
-    assertThat(record.getMap()).containsEntry("id", "5-1/3").containsEntry("gen", "g1").containsEntry("epoch", 7L)
-        .containsEntry("seq", 103L).containsEntry("ts", 1700000000000L).containsEntry("text", expected[3])
-        .containsEntry("handler", "h1").containsEntry("detectedAt", 42L);
+    assertThat(record.getMap())
+        .containsEntry("id", "5-1/3")
+        .containsEntry("gen", "g1")
+        .containsEntry("epoch", 7L)
+        .containsEntry("seq", 103L)
+        .containsEntry("ts", 1700000000000L)
+        .containsEntry("text", expected[3])
+        .containsEntry("handler", "h1")
+        .containsEntry("detectedAt", 42L);
   }
 
   @Test
@@ -56,8 +67,12 @@ class PackTest {
 
   @Test
   void oneBadTextMakesOnlyThatMessageUnusable() {
-    Buffer texts = Buffer.buffer("first one\n").appendBytes(new byte[] {(byte) 0xC3, 0x28}).appendString("\n")
-        .appendString("x".repeat(Pack.MAX_TEXT_BYTES + 1)).appendString("\n\nlast");
+    Buffer texts =
+        Buffer.buffer("first one\n")
+            .appendBytes(new byte[] {(byte) 0xC3, 0x28})
+            .appendString("\n")
+            .appendString("x".repeat(Pack.MAX_TEXT_BYTES + 1))
+            .appendString("\n\nlast");
     Pack p = pack("5", texts);
     assertThat(p.valid()).isTrue();
     assertThat(p.problem(0)).isNull();
@@ -72,8 +87,10 @@ class PackTest {
 
   @Test
   void aPackWhoseShapeIsBrokenIsNotAMessageAtAll() {
-    assertThat(pack("3", b("a\nb")).problem()).isEqualTo("field 'texts' does not hold the 3 texts field 'n' announces");
-    assertThat(pack("1", b("a\nb")).problem()).isEqualTo("field 'texts' does not hold the 1 texts field 'n' announces");
+    assertThat(pack("3", b("a\nb")).problem())
+        .isEqualTo("field 'texts' does not hold the 3 texts field 'n' announces");
+    assertThat(pack("1", b("a\nb")).problem())
+        .isEqualTo("field 'texts' does not hold the 1 texts field 'n' announces");
     assertThat(pack("0", b("")).problem()).isEqualTo("field 'n' must be within [1, 100000], got 0");
     assertThat(pack("lots", b("a")).problem()).isEqualTo("field 'n' is not a whole number: 'lots'");
     assertThat(pack("2", null).problem()).isEqualTo("missing field 'texts'");

@@ -6,13 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.baton.NodeState;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
-import io.vertx.redis.client.Response;
-import java.util.concurrent.TimeUnit;
+import dev.baton.state.NodeState;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
 import dev.baton.support.RedisExtension;
@@ -20,6 +18,8 @@ import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,11 +44,10 @@ import org.slf4j.LoggerFactory;
  */
 @Timeout(120)
 class SkippedTest {
-  private static final String FOUND = "behind the consumer group's cursor that were never delivered";
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
-  @RegisterExtension
-  final Closer closer = new Closer();
+  private static final String FOUND =
+      "behind the consumer group's cursor that were never delivered";
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension final Closer closer = new Closer();
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
   private final Keys keys = new Keys(prefix);
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
@@ -66,8 +66,12 @@ class SkippedTest {
   }
 
   private long foundLines(String nodeId) {
-    return logs.list.stream().filter(e -> e.getFormattedMessage().contains(FOUND))
-        .filter(e -> e.getKeyValuePairs() != null && e.getKeyValuePairs().stream().anyMatch(kv -> nodeId.equals(kv.value)))
+    return logs.list.stream()
+        .filter(e -> e.getFormattedMessage().contains(FOUND))
+        .filter(
+            e ->
+                e.getKeyValuePairs() != null
+                    && e.getKeyValuePairs().stream().anyMatch(kv -> nodeId.equals(kv.value)))
         .count();
   }
 
@@ -75,11 +79,37 @@ class SkippedTest {
   private List<String> addMessages(int n) {
     List<Request> reqs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      reqs.add(Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("test").arg("epoch").arg(1)
-          .arg("seq").arg(i + 1).arg("ts").arg(System.currentTimeMillis()).arg("text").arg("message " + i));
+      reqs.add(
+          Request.cmd(Command.XADD)
+              .arg(keys.messages())
+              .arg("*")
+              .arg("gen")
+              .arg("test")
+              .arg("epoch")
+              .arg(1)
+              .arg("seq")
+              .arg(i + 1)
+              .arg("ts")
+              .arg(System.currentTimeMillis())
+              .arg("text")
+              .arg("message " + i));
     }
-    reqs.add(Request.cmd(Command.XADD).arg(keys.messages()).arg("*").arg("gen").arg("test").arg("epoch").arg(1)
-        .arg("seq").arg(n + 1).arg("ts").arg(System.currentTimeMillis()).arg("n").arg(3).arg("texts").arg("a b\nc d\ne f"));
+    reqs.add(
+        Request.cmd(Command.XADD)
+            .arg(keys.messages())
+            .arg("*")
+            .arg("gen")
+            .arg("test")
+            .arg("epoch")
+            .arg(1)
+            .arg("seq")
+            .arg(n + 1)
+            .arg("ts")
+            .arg(System.currentTimeMillis())
+            .arg("n")
+            .arg(3)
+            .arg("texts")
+            .arg("a b\nc d\ne f"));
     List<String> ids = new ArrayList<>();
     REDIS.client().pipeline(reqs).forEach(r -> ids.add(r.toString()));
     return ids;
@@ -87,10 +117,15 @@ class SkippedTest {
 
   private static JsonObject health(TestNode node) {
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-          + node.httpPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + node.httpPort() + "/health"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       return new JsonObject(r.body()).put("code", r.statusCode());
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -102,19 +137,28 @@ class SkippedTest {
     REDIS.client().cmd("XGROUP", "SETID", keys.messages(), Keys.HANDLERS_GROUP, "$");
     RedisOps ops = new RedisOps(REDIS.client().client(), 5_000);
     List<String> args = List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "100");
-    for (Runnable corrupt : List.<Runnable>of(
-        () -> REDIS.client().cmd("SET", keys.stats(), "not a hash"),
-        () -> REDIS.client().cmd("HSET", keys.stats(), "skipped", "banana"))) {
+    for (Runnable corrupt :
+        List.<Runnable>of(
+            () -> REDIS.client().cmd("SET", keys.stats(), "not a hash"),
+            () -> REDIS.client().cmd("HSET", keys.stats(), "skipped", "banana"))) {
       REDIS.client().cmd("DEL", keys.stats());
       corrupt.run();
-      assertThatThrownBy(() -> ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args)
-          .await(5, TimeUnit.SECONDS)).hasMessageMatching("(WRONGTYPE|CORRUPT).*");
-      assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong()).isZero();
+      assertThatThrownBy(
+              () ->
+                  ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args)
+                      .await(5, TimeUnit.SECONDS))
+          .hasMessageMatching("(WRONGTYPE|CORRUPT).*");
+      assertThat(
+              REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong())
+          .isZero();
     }
     REDIS.client().cmd("DEL", keys.stats());
-    Response r = ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args).await(5, TimeUnit.SECONDS);
+    Response r =
+        ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args)
+            .await(5, TimeUnit.SECONDS);
     assertThat(r.get(1).size()).isEqualTo(4); // and the same call on a sound state takes them
-    assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong()).isEqualTo(4);
+    assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong())
+        .isEqualTo(4);
     assertThat(REDIS.client().num("HGET", keys.stats(), "skipped")).isEqualTo(6);
   }
 
@@ -123,16 +167,29 @@ class SkippedTest {
     REDIS.client().cmd("XGROUP", "CREATE", keys.messages(), Keys.HANDLERS_GROUP, "0", "MKSTREAM");
     addMessages(20);
     REDIS.client().cmd("XGROUP", "SETID", keys.messages(), Keys.HANDLERS_GROUP, "$");
-    TestNode gen = closer.add(TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "sk-gen")));
-    Await.until("the generator's node reports the skipped entries", Duration.ofSeconds(30), () -> {
-      JsonObject h = health(gen);
-      return h.getInteger("code") == 503 && h.getJsonObject("stalled", new JsonObject()).containsKey("skipped");
-    });
-    assertThat(health(gen).getJsonObject("stalled").getString("skipped")).contains("never delivered", "no handler is live");
+    TestNode gen =
+        closer.add(
+            TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "sk-gen")));
+    Await.until(
+        "the generator's node reports the skipped entries",
+        Duration.ofSeconds(30),
+        () -> {
+          JsonObject h = health(gen);
+          return h.getInteger("code") == 503
+              && h.getJsonObject("stalled", new JsonObject()).containsKey("skipped");
+        });
+    assertThat(health(gen).getJsonObject("stalled").getString("skipped"))
+        .contains("never delivered", "no handler is live");
 
-    TestNode handler = closer.add(TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "sk-h")));
-    Await.until("they are delivered and health is back", Duration.ofSeconds(30),
-        () -> handler.state().counters().skipped.get() == 23 && health(gen).getInteger("code") == 200);
+    TestNode handler =
+        closer.add(
+            TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "sk-h")));
+    Await.until(
+        "they are delivered and health is back",
+        Duration.ofSeconds(30),
+        () ->
+            handler.state().counters().skipped.get() == 23
+                && health(gen).getInteger("code") == 200);
     assertThat(foundLines("sk-h")).isEqualTo(1);
   }
 
@@ -143,16 +200,21 @@ class SkippedTest {
     List<String> ids = addMessages(250); // more than one scan page (handler.batchSize 100)
     REDIS.client().cmd("XGROUP", "SETID", keys.messages(), Keys.HANDLERS_GROUP, "$");
     assertThat(REDIS.client().num("XLEN", keys.messages())).isEqualTo(251);
-    assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong()).isZero();
+    assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong())
+        .isZero();
 
     List<TestNode> nodes = new ArrayList<>();
     for (String id : List.of("sk-a", "sk-b")) { // two handlers race for them
-      JsonObject settings = TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", id)
-          .put("audit", new JsonObject().put("enabled", true));
+      JsonObject settings =
+          TestNode.fastSettings(REDIS.url(), prefix)
+              .put("nodeId", id)
+              .put("audit", new JsonObject().put("enabled", true));
       settings.getJsonObject("handler").put("errorProbability", 0.2);
       nodes.add(closer.add(TestNode.start(settings)));
     }
-    Await.until("the skipped entries are committed", Duration.ofSeconds(30),
+    Await.until(
+        "the skipped entries are committed",
+        Duration.ofSeconds(30),
         () -> REDIS.client().num("XLEN", keys.messages()) == 0);
 
     // exactly once: one ledger commit per entry, every message counted once
@@ -165,25 +227,42 @@ class SkippedTest {
     long messages = 250 + 3;
     assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(messages);
     assertThat(REDIS.client().num("HGET", keys.stats(), "skipped")).isEqualTo(messages);
-    assertThat(nodes.stream().mapToLong(n -> n.state().counters().skipped.get()).sum()).isEqualTo(messages);
+    assertThat(nodes.stream().mapToLong(n -> n.state().counters().skipped.get()).sum())
+        .isEqualTo(messages);
     assertThat(REDIS.client().num("XLEN", keys.errors()))
         .isEqualTo(nodes.stream().mapToLong(n -> n.state().counters().errors.get()).sum());
 
     // /status and /metrics count them
     TestNode a = nodes.get(0);
     HttpClient http = HttpClient.newHttpClient();
-    JsonObject status = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort()
-        + "/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
-    assertThat(status.getJsonObject("counters").getLong("skipped")).isEqualTo(a.state().counters().skipped.get());
+    JsonObject status =
+        new JsonObject(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + a.httpPort() + "/status"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body());
+    assertThat(status.getJsonObject("counters").getLong("skipped"))
+        .isEqualTo(a.state().counters().skipped.get());
     assertThat(status.getJsonObject("cluster").getLong("skipped")).isEqualTo(messages);
-    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + "/metrics"))
-        .build(), HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(metrics).containsPattern("baton_messages_skipped_total\\{node=\"sk-a\"\\} "
-        + a.state().counters().skipped.get() + "\\.0");
+    String metrics =
+        http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .containsPattern(
+            "baton_messages_skipped_total\\{node=\"sk-a\"\\} "
+                + a.state().counters().skipped.get()
+                + "\\.0");
 
     // logged once per node that found some, and not again once the episode is over
     for (TestNode n : nodes) {
-      Await.until(n.id() + " sees no skipped entries any more", Duration.ofSeconds(30),
+      Await.until(
+          n.id() + " sees no skipped entries any more",
+          Duration.ofSeconds(30),
           () -> !n.state().stateLog().isOn("skipped"));
     }
     long found = foundLines("sk-a") + foundLines("sk-b");

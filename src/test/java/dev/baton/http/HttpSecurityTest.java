@@ -36,11 +36,15 @@ class HttpSecurityTest {
   static void start() {
     redis = RedisServer.start();
     rc = new TestRedis(redis.url());
-    node = TestNode.start(TestNode.fastSettings(redis.url(), PREFIX).put("nodeId", "guarded")
-        .put("handler", new JsonObject().put("errorProbability", 0.0))
-        .put("generator", new JsonObject().put("intervalMs", 100_000))
-        .put("http", new JsonObject().put("port", 0).put("token", TOKEN)));
-    Await.until("the node settles", Duration.ofSeconds(10), () -> node.isGenerator() || node.isHandler());
+    node =
+        TestNode.start(
+            TestNode.fastSettings(redis.url(), PREFIX)
+                .put("nodeId", "guarded")
+                .put("handler", new JsonObject().put("errorProbability", 0.0))
+                .put("generator", new JsonObject().put("intervalMs", 100_000))
+                .put("http", new JsonObject().put("port", 0).put("token", TOKEN)));
+    Await.until(
+        "the node settles", Duration.ofSeconds(10), () -> node.isGenerator() || node.isHandler());
   }
 
   @AfterAll
@@ -53,13 +57,24 @@ class HttpSecurityTest {
   @BeforeEach
   void storeTwoErrors() {
     rc.cmd("DEL", KEYS.errors());
-    rc.cmd("XADD", KEYS.errors(), "*", "record", new JsonObject().put("id", "m1").put("text", "a").encode());
-    rc.cmd("XADD", KEYS.errors(), "*", "record", new JsonObject().put("id", "m2").put("text", "b").encode());
+    rc.cmd(
+        "XADD",
+        KEYS.errors(),
+        "*",
+        "record",
+        new JsonObject().put("id", "m1").put("text", "a").encode());
+    rc.cmd(
+        "XADD",
+        KEYS.errors(),
+        "*",
+        "record",
+        new JsonObject().put("id", "m2").put("text", "b").encode());
   }
 
   private static HttpResponse<String> send(HttpRequest.Builder b) {
     try {
-      return HTTP.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(
+          b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -81,7 +96,8 @@ class HttpSecurityTest {
   void drainWithoutTheTokenIs401AndDeletesNothing() {
     HttpResponse<String> r = drain(null);
     assertThat(r.statusCode()).isEqualTo(401);
-    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+    assertThat(r.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     assertThat(new JsonObject(r.body()).getString("error")).contains("Authorization: Bearer");
     assertThat(r.body()).doesNotContain(TOKEN);
 
@@ -113,28 +129,43 @@ class HttpSecurityTest {
   @Test
   void everyOtherMethodNeedsTheTokenBeforeAnythingElse() {
     for (String method : new String[] {"DELETE", "PUT", "PATCH", "POST"}) {
-      HttpResponse<String> r = send(request("/errors").method(method, HttpRequest.BodyPublishers.noBody()));
+      HttpResponse<String> r =
+          send(request("/errors").method(method, HttpRequest.BodyPublishers.noBody()));
       assertThat(r.statusCode()).as(method).isEqualTo(401);
     }
     // with the token, the router answers as usual
-    assertThat(send(request("/errors").header("Authorization", "Bearer " + TOKEN)
-        .method("DELETE", HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(405);
+    assertThat(
+            send(request("/errors")
+                    .header("Authorization", "Bearer " + TOKEN)
+                    .method("DELETE", HttpRequest.BodyPublishers.noBody()))
+                .statusCode())
+        .isEqualTo(405);
   }
 
   @Test
   void oversizedBodiesAre413AndDrainNothing() {
     byte[] big = new byte[(int) HttpVerticle.MAX_BODY_BYTES + 1];
-    HttpResponse<String> sized = send(request("/errors/drain").header("Authorization", "Bearer " + TOKEN)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(big)));
+    HttpResponse<String> sized =
+        send(
+            request("/errors/drain")
+                .header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)));
     assertThat(sized.statusCode()).isEqualTo(413);
     // without a Content-Length (chunked), the limit holds as the body streams in
-    HttpResponse<String> chunked = send(request("/errors/drain").header("Authorization", "Bearer " + TOKEN)
-        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
+    HttpResponse<String> chunked =
+        send(
+            request("/errors/drain")
+                .header("Authorization", "Bearer " + TOKEN)
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
     assertThat(chunked.statusCode()).isEqualTo(413);
     assertThat(rc.num("XLEN", KEYS.errors())).isEqualTo(2);
 
-    HttpResponse<String> small = send(request("/errors/drain").header("Authorization", "Bearer " + TOKEN)
-        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+    HttpResponse<String> small =
+        send(
+            request("/errors/drain")
+                .header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
     assertThat(small.statusCode()).isEqualTo(200);
   }
 }

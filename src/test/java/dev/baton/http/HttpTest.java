@@ -1,17 +1,17 @@
 package dev.baton.http;
 
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.baton.support.RedisExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
+import dev.baton.support.RedisExtension;
 import dev.baton.support.TcpProxy;
 import dev.baton.support.TestNode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -20,8 +20,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -30,11 +32,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @Timeout(120)
 class HttpTest {
-  @RegisterExtension
-  static final RedisExtension REDIS = new RedisExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   private static final String PREFIX = "t" + UUID.randomUUID().toString().substring(0, 8);
   private static final Keys KEYS = new Keys(PREFIX);
   private static TcpProxy proxy;
@@ -51,11 +53,17 @@ class HttpTest {
   @BeforeAll
   static void startCluster() {
     proxy = new TcpProxy(REDIS.port());
-    generator = TestNode.start(TestNode.fastSettings(REDIS.url(), PREFIX).put("nodeId", "web-gen")
-        .put("handler", new JsonObject().put("errorProbability", 0.0)));
+    generator =
+        TestNode.start(
+            TestNode.fastSettings(REDIS.url(), PREFIX)
+                .put("nodeId", "web-gen")
+                .put("handler", new JsonObject().put("errorProbability", 0.0)));
     Await.until("web-gen generates", Duration.ofSeconds(10), generator::isGenerator);
-    handler = TestNode.start(TestNode.fastSettings(proxy.url(), PREFIX).put("nodeId", "web-handler")
-        .put("handler", new JsonObject().put("errorProbability", 0.0)));
+    handler =
+        TestNode.start(
+            TestNode.fastSettings(proxy.url(), PREFIX)
+                .put("nodeId", "web-handler")
+                .put("handler", new JsonObject().put("errorProbability", 0.0)));
     Await.until("web-handler handles", Duration.ofSeconds(10), handler::isHandler);
   }
 
@@ -76,7 +84,8 @@ class HttpTest {
   }
 
   private static Reply post(TestNode node, String path) {
-    return send(node, HttpRequest.newBuilder(uri(node, path)).POST(HttpRequest.BodyPublishers.noBody()));
+    return send(
+        node, HttpRequest.newBuilder(uri(node, path)).POST(HttpRequest.BodyPublishers.noBody()));
   }
 
   private static URI uri(TestNode node, String pathAndQuery) {
@@ -85,8 +94,9 @@ class HttpTest {
 
   private static Reply send(TestNode node, HttpRequest.Builder b) {
     try {
-      HttpResponse<String> r = HTTP.send(b.timeout(Duration.ofSeconds(20)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
       return new Reply(r.statusCode(), r.body());
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -96,8 +106,17 @@ class HttpTest {
   private static List<String> storeErrors(int n) {
     List<Request> reqs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      reqs.add(Request.cmd(Command.XADD).arg(KEYS.errors()).arg("*").arg("record")
-          .arg(new JsonObject().put("id", "m" + i).put("ts", 1_700_000_000_000L).put("text", "t" + i).encode()));
+      reqs.add(
+          Request.cmd(Command.XADD)
+              .arg(KEYS.errors())
+              .arg("*")
+              .arg("record")
+              .arg(
+                  new JsonObject()
+                      .put("id", "m" + i)
+                      .put("ts", 1_700_000_000_000L)
+                      .put("text", "t" + i)
+                      .encode()));
     }
     List<String> ids = new ArrayList<>();
     REDIS.client().pipeline(reqs).forEach(r -> ids.add(r.toString()));
@@ -107,34 +126,53 @@ class HttpTest {
   @Test
   void membersShowTheirAdvertisedAddressNeverAWildcard() throws Exception {
     String prefix = PREFIX + "-adv";
-    try (TestNode named = TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "adv-named")
-            .put("http", new JsonObject().put("port", 0).put("advertise", "node-a.example.org")));
-        TestNode wildcard = TestNode.start(TestNode.fastSettings(REDIS.url(), prefix).put("nodeId", "adv-any")
-            .put("http", new JsonObject().put("port", 0).put("host", "0.0.0.0")))) {
-      String hostname = java.net.InetAddress.getLocalHost().getHostName();
-      JsonArray nodes = Await.value("both in the view", Duration.ofSeconds(10), () -> {
-        JsonArray n = get(named, "/status").json().getJsonArray("nodes");
-        return n.size() == 2 ? n : null;
-      });
-      java.util.Map<String, String> http = new java.util.HashMap<>();
-      nodes.forEach(n -> http.put(((JsonObject) n).getString("nodeId"), ((JsonObject) n).getString("http")));
-      assertThat(http).containsEntry("adv-named", "http://node-a.example.org:" + named.httpPort())
+    try (TestNode named =
+            TestNode.start(
+                TestNode.fastSettings(REDIS.url(), prefix)
+                    .put("nodeId", "adv-named")
+                    .put(
+                        "http",
+                        new JsonObject().put("port", 0).put("advertise", "node-a.example.org")));
+        TestNode wildcard =
+            TestNode.start(
+                TestNode.fastSettings(REDIS.url(), prefix)
+                    .put("nodeId", "adv-any")
+                    .put("http", new JsonObject().put("port", 0).put("host", "0.0.0.0")))) {
+      String hostname = InetAddress.getLocalHost().getHostName();
+      JsonArray nodes =
+          Await.value(
+              "both in the view",
+              Duration.ofSeconds(10),
+              () -> {
+                JsonArray n = get(named, "/status").json().getJsonArray("nodes");
+                return n.size() == 2 ? n : null;
+              });
+      Map<String, String> http = new HashMap<>();
+      nodes.forEach(
+          n -> http.put(((JsonObject) n).getString("nodeId"), ((JsonObject) n).getString("http")));
+      assertThat(http)
+          .containsEntry("adv-named", "http://node-a.example.org:" + named.httpPort())
           .containsEntry("adv-any", "http://" + hostname + ":" + wildcard.httpPort());
     }
   }
 
   @Test
   void statusReportsRoleLeaderRedisCountersAndMembers() {
-    Await.until("the handler processed something", Duration.ofSeconds(10),
+    Await.until(
+        "the handler processed something",
+        Duration.ofSeconds(10),
         () -> handler.state().counters().processed.get() > 0);
-    Await.until("both nodes in the view", Duration.ofSeconds(10),
+    Await.until(
+        "both nodes in the view",
+        Duration.ofSeconds(10),
         () -> get(handler, "/status").json().getJsonArray("nodes").size() == 2);
     JsonObject s = get(handler, "/status").json();
     assertThat(s.getString("nodeId")).isEqualTo("web-handler");
     assertThat(s.getString("role")).isEqualTo("handler");
     assertThat(s.getValue("epoch")).isNull();
     assertThat(s.getJsonObject("leader").getString("nodeId")).isEqualTo("web-gen");
-    assertThat(s.getJsonObject("leader").getLong("epoch")).isEqualTo(generator.state().epoch());
+    assertThat(s.getJsonObject("leader").getLong("epoch"))
+        .isEqualTo(generator.state().roles().epoch());
     assertThat(s.getString("redis")).isEqualTo("up");
     assertThat(s.getJsonObject("counters").fieldNames())
         .contains("published", "processed", "errors", "reclaimed", "deadLettered");
@@ -151,23 +189,32 @@ class HttpTest {
 
     JsonObject g = get(generator, "/status").json();
     assertThat(g.getString("role")).isEqualTo("generator");
-    assertThat(g.getLong("epoch")).isEqualTo(generator.state().epoch());
+    assertThat(g.getLong("epoch")).isEqualTo(generator.state().roles().epoch());
     assertThat(g.getJsonObject("counters").getLong("published")).isPositive();
   }
 
   @Test
   void statusShowsEachNodesCountersAndRatesFromItsHeartbeat() {
-    Await.until("the handler's heartbeat reports a processed rate", Duration.ofSeconds(15), () -> {
-      JsonObject h = member(get(generator, "/status").json(), "web-handler");
-      return h != null && h.getDouble("processedPerSec", 0.0) > 0;
-    });
+    Await.until(
+        "the handler's heartbeat reports a processed rate",
+        Duration.ofSeconds(15),
+        () -> {
+          JsonObject h = member(get(generator, "/status").json(), "web-handler");
+          return h != null && h.getDouble("processedPerSec", 0.0) > 0;
+        });
     JsonObject s = get(generator, "/status").json();
     JsonObject h = member(s, "web-handler");
-    assertThat(h.getLong("processed")).isPositive().isLessThanOrEqualTo(handler.state().counters().processed.get());
+    assertThat(h.getLong("processed"))
+        .isPositive()
+        .isLessThanOrEqualTo(handler.state().counters().processed.get());
     assertThat(h.getLong("intervalMs")).isEqualTo(200L);
     assertThat(h.getDouble("publishedPerSec")).isZero();
-    Await.until("the generator's heartbeat reports a published rate", Duration.ofSeconds(15),
-        () -> member(get(handler, "/status").json(), "web-gen").getDouble("publishedPerSec", 0.0) > 0);
+    Await.until(
+        "the generator's heartbeat reports a published rate",
+        Duration.ofSeconds(15),
+        () ->
+            member(get(handler, "/status").json(), "web-gen").getDouble("publishedPerSec", 0.0)
+                > 0);
   }
 
   private static JsonObject member(JsonObject status, String nodeId) {
@@ -188,7 +235,10 @@ class HttpTest {
 
     proxy.cut();
     try {
-      Await.until("health reports Redis down", Duration.ofSeconds(10), () -> get(handler, "/health").status() == 503);
+      Await.until(
+          "health reports Redis down",
+          Duration.ofSeconds(10),
+          () -> get(handler, "/health").status() == 503);
       Reply down = get(handler, "/health");
       assertThat(down.json().getString("reason")).contains("Redis");
       JsonObject status = get(handler, "/status").json();
@@ -197,7 +247,8 @@ class HttpTest {
     } finally {
       proxy.heal();
     }
-    Await.until("health recovers", Duration.ofSeconds(15), () -> get(handler, "/health").status() == 200);
+    Await.until(
+        "health recovers", Duration.ofSeconds(15), () -> get(handler, "/health").status() == 200);
   }
 
   @Test
@@ -225,7 +276,8 @@ class HttpTest {
     JsonObject small = get(handler, "/errors?limit=7").json();
     assertThat(small.getJsonArray("errors").size()).isEqualTo(7);
     assertThat(small.getJsonArray("errors").getJsonObject(0).getString("text")).isEqualTo("t0");
-    assertThat(get(handler, "/errors?limit=10000").json().getJsonArray("errors").size()).isEqualTo(250);
+    assertThat(get(handler, "/errors?limit=10000").json().getJsonArray("errors").size())
+        .isEqualTo(250);
   }
 
   @Test
@@ -250,9 +302,22 @@ class HttpTest {
 
   @Test
   void badParametersGet400WithAJsonBodyNamingTheParameter() {
-    String[] bad = {"limit=0", "limit=-1", "limit=10001", "limit=abc", "limit=1.5", "limit=", "limit=1&limit=2",
-        "limit=99999999999999999999", "cursor=abc", "cursor=1-2-3", "cursor=%E2%98%83", "cursor=1-1&cursor=2-2",
-        "limit=%00", "cursor=" + "9".repeat(30) + "-0"};
+    String[] bad = {
+      "limit=0",
+      "limit=-1",
+      "limit=10001",
+      "limit=abc",
+      "limit=1.5",
+      "limit=",
+      "limit=1&limit=2",
+      "limit=99999999999999999999",
+      "cursor=abc",
+      "cursor=1-2-3",
+      "cursor=%E2%98%83",
+      "cursor=1-1&cursor=2-2",
+      "limit=%00",
+      "cursor=" + "9".repeat(30) + "-0"
+    };
     for (String q : bad) {
       Reply r = get(handler, "/errors?" + q);
       assertThat(r.status()).as(q).isEqualTo(400);
@@ -278,15 +343,48 @@ class HttpTest {
   void randomAndHostileParametersNeverCauseA500() {
     storeErrors(3);
     Random random = new Random(20261128L);
-    String[] pieces = {"limit", "cursor", "=", "&", "-", "0", "1", "9", "%", "%2", "%zz", "é", "☃", " ", "+", "..",
-        "-1", "1e3", "0x10", "null", "[]", "{}", "'", "\"", "<", "\\", "1-", "-0", "0-0", "18446744073709551615"};
+    String[] pieces = {
+      "limit",
+      "cursor",
+      "=",
+      "&",
+      "-",
+      "0",
+      "1",
+      "9",
+      "%",
+      "%2",
+      "%zz",
+      "é",
+      "☃",
+      " ",
+      "+",
+      "..",
+      "-1",
+      "1e3",
+      "0x10",
+      "null",
+      "[]",
+      "{}",
+      "'",
+      "\"",
+      "<",
+      "\\",
+      "1-",
+      "-0",
+      "0-0",
+      "18446744073709551615"
+    };
     for (int i = 0; i < 400; i++) {
       StringBuilder q = new StringBuilder();
       int parts = 1 + random.nextInt(8);
       for (int p = 0; p < parts; p++) {
         q.append(pieces[random.nextInt(pieces.length)]);
       }
-      String query = URLEncoder.encode(q.toString(), StandardCharsets.UTF_8).replace("%3D", "=").replace("%26", "&");
+      String query =
+          URLEncoder.encode(q.toString(), StandardCharsets.UTF_8)
+              .replace("%3D", "=")
+              .replace("%26", "&");
       Reply r = get(handler, "/errors?" + query);
       assertThat(r.status()).as(query).isIn(200, 400);
       new JsonObject(r.body()); // always a JSON body

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.encoder.Encoder;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,13 +20,19 @@ class LoggingTest {
 
   private static LoggerContext newContext() {
     LoggerContext c = new LoggerContext();
-    c.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+    c.setMDCAdapter(new LogbackMDCAdapter());
     return c;
   }
 
   private LoggingEvent event(String template, Object arg, String node, Throwable error) {
-    LoggingEvent e = new LoggingEvent("x", context.getLogger("dev.baton.NodeVerticle"), Level.INFO, template, error,
-        new Object[] {arg});
+    LoggingEvent e =
+        new LoggingEvent(
+            "x",
+            context.getLogger("dev.baton.NodeVerticle"),
+            Level.INFO,
+            template,
+            error,
+            new Object[] {arg});
     if (node != null) {
       e.addKeyValuePair(new KeyValuePair(Logging.NODE_KEY, node));
     }
@@ -51,9 +59,16 @@ class LoggingTest {
   @Test
   void jsonLinesAreOneObjectEachWithTheFormattedMessageAndTheNode() {
     context.putProperty(Logging.NODE_KEY, "proc-node");
-    Encoder<ch.qos.logback.classic.spi.ILoggingEvent> json = Logging.jsonEncoder(context);
-    String line = new String(json.encode(event("role is now {}", "generator", "n1",
-        new IllegalStateException("boom\nsecond line"))), StandardCharsets.UTF_8);
+    Encoder<ILoggingEvent> json = Logging.jsonEncoder(context);
+    String line =
+        new String(
+            json.encode(
+                event(
+                    "role is now {}",
+                    "generator",
+                    "n1",
+                    new IllegalStateException("boom\nsecond line"))),
+            StandardCharsets.UTF_8);
 
     assertThat(line).endsWith("\n");
     assertThat(line.substring(0, line.length() - 1)).doesNotContain("\n");
@@ -63,7 +78,8 @@ class LoggingTest {
     assertThat(o.getString("formattedMessage")).isEqualTo("role is now generator");
     JsonArray kvps = o.getJsonArray("kvpList");
     assertThat(kvps.getJsonObject(0).getString(Logging.NODE_KEY)).isEqualTo("n1");
-    assertThat(o.getJsonObject("context").getJsonObject("properties").getString(Logging.NODE_KEY)).isEqualTo("proc-node");
+    assertThat(o.getJsonObject("context").getJsonObject("properties").getString(Logging.NODE_KEY))
+        .isEqualTo("proc-node");
     assertThat(o.getJsonObject("throwable").getString("message")).isEqualTo("boom\nsecond line");
   }
 }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.read.ListAppender;
-import dev.baton.NodeState;
+import dev.baton.state.NodeState;
 import io.vertx.redis.client.impl.types.ErrorType;
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +27,7 @@ class StateLogTest {
   private ListAppender<ILoggingEvent> attached;
 
   StateLogTest() {
-    context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+    context.setMDCAdapter(new LogbackMDCAdapter());
     captured.setContext(context);
     captured.start();
     Logger logger = context.getLogger("dev.baton.NodeState");
@@ -45,7 +47,11 @@ class StateLogTest {
   }
 
   private void refuse() {
-    log.on("refusal:handler", "OOM", Level.WARN, "Redis refuses the handler's commands: OOM command not allowed",
+    log.on(
+        "refusal:handler",
+        "OOM",
+        Level.WARN,
+        "Redis refuses the handler's commands: OOM command not allowed",
         "Redis accepts the handler's commands again");
   }
 
@@ -58,7 +64,8 @@ class StateLogTest {
       log.over("refusal:handler");
       clock.addAndGet(20);
     }
-    assertThat(lines()).containsExactly("Redis refuses the handler's commands: OOM command not allowed");
+    assertThat(lines())
+        .containsExactly("Redis refuses the handler's commands: OOM command not allowed");
 
     for (int i = 0; i < 501; i++) { // past the minute: one summary, with every repeat counted
       refuse();
@@ -67,14 +74,17 @@ class StateLogTest {
       clock.addAndGet(20);
     }
     assertThat(lines()).hasSize(2);
-    assertThat(lines().get(1)).isEqualTo(
-        "Redis refuses the handler's commands: OOM command not allowed (repeated 1500 times in the last minute)");
+    assertThat(lines().get(1))
+        .isEqualTo(
+            "Redis refuses the handler's commands: OOM command not allowed (repeated 1500 times in the last minute)");
     assertThat(captured.list.get(1).getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
 
     clock.addAndGet(5_000); // stays over for the quiet period: logged once, with the total
     log.flush();
     assertThat(lines()).hasSize(3);
-    assertThat(lines().get(2)).isEqualTo("Redis accepts the handler's commands again (repeated 1500 times since it began)");
+    assertThat(lines().get(2))
+        .isEqualTo(
+            "Redis accepts the handler's commands again (repeated 1500 times since it began)");
     log.flush();
     log.over("refusal:handler");
     assertThat(lines()).hasSize(3);
@@ -83,17 +93,35 @@ class StateLogTest {
   @Test
   void aConditionRepeatedWithoutEndIsCountedNotPrinted() {
     for (int i = 0; i < 60; i++) { // a warning a second for a hand-set lease key, on every node
-      log.on("lease-no-expiry", "lease-no-expiry", Level.WARN, "the lease key has no expiry", "the lease key expires again");
+      log.on(
+          "lease-no-expiry",
+          "lease-no-expiry",
+          Level.WARN,
+          "the lease key has no expiry",
+          "the lease key expires again");
       clock.addAndGet(1_000);
     }
     assertThat(lines()).containsExactly("the lease key has no expiry");
-    log.on("lease-no-expiry", "lease-no-expiry", Level.WARN, "the lease key has no expiry", "the lease key expires again");
-    assertThat(lines()).containsExactly("the lease key has no expiry", "the lease key has no expiry (repeated 60 times in the last minute)");
+    log.on(
+        "lease-no-expiry",
+        "lease-no-expiry",
+        Level.WARN,
+        "the lease key has no expiry",
+        "the lease key expires again");
+    assertThat(lines())
+        .containsExactly(
+            "the lease key has no expiry",
+            "the lease key has no expiry (repeated 60 times in the last minute)");
   }
 
   @Test
   void anEndThatLastsIsLoggedAndABeginningAfterItIsLoggedAgain() {
-    log.on("unreachable", "unreachable", Level.WARN, "Redis is unreachable: reset", "Redis is reachable again");
+    log.on(
+        "unreachable",
+        "unreachable",
+        Level.WARN,
+        "Redis is unreachable: reset",
+        "Redis is reachable again");
     log.over("unreachable");
     clock.addAndGet(4_999);
     log.flush();
@@ -103,25 +131,43 @@ class StateLogTest {
     assertThat(lines()).containsExactly("Redis is unreachable: reset", "Redis is reachable again");
     assertThat(log.isOn("unreachable")).isFalse();
 
-    log.on("unreachable", "unreachable", Level.WARN, "Redis is unreachable: timeout", "Redis is reachable again");
+    log.on(
+        "unreachable",
+        "unreachable",
+        Level.WARN,
+        "Redis is unreachable: timeout",
+        "Redis is reachable again");
     assertThat(lines()).hasSize(3).last().isEqualTo("Redis is unreachable: timeout");
   }
 
   @Test
   void onStopWhatIsOverIsLoggedAsOverAndWhatStillHoldsIsNot() {
-    log.on("unreachable", "unreachable", Level.WARN, "Redis is unreachable: reset", "Redis is reachable again");
+    log.on(
+        "unreachable",
+        "unreachable",
+        Level.WARN,
+        "Redis is unreachable: reset",
+        "Redis is reachable again");
     refuse();
     log.over("unreachable");
     log.flushEnded();
-    assertThat(lines()).containsExactly("Redis is unreachable: reset",
-        "Redis refuses the handler's commands: OOM command not allowed", "Redis is reachable again");
+    assertThat(lines())
+        .containsExactly(
+            "Redis is unreachable: reset",
+            "Redis refuses the handler's commands: OOM command not allowed",
+            "Redis is reachable again");
     assertThat(log.isOn("refusal:handler")).isTrue();
   }
 
   @Test
   void anotherKindOfTheSameConditionIsAnotherState() {
     refuse();
-    log.on("refusal:handler", "WRONGTYPE", Level.WARN, "Redis refuses the handler's commands: WRONGTYPE …", "again");
+    log.on(
+        "refusal:handler",
+        "WRONGTYPE",
+        Level.WARN,
+        "Redis refuses the handler's commands: WRONGTYPE …",
+        "again");
     refuse();
     assertThat(lines()).hasSize(3);
   }
@@ -137,17 +183,30 @@ class StateLogTest {
     attached = appender;
     NodeState state = new NodeState("flappy");
     for (int i = 0; i < 2_000; i++) {
-      state.failed("handler", ErrorType.create("OOM command not allowed when used memory > 'maxmemory'."));
-      state.accepted("handler");
-      state.failed("heartbeat", new java.io.IOException("Connection reset"));
-      state.accepted("heartbeat");
+      state
+          .redis()
+          .failed(
+              "handler",
+              ErrorType.create("OOM command not allowed when used memory > 'maxmemory'."));
+      state.redis().succeeded("handler");
+      state.redis().failed("heartbeat", new IOException("Connection reset"));
+      state.redis().succeeded("heartbeat");
     }
-    List<String> mine = appender.list.stream().filter(e -> e.getKeyValuePairs() != null
-        && e.getKeyValuePairs().stream().anyMatch(kv -> "flappy".equals(kv.value))).map(ILoggingEvent::getFormattedMessage).toList();
-    // one line each as it began; at most a summary and an end each if the loop outlasted the quiet period
-    assertThat(mine).filteredOn(l -> l.startsWith("Redis refuses the handler's commands: OOM")).hasSizeBetween(1, 2);
+    List<String> mine =
+        appender.list.stream()
+            .filter(
+                e ->
+                    e.getKeyValuePairs() != null
+                        && e.getKeyValuePairs().stream().anyMatch(kv -> "flappy".equals(kv.value)))
+            .map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    // one line each as it began; at most a summary and an end each if the loop outlasted the quiet
+    // period
+    assertThat(mine)
+        .filteredOn(l -> l.startsWith("Redis refuses the handler's commands: OOM"))
+        .hasSizeBetween(1, 2);
     assertThat(mine).filteredOn(l -> l.startsWith("Redis is unreachable")).hasSizeBetween(1, 2);
     assertThat(mine).hasSizeLessThanOrEqualTo(6);
-    assertThat(state.refusing()).containsOnlyKeys("handler");
+    assertThat(state.redis().refusing()).containsOnlyKeys("handler");
   }
 }

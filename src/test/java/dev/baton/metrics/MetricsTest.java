@@ -38,9 +38,14 @@ class MetricsTest {
     proxy = new TcpProxy(redis.port());
     generator = TestNode.start(TestNode.fastSettings(redis.url(), PREFIX).put("nodeId", "m-gen"));
     Await.until("m-gen generates", Duration.ofSeconds(10), generator::isGenerator);
-    handler = TestNode.start(TestNode.fastSettings(proxy.url(), PREFIX).put("nodeId", "m-handler")
-        .put("handler", new JsonObject().put("errorProbability", 0.5)));
-    Await.until("m-handler committed errors", Duration.ofSeconds(20),
+    handler =
+        TestNode.start(
+            TestNode.fastSettings(proxy.url(), PREFIX)
+                .put("nodeId", "m-handler")
+                .put("handler", new JsonObject().put("errorProbability", 0.5)));
+    Await.until(
+        "m-handler committed errors",
+        Duration.ofSeconds(20),
         () -> handler.state().counters().errors.get() > 0);
   }
 
@@ -53,9 +58,13 @@ class MetricsTest {
   }
 
   record Scrape(String contentType, String text) {
-    /** The value of the first sample named {@code name} whose labels include every {@code label="value"} given. */
+    /**
+     * The value of the first sample named {@code name} whose labels include every {@code
+     * label="value"} given.
+     */
     Double value(String name, String... labels) {
-      Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$", Pattern.MULTILINE);
+      Pattern line =
+          Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$", Pattern.MULTILINE);
       Matcher m = line.matcher(text);
       while (m.find()) {
         String set = m.group(1) == null ? "" : m.group(1);
@@ -83,8 +92,12 @@ class MetricsTest {
 
   private static Scrape scrape(TestNode node) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
-          + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
       return new Scrape(r.headers().firstValue("content-type").orElse(""), r.body());
     } catch (Exception e) {
@@ -94,15 +107,22 @@ class MetricsTest {
 
   @Test
   void generatorReportsItsRoleEpochPublishesAndLeaseRenewals() {
-    Await.until("a few renewals", Duration.ofSeconds(10),
-        () -> scrape(generator).value("baton_lease_renewal_seconds_count", "outcome=\"extended\"") >= 2);
+    Await.until(
+        "a few renewals",
+        Duration.ofSeconds(10),
+        () ->
+            scrape(generator).value("baton_lease_renewal_seconds_count", "outcome=\"extended\"")
+                >= 2);
     Scrape s = scrape(generator);
     assertThat(s.contentType()).startsWith("text/plain; version=0.0.4");
     assertThat(s.value("baton_role", "role=\"generator\"", "node=\"m-gen\"")).isEqualTo(1.0);
     assertThat(s.value("baton_role", "role=\"handler\"")).isEqualTo(0.0);
-    assertThat(s.value("baton_epoch")).isEqualTo((double) generator.state().epoch()).isPositive();
+    assertThat(s.value("baton_epoch"))
+        .isEqualTo((double) generator.state().roles().epoch())
+        .isPositive();
     assertThat(s.value("baton_messages_published_total")).isPositive();
-    assertThat(s.value("baton_lease_renewal_seconds_bucket", "outcome=\"extended\"", "le=\"+Inf\"")).isPositive();
+    assertThat(s.value("baton_lease_renewal_seconds_bucket", "outcome=\"extended\"", "le=\"+Inf\""))
+        .isPositive();
     assertThat(s.value("baton_redis_up")).isEqualTo(1.0);
     assertThat(s.value("baton_publishing_paused")).isEqualTo(0.0);
   }
@@ -115,7 +135,10 @@ class MetricsTest {
     assertThat(s.value("baton_messages_processed_total")).isPositive();
     assertThat(s.value("baton_messages_errors_total")).isPositive();
     assertThat(s.value("baton_commit_seconds_count", "outcome=\"ok\"")).isPositive();
-    assertThat(s.value("baton_backlog_messages")).isNotNull().isNotNaN().isGreaterThanOrEqualTo(0.0);
+    assertThat(s.value("baton_backlog_messages"))
+        .isNotNull()
+        .isNotNaN()
+        .isGreaterThanOrEqualTo(0.0);
     assertThat(s.value("baton_backlog_entries")).isNotNull().isNotNaN().isGreaterThanOrEqualTo(0.0);
     assertThat(s.value("baton_backlog_pending")).isNotNull().isNotNaN().isGreaterThanOrEqualTo(0.0);
 
@@ -135,10 +158,14 @@ class MetricsTest {
   void vertxReportsItsHttpServerPoolsAndJvm() {
     scrape(handler);
     Scrape s = scrape(handler);
-    assertThat(s.value("vertx_http_server_requests_total", "route=\"/metrics\"", "code=\"200\"")).isPositive();
-    assertThat(s.names()).contains("vertx_http_server_response_time_seconds_count", "jvm_memory_used_bytes");
-    assertThat(s.value("vertx_pool_in_use", "pool_type=\"redis\"", "pool_name=\"baton-shared\"")).isNotNull();
-    assertThat(s.value("vertx_pool_in_use", "pool_type=\"redis\"", "pool_name=\"baton-dedicated\"")).isNotNull();
+    assertThat(s.value("vertx_http_server_requests_total", "route=\"/metrics\"", "code=\"200\""))
+        .isPositive();
+    assertThat(s.names())
+        .contains("vertx_http_server_response_time_seconds_count", "jvm_memory_used_bytes");
+    assertThat(s.value("vertx_pool_in_use", "pool_type=\"redis\"", "pool_name=\"baton-shared\""))
+        .isNotNull();
+    assertThat(s.value("vertx_pool_in_use", "pool_type=\"redis\"", "pool_name=\"baton-dedicated\""))
+        .isNotNull();
   }
 
   @Test
@@ -155,7 +182,9 @@ class MetricsTest {
   void aRedisOutageShowsAsDownWithAnUnknownBacklog() {
     proxy.cut();
     try {
-      Await.until("the handler notices", Duration.ofSeconds(10),
+      Await.until(
+          "the handler notices",
+          Duration.ofSeconds(10),
           () -> scrape(handler).value("baton_redis_up") == 0.0);
       Scrape s = scrape(handler);
       assertThat(s.value("baton_backlog_messages")).isNaN();
@@ -163,7 +192,10 @@ class MetricsTest {
     } finally {
       proxy.heal();
     }
-    Await.until("the handler recovers", Duration.ofSeconds(15), () -> scrape(handler).value("baton_redis_up") == 1.0);
+    Await.until(
+        "the handler recovers",
+        Duration.ofSeconds(15),
+        () -> scrape(handler).value("baton_redis_up") == 1.0);
     assertThat(scrape(handler).value("baton_backlog_messages")).isNotNaN();
   }
 }

@@ -12,11 +12,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Redis dies, restarts from its AOF or empty, loses its scripts: the cluster carries on by itself. */
+/**
+ * Redis dies, restarts from its AOF or empty, loses its scripts: the cluster carries on by itself.
+ */
 @Timeout(180)
 class RedisOutageTest {
   private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
@@ -38,15 +41,22 @@ class RedisOutageTest {
   private List<TestNode> cluster(RedisServer redis, int n) {
     List<TestNode> nodes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      nodes.add(track(TestNode.start(TestNode.fastSettings(redis.url(), prefix).put("nodeId", "r" + i)
-          .put("generator", new JsonObject().put("intervalMs", 20))
-          .put("handler", new JsonObject().put("errorProbability", 0.1)))));
+      nodes.add(
+          track(
+              TestNode.start(
+                  TestNode.fastSettings(redis.url(), prefix)
+                      .put("nodeId", "r" + i)
+                      .put("generator", new JsonObject().put("intervalMs", 20))
+                      .put("handler", new JsonObject().put("errorProbability", 0.1)))));
     }
-    Await.until("a generator", Duration.ofSeconds(10), () -> nodes.stream().anyMatch(TestNode::isGenerator));
+    Await.until(
+        "a generator",
+        Duration.ofSeconds(10),
+        () -> nodes.stream().anyMatch(TestNode::isGenerator));
     return nodes;
   }
 
-  private static long sum(List<TestNode> nodes, java.util.function.ToLongFunction<TestNode> f) {
+  private static long sum(List<TestNode> nodes, ToLongFunction<TestNode> f) {
     return nodes.stream().mapToLong(f).sum();
   }
 
@@ -65,14 +75,21 @@ class RedisOutageTest {
     Await.until("100 published", Duration.ofSeconds(20), () -> published(nodes) >= 100);
 
     redis.kill();
-    Await.until("every node notices", Duration.ofSeconds(10), () -> nodes.stream().noneMatch(n -> n.state().redisUp()));
-    Await.until("no generator is left while Redis is away", Duration.ofSeconds(10),
+    Await.until(
+        "every node notices",
+        Duration.ofSeconds(10),
+        () -> nodes.stream().noneMatch(n -> n.state().redis().up()));
+    Await.until(
+        "no generator is left while Redis is away",
+        Duration.ofSeconds(10),
         () -> nodes.stream().noneMatch(TestNode::isGenerator));
     long publishedBefore = published(nodes);
     long processedBefore = processed(nodes);
     redis.restart();
 
-    Await.until("publishing and handling resume", Duration.ofSeconds(30),
+    Await.until(
+        "publishing and handling resume",
+        Duration.ofSeconds(30),
         () -> published(nodes) > publishedBefore + 100 && processed(nodes) > processedBefore + 100);
     assertThat(nodes.stream().filter(TestNode::isGenerator).count()).isEqualTo(1);
     nodes.forEach(TestNode::close);
@@ -96,18 +113,32 @@ class RedisOutageTest {
     RedisServer redis = track(RedisServer.start(false));
     List<TestNode> nodes = cluster(redis, 3);
     Await.until("50 processed", Duration.ofSeconds(20), () -> processed(nodes) >= 50);
-    long epochBefore = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow().state().epoch();
+    long epochBefore =
+        nodes.stream()
+            .filter(TestNode::isGenerator)
+            .findFirst()
+            .orElseThrow()
+            .state()
+            .roles()
+            .epoch();
 
     redis.kill();
-    Await.until("every node notices", Duration.ofSeconds(10), () -> nodes.stream().noneMatch(n -> n.state().redisUp()));
+    Await.until(
+        "every node notices",
+        Duration.ofSeconds(10),
+        () -> nodes.stream().noneMatch(n -> n.state().redis().up()));
     long processedBefore = processed(nodes);
     redis.restart(); // empty: no lease, no epoch counter, no stream, no group, no scripts
 
-    Await.until("handling resumes on a fresh stream and group", Duration.ofSeconds(30),
+    Await.until(
+        "handling resumes on a fresh stream and group",
+        Duration.ofSeconds(30),
         () -> processed(nodes) > processedBefore + 50);
     TestNode generator = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-    assertThat(generator.state().epoch()).as("epochs keep growing across the loss").isGreaterThan(epochBefore);
-    assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
+    assertThat(generator.state().roles().epoch())
+        .as("epochs keep growing across the loss")
+        .isGreaterThan(epochBefore);
+    assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
   }
 
   @Test
@@ -116,14 +147,24 @@ class RedisOutageTest {
     List<TestNode> nodes = cluster(redis, 2);
     int deployments = nodes.get(0).vertx().deploymentIDs().size();
     redis.kill();
-    Await.until("the nodes see Redis down", Duration.ofSeconds(10),
-        () -> nodes.stream().noneMatch(n -> n.state().redisUp()));
-    Await.until("both settle as handlers waiting for Redis", Duration.ofSeconds(10),
+    Await.until(
+        "the nodes see Redis down",
+        Duration.ofSeconds(10),
+        () -> nodes.stream().noneMatch(n -> n.state().redis().up()));
+    Await.until(
+        "both settle as handlers waiting for Redis",
+        Duration.ofSeconds(10),
         () -> nodes.stream().allMatch(TestNode::isHandler));
     assertThat(nodes.get(0).vertx().deploymentIDs()).hasSize(deployments);
     redis.restart();
-    Await.until("a generator again", Duration.ofSeconds(20), () -> nodes.stream().anyMatch(TestNode::isGenerator));
-    Await.until("Redis seen up again", Duration.ofSeconds(10), () -> nodes.stream().allMatch(n -> n.state().redisUp()));
+    Await.until(
+        "a generator again",
+        Duration.ofSeconds(20),
+        () -> nodes.stream().anyMatch(TestNode::isGenerator));
+    Await.until(
+        "Redis seen up again",
+        Duration.ofSeconds(10),
+        () -> nodes.stream().allMatch(n -> n.state().redis().up()));
   }
 
   @Test
@@ -133,13 +174,17 @@ class RedisOutageTest {
     Await.until("20 processed", Duration.ofSeconds(20), () -> processed(nodes) >= 20);
     redis.pause(); // SIGSTOP: connections stay open, nothing answers
     try {
-      Await.until("the generator revokes itself", Duration.ofSeconds(10),
+      Await.until(
+          "the generator revokes itself",
+          Duration.ofSeconds(10),
           () -> nodes.stream().noneMatch(TestNode::isGenerator));
     } finally {
       redis.resume();
     }
     long before = processed(nodes);
-    Await.until("a generator again and work goes on", Duration.ofSeconds(30),
+    Await.until(
+        "a generator again and work goes on",
+        Duration.ofSeconds(30),
         () -> nodes.stream().anyMatch(TestNode::isGenerator) && processed(nodes) > before + 20);
   }
 

@@ -22,8 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
 class EmbeddedRedisTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<Integer> started = new ArrayList<>();
 
@@ -45,11 +44,18 @@ class EmbeddedRedisTest {
   }
 
   private NodeConfig config(String url, String embedded) {
-    return TestNode.config(new JsonObject().put("redis", new JsonObject().put("url", url)
-        .put("embedded", embedded).put("embeddedDir", dir.toString())));
+    return TestNode.config(
+        new JsonObject()
+            .put(
+                "redis",
+                new JsonObject()
+                    .put("url", url)
+                    .put("embedded", embedded)
+                    .put("embeddedDir", dir.toString())));
   }
 
-  private Optional<EmbeddedRedis.Started> ensure(NodeConfig config, Map<String, String> env) throws Exception {
+  private Optional<EmbeddedRedis.Started> ensure(NodeConfig config, Map<String, String> env)
+      throws Exception {
     Optional<EmbeddedRedis.Started> s = EmbeddedRedis.ensure(config, env);
     s.ifPresent(x -> started.add(x.port()));
     return s;
@@ -62,13 +68,16 @@ class EmbeddedRedisTest {
     Optional<EmbeddedRedis.Started> s = ensure(config(url, "auto"), System.getenv());
     assertThat(s).isPresent();
     assertThat(EmbeddedRedis.answers("127.0.0.1", port)).isTrue();
-    assertThat(ensure(config(url, "auto"), System.getenv())).as("the second node connects").isEmpty();
+    assertThat(ensure(config(url, "auto"), System.getenv()))
+        .as("the second node connects")
+        .isEmpty();
     try (TestRedis rc = new TestRedis(url)) {
       assertThat(rc.cmd("CONFIG", "GET", "appendonly").toString()).contains("yes");
       assertThat(rc.cmd("CONFIG", "GET", "dir").toString()).contains(dir.toString());
     }
     try (TestNode node = TestNode.start(url, "emb", "e1")) {
-      Await.until("the node generates on the embedded Redis", Duration.ofSeconds(10), node::isGenerator);
+      Await.until(
+          "the node generates on the embedded Redis", Duration.ofSeconds(10), node::isGenerator);
     }
   }
 
@@ -93,7 +102,8 @@ class EmbeddedRedisTest {
   @Test
   void fallsBackToTheBinaryShippedInTheJarWhenNoneIsOnPath() throws Exception {
     int port = freePort();
-    Optional<EmbeddedRedis.Started> s = ensure(config("redis://127.0.0.1:" + port, "auto"), Map.of("PATH", ""));
+    Optional<EmbeddedRedis.Started> s =
+        ensure(config("redis://127.0.0.1:" + port, "auto"), Map.of("PATH", ""));
     assertThat(s).isPresent();
     assertThat(s.get().binary()).doesNotStartWith("/usr/bin");
     try (TestRedis rc = new TestRedis("redis://127.0.0.1:" + port)) {

@@ -3,6 +3,7 @@ package dev.baton.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.baton.support.Await;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
 import io.vertx.core.Future;
@@ -10,6 +11,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -19,6 +21,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -42,10 +45,17 @@ class ScriptGuardsTest {
   private static RedisOps ops;
   private static final List<RedisConnection> subscribers = new ArrayList<>();
 
-  /** One script run: how to build a state where it writes, its keys and arguments, what it writes. */
-  record Case(String name, Script script, Consumer<Keys> setup, java.util.function.Function<Keys, List<String>> keys,
-      java.util.function.Function<Keys, List<String>> args, java.util.function.Function<Keys, Map<String, String>> written,
-      java.util.function.Function<Keys, Map<String, List<String>>> counters) {
+  /**
+   * One script run: how to build a state where it writes, its keys and arguments, what it writes.
+   */
+  record Case(
+      String name,
+      Script script,
+      Consumer<Keys> setup,
+      Function<Keys, List<String>> keys,
+      Function<Keys, List<String>> args,
+      Function<Keys, Map<String, String>> written,
+      Function<Keys, Map<String, List<String>>> counters) {
     @Override
     public String toString() {
       return name;
@@ -79,11 +89,34 @@ class ScriptGuardsTest {
 
   /** A stream with the handlers group, two entries read by consumer c1 (pending there). */
   private static void messagesPendingOn(Keys k, String consumer) {
-    rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "one");
-    rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "2", "ts", "1", "text", "two");
+    rc.cmd(
+        "XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "one");
+    rc.cmd(
+        "XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "2", "ts", "1", "text", "two");
     rc.cmd("XGROUP", "CREATE", k.messages(), Keys.HANDLERS_GROUP, "0");
-    rc.cmd("XREADGROUP", "GROUP", Keys.HANDLERS_GROUP, consumer, "COUNT", "10", "STREAMS", k.messages(), ">");
-    rc.cmd("HSET", k.stats(), "published", "2", "backlog", "2", "processed", "0", "errors", "0", "deadLettered", "0");
+    rc.cmd(
+        "XREADGROUP",
+        "GROUP",
+        Keys.HANDLERS_GROUP,
+        consumer,
+        "COUNT",
+        "10",
+        "STREAMS",
+        k.messages(),
+        ">");
+    rc.cmd(
+        "HSET",
+        k.stats(),
+        "published",
+        "2",
+        "backlog",
+        "2",
+        "processed",
+        "0",
+        "errors",
+        "0",
+        "deadLettered",
+        "0");
   }
 
   private static void lease(Keys k) {
@@ -95,7 +128,8 @@ class ScriptGuardsTest {
   private static void errorsDrainedBy(Keys k) {
     rc.cmd("XADD", k.errors(), "*", "record", "{\"messageId\":\"1-1\"}");
     rc.cmd("XGROUP", "CREATE", k.errors(), Keys.DRAIN_GROUP, "0");
-    rc.cmd("XREADGROUP", "GROUP", Keys.DRAIN_GROUP, "r1", "COUNT", "10", "STREAMS", k.errors(), ">");
+    rc.cmd(
+        "XREADGROUP", "GROUP", Keys.DRAIN_GROUP, "r1", "COUNT", "10", "STREAMS", k.errors(), ">");
     rc.cmd("ZADD", k.drainers(), "99999999999999", "r1");
   }
 
@@ -117,92 +151,231 @@ class ScriptGuardsTest {
 
   static Stream<Case> cases() {
     return Stream.of(
-        new Case("acquire", Scripts.ACQUIRE, k -> {
-              // a takeover from a holder whose presence vanished: it writes the lease, the epoch and presence
+        new Case(
+            "acquire",
+            Scripts.ACQUIRE,
+            k -> {
+              // a takeover from a holder whose presence vanished: it writes the lease, the epoch
+              // and presence
               rc.cmd("SET", k.leader(), "old", "PX", "60000");
               rc.cmd("SET", k.epoch(), "3");
               rc.cmd("HSET", k.presence(), "old", runId() + " n");
             },
             k -> List.of(k.leader(), k.epoch(), k.grants(), k.presence(), k.messages()),
             k -> List.of("n1", "5000", "0", "1", Keys.HANDLERS_GROUP),
-            k -> types(k.leader(), "string", k.epoch(), "string", k.presence(), "hash"), k -> Map.of()),
-        new Case("renew", Scripts.RENEW, ScriptGuardsTest::lease, k -> List.of(k.leader(), k.epoch()),
-            k -> List.of("n1", "3", "90000"), k -> types(k.leader(), "string"), k -> Map.of()),
-        new Case("release", Scripts.RELEASE, ScriptGuardsTest::lease, k -> List.of(k.leader(), k.epoch()),
-            k -> List.of("n1", "3", k.events()), k -> types(k.leader(), "string"), k -> Map.of()),
-        new Case("publish", Scripts.PUBLISH, ScriptGuardsTest::lease,
+            k -> types(k.leader(), "string", k.epoch(), "string", k.presence(), "hash"),
+            k -> Map.of()),
+        new Case(
+            "renew",
+            Scripts.RENEW,
+            ScriptGuardsTest::lease,
+            k -> List.of(k.leader(), k.epoch()),
+            k -> List.of("n1", "3", "90000"),
+            k -> types(k.leader(), "string"),
+            k -> Map.of()),
+        new Case(
+            "release",
+            Scripts.RELEASE,
+            ScriptGuardsTest::lease,
+            k -> List.of(k.leader(), k.epoch()),
+            k -> List.of("n1", "3", k.events()),
+            k -> types(k.leader(), "string"),
+            k -> Map.of()),
+        new Case(
+            "publish",
+            Scripts.PUBLISH,
+            ScriptGuardsTest::lease,
             k -> List.of(k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished()),
             k -> List.of("n1", "3", "1000", "1", "1", "0", "hello", "world"),
             k -> types(k.messages(), "stream", k.stats(), "hash", k.auditPublished(), "stream"),
             k -> Map.of(k.stats(), List.of("published"))),
-        new Case("publish packs", Scripts.PUBLISH, ScriptGuardsTest::lease,
+        new Case(
+            "publish packs",
+            Scripts.PUBLISH,
+            ScriptGuardsTest::lease,
             k -> List.of(k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished()),
             k -> List.of("n1", "3", "1000", "1", "1", "1", "2", "hello\nworld"),
             k -> types(k.messages(), "stream", k.stats(), "hash", k.auditPublished(), "stream"),
             k -> Map.of(k.stats(), List.of("published"))),
-        new Case("commit", Scripts.COMMIT, k -> messagesPendingOn(k, "c1"),
+        new Case(
+            "commit",
+            Scripts.COMMIT,
+            k -> messagesPendingOn(k, "c1"),
             k -> List.of(k.messages(), k.errors(), k.deadLetter(), k.stats(), k.auditCommitted()),
             k -> {
               List<String> ids = entryIds(k.messages());
-              return List.of(Keys.HANDLERS_GROUP, "c1", "1", "0", "0", ids.get(0), "0", "e", "{}", ids.get(1), "0", "d",
+              return List.of(
+                  Keys.HANDLERS_GROUP,
+                  "c1",
+                  "1",
+                  "0",
+                  "0",
+                  ids.get(0),
+                  "0",
+                  "e",
+                  "{}",
+                  ids.get(1),
+                  "0",
+                  "d",
                   "bad");
             },
-            k -> types(k.messages(), "stream", k.errors(), "stream", k.deadLetter(), "stream", k.stats(), "hash",
-                k.auditCommitted(), "stream"),
+            k ->
+                types(
+                    k.messages(),
+                    "stream",
+                    k.errors(),
+                    "stream",
+                    k.deadLetter(),
+                    "stream",
+                    k.stats(),
+                    "hash",
+                    k.auditCommitted(),
+                    "stream"),
             k -> Map.of(k.stats(), List.of("processed", "errors", "deadLettered", "backlog"))),
-        new Case("reclaim", Scripts.RECLAIM, k -> messagesPendingOn(k, "c1"),
+        new Case(
+            "reclaim",
+            Scripts.RECLAIM,
+            k -> messagesPendingOn(k, "c1"),
             k -> List.of(k.messages(), k.deadLetter(), k.stats(), k.auditCommitted()),
             k -> List.of(Keys.HANDLERS_GROUP, "c2", "0", "0-0", "10", "1", "1"),
-            k -> types(k.messages(), "stream", k.deadLetter(), "stream", k.stats(), "hash", k.auditCommitted(), "stream"),
+            k ->
+                types(
+                    k.messages(),
+                    "stream",
+                    k.deadLetter(),
+                    "stream",
+                    k.stats(),
+                    "hash",
+                    k.auditCommitted(),
+                    "stream"),
             k -> Map.of(k.stats(), List.of("deadLettered", "backlog"))),
-        new Case("claim", Scripts.CLAIM, k -> {
+        new Case(
+            "claim",
+            Scripts.CLAIM,
+            k -> {
               messagesPendingOn(k, "c1");
-              rc.cmd("HSET", k.presence(), "c1", runId() + " n"); // seen here, nobody subscribed: vanished
+              rc.cmd(
+                  "HSET",
+                  k.presence(),
+                  "c1",
+                  runId() + " n"); // seen here, nobody subscribed: vanished
             },
             k -> List.of(k.messages(), k.deadLetter(), k.stats(), k.auditCommitted(), k.presence()),
             k -> List.of(Keys.HANDLERS_GROUP, "c2", "c1", "10", "1", "1"),
-            k -> types(k.messages(), "stream", k.deadLetter(), "stream", k.stats(), "hash", k.auditCommitted(), "stream",
-                k.presence(), "hash"),
+            k ->
+                types(
+                    k.messages(),
+                    "stream",
+                    k.deadLetter(),
+                    "stream",
+                    k.stats(),
+                    "hash",
+                    k.auditCommitted(),
+                    "stream",
+                    k.presence(),
+                    "hash"),
             k -> Map.of(k.stats(), List.of("deadLettered", "backlog"))),
-        new Case("presence", Scripts.PRESENCE, k -> subscribe(k.presenceChannel("n1")), k -> List.of(k.presence()),
-            k -> List.of("n1", "n"), k -> types(k.presence(), "hash"), k -> Map.of()),
-        new Case("reap", Scripts.REAP, k -> {
+        new Case(
+            "presence",
+            Scripts.PRESENCE,
+            k -> subscribe(k.presenceChannel("n1")),
+            k -> List.of(k.presence()),
+            k -> List.of("n1", "n"),
+            k -> types(k.presence(), "hash"),
+            k -> Map.of()),
+        new Case(
+            "reap",
+            Scripts.REAP,
+            k -> {
               rc.cmd("XADD", k.messages(), "*", "text", "x");
               rc.cmd("XGROUP", "CREATE", k.messages(), Keys.HANDLERS_GROUP, "$");
               rc.cmd("XGROUP", "CREATECONSUMER", k.messages(), Keys.HANDLERS_GROUP, "c9");
               rc.cmd("HSET", k.presence(), "c9", "gone x");
             },
-            k -> List.of(k.messages(), k.heartbeats(), k.presence()), k -> List.of(Keys.HANDLERS_GROUP, "-1"),
-            k -> types(k.messages(), "stream", k.presence(), "hash"), k -> Map.of()),
-        new Case("rescue", Scripts.RESCUE, k -> {
+            k -> List.of(k.messages(), k.heartbeats(), k.presence()),
+            k -> List.of(Keys.HANDLERS_GROUP, "-1"),
+            k -> types(k.messages(), "stream", k.presence(), "hash"),
+            k -> Map.of()),
+        new Case(
+            "rescue",
+            Scripts.RESCUE,
+            k -> {
               // two entries behind the group's cursor, pending nowhere: skipped
-              rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "1", "ts", "1", "text", "one");
-              rc.cmd("XADD", k.messages(), "*", "gen", "g", "epoch", "1", "seq", "2", "ts", "1", "text", "two");
+              rc.cmd(
+                  "XADD",
+                  k.messages(),
+                  "*",
+                  "gen",
+                  "g",
+                  "epoch",
+                  "1",
+                  "seq",
+                  "1",
+                  "ts",
+                  "1",
+                  "text",
+                  "one");
+              rc.cmd(
+                  "XADD",
+                  k.messages(),
+                  "*",
+                  "gen",
+                  "g",
+                  "epoch",
+                  "1",
+                  "seq",
+                  "2",
+                  "ts",
+                  "1",
+                  "text",
+                  "two");
               rc.cmd("XGROUP", "CREATE", k.messages(), Keys.HANDLERS_GROUP, "$");
               rc.cmd("HSET", k.stats(), "skipped", "0");
             },
-            k -> List.of(k.messages(), k.stats()), k -> List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "10"),
-            k -> types(k.messages(), "stream", k.stats(), "hash"), k -> Map.of(k.stats(), List.of("skipped"))),
-        new Case("heartbeat", Scripts.HEARTBEAT, k -> {
+            k -> List.of(k.messages(), k.stats()),
+            k -> List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "10"),
+            k -> types(k.messages(), "stream", k.stats(), "hash"),
+            k -> Map.of(k.stats(), List.of("skipped"))),
+        new Case(
+            "heartbeat",
+            Scripts.HEARTBEAT,
+            k -> {
               // a member whose presence vanished: the beat drops it and marks it gone
-              rc.cmd("ZADD", k.heartbeats(), Long.toString(System.currentTimeMillis() + 60_000), "m2");
+              rc.cmd(
+                  "ZADD", k.heartbeats(), Long.toString(System.currentTimeMillis() + 60_000), "m2");
               rc.cmd("HSET", k.presence(), "m2", runId() + " n");
             },
-            k -> List.of(k.heartbeats(), k.nodes(), k.presence(), k.leader()), k -> List.of("n1", "{}", "10000", "2"),
-            k -> types(k.heartbeats(), "zset", k.nodes(), "hash", k.presence(), "hash"), k -> Map.of()),
-        new Case("drain-claim", Scripts.DRAIN_CLAIM, k -> rc.cmd("XADD", k.errors(), "*", "record", "{}"),
-            k -> List.of(k.errors(), k.drainers()), k -> List.of(Keys.DRAIN_GROUP, "r2", "5000", "+", "10"),
-            k -> types(k.errors(), "stream", k.drainers(), "zset"), k -> Map.of()),
-        new Case("drain-ack", Scripts.DRAIN_ACK, ScriptGuardsTest::errorsDrainedBy,
+            k -> List.of(k.heartbeats(), k.nodes(), k.presence(), k.leader()),
+            k -> List.of("n1", "{}", "10000", "2"),
+            k -> types(k.heartbeats(), "zset", k.nodes(), "hash", k.presence(), "hash"),
+            k -> Map.of()),
+        new Case(
+            "drain-claim",
+            Scripts.DRAIN_CLAIM,
+            k -> rc.cmd("XADD", k.errors(), "*", "record", "{}"),
+            k -> List.of(k.errors(), k.drainers()),
+            k -> List.of(Keys.DRAIN_GROUP, "r2", "5000", "+", "10"),
+            k -> types(k.errors(), "stream", k.drainers(), "zset"),
+            k -> Map.of()),
+        new Case(
+            "drain-ack",
+            Scripts.DRAIN_ACK,
+            ScriptGuardsTest::errorsDrainedBy,
             k -> List.of(k.errors(), k.drainers(), k.auditDrained()),
             k -> List.of(Keys.DRAIN_GROUP, "r1", "5000", "1", entryIds(k.errors()).get(0), "1-1"),
-            k -> types(k.errors(), "stream", k.drainers(), "zset", k.auditDrained(), "stream"), k -> Map.of()),
-        new Case("drain-end", Scripts.DRAIN_END, k -> {
+            k -> types(k.errors(), "stream", k.drainers(), "zset", k.auditDrained(), "stream"),
+            k -> Map.of()),
+        new Case(
+            "drain-end",
+            Scripts.DRAIN_END,
+            k -> {
               errorsDrainedBy(k);
               rc.cmd("XACK", k.errors(), Keys.DRAIN_GROUP, entryIds(k.errors()).get(0));
             },
-            k -> List.of(k.errors(), k.drainers()), k -> List.of(Keys.DRAIN_GROUP, "r1"),
-            k -> types(k.errors(), "stream", k.drainers(), "zset"), k -> Map.of()));
+            k -> List.of(k.errors(), k.drainers()),
+            k -> List.of(Keys.DRAIN_GROUP, "r1"),
+            k -> types(k.errors(), "stream", k.drainers(), "zset"),
+            k -> Map.of()));
   }
 
   private static void subscribe(String channel) {
@@ -211,21 +384,32 @@ class ScriptGuardsTest {
       subscribers.add(conn);
       conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).await(5, TimeUnit.SECONDS);
       // the client completes a subscribe before Redis has it: wait until the server counts it
-      dev.baton.support.Await.until("subscribed", java.time.Duration.ofSeconds(5),
+      Await.until(
+          "subscribed",
+          Duration.ofSeconds(5),
           () -> rc.cmd("PUBSUB", "NUMSUB", channel).get(1).toLong() == 1);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** Every key of the prefix: its type, serialized value and expiry (rounded to 10 s: set keys expire in 60 s, a renewal takes 90 s). */
+  /**
+   * Every key of the prefix: its type, serialized value and expiry (rounded to 10 s: set keys
+   * expire in 60 s, a renewal takes 90 s).
+   */
   private static Map<String, String> snapshot(Keys k) {
     Map<String, String> out = new TreeMap<>();
-    for (Response key : rc.cmd("KEYS", k.leader().substring(0, k.leader().indexOf(':') + 1) + "*")) {
+    for (Response key :
+        rc.cmd("KEYS", k.leader().substring(0, k.leader().indexOf(':') + 1) + "*")) {
       String name = key.toString();
       Response dump = rc.cmd("DUMP", name);
       long ttl = rc.num("PTTL", name);
-      out.put(name, rc.str("TYPE", name) + " " + HexFormat.of().formatHex(dump.toBytes()) + (ttl >= 0 ? " ttl " + (ttl + 5_000) / 10_000 : ""));
+      out.put(
+          name,
+          rc.str("TYPE", name)
+              + " "
+              + HexFormat.of().formatHex(dump.toBytes())
+              + (ttl >= 0 ? " ttl " + (ttl + 5_000) / 10_000 : ""));
     }
     return out;
   }
@@ -268,7 +452,8 @@ class ScriptGuardsTest {
         rc.cmd("SET", key, "x");
       }
       Map<String, String> before = snapshot(k);
-      assertThatThrownBy(() -> ops.eval(c.script(), c.keys().apply(k), argsBefore).await(5, TimeUnit.SECONDS))
+      assertThatThrownBy(
+              () -> ops.eval(c.script(), c.keys().apply(k), argsBefore).await(5, TimeUnit.SECONDS))
           .as(c + " with " + key + " retyped")
           .hasMessageContaining(key);
       assertThat(snapshot(k)).as(c + " with " + key + " retyped writes nothing").isEqualTo(before);
@@ -288,10 +473,13 @@ class ScriptGuardsTest {
         List<String> args = c.args().apply(k);
         rc.cmd("HSET", key, field, "banana");
         Map<String, String> before = snapshot(k);
-        assertThatThrownBy(() -> ops.eval(c.script(), c.keys().apply(k), args).await(5, TimeUnit.SECONDS))
+        assertThatThrownBy(
+                () -> ops.eval(c.script(), c.keys().apply(k), args).await(5, TimeUnit.SECONDS))
             .as(c + " with " + field + " corrupt")
             .hasMessageContaining("corrupt counter");
-        assertThat(snapshot(k)).as(c + " with " + field + " corrupt writes nothing").isEqualTo(before);
+        assertThat(snapshot(k))
+            .as(c + " with " + field + " corrupt writes nothing")
+            .isEqualTo(before);
       }
       index++;
     }
@@ -301,8 +489,12 @@ class ScriptGuardsTest {
   void aGrantsHistoryOfAnotherTypeIsLeftAloneAndTheGrantStands() throws Exception {
     Keys k = fresh();
     rc.cmd("HSET", k.grants(), "f", "v");
-    Response r = ops.eval(Scripts.ACQUIRE, List.of(k.leader(), k.epoch(), k.grants(), k.presence(), k.messages()),
-        List.of("n1", "5000", "0", "0", Keys.HANDLERS_GROUP)).await(5, TimeUnit.SECONDS);
+    Response r =
+        ops.eval(
+                Scripts.ACQUIRE,
+                List.of(k.leader(), k.epoch(), k.grants(), k.presence(), k.messages()),
+                List.of("n1", "5000", "0", "0", Keys.HANDLERS_GROUP))
+            .await(5, TimeUnit.SECONDS);
     assertThat(r.get(0).toLong()).isEqualTo(1);
     assertThat(rc.str("GET", k.leader())).isEqualTo("n1");
     assertThat(rc.cmd("HGETALL", k.grants()).toString()).contains("f").contains("v");

@@ -43,14 +43,41 @@ class TlsTest {
     cert("client", "ca", "extendedKeyUsage=clientAuth");
     Files.writeString(dir.resolve("password"), PASSWORD + "\n");
     port = RedisServer.freePort();
-    redis = new ProcessBuilder(RedisServer.binary(), "--port", "0", "--tls-port", Integer.toString(port),
-        "--bind", "127.0.0.1 127.0.0.2", "--tls-cert-file", file("server.crt"), "--tls-key-file", file("server.key"),
-        "--tls-ca-cert-file", file("ca.crt"), "--tls-auth-clients", "yes", "--requirepass", PASSWORD,
-        "--save", "", "--appendonly", "no", "--dir", dir.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-    Await.until("redis-server listens with TLS", Duration.ofSeconds(10),
+    redis =
+        new ProcessBuilder(
+                RedisServer.binary(),
+                "--port",
+                "0",
+                "--tls-port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1 127.0.0.2",
+                "--tls-cert-file",
+                file("server.crt"),
+                "--tls-key-file",
+                file("server.key"),
+                "--tls-ca-cert-file",
+                file("ca.crt"),
+                "--tls-auth-clients",
+                "yes",
+                "--requirepass",
+                PASSWORD,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                dir.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .start();
+    Await.until(
+        "redis-server listens with TLS",
+        Duration.ofSeconds(10),
         () -> EmbeddedRedis.answers("127.0.0.1", port) || !redis.isAlive());
-    assertThat(redis.isAlive()).as("redis-server with TLS: " + Files.readString(dir.resolve("redis.log"))).isTrue();
+    assertThat(redis.isAlive())
+        .as("redis-server with TLS: " + Files.readString(dir.resolve("redis.log")))
+        .isTrue();
   }
 
   @AfterAll
@@ -74,29 +101,75 @@ class TlsTest {
   }
 
   private static void ca(String name) throws Exception {
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=baton test " + name,
-        "-keyout", name + ".key", "-out", name + ".crt");
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=baton test " + name,
+        "-keyout",
+        name + ".key",
+        "-out",
+        name + ".crt");
   }
 
   private static void cert(String name, String ca, String extension) throws Exception {
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", name + ".key", "-out", name + ".csr");
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=" + name,
+        "-keyout",
+        name + ".key",
+        "-out",
+        name + ".csr");
     Files.writeString(dir.resolve(name + ".ext"), extension + "\n");
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
-        "-days", "1", "-extfile", name + ".ext", "-out", name + ".crt");
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        name + ".csr",
+        "-CA",
+        ca + ".crt",
+        "-CAkey",
+        ca + ".key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        name + ".ext",
+        "-out",
+        name + ".crt");
   }
 
   private static JsonObject settings(String id, String host, String caFile) {
-    JsonObject s = TestNode.fastSettings("rediss://" + host + ":" + port, "tls" + id).put("nodeId", id);
-    s.getJsonObject("redis").put("passwordFile", file("password"))
-        .put("tls", new JsonObject().put("caFile", caFile).put("certFile", file("client.crt"))
-            .put("keyFile", file("client.key")));
+    JsonObject s =
+        TestNode.fastSettings("rediss://" + host + ":" + port, "tls" + id).put("nodeId", id);
+    s.getJsonObject("redis")
+        .put("passwordFile", file("password"))
+        .put(
+            "tls",
+            new JsonObject()
+                .put("caFile", caFile)
+                .put("certFile", file("client.crt"))
+                .put("keyFile", file("client.key")));
     return s;
   }
 
   private static int health(TestNode node) {
     try {
-      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
-          + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/health"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
+          .statusCode();
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -105,22 +178,29 @@ class TlsTest {
   @Test
   void nodesWorkOverMutualTlsWithAPasswordFromAFile() {
     try (TestNode a = TestNode.start(settings("tls-a", "127.0.0.1", file("ca.crt")));
-        TestNode b = TestNode.start(settings("tls-a", "localhost", file("ca.crt")).put("nodeId", "tls-b"))) {
-      Await.until("one generator and one handler", Duration.ofSeconds(20),
+        TestNode b =
+            TestNode.start(settings("tls-a", "localhost", file("ca.crt")).put("nodeId", "tls-b"))) {
+      Await.until(
+          "one generator and one handler",
+          Duration.ofSeconds(20),
           () -> a.isGenerator() != b.isGenerator() && (a.isHandler() || b.isHandler()));
       TestNode handler = a.isHandler() ? a : b;
-      Await.until("messages handled over TLS", Duration.ofSeconds(20),
+      Await.until(
+          "messages handled over TLS",
+          Duration.ofSeconds(20),
           () -> handler.state().counters().processed.get() > 10);
       assertThat(health(a)).isEqualTo(200);
-      assertThat(a.state().redisOutages().get() + b.state().redisOutages().get()).isZero();
+      assertThat(a.state().redis().outages().get() + b.state().redis().outages().get()).isZero();
     }
   }
 
   @Test
   void anUntrustedServerCertificateIsAnOutageNotACrash() {
-    try (TestNode n = TestNode.start(settings("tls-untrusting", "127.0.0.1", file("other-ca.crt")))) {
-      Await.until("Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redisUp());
-      assertThat(n.state().redisProblem()).isNotBlank();
+    try (TestNode n =
+        TestNode.start(settings("tls-untrusting", "127.0.0.1", file("other-ca.crt")))) {
+      Await.until(
+          "Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redis().up());
+      assertThat(n.state().redis().problem()).isNotBlank();
       assertThat(health(n)).isEqualTo(503);
       assertThat(n.isGenerator()).isFalse();
     }
@@ -128,10 +208,12 @@ class TlsTest {
 
   @Test
   void theServerCertificateMustNameTheHost() throws Exception {
-    // the certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same server under another name
+    // the certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same server under
+    // another name
     JsonObject wrongName = settings("tls-wrong-host", "127.0.0.2", file("ca.crt"));
     try (TestNode n = TestNode.start(wrongName)) {
-      Await.until("Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redisUp());
+      Await.until(
+          "Redis reported unreachable", Duration.ofSeconds(20), () -> !n.state().redis().up());
       assertThat(n.isGenerator()).isFalse();
     }
     wrongName.getJsonObject("redis").getJsonObject("tls").put("verifyHost", false);

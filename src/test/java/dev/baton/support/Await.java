@@ -24,7 +24,8 @@ public final class Await {
       }
       pause();
     }
-    AssertionError err = new AssertionError("timed out after " + bound.toMillis() + " ms waiting for: " + what);
+    AssertionError err =
+        new AssertionError("timed out after " + bound.toMillis() + " ms waiting for: " + what);
     if (last != null) {
       err.initCause(last);
     }

@@ -17,22 +17,24 @@ import org.testcontainers.DockerClientFactory;
 /**
  * Gate of the container tests (put {@code @ExtendWith(DockerTests.class)} before
  * {@code @Testcontainers}), as {@link Browser} is for the browser tests. Where no Docker engine
- * answers they are skipped at once (Testcontainers' probe, well under a second). Under
- * {@code REQUIRE_DOCKER_TESTS=1}, set by {@code .ci/run} after it started an engine that has the
- * base images but no registry, they must run: no engine fails them, and so does Ryuk left on
- * (its image would be pulled, retried for minutes); {@link #pull()} is then false, so compose never
- * pulls either. Elsewhere they behave as any Testcontainers test.
+ * answers they are skipped at once (Testcontainers' probe, well under a second). Under {@code
+ * REQUIRE_DOCKER_TESTS=1}, set by {@code .ci/run} after it started an engine that has the base
+ * images but no registry, they must run: no engine fails them, and so does Ryuk left on (its image
+ * would be pulled, retried for minutes); {@link #pull()} is then false, so compose never pulls
+ * either. Elsewhere they behave as any Testcontainers test.
  */
 public final class DockerTests implements ExecutionCondition {
   public static final boolean REQUIRED = "1".equals(System.getenv("REQUIRE_DOCKER_TESTS"));
-  private static final String HOW = "bash .ci/run starts one as root (../shared/containers/engine.sh and "
-      + "eval \"$(engine.sh env)\")";
+  private static final String HOW =
+      "bash .ci/run starts one as root (../shared/containers/engine.sh and "
+          + "eval \"$(engine.sh env)\")";
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
     if (REQUIRED && !"true".equals(System.getenv("TESTCONTAINERS_RYUK_DISABLED"))) {
-      throw new AssertionError("REQUIRE_DOCKER_TESTS=1 means an engine without a registry, and Ryuk's image would be "
-          + "pulled: set TESTCONTAINERS_RYUK_DISABLED=true (engine.sh env prints it)");
+      throw new AssertionError(
+          "REQUIRE_DOCKER_TESTS=1 means an engine without a registry, and Ryuk's image would be "
+              + "pulled: set TESTCONTAINERS_RYUK_DISABLED=true (engine.sh env prints it)");
     }
     if (DockerClientFactory.instance().isDockerAvailable()) {
       return ConditionEvaluationResult.enabled("a Docker engine answers");
@@ -56,19 +58,25 @@ public final class DockerTests implements ExecutionCondition {
    * Runs a command (docker, docker compose) as a user would type it, with the test's environment
    * minus {@code without} plus {@code extra}; fails if it runs longer than {@code timeoutS}.
    */
-  public static Result run(Map<String, String> extra, List<String> without, long timeoutS, String... command) {
+  public static Result run(
+      Map<String, String> extra, List<String> without, long timeoutS, String... command) {
     try {
       Path out = Files.createTempFile("baton-docker-", ".log");
       try {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+        ProcessBuilder pb =
+            new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         without.forEach(pb.environment()::remove);
         pb.environment().putAll(extra);
         Process p = pb.start();
         if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
           p.destroyForcibly();
           p.waitFor(10, TimeUnit.SECONDS);
-          throw new AssertionError(String.join(" ", command) + ": still running after " + timeoutS + " s\n"
-              + Files.readString(out, StandardCharsets.UTF_8));
+          throw new AssertionError(
+              String.join(" ", command)
+                  + ": still running after "
+                  + timeoutS
+                  + " s\n"
+                  + Files.readString(out, StandardCharsets.UTF_8));
         }
         return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
       } finally {
@@ -86,7 +94,8 @@ public final class DockerTests implements ExecutionCondition {
   public static String ok(String... command) {
     Result r = run(Map.of(), List.of(), 300, command);
     if (r.exit() != 0) {
-      throw new AssertionError(String.join(" ", command) + " exited " + r.exit() + ":\n" + r.output());
+      throw new AssertionError(
+          String.join(" ", command) + " exited " + r.exit() + ":\n" + r.output());
     }
     return r.output();
   }

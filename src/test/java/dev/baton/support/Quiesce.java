@@ -4,8 +4,8 @@ import dev.baton.redis.Keys;
 import java.time.Duration;
 
 /**
- * Stops generation without stopping any node: a fake holder takes the lease (and a new epoch),
- * so the generator's next publish is fenced and every node becomes a handler; then waits until the
+ * Stops generation without stopping any node: a fake holder takes the lease (and a new epoch), so
+ * the generator's next publish is fenced and every node becomes a handler; then waits until the
  * handlers committed everything (entries stranded on dead consumers are reclaimed first).
  */
 public final class Quiesce {

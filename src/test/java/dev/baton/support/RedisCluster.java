@@ -20,7 +20,8 @@ public final class RedisCluster implements AutoCloseable {
     RedisCluster c = new RedisCluster();
     try {
       for (int i = 0; i < 3; i++) {
-        c.nodes.add(RedisServer.start(false, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000"));
+        c.nodes.add(
+            RedisServer.start(false, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000"));
       }
       for (int i = 0; i < 3; i++) {
         int from = i * SLOTS / 3;
@@ -35,13 +36,21 @@ public final class RedisCluster implements AutoCloseable {
         }
       }
       for (int i = 1; i < 3; i++) {
-        c.nodes.get(0).command("CLUSTER", "MEET", "127.0.0.1", Integer.toString(c.nodes.get(i).port()));
+        c.nodes
+            .get(0)
+            .command("CLUSTER", "MEET", "127.0.0.1", Integer.toString(c.nodes.get(i).port()));
       }
-      Await.until("cluster_state:ok on every node, each knowing 3 masters", Duration.ofSeconds(30),
-          () -> c.nodes.stream().allMatch(n -> {
-            String info = n.command("CLUSTER", "INFO");
-            return info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3");
-          }));
+      Await.until(
+          "cluster_state:ok on every node, each knowing 3 masters",
+          Duration.ofSeconds(30),
+          () ->
+              c.nodes.stream()
+                  .allMatch(
+                      n -> {
+                        String info = n.command("CLUSTER", "INFO");
+                        return info.contains("cluster_state:ok")
+                            && info.contains("cluster_known_nodes:3");
+                      }));
       return c;
     } catch (RuntimeException e) {
       c.close();

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * A real redis-server with a test client: {@code @RegisterExtension static final RedisExtension
  * REDIS = new RedisExtension();} for one server per class, or an instance field for one per test.
  */
-public final class RedisExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
-    AfterEachCallback {
+public final class RedisExtension
+    implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
   private final boolean appendOnly;
   private RedisServer server;
   private TestRedis client;
@@ -21,7 +21,9 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     this(false);
   }
 
-  /** @param appendOnly AOF with {@code appendfsync always}, so a restart keeps every write */
+  /**
+   * @param appendOnly AOF with {@code appendfsync always}, so a restart keeps every write
+   */
   public RedisExtension(boolean appendOnly) {
     this.appendOnly = appendOnly;
   }

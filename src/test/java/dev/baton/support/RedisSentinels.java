@@ -27,18 +27,31 @@ public final class RedisSentinels implements AutoCloseable {
 
   public static RedisSentinels start() {
     RedisServer master = RedisServer.start(false);
-    RedisServer replica = RedisServer.start(false, "--replicaof", "127.0.0.1", Integer.toString(master.port()));
+    RedisServer replica =
+        RedisServer.start(false, "--replicaof", "127.0.0.1", Integer.toString(master.port()));
     RedisSentinels s = new RedisSentinels(master, replica);
     try {
       for (int i = 0; i < 3; i++) {
         s.startSentinel();
       }
-      Await.until("the replica is in sync", Duration.ofSeconds(20),
+      Await.until(
+          "the replica is in sync",
+          Duration.ofSeconds(20),
           () -> replica.command("INFO", "replication").contains("master_link_status:up"));
-      Await.until("every sentinel sees the replica and the two other sentinels", Duration.ofSeconds(30),
-          () -> s.sentinelPorts.stream().allMatch(p ->
-              RedisServer.command(p, "SENTINEL", "REPLICAS", MASTER).contains(Integer.toString(replica.port()))
-                  && RedisServer.command(p, "SENTINEL", "SENTINELS", MASTER).split("127.0.0.1").length - 1 == 2));
+      Await.until(
+          "every sentinel sees the replica and the two other sentinels",
+          Duration.ofSeconds(30),
+          () ->
+              s.sentinelPorts.stream()
+                  .allMatch(
+                      p ->
+                          RedisServer.command(p, "SENTINEL", "REPLICAS", MASTER)
+                                  .contains(Integer.toString(replica.port()))
+                              && RedisServer.command(p, "SENTINEL", "SENTINELS", MASTER)
+                                          .split("127.0.0.1")
+                                          .length
+                                      - 1
+                                  == 2));
       return s;
     } catch (RuntimeException | IOException e) {
       s.close();
@@ -50,27 +63,33 @@ public final class RedisSentinels implements AutoCloseable {
     int port = RedisServer.freePort();
     Path dir = Files.createTempDirectory("baton-sentinel-");
     Path conf = dir.resolve("sentinel.conf");
-    Files.write(conf, List.of(
-        "port " + port,
-        "bind 127.0.0.1",
-        "dir " + dir,
-        "sentinel monitor " + MASTER + " 127.0.0.1 " + master.port() + " 2",
-        "sentinel down-after-milliseconds " + MASTER + " 1000",
-        "sentinel failover-timeout " + MASTER + " 5000",
-        "sentinel parallel-syncs " + MASTER + " 1"));
-    Process p = new ProcessBuilder(RedisServer.binary(), conf.toString(), "--sentinel")
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("sentinel.log").toFile())
-        .start();
+    Files.write(
+        conf,
+        List.of(
+            "port " + port,
+            "bind 127.0.0.1",
+            "dir " + dir,
+            "sentinel monitor " + MASTER + " 127.0.0.1 " + master.port() + " 2",
+            "sentinel down-after-milliseconds " + MASTER + " 1000",
+            "sentinel failover-timeout " + MASTER + " 5000",
+            "sentinel parallel-syncs " + MASTER + " 1"));
+    Process p =
+        new ProcessBuilder(RedisServer.binary(), conf.toString(), "--sentinel")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("sentinel.log").toFile())
+            .start();
     sentinels.add(p);
     sentinelPorts.add(port);
-    Await.until("sentinel on " + port + " answers", Duration.ofSeconds(10), () -> {
-      try {
-        return RedisServer.command(port, "PING").contains("PONG");
-      } catch (RuntimeException e) {
-        return false;
-      }
-    });
+    Await.until(
+        "sentinel on " + port + " answers",
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            return RedisServer.command(port, "PING").contains("PONG");
+          } catch (RuntimeException e) {
+            return false;
+          }
+        });
   }
 
   /** One redis:// URL per sentinel. */
@@ -88,7 +107,8 @@ public final class RedisSentinels implements AutoCloseable {
 
   /** The port the sentinels currently name as master. */
   public int masterPort() {
-    String reply = RedisServer.command(sentinelPorts.get(0), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER);
+    String reply =
+        RedisServer.command(sentinelPorts.get(0), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER);
     return Integer.parseInt(reply.replaceAll("[\\[\\] ]", "").split(",")[1]);
   }
 

@@ -27,7 +27,8 @@ public final class RedisServer implements AutoCloseable {
   private int port;
   private Process process;
 
-  private RedisServer(String binary, boolean appendOnly, List<String> extraArgs) throws IOException {
+  private RedisServer(String binary, boolean appendOnly, List<String> extraArgs)
+      throws IOException {
     this.binary = binary;
     this.dir = Files.createTempDirectory("baton-redis-");
     this.appendOnly = appendOnly;
@@ -55,7 +56,10 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
-  /** The Redis 6.2 server shipped in the embedded-redis jar, whatever is on PATH (no sharded Pub/Sub). */
+  /**
+   * The Redis 6.2 server shipped in the embedded-redis jar, whatever is on PATH (no sharded
+   * Pub/Sub).
+   */
   public static RedisServer startShipped() {
     try {
       RedisServer s = new RedisServer(EmbeddedRedis.shippedBinary(), false, List.of());
@@ -147,18 +151,33 @@ public final class RedisServer implements AutoCloseable {
       if (newPort || port == 0) {
         port = freePort();
       }
-      List<String> cmd = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-          "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--loglevel", "warning"));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  binary,
+                  "--port",
+                  Integer.toString(port),
+                  "--bind",
+                  "127.0.0.1",
+                  "--dir",
+                  dir.toString(),
+                  "--save",
+                  "",
+                  "--daemonize",
+                  "no",
+                  "--loglevel",
+                  "warning"));
       if (appendOnly) {
         cmd.addAll(List.of("--appendonly", "yes", "--appendfsync", "always"));
       } else {
         cmd.addAll(List.of("--appendonly", "no"));
       }
       cmd.addAll(extraArgs);
-      process = new ProcessBuilder(cmd)
-          .redirectErrorStream(true)
-          .redirectOutput(dir.resolve("redis.log").toFile())
-          .start();
+      process =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("redis.log").toFile())
+              .start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (System.nanoTime() < deadline && process.isAlive()) {
         if (EmbeddedRedis.answers("127.0.0.1", port) && ping()) {
@@ -166,8 +185,12 @@ public final class RedisServer implements AutoCloseable {
         }
         sleepQuietly(20);
       }
-      last = new IOException("redis-server did not start on " + port + ": "
-          + Files.readString(dir.resolve("redis.log")));
+      last =
+          new IOException(
+              "redis-server did not start on "
+                  + port
+                  + ": "
+                  + Files.readString(dir.resolve("redis.log")));
       process.destroyForcibly();
       waitExit();
       if (!newPort) {
@@ -180,7 +203,8 @@ public final class RedisServer implements AutoCloseable {
   private boolean ping() {
     try {
       String reply = command("PING");
-      return reply.contains("PONG") || reply.startsWith("ERR:NOAUTH"); // a password-protected server is up too
+      return reply.contains("PONG")
+          || reply.startsWith("ERR:NOAUTH"); // a password-protected server is up too
     } catch (RuntimeException e) {
       return false;
     }
@@ -188,7 +212,9 @@ public final class RedisServer implements AutoCloseable {
 
   private void signal(String sig) {
     try {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid()))
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {

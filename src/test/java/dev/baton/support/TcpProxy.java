@@ -125,14 +125,15 @@ public final class TcpProxy implements AutoCloseable {
       front.pause();
       Pair p = new Pair(front);
       pairs.add(p);
-      front.closeHandler(v -> {
-        synchronized (pairs) {
-          pairs.remove(p);
-          if (p.back != null) {
-            p.back.close();
-          }
-        }
-      });
+      front.closeHandler(
+          v -> {
+            synchronized (pairs) {
+              pairs.remove(p);
+              if (p.back != null) {
+                p.back.close();
+              }
+            }
+          });
       if (!frozen) {
         connectBack(p);
       }
@@ -140,23 +141,27 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   private void connectBack(Pair p) {
-    client.connect(targetPort, "127.0.0.1").onSuccess(back -> {
-      synchronized (pairs) {
-        if (cut || !pairs.contains(p)) {
-          back.close();
-          return;
-        }
-        p.back = back;
-        back.handler(buf -> forward(buf, p.front, p.heldToFront));
-        p.front.handler(buf -> forward(buf, back, p.heldToBack));
-        back.closeHandler(v -> p.front.close());
-        if (frozen) {
-          back.pause();
-        } else {
-          p.front.resume();
-        }
-      }
-    }).onFailure(e -> p.front.close());
+    client
+        .connect(targetPort, "127.0.0.1")
+        .onSuccess(
+            back -> {
+              synchronized (pairs) {
+                if (cut || !pairs.contains(p)) {
+                  back.close();
+                  return;
+                }
+                p.back = back;
+                back.handler(buf -> forward(buf, p.front, p.heldToFront));
+                p.front.handler(buf -> forward(buf, back, p.heldToBack));
+                back.closeHandler(v -> p.front.close());
+                if (frozen) {
+                  back.pause();
+                } else {
+                  p.front.resume();
+                }
+              }
+            })
+        .onFailure(e -> p.front.close());
   }
 
   /** Bytes already read when a freeze or cut began: held for the heal, or dropped after a cut. */

@@ -1,10 +1,11 @@
 package dev.baton.support;
 
-import dev.baton.NodeState;
 import dev.baton.NodeVerticle;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.metrics.NodeMetrics;
+import dev.baton.state.NodeState;
+import dev.baton.state.Role;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -34,8 +35,13 @@ public final class TestNode implements AutoCloseable {
   /** Short timings for tests; override any setting by its JSON path. */
   public static JsonObject fastSettings(String redisUrl, String prefix) {
     return new JsonObject()
-        .put("redis", new JsonObject().put("url", redisUrl).put("keyPrefix", prefix).put("embedded", "off")
-            .put("commandTimeoutMs", 1000))
+        .put(
+            "redis",
+            new JsonObject()
+                .put("url", redisUrl)
+                .put("keyPrefix", prefix)
+                .put("embedded", "off")
+                .put("commandTimeoutMs", 1000))
         .put("election", new JsonObject().put("leaseMs", 600).put("renewMs", 150))
         .put("generator", new JsonObject().put("intervalMs", 50))
         .put("handler", new JsonObject().put("reclaimIdleMs", 1000).put("blockMs", 500))
@@ -83,12 +89,22 @@ public final class TestNode implements AutoCloseable {
     return node.httpPort();
   }
 
+  /** HTTP connections the node holds open now. */
+  public int httpConnections() {
+    return node.httpConnections();
+  }
+
+  /** HTTP connections it closed at once because it held {@code http.maxConnections}. */
+  public long httpRefusedConnections() {
+    return node.httpRefusedConnections();
+  }
+
   public boolean isGenerator() {
-    return state().role() == NodeState.Role.GENERATOR;
+    return state().roles().role() == Role.GENERATOR;
   }
 
   public boolean isHandler() {
-    return state().role() == NodeState.Role.HANDLER;
+    return state().roles().role() == Role.HANDLER;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.baton.support;
 
+import dev.baton.redis.Replies;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -9,6 +10,7 @@ import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** A blocking Redis client for test setup and assertions (called from the test thread). */
 public final class TestRedis implements AutoCloseable {
@@ -21,7 +23,9 @@ public final class TestRedis implements AutoCloseable {
 
   /** With the client type, endpoints and credentials of {@code options} (cluster, sentinel...). */
   public TestRedis(RedisOptions options) {
-    this.redis = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(4).setMaxPoolWaiting(10_000));
+    this.redis =
+        Redis.createClient(
+            vertx, new RedisOptions(options).setMaxPoolSize(4).setMaxPoolWaiting(10_000));
   }
 
   public Vertx vertx() {
@@ -50,10 +54,13 @@ public final class TestRedis implements AutoCloseable {
     try {
       List<Response> out = new ArrayList<>(requests.size());
       for (int i = 0; i < requests.size(); i += 1000) {
-        out.addAll(redis.batch(requests.subList(i, Math.min(requests.size(), i + 1000))).await(60, TimeUnit.SECONDS));
+        out.addAll(
+            redis
+                .batch(requests.subList(i, Math.min(requests.size(), i + 1000)))
+                .await(60, TimeUnit.SECONDS));
       }
       return out;
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       throw new IllegalStateException("redis batch timed out", e);
     }
   }
@@ -69,8 +76,8 @@ public final class TestRedis implements AutoCloseable {
   }
 
   /** All entries of a stream as [id, field→value]. */
-  public List<dev.baton.redis.Replies.Entry> range(String key) {
-    return dev.baton.redis.Replies.entries(cmd("XRANGE", key, "-", "+"));
+  public List<Replies.Entry> range(String key) {
+    return Replies.entries(cmd("XRANGE", key, "-", "+"));
   }
 
   public List<String> strings(Object... args) {

@@ -41,7 +41,11 @@ class RedisClusterTest {
   @BeforeAll
   static void startCluster() {
     cluster = RedisCluster.start();
-    rc = new TestRedis(new RedisOptions().setType(RedisClientType.CLUSTER).setEndpoints(new ArrayList<>(cluster.urls())));
+    rc =
+        new TestRedis(
+            new RedisOptions()
+                .setType(RedisClientType.CLUSTER)
+                .setEndpoints(new ArrayList<>(cluster.urls())));
   }
 
   @AfterAll
@@ -52,18 +56,36 @@ class RedisClusterTest {
 
   private static TestNode node(String id) {
     // one seed that does not own Baton's slot: the client must learn the topology and follow it
-    RedisServer seed = cluster.nodes().stream().filter(n -> n != cluster.owner(KEYS.messages())).findFirst().orElseThrow();
-    JsonObject settings = TestNode.fastSettings(seed.url(), PREFIX).put("nodeId", id)
-        .put("handler", new JsonObject().put("errorProbability", 0.3).put("reclaimIdleMs", 500).put("blockMs", 500));
-    settings.getJsonObject("redis").put("type", "cluster").put("endpoints", new JsonArray(List.of(seed.url())));
+    RedisServer seed =
+        cluster.nodes().stream()
+            .filter(n -> n != cluster.owner(KEYS.messages()))
+            .findFirst()
+            .orElseThrow();
+    JsonObject settings =
+        TestNode.fastSettings(seed.url(), PREFIX)
+            .put("nodeId", id)
+            .put(
+                "handler",
+                new JsonObject()
+                    .put("errorProbability", 0.3)
+                    .put("reclaimIdleMs", 500)
+                    .put("blockMs", 500));
+    settings
+        .getJsonObject("redis")
+        .put("type", "cluster")
+        .put("endpoints", new JsonArray(List.of(seed.url())));
     return TestNode.start(settings);
   }
 
   private static JsonObject http(TestNode node, String method, String path) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
-          .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(20)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
+                  .method(method, HttpRequest.BodyPublishers.noBody())
+                  .timeout(Duration.ofSeconds(20))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(200);
       return new JsonObject(r.body());
     } catch (Exception e) {
@@ -72,7 +94,8 @@ class RedisClusterTest {
   }
 
   private static long renewals(TestNode node) {
-    Timer t = node.metrics().registry().find("baton.lease.renewal").tag("outcome", "extended").timer();
+    Timer t =
+        node.metrics().registry().find("baton.lease.renewal").tag("outcome", "extended").timer();
     return t == null ? 0 : t.count();
   }
 
@@ -83,32 +106,54 @@ class RedisClusterTest {
     List<TestNode> nodes = List.of(a, b);
     try {
       // acquire.lua, renew.lua
-      Await.until("one generator", Duration.ofSeconds(20), () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
+      Await.until(
+          "one generator",
+          Duration.ofSeconds(20),
+          () -> nodes.stream().filter(TestNode::isGenerator).count() == 1);
       TestNode gen = a.isGenerator() ? a : b;
       TestNode handler = gen == a ? b : a;
-      Await.until("the generator renews its lease", Duration.ofSeconds(20), () -> renewals(gen) >= 3);
+      Await.until(
+          "the generator renews its lease", Duration.ofSeconds(20), () -> renewals(gen) >= 3);
       // publish.lua, commit.lua
-      Await.until("messages handled, some judged errors", Duration.ofSeconds(30),
-          () -> handler.state().counters().processed.get() > 20 && handler.state().counters().errors.get() > 0);
+      Await.until(
+          "messages handled, some judged errors",
+          Duration.ofSeconds(30),
+          () ->
+              handler.state().counters().processed.get() > 20
+                  && handler.state().counters().errors.get() > 0);
       assertThat(gen.state().counters().published.get()).isPositive();
 
       // heartbeat.lua, view.lua
-      Await.until("both nodes in the view", Duration.ofSeconds(10),
+      Await.until(
+          "both nodes in the view",
+          Duration.ofSeconds(10),
           () -> http(handler, "GET", "/status").getJsonArray("nodes").size() == 2);
       JsonObject status = http(handler, "GET", "/status");
       assertThat(status.getString("redis")).isEqualTo("up");
       assertThat(status.getJsonObject("leader").getString("nodeId")).isEqualTo(gen.id());
 
-      // reclaim.lua: a consumer that takes a message and dies (added and taken in one script, so the
+      // reclaim.lua: a consumer that takes a message and dies (added and taken in one script, so
+      // the
       // handler's blocked read cannot get it first)
-      rc.cmd("EVAL", "redis.call('XADD', KEYS[1], '*', 'gen', 'test', 'epoch', '1', 'seq', '1', 'ts', '1', 'text', 'x') "
-          + "return redis.call('XREADGROUP', 'GROUP', ARGV[1], 'ghost', 'COUNT', 1, 'STREAMS', KEYS[1], '>')",
-          "1", KEYS.messages(), Keys.HANDLERS_GROUP);
-      Await.until("the ghost's message is reclaimed", Duration.ofSeconds(20),
+      rc.cmd(
+          "EVAL",
+          "redis.call('XADD', KEYS[1], '*', 'gen', 'test', 'epoch', '1', 'seq', '1', 'ts', '1', 'text', 'x') "
+              + "return redis.call('XREADGROUP', 'GROUP', ARGV[1], 'ghost', 'COUNT', 1, 'STREAMS', KEYS[1], '>')",
+          "1",
+          KEYS.messages(),
+          Keys.HANDLERS_GROUP);
+      Await.until(
+          "the ghost's message is reclaimed",
+          Duration.ofSeconds(20),
           () -> handler.state().counters().reclaimed.get() > 0);
       // reap.lua: once it holds nothing and its node never beat, the ghost consumer is removed
-      Await.until("the ghost consumer is reaped", Duration.ofSeconds(20),
-          () -> !rc.cmd("XINFO", "CONSUMERS", KEYS.messages(), Keys.HANDLERS_GROUP).toString().contains("ghost"));
+      Await.until(
+          "the ghost consumer is reaped",
+          Duration.ofSeconds(20),
+          () ->
+              !rc.cmd("XINFO", "CONSUMERS", KEYS.messages(), Keys.HANDLERS_GROUP)
+                  .toString()
+                  .contains("ghost"));
 
       // drain-claim.lua, drain-ack.lua, drain-end.lua
       JsonObject drained = http(handler, "POST", "/errors/drain");
@@ -121,24 +166,34 @@ class RedisClusterTest {
       for (RedisServer n : cluster.nodes()) {
         String keys = n.command("KEYS", "{" + PREFIX + "}*");
         if (n == owner) {
-          assertThat(keys).contains(KEYS.messages(), KEYS.errors(), KEYS.leader(), KEYS.epoch(), KEYS.stats(),
-              KEYS.heartbeats(), KEYS.nodes());
+          assertThat(keys)
+              .contains(
+                  KEYS.messages(),
+                  KEYS.errors(),
+                  KEYS.leader(),
+                  KEYS.epoch(),
+                  KEYS.stats(),
+                  KEYS.heartbeats(),
+                  KEYS.nodes());
         } else {
           assertThat(keys).isEqualTo("[]");
         }
       }
 
       // release.lua (with its PUBLISH): a generator that stops gives the lease up
-      long epoch = gen.state().epoch();
+      long epoch = gen.state().roles().epoch();
       gen.close();
       Await.until("the handler takes over", Duration.ofSeconds(20), handler::isGenerator);
-      assertThat(handler.state().epoch()).isGreaterThan(epoch);
+      assertThat(handler.state().roles().epoch()).isGreaterThan(epoch);
       long published = handler.state().counters().published.get();
-      Await.until("the new generator publishes", Duration.ofSeconds(10),
+      Await.until(
+          "the new generator publishes",
+          Duration.ofSeconds(10),
           () -> handler.state().counters().published.get() > published);
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().maxRoleVerticles()).isEqualTo(1));
-      // the blocking reader and the subscriber never stalled (a cluster client can starve its own pool)
-      assertThat(handler.state().redisOutages().get()).isZero();
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
+      // the blocking reader and the subscriber never stalled (a cluster client can starve its own
+      // pool)
+      assertThat(handler.state().redis().outages().get()).isZero();
     } finally {
       nodes.forEach(TestNode::close);
     }

@@ -1,12 +1,12 @@
-package dev.baton.heartbeat;
+package dev.baton.cluster;
 
 import java.util.ArrayDeque;
 
 /**
  * A per-second rate from successive samples of a growing counter, averaged over a sliding window
- * (the newest sample against the newest one at least {@code windowMs} older, else the oldest).
- * A counter that goes down (a restarted node, a Redis that came back empty) starts it afresh.
- * Not thread-safe: one event loop feeds and reads it.
+ * (the newest sample against the newest one at least {@code windowMs} older, else the oldest). A
+ * counter that goes down (a restarted node, a Redis that came back empty) starts it afresh. Not
+ * thread-safe: one event loop feeds and reads it.
  */
 public final class RateWindow {
   private record Sample(long timeMs, long count) {}

@@ -1,4 +1,4 @@
-package dev.baton.redis;
+package dev.baton.common;
 
 import java.util.concurrent.ThreadLocalRandom;
 

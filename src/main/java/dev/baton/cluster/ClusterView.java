@@ -1,4 +1,4 @@
-package dev.baton.heartbeat;
+package dev.baton.cluster;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A consistent snapshot of the cluster as Redis sees it: leader, members, backlog, totals.
- * {@code backlog} counts uncommitted messages, {@code streamLength} the stream entries holding
- * them (a pack is one entry) and {@code pending} the entries delivered and not yet committed.
+ * A consistent snapshot of the cluster as Redis sees it: leader, members, backlog, totals. {@code
+ * backlog} counts uncommitted messages, {@code streamLength} the stream entries holding them (a
+ * pack is one entry) and {@code pending} the entries delivered and not yet committed.
  */
 public record ClusterView(
     long serverTimeMs,
@@ -29,14 +29,28 @@ public record ClusterView(
 
   private static final String BACKLOG = "backlog";
 
-  /** The backlog as JSON for /status and the page: {@code length} in messages, {@code entries}, {@code pending} entries. */
+  /**
+   * The backlog as JSON for /status and the page: {@code length} in messages, {@code entries},
+   * {@code pending} entries.
+   */
   public JsonObject backlogJson() {
-    return new JsonObject().put("length", backlog).put("entries", streamLength).put("pending", pending);
+    return new JsonObject()
+        .put("length", backlog)
+        .put("entries", streamLength)
+        .put("pending", pending);
   }
 
   public static Future<ClusterView> fetch(RedisOps redis, Keys keys) {
-    return redis.eval(Scripts.VIEW,
-            List.of(keys.leader(), keys.epoch(), keys.heartbeats(), keys.nodes(), keys.messages(), keys.stats(),
+    return redis
+        .eval(
+            Scripts.VIEW,
+            List.of(
+                keys.leader(),
+                keys.epoch(),
+                keys.heartbeats(),
+                keys.nodes(),
+                keys.messages(),
+                keys.stats(),
                 keys.presence()),
             List.of(Keys.HANDLERS_GROUP))
         .map(ClusterView::parse);
@@ -48,28 +62,38 @@ public record ClusterView(
     Map<String, String> infos = Replies.pairs(r.get(5));
     Map<String, String> presence = r.size() > 9 ? Replies.pairs(r.get(9)) : Map.of();
     JsonArray members = new JsonArray();
-    seen.forEach((id, ms) -> {
-      JsonObject info = parseInfo(infos.get(id));
-      members.add(new JsonObject()
-          .put("nodeId", id)
-          .put("role", info.getString("role", "unknown"))
-          .put("lastSeenMs", Math.max(0, now - (long) Double.parseDouble(ms)))
-          .put("presence", presenceLabel(presence.get(id)))
-          .put("http", info.getString("http", ""))
-          .put("intervalMs", number(info, "intervalMs"))
-          .put("processed", number(info, "processed"))
-          .put("processedPerSec", number(info, "processedPerSec"))
-          .put("publishedPerSec", number(info, "publishedPerSec")));
-    });
+    seen.forEach(
+        (id, ms) -> {
+          JsonObject info = parseInfo(infos.get(id));
+          members.add(
+              new JsonObject()
+                  .put("nodeId", id)
+                  .put("role", info.getString("role", "unknown"))
+                  .put("lastSeenMs", Math.max(0, now - (long) Double.parseDouble(ms)))
+                  .put("presence", presenceLabel(presence.get(id)))
+                  .put("http", info.getString("http", ""))
+                  .put("intervalMs", number(info, "intervalMs"))
+                  .put("processed", number(info, "processed"))
+                  .put("processedPerSec", number(info, "processedPerSec"))
+                  .put("publishedPerSec", number(info, "publishedPerSec")));
+        });
     JsonObject totals = new JsonObject();
-    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, parseLong(v)));
+    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.number(v, 0)));
     // the stats hash keeps the backlog in messages beside the totals; as publish.lua reads it
     long entries = r.get(6).toLong();
     Object counted = totals.remove(BACKLOG);
     long backlog = entries == 0 ? 0 : Math.max(entries, counted instanceof Long l ? l : 0);
     String leader = Replies.str(r.get(1));
-    return new ClusterView(now, leader == null || leader.isEmpty() ? null : leader, r.get(2).toLong(),
-        r.get(3).toLong(), members, backlog, entries, r.get(7).toLong(), totals);
+    return new ClusterView(
+        now,
+        leader == null || leader.isEmpty() ? null : leader,
+        r.get(2).toLong(),
+        r.get(3).toLong(),
+        members,
+        backlog,
+        entries,
+        r.get(7).toLong(),
+        totals);
   }
 
   /**
@@ -97,13 +121,5 @@ public record ClusterView(
   /** A numeric field a node reported of itself, or null (older nodes, or not a number). */
   private static Number number(JsonObject info, String field) {
     return info.getValue(field) instanceof Number n ? n : null;
-  }
-
-  private static long parseLong(String v) {
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
   }
 }

@@ -1,6 +1,8 @@
-package dev.baton;
+package dev.baton.tool;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.Secrets;
 import dev.baton.logging.Logging;
@@ -51,26 +53,30 @@ public final class ToolSession implements AutoCloseable {
    * @param unreachableExit the exit code when Redis does not answer
    * @param commandTimeoutMs deadline of each Redis call during the run
    */
-  public static ToolSession open(String tool, Path conf, PrintStream err, int unreachableExit, long commandTimeoutMs)
+  public static ToolSession open(
+      String tool, Path conf, PrintStream err, int unreachableExit, long commandTimeoutMs)
       throws Refused {
     // stdout is the tool's output and stderr its one-line messages: keep library chatter out
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
-    NodeConfig config = Main.loadConfig(conf, err);
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    NodeConfig config = ConfigLoader.loadOrReport(conf, err);
     if (config == null) {
-      throw new Refused(Main.EXIT_CONFIG);
+      throw new Refused(ExitCodes.CONFIG);
     }
     Logging.apply(config.log().format(), config.nodeId());
     Vertx vertx = Vertx.vertx();
     Redis client = RedisSupport.pool(vertx, config.redis(), 2, CONNECT_TIMEOUT_MS);
     try {
-      client.send(Request.cmd(Command.PING)).await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+      client
+          .send(Request.cmd(Command.PING))
+          .await(CONNECT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
     } catch (Throwable e) {
       rethrowIfFatal(e);
       err.println(tool + ": cannot reach Redis at " + config.redis().describe() + ": " + reason(e));
       close(vertx);
       throw new Refused(unreachableExit);
     }
-    return new ToolSession(config, vertx, new RedisOps(client, Math.max(commandTimeoutMs, CONNECT_TIMEOUT_MS)));
+    return new ToolSession(
+        config, vertx, new RedisOps(client, Math.max(commandTimeoutMs, CONNECT_TIMEOUT_MS)));
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.baton.heartbeat;
+package dev.baton.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,7 +29,9 @@ class RateWindowTest {
     assertThat(w.perSecond()).as("0..2000: 101 in 2 s").isCloseTo(50.5, within(1e-9));
     w.add(3_000, 102);
     w.add(4_000, 103);
-    assertThat(w.perSecond()).as("the burst left the window: 2000..4000").isCloseTo(1.0, within(1e-9));
+    assertThat(w.perSecond())
+        .as("the burst left the window: 2000..4000")
+        .isCloseTo(1.0, within(1e-9));
   }
 
   @Test

@@ -1,0 +1,57 @@
+package dev.baton.heartbeat;
+
+import dev.baton.redis.Keys;
+import dev.baton.redis.RedisOps;
+import dev.baton.redis.Replies;
+import dev.baton.redis.Scripts;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Response;
+import java.util.List;
+
+/** {@code heartbeat.lua}, typed: its arguments are built and its reply decoded here only. */
+final class Heartbeats {
+  private Heartbeats() {}
+
+  /** How the beat uses presence: off, on, or on and this node checks every member (the watcher). */
+  enum Presence {
+    OFF("0"),
+    ON("1"),
+    WATCHER("2");
+
+    final String arg;
+
+    Presence(String arg) {
+      this.arg = arg;
+    }
+  }
+
+  /**
+   * The beat's reply: the Redis server time, the watcher the beat named ('' for none), and how many
+   * connections subscribe to this node's presence channel (0 when unknown; over 1: a duplicate).
+   */
+  record Reply(long serverMs, String watcher, long ownSubscribers) {}
+
+  static Future<Reply> beat(
+      RedisOps redis, Keys keys, String nodeId, JsonObject info, long timeoutMs, Presence mode) {
+    return redis
+        .eval(Scripts.HEARTBEAT, keys(keys), args(nodeId, info, timeoutMs, mode))
+        .map(Heartbeats::reply);
+  }
+
+  static List<String> keys(Keys keys) {
+    return List.of(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader());
+  }
+
+  static List<String> args(String nodeId, JsonObject info, long timeoutMs, Presence mode) {
+    return List.of(nodeId, info.encode(), Long.toString(timeoutMs), mode.arg);
+  }
+
+  static Reply reply(Response r) {
+    String watcher = r.size() > 1 ? Replies.str(r.get(1)) : "";
+    return new Reply(
+        Replies.num(r.get(0), 0),
+        watcher == null ? "" : watcher,
+        r.size() > 2 ? Replies.num(r.get(2), 0) : 0);
+  }
+}

@@ -1,0 +1,33 @@
+package dev.baton.tool;
+
+/**
+ * Every exit code of the jar, one meaning each, for the node and its tools alike (README, "Exit
+ * codes").
+ */
+public final class ExitCodes {
+  /** Done: the node stopped cleanly, or the tool did all it was asked. */
+  public static final int OK = 0;
+
+  /**
+   * Redis was unreachable or failed during the run: a tool could not finish (getErrors, verify), or
+   * a node could not stop cleanly (its lease left to lapse, or the stop timed out).
+   */
+  public static final int REDIS = 1;
+
+  /** Bad configuration (the message names the setting). */
+  public static final int CONFIG = 2;
+
+  /** getErrors: standard output was closed before everything was printed. */
+  public static final int OUTPUT_CLOSED = 3;
+
+  /** verify: a guarantee does not hold (the report says which). */
+  public static final int GUARANTEE_BROKEN = 4;
+
+  /** verify: nothing to verify (no audit ledger, or nothing published or committed in it). */
+  public static final int NOTHING_TO_VERIFY = 5;
+
+  /** The node cannot start (the Redis binary missing, another process with its node id...). */
+  public static final int START_FAILED = 15;
+
+  private ExitCodes() {}
+}

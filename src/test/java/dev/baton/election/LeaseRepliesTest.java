@@ -1,0 +1,34 @@
+package dev.baton.election;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.support.Resp;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** acquire.lua's reply decoded without Redis. */
+class LeaseRepliesTest {
+  @Test
+  void aGrantCarriesItsEpochExactlyAndWhomItWasTakenFrom() {
+    // epochs travel as decimal strings: 2^53 + 1 survives
+    Lease.Attempt a =
+        Lease.attempt(Resp.array(1L, "9007199254740993", 1000L, "n1", "old", List.of()));
+    assertThat(a.granted()).isTrue();
+    assertThat(a.epoch()).isEqualTo(9_007_199_254_740_993L);
+    assertThat(a.pttlMs()).isEqualTo(1000);
+    assertThat(a.holder()).isEqualTo("n1");
+    assertThat(a.takenFrom()).isEqualTo("old");
+    assertThat(a.absent()).isEmpty();
+  }
+
+  @Test
+  void aRefusalCarriesTheHolderItsTtlAndTheAbsentConsumers() {
+    Lease.Attempt a = Lease.attempt(Resp.array(0L, "12", 350L, "n2", "", List.of("h3", "h4")));
+    assertThat(a.granted()).isFalse();
+    assertThat(a.epoch()).isEqualTo(12);
+    assertThat(a.pttlMs()).isEqualTo(350);
+    assertThat(a.holder()).isEqualTo("n2");
+    assertThat(a.takenFrom()).isEmpty();
+    assertThat(a.absent()).containsExactly("h3", "h4");
+  }
+}
