@@ -92,7 +92,12 @@ public final class GeneratorVerticle extends VerticleBase {
     return Future.join(new ArrayList<>(calls))
         .otherwiseEmpty()
         .compose(v -> redis.close().otherwiseEmpty())
-        .onComplete(ar -> state.roles().verticleStopped());
+        .onComplete(
+            ar -> {
+              // a node that no longer generates is not paused at the bound (/metrics reads this)
+              state.publishing().backlog(state.publishing().backlog(), false);
+              state.roles().verticleStopped();
+            });
   }
 
   private boolean throughputMode() {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -122,7 +123,9 @@ class ThroughputModeTest {
   @ParameterizedTest(name = "packSize {0}")
   @ValueSource(ints = {1, 32})
   void theBacklogBoundHoldsAtFullSpeedCountedInMessages(int packSize) {
-    TestNode generator = node(redisServer.url(), "bounded", packSize, 0, 2_000);
+    // a lease no CPU starvation costs: a node that lost it would drain the stream as a handler
+    JsonObject longLease = new JsonObject().put("leaseMs", 10_000).put("renewMs", 2_000);
+    TestNode generator = node(redisServer.url(), "bounded", packSize, 0, 2_000, longLease);
     Await.until(
         "paused at the bound",
         Duration.ofSeconds(10),
@@ -139,6 +142,19 @@ class ThroughputModeTest {
         Duration.ofSeconds(20),
         () -> generator.state().counters().published.get() > before + 10_000);
     assertThat(messagesInStream()).isLessThanOrEqualTo(2_000 + 200L * 4);
+  }
+
+  @Test
+  void aNodeThatNoLongerGeneratesIsNotReportedPausedAtTheBound() {
+    TestNode node = node(redisServer.url(), "demoted", 1, 0, 2_000);
+    Await.until(
+        "paused at the bound", Duration.ofSeconds(10), () -> node.state().publishing().paused());
+    // another node takes the lease behind its back: this one becomes a handler
+    redisServer.client().cmd("SET", keys.leader(), "usurper", "PX", "60000");
+    Await.until("demoted to handler", Duration.ofSeconds(10), node::isHandler);
+    assertThat(node.state().publishing().paused())
+        .as("baton_publishing_paused of a handler")
+        .isFalse();
   }
 
   @ParameterizedTest(name = "packSize {0}")
