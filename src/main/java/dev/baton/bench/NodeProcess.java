@@ -179,15 +179,7 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   private void signal(String sig) {
-    try {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid()))
-          .start()
-          .waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Proc.signal(process.pid(), sig);
   }
 
   /** SIGTERM, as `kill PID` or `docker stop` send; returns the exit code. */

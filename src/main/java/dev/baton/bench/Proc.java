@@ -3,12 +3,28 @@ package dev.baton.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
-/** CPU time and memory of a process, read from /proc (Linux). */
-final class Proc {
+/** CPU time and memory of a process, read from /proc (Linux), and signals sent to one. */
+public final class Proc {
   private static final double TICKS_PER_SECOND = 100.0; // USER_HZ on Linux
 
   private Proc() {}
+
+  /**
+   * Sends {@code kill -<sig> <pid>} (STOP, CONT, TERM...) and waits for kill itself, at most 5 s.
+   */
+  public static void signal(long pid, String sig) {
+    try {
+      new ProcessBuilder("kill", "-" + sig, Long.toString(pid))
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 
   /** User + system CPU seconds used so far, or -1 when unknown. */
   static double cpuSeconds(long pid) {

@@ -33,6 +33,11 @@ public record ClusterView(
    * The backlog as JSON for /status and the page: {@code length} in messages, {@code entries},
    * {@code pending} entries.
    */
+  /** The lease holder as {@code {"nodeId", "epoch"}}, or null when no node holds the lease. */
+  public JsonObject leaderJson() {
+    return leader == null ? null : new JsonObject().put("nodeId", leader).put("epoch", epoch);
+  }
+
   public JsonObject backlogJson() {
     return new JsonObject()
         .put("length", backlog)

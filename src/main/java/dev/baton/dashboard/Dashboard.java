@@ -269,12 +269,7 @@ public final class Dashboard {
         .put("serverTimeMs", now)
         .put(
             "leader",
-            view.leader() == null
-                ? null
-                : new JsonObject()
-                    .put("nodeId", view.leader())
-                    .put("epoch", view.epoch())
-                    .put("ttlMs", view.leaderTtlMs()))
+            view.leader() == null ? null : view.leaderJson().put("ttlMs", view.leaderTtlMs()))
         .put("epoch", view.epoch())
         .put("nodes", new JsonArray(new ArrayList<>(nodes)))
         .put("backlog", view.backlogJson())

@@ -88,11 +88,7 @@ final class ErrorsResource {
       return;
     }
     if (!budget.admitRead(limit)) {
-      Answers.shed(
-          ctx,
-          "this node reads at most http.readBudget ("
-              + settings.readBudget()
-              + ") stored errors a second");
+      shedOverBudget(ctx);
       return;
     }
     store
@@ -116,11 +112,7 @@ final class ErrorsResource {
   /** Streams {@code {"drained": [...], "count": n}} in chunks, deleting each batch once written. */
   private void drainErrors(RoutingContext ctx) {
     if (!budget.admitRead(Drainer.DEFAULT_BATCH)) {
-      Answers.shed(
-          ctx,
-          "this node reads at most http.readBudget ("
-              + settings.readBudget()
-              + ") stored errors a second");
+      shedOverBudget(ctx);
       return;
     }
     HttpServerResponse response = ctx.response();
@@ -205,5 +197,13 @@ final class ErrorsResource {
       return null;
     }
     return (int) value;
+  }
+
+  private void shedOverBudget(RoutingContext ctx) {
+    Answers.shed(
+        ctx,
+        "this node reads at most http.readBudget ("
+            + settings.readBudget()
+            + ") stored errors a second");
   }
 }

@@ -89,13 +89,7 @@ final class StatusResource {
             view -> {
               state.redis().succeeded("status");
               body.put("redis", "up")
-                  .put(
-                      "leader",
-                      view.leader() == null
-                          ? null
-                          : new JsonObject()
-                              .put("nodeId", view.leader())
-                              .put("epoch", view.epoch()))
+                  .put("leader", view.leaderJson())
                   .put("backlog", view.backlogJson())
                   .put("cluster", view.totals())
                   .put("nodes", view.members());

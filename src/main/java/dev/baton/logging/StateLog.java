@@ -1,5 +1,6 @@
 package dev.baton.logging;
 
+import dev.baton.common.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,7 +49,7 @@ public final class StateLog {
   }
 
   public StateLog(Logger log, String nodeId) {
-    this(log, nodeId, () -> System.nanoTime() / 1_000_000, DEFAULT_QUIET_MS);
+    this(log, nodeId, Clock::monotonicMs, DEFAULT_QUIET_MS);
   }
 
   /** With a clock of its own, for tests. */

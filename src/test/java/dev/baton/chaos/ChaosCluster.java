@@ -1,6 +1,7 @@
 package dev.baton.chaos;
 
 import dev.baton.bench.NodeProcess;
+import dev.baton.bench.Proc;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
@@ -159,15 +160,7 @@ final class ChaosCluster implements AutoCloseable {
   }
 
   void signal(Member m, String sig) {
-    try {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(m.process.pid()))
-          .start()
-          .waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Proc.signal(m.process.pid(), sig);
   }
 
   String role(Member m) {

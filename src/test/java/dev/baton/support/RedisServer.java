@@ -1,5 +1,6 @@
 package dev.baton.support;
 
+import dev.baton.bench.Proc;
 import dev.baton.redis.EmbeddedRedis;
 import java.io.IOException;
 import java.io.InputStream;
@@ -211,15 +212,7 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void signal(String sig) {
-    try {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid()))
-          .start()
-          .waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Proc.signal(process.pid(), sig);
   }
 
   private void waitExit() {
