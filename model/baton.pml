@@ -13,6 +13,10 @@
  *   NO_RUNID         presence predicates ignore the run id (no per-server-instance rule)
  *   NO_FLOOR         acquire.lua without the epoch floor
  *   NO_LATE_CHECK    the election acts on a grant whose reply came after its deadline
+ *   NO_KEEPALIVE     the handler does not keep its claim fresh (hold.lua) while it works: long
+ *                    work idles past reclaimIdleMs and is reclaimed from a live node
+ *   NO_CLAIM_FENCE   commit.lua commits whatever XACK answers, without checking that the entry is
+ *                    still pending on the caller under the delivery its attempt ran under
  * Scenario outside the design's assumptions (a finding, see docs/MODEL.md):
  *   FAILBACK         the primary changes back to an earlier server instance without a restart
  *                    (Sentinel failover and failback): the run id is the earlier one again
@@ -26,6 +30,11 @@
 #endif
 #ifndef F
 #define F 3
+#endif
+
+#ifndef MAXD
+#define MAXD 2        /* handler.maxDeliveries: an attempt under this delivery count is the last one
+                         (its failure is dead-lettered, which commits it like any outcome) */
 #endif
 
 #define NONE 255
@@ -49,6 +58,8 @@ byte presK[N];        /* {p}:presence: record kind per node */
 byte presR[N];        /*               and the run id it names */
 byte st[M];           /* {p}:messages + group handlers: entry state */
 byte owner[M];        /*               consumer of a pending entry */
+byte dc[M];           /*               its delivery count (XPENDING): the claim commits are fenced
+                                       with, raised by every delivery and retry */
 /* ---------------- Redis: the server instance (changes at every restart) -------------------- */
 byte runid = 0;       /* INFO server run_id */
 bool sub[N];          /* node n's presence subscription exists on this instance (numsub >= 1) */
@@ -72,6 +83,8 @@ bool genFenced[N];    /* the instance met the fence and stopped */
 byte strayEp[N];      /* a publish call of a stopped generator instance still in flight */
 byte strayH[N];
 byte held[N];         /* handler: entries read (or claimed) and not yet committed, bit per entry */
+byte hdc[N * M];      /*   the delivery count its work on each held entry runs under (HDC); an
+                           entry held and not yet committed is work in progress, of any length */
 bool needReg[N];      /* subscribed, presence.lua not yet run since */
 bool reg1[N];         /* presence.lua succeeded at least once since this process started */
 
@@ -144,17 +157,26 @@ byte prevRun = 0;     /* the instance that was primary before this one */
 #define FENCE(n, e) (leader == n && epoch == e)
 #endif
 
+#define HDC(n, m)    hdc[(n) * M + (m)]
+/* n takes entry m under a new delivery: its work starts afresh (Dispatcher.accept) */
+#define TAKE(n, m)   held[n] = held[n] | BIT(m); HDC(n, m) = dc[m]
 #define PENDON(m, n) (st[m] == PEND && owner[m] == n)
+/* the claim n's work on m runs under is still the entry's (hold.lua's and commit.lua's check) */
+#define CURRENT(n, m) (PENDON(m, n) && dc[m] == HDC(n, m))
 #define UNHELD(m, n) (PENDON(m, n) && !(held[n] & BIT(m)))
+#define STALEHELD(n, m) ((held[n] & BIT(m)) && !CURRENT(n, m))
 #if M == 1
+#define SUPERSEDED(n) STALEHELD(n, 0)
 #define HASPEND(n)  PENDON(0, n)
 #define OWNUNHELD(n) UNHELD(0, n)
 #define SETTLED     (st[0] >= DONE)
 #elif M == 2
+#define SUPERSEDED(n) (STALEHELD(n, 0) || STALEHELD(n, 1))
 #define HASPEND(n)  (PENDON(0, n) || PENDON(1, n))
 #define OWNUNHELD(n) (UNHELD(0, n) || UNHELD(1, n))
 #define SETTLED     (st[0] >= DONE && st[1] >= DONE)
 #else
+#define SUPERSEDED(n) (STALEHELD(n, 0) || STALEHELD(n, 1) || STALEHELD(n, 2))
 #define HASPEND(n)  (PENDON(0, n) || PENDON(1, n) || PENDON(2, n))
 #define OWNUNHELD(n) (UNHELD(0, n) || UNHELD(1, n) || UNHELD(2, n))
 #define SETTLED     (st[0] >= DONE && st[1] >= DONE && st[2] >= DONE)
@@ -333,20 +355,46 @@ inline publish(n) {
 /* XREADGROUP ... STREAMS messages '>' : the next undelivered entry, to this consumer */
 inline readNew(n, m) {
   atomic { up(n) && READY(n) && genEp[n] == 0 && st[m] == NEW && (m == 0 || st[m - 1] != NEW) ->
-    st[m] = PEND; owner[m] = n; held[n] = held[n] | BIT(m);
+    st[m] = PEND; owner[m] = n; dc[m] = 1; TAKE(n, m);
     printf("@ node %d: XREADGROUP > delivers message %d\n", n, m) }
 }
 
-/* XREADGROUP ... '0' : own pending entries again (after a reconnect or a restart) */
+/* XPENDING + XCLAIM of its own pending entries that it does not hold (after a lost read reply or
+   a restart): a new delivery of each */
 inline readOwn(n) {
   atomic { up(n) && READY(n) && genEp[n] == 0 && OWNUNHELD(n) ->
     for (x : 0 .. M-1) {
-      if :: PENDON(x, n) -> held[n] = held[n] | BIT(x) :: else fi
+      if :: UNHELD(x, n) -> dc[x]++; TAKE(n, x) :: else fi
     };
-    printf("@ node %d: XREADGROUP 0 re-reads its pending messages\n", n) }
+    printf("@ node %d: XCLAIMs back its own pending messages it does not hold\n", n) }
 }
 
-/* commit.lua for one held entry: XACK, and only when it returned 1 the effect and XDEL */
+/* an attempt fails before the last one: hold.lua counts the retry (RETRYCOUNT), only while the
+   node's claim is still the entry's, or tells it the claim is gone */
+inline retry(n, m) {
+  atomic { up(n) && (held[n] & BIT(m)) && HDC(n, m) < MAXD ->
+    if
+    :: CURRENT(n, m) -> dc[m]++; HDC(n, m) = dc[m];
+       printf("@ node %d: attempt at message %d fails; hold.lua counts delivery %d\n", n, m, dc[m])
+    :: else -> held[n] = held[n] & ~BIT(m);
+       printf("@ node %d: attempt at message %d fails; hold.lua: the claim is gone, dropped\n", n, m)
+    fi }
+}
+
+/* hold.lua's keep-alive finds held entries whose claim was superseded (taken over while this node
+   was frozen or cut off) and the node drops them; a live claim is only kept (its idle time reset,
+   which the IDLE abstraction below stands for) */
+inline keep(n) {
+  atomic { up(n) && held[n] != 0 && SUPERSEDED(n) ->
+    for (x : 0 .. M-1) {
+      if :: (held[n] & BIT(x)) && !CURRENT(n, x) -> held[n] = held[n] & ~BIT(x) :: else fi
+    };
+    printf("@ node %d: hold.lua: a held claim was superseded, its work dropped\n", n) }
+}
+
+/* commit.lua for one held entry once its attempt answered (ok, error, or the last attempt's
+   failure, dead-lettered): only while the entry is pending on this consumer under the delivery its
+   attempt ran under (the claim fence), XACK, and only when it returned 1 the effect and XDEL */
 inline commit(n, m) {
   atomic { up(n) && (held[n] & BIT(m)) ->
     held[n] = held[n] & ~BIT(m);
@@ -356,30 +404,58 @@ inline commit(n, m) {
     printf("@ node %d: commit.lua (no XACK guard) applies message %d\n", n, m);
 #else
     if
-    :: st[m] == PEND -> st[m] = DONE; owner[m] = 0; applied[m]++;
-       printf("@ node %d: commit.lua XACK=1, applies message %d\n", n, m)
-    :: else -> printf("@ node %d: commit.lua XACK=0 for message %d, nothing applied\n", n, m)
+#ifdef NO_CLAIM_FENCE
+    :: st[m] == PEND ->
+#else
+    :: CURRENT(n, m) ->
+#endif
+#ifndef NO_G
+       /* (g) only the current claim commits: no outcome of a superseded attempt (a zombie's) */
+       assert(owner[m] == n && dc[m] == HDC(n, m));
+#endif
+       st[m] = DONE; owner[m] = 0; applied[m]++;
+       printf("@ node %d: commit.lua (claim holds) XACK=1, applies message %d\n", n, m)
+    :: else -> printf("@ node %d: commit.lua: message %d committed or its claim superseded, nothing applied\n", n, m)
     fi;
 #endif
     assert(applied[m] <= 1) }     /* (b) every effect at most once */
 }
 
-/* an entry is idle past reclaimIdleMs only if its consumer is not working on it: dead, paused,
-   or not holding it (its read reply was lost, or it changed role); else only by a fault (slow) */
+/* an entry is idle past reclaimIdleMs only if its consumer is not keeping its claim: dead,
+   paused, or not holding it (its read reply was lost, or it changed role); else only by a fault
+   (its keep-alive starved). Without the keep-alive, work that lasts long idles however live its
+   node is. */
+#ifdef NO_KEEPALIVE
+#define IDLE(m) true
+#else
 #define IDLE(m) (!(up(owner[m]) && (held[owner[m]] & BIT(m))))
+#endif
 
-/* reclaim.lua: XAUTOCLAIM an idle entry. Its other branch (above maxDeliveries: XACK, and only
-   if it returned 1 dead-letter and XDEL) is left out: it is the same XACK-guarded effect as this
-   hand-out followed at once by the claimer's commit.lua, which the model explores. */
+/* reclaim.lua and claim.lua hand an entry out as a new delivery, unless it was delivered MAXD
+   times already: then they dead-letter it instead, XACK-guarded like commit.lua (the dead letter
+   is its effect, applied once) */
+inline handOut(n, m) {
+  if
+  :: dc[m] >= MAXD -> st[m] = DONE; owner[m] = 0; applied[m]++;
+     printf("@ node %d: delivered %d times: dead-letters message %d\n", n, dc[m], m);
+     assert(applied[m] <= 1)
+  :: else -> owner[m] = n; dc[m]++; TAKE(n, m)
+  fi
+}
+
+/* reclaim.lua: XAUTOCLAIM an idle entry */
 inline reclaim(n, m) {
   atomic { up(n) && READY(n) && genEp[n] == 0 && st[m] == PEND && owner[m] != n && (IDLE(m) || budget > 0) ->
     if
     :: !IDLE(m) -> budget--;
        printf("@ node %d: is SLOW: message %d idles past reclaimIdleMs\n", owner[m], m)
-    :: else
+    :: else ->
+       /* (f) live work is never reclaimed: a node that is up and holds the entry keeps its claim
+          fresh while it works, however long the work takes */
+       assert(!(up(owner[m]) && (held[owner[m]] & BIT(m))))
     fi;
     printf("@ node %d: reclaim.lua XAUTOCLAIMs idle message %d from node %d\n", n, m, owner[m]);
-    owner[m] = n; held[n] = held[n] | BIT(m) }
+    handOut(n, m) }
 }
 
 /* claim.lua: if vanished(C) or gone(C), XCLAIM (min-idle 0) every entry pending on C, mark C gone */
@@ -389,7 +465,7 @@ inline claim(n, cc) {
     truthful(cc);
     for (x : 0 .. M-1) {
       if
-      :: PENDON(x, cc) -> strictTake(cc, held[cc] & BIT(x)); owner[x] = n; held[n] = held[n] | BIT(x)
+      :: PENDON(x, cc) -> strictTake(cc, held[cc] & BIT(x)); handOut(n, x)
       :: else
       fi
     };
@@ -408,6 +484,8 @@ end:
   :: publish(i)
   EACHM(readNew, i)
   :: readOwn(i)
+  EACHM(retry, i)
+  :: keep(i)
   EACHM(commit, i)
   EACHM(reclaim, i)
   EACHN2(claim, i)
@@ -527,7 +605,7 @@ end:
   :: atomic { budget > 0 -> budget--; NEWRUN; dropConnections();
        leader = NONE; epoch = 0;
        for (x : 0 .. N-1) { presK[x] = NOREC; presR[x] = 0; if :: lead[x] -> stale[x] = true :: else fi };
-       for (x : 0 .. M-1) { if :: st[x] == NEW || st[x] == PEND -> st[x] = LOST; owner[x] = 0 :: else fi };
+       for (x : 0 .. M-1) { if :: st[x] == NEW || st[x] == PEND -> st[x] = LOST; owner[x] = 0; dc[x] = 0 :: else fi };
        hist++; maxPubEp = 0;
        printf("@ redis: RESTARTS EMPTY (data lost), run %d\n", runid) }
 #ifdef FAILBACK

@@ -19,9 +19,9 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 model="$here/baton.pml"
 JOBS="${JOBS:-2}"
-MEMLIM="${MEMLIM:-2048}"      # MB per pan run
+MEMLIM="${MEMLIM:-4096}"      # MB per pan run
 DEPTH=100000                  # pan -m: max search depth (the deepest run reaches ~250)
-TIMEOUT="${TIMEOUT:-600}"     # seconds per run
+TIMEOUT="${TIMEOUT:-1800}"    # seconds per run
 main_extra=""
 deep=0
 self_test=0
@@ -51,14 +51,14 @@ else
   work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 fi
 
-BROKEN="UNFENCED FENCE_NODE_ONLY NO_XACK NO_RUNID NO_FLOOR NO_LATE_CHECK"
+BROKEN="UNFENCED FENCE_NODE_ONLY NO_XACK NO_RUNID NO_FLOOR NO_LATE_CHECK NO_KEEPALIVE NO_CLAIM_FENCE"
 
 # name | expectation | model -D flags | pan compile flags | pan run flags
 #   expectation: holds, or fails:<text that the violated assertion must contain>
 cases() {
   local m="$main_extra"
   # the real model
-  echo "safety|holds|-DF=2 $m|-DSAFETY -DNOCLAIM -DNOREDUCE|"
+  echo "safety|holds|-DF=2 $m|-DSAFETY -DNOCLAIM -DNOREDUCE -DCOLLAPSE|"
   echo "liveness-publishes|holds|-DF=1 -DTIMELY $m|-DNOREDUCE|-a -f -N publishes"
   echo "liveness-commits|holds|-DF=1 -DTIMELY $m|-DNOREDUCE|-a -f -N commits"
   # the fix proposed for the restart race (docs/MODEL.md, findings)
@@ -77,6 +77,8 @@ cases() {
   echo "broken-NO_RUNID|fails:lostHere|-DF=2 -DSHORTEST -DNO_RUNID|$bfs|"
   echo "broken-NO_FLOOR|fails:==hist|-DF=2 -DSHORTEST -DNO_FLOOR|$bfs|"
   echo "broken-NO_LATE_CHECK|fails:stale[c]|-DF=2 -DSHORTEST -DNO_LATE_CHECK|$bfs|"
+  echo "broken-NO_KEEPALIVE|fails:held[owner[|-DF=2 -DSHORTEST -DNO_KEEPALIVE|$bfs|"
+  echo "broken-NO_CLAIM_FENCE|fails:dc[0]==hdc|-DF=2 -DSHORTEST -DNO_CLAIM_FENCE|$bfs|"
   # findings in the presence design as written (docs/MODEL.md): expected to fail until fixed
   echo "finding-FAILBACK|fails:lostHere|-DF=2 -DSHORTEST -DFAILBACK|$bfs|"
   echo "finding-STRICT_PRESENCE|fails:procLost|-DF=2 -DSHORTEST -DSTRICT_PRESENCE|$bfs|"

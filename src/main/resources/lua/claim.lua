@@ -10,24 +10,26 @@
 -- counts again only after it registered anew. Claiming moves entries between consumers and applies
 -- no effect: the caller commits them with commit.lua, where XACK decides who commits.
 -- A pack is dead-lettered as its messages (lib/dead-letter.lua) and counted as n messages.
--- Returns {presence state of ARGV[3], claimed entries, dead-lettered messages}.
+-- Returns {presence state of ARGV[3], claimed entries, dead-lettered messages, the delivery count
+-- of each claimed entry (its attempt number: a claim is a new delivery)}.
 -- Refuses, having written nothing, when a key or counter it may write holds something else.
 local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'stream', KEYS[3], 'hash', KEYS[4], 'stream', KEYS[5], 'hash'})
     or guard_counters(KEYS[3], {'deadLettered', 'backlog'})
+    or (ARGV[6] == '1' and ledger_guard(KEYS[3]))
 if refused then
   return refused
 end
 local run = presence_run_id()
 local state = presence_state(KEYS[5], run, ARGV[3])
 if not presence_absent(state) or ARGV[3] == ARGV[2] then
-  return {state, {}, 0}
+  return {state, {}, 0, {}}
 end
 if state == 'vanished' then
   redis.call('HSET', KEYS[5], ARGV[3], 'gone ' .. run)
 end
 local pending = redis.pcall('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[4]), ARGV[3])
 if pending.err or #pending == 0 then
-  return {state, {}, 0}
+  return {state, {}, 0, {}}
 end
 local ids, deliveries = {}, {}
 for _, p in ipairs(pending) do
@@ -36,6 +38,7 @@ for _, p in ipairs(pending) do
 end
 local maxDeliveries = tonumber(ARGV[5])
 local claimed = {}
+local counts = {}
 local dead = 0
 local seen = {}
 for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids))) do
@@ -46,6 +49,7 @@ for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids
       dead = dead + deadLetterOverDelivered(KEYS, ARGV[1], id, e[2], deliveries[id], maxDeliveries, ARGV[2], ARGV[6] == '1')
     else
       claimed[#claimed + 1] = e
+      counts[#counts + 1] = deliveries[id]
     end
   end
 end
@@ -59,4 +63,4 @@ if dead > 0 then
   redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
   redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
 end
-return {state, claimed, dead}
+return {state, claimed, dead, counts}

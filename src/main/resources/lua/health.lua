@@ -1,13 +1,15 @@
 -- What /health needs to tell whether the cluster works, read in one call; reads only, and never
 -- fails on a key of the wrong type (a corrupt key is part of what it reports).
--- KEYS[1] leader, KEYS[2] heartbeats, KEYS[3] nodes, KEYS[4] messages
+-- KEYS[1] leader, KEYS[2] heartbeats, KEYS[3] nodes, KEYS[4] messages, KEYS[5] stats
 -- ARGV[1] group, ARGV[2] heartbeat timeout ms (members silent longer are not counted)
 -- Returns {server ms, leader key type, leader ('' unless a string), leader PTTL,
 --          live members reporting role generator, live members reporting role handler (both
 --          counted until each is at least 1),
 --          messages key type, stream entries, oldest entry id or '', whether the oldest entry is
 --          skipped (at or before the group's last-delivered-id and pending on no consumer: 1/0),
---          entries pending in the group}.
+--          entries pending in the group,
+--          the cluster's published and processed totals and its backlog in messages, from the
+--          stats hash ('' when absent or not a hash): the live page's history (see PageHistory)}.
 local now = server_ms()
 local leaderType = redis.call('TYPE', KEYS[1]).ok
 local leader = ''
@@ -49,4 +51,10 @@ if streamType == 'stream' then
     end
   end
 end
-return {now, leaderType, leader, pttl, generators, handlers, streamType, entries, first, skipped, pending}
+local totals = {'', '', ''}
+if redis.call('TYPE', KEYS[5]).ok == 'hash' then
+  local got = redis.call('HMGET', KEYS[5], 'published', 'processed', 'backlog')
+  for i = 1, 3 do totals[i] = got[i] or '' end
+end
+return {now, leaderType, leader, pttl, generators, handlers, streamType, entries, first, skipped, pending,
+  totals[1], totals[2], totals[3]}

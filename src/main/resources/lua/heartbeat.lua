@@ -3,16 +3,18 @@
 -- KEYS[1] heartbeats, KEYS[2] nodes, KEYS[3] presence (hash; see lib/presence.lua), KEYS[4] leader
 -- ARGV[1] node id, ARGV[2] node info JSON, ARGV[3] timeout ms, ARGV[4] presence: '0' off, '1' on,
 -- '2' on and this node is the watcher (it checks every member's presence)
--- The watcher is the smallest node id among the members that are present on this server instance
--- and do not hold the lease: the one node that polls for a vanished generator and for work left
--- on vanished consumers. Every beat checks members in id order until it finds it, and drops the
--- absent ones it meets (marking a vanished one 'gone': its entries stay claimable), so a dead
--- watcher is replaced by the next beat of any node. A vanished lease holder is left to the
--- watcher's takeover (which needs it 'vanished', not 'gone').
+-- The watchers are the two smallest node ids among the members that are present on this server
+-- instance and do not hold the lease: the nodes that poll for a vanished generator and for work
+-- left on vanished consumers. Two, so that a watcher's own death is noticed as fast as any other
+-- node's: the other one sees it vanish at its next poll (one watcher alone left the cluster
+-- without one until the next heartbeat named another). Every beat checks members in id order until
+-- it finds both, and drops the absent ones it meets (marking a vanished one 'gone': its entries stay
+-- claimable), so a dead watcher is replaced by the next beat of any node. A vanished lease holder
+-- is left to the watchers' takeover (which needs it 'vanished', not 'gone').
 -- It also counts the subscribers of this node's own presence channel: more than one means another
 -- process runs with this node id (see docs/DESIGN.md, "A duplicate node id").
--- Returns {server time in ms, the watcher's node id or '', subscribers of this node's channel on
--- this instance (0 when unknown)}.
+-- Returns {server time in ms, the first watcher's node id or '', subscribers of this node's channel
+-- on this instance (0 when unknown), the second watcher's node id or ''}.
 local refused = guard_types({KEYS[1], 'zset', KEYS[2], 'hash', KEYS[3], 'hash'})
 if refused then
   return refused
@@ -26,19 +28,19 @@ for _, id in ipairs(gone) do
   redis.call('HDEL', KEYS[2], id)
 end
 if ARGV[4] == '0' then
-  return {now, '', 0}
+  return {now, '', 0, ''}
 end
 local run = presence_run_id()
 if not run then
-  return {now, '', 0}
+  return {now, '', 0, ''}
 end
 -- a lease key of another type names no holder here (acquire.lua reports it)
 local holder = redis.call('TYPE', KEYS[4]).ok == 'string' and redis.call('GET', KEYS[4]) or nil
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 table.sort(members)
-local watcher = ''
+local watcher, standby = '', ''
 for _, id in ipairs(members) do
-  if watcher ~= '' and ARGV[4] ~= '2' then
+  if standby ~= '' and ARGV[4] ~= '2' then
     break
   end
   local state = presence_state(KEYS[3], run, id)
@@ -49,8 +51,12 @@ for _, id in ipairs(members) do
       -- still claimable ('gone' counts for claim.lua); a vanished holder stays for the takeover
       redis.call('HSET', KEYS[3], id, 'gone ' .. run)
     end
-  elseif watcher == '' and state == 'present' and id ~= holder then
-    watcher = id
+  elseif state == 'present' and id ~= holder then
+    if watcher == '' then
+      watcher = id
+    elseif standby == '' then
+      standby = id
+    end
   end
 end
 local own = 0
@@ -61,4 +67,4 @@ if record then
     own = tonumber(redis.call('PUBSUB', kind == 's' and 'SHARDNUMSUB' or 'NUMSUB', KEYS[3] .. ':' .. ARGV[1])[2])
   end
 end
-return {now, watcher, own}
+return {now, watcher, own, standby}

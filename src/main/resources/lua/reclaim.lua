@@ -5,16 +5,19 @@
 -- ARGV[6] max deliveries, ARGV[7] '1' to record dead-lettered messages in the audit ledger
 -- A pack (fields n and texts) is dead-lettered as its messages, one dead letter each
 -- ('<id>/<i>', with that message's fields), and counted as n messages.
--- Returns {next cursor, claimed entries, dead-lettered messages}.
+-- Returns {next cursor, claimed entries, dead-lettered messages, the delivery count of each claimed
+-- entry (its attempt number: a claim is a new delivery)}.
 -- Refuses, having written nothing, when a key or counter it may write holds something else.
 local refused = guard_types({KEYS[1], 'stream', KEYS[2], 'stream', KEYS[3], 'hash', KEYS[4], 'stream'})
     or guard_counters(KEYS[3], {'deadLettered', 'backlog'})
+    or (ARGV[7] == '1' and ledger_guard(KEYS[3]))
 if refused then
   return refused
 end
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local maxDeliveries = tonumber(ARGV[6])
 local claimed = {}
+local counts = {}
 local dead = 0
 
 for _, e in ipairs(r[2]) do
@@ -26,6 +29,7 @@ for _, e in ipairs(r[2]) do
       dead = dead + deadLetterOverDelivered(KEYS, ARGV[1], id, e[2], deliveries, maxDeliveries, ARGV[2], ARGV[7] == '1')
     else
       claimed[#claimed + 1] = e
+      counts[#counts + 1] = deliveries
     end
   elseif type(e) == 'table' and e[1] then
     -- Redis 6.2 lists entries deleted meanwhile with nil fields: drop them from the PEL.
@@ -36,4 +40,4 @@ if dead > 0 then
   redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
   redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
 end
-return {r[1], claimed, dead}
+return {r[1], claimed, dead, counts}

@@ -1,6 +1,10 @@
 package dev.baton;
 
+import dev.baton.api.MessageHandler;
+import dev.baton.api.MessageSource;
+import dev.baton.api.PluginContext;
 import dev.baton.bus.Addresses;
+import dev.baton.config.ConfigException;
 import dev.baton.config.NodeConfig;
 import dev.baton.election.ElectionVerticle;
 import dev.baton.election.Leadership;
@@ -10,11 +14,14 @@ import dev.baton.generator.RandomText;
 import dev.baton.handler.HandlerVerticle;
 import dev.baton.heartbeat.HealthProbe;
 import dev.baton.heartbeat.HeartbeatVerticle;
+import dev.baton.heartbeat.RedisWatch;
 import dev.baton.heartbeat.StallDetector;
 import dev.baton.http.HttpVerticle;
 import dev.baton.metrics.NodeMetrics;
+import dev.baton.plugin.Plugins;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
+import dev.baton.redis.Permissions;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
 import dev.baton.state.NodeState;
@@ -60,6 +67,8 @@ public final class NodeVerticle extends VerticleBase {
   private HttpVerticle http;
   private MessageConsumer<Leadership> electionEvents;
 
+  private MessageHandler handlerPlugin;
+  private MessageSource source;
   private Future<Void> switching = Future.succeededFuture();
   private String roleDeployment;
   private Role wantedRole = Role.STARTING;
@@ -101,7 +110,20 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     state = new NodeState(config.nodeId());
-    metrics.bind(state);
+    state
+        .plugins()
+        .types(
+            config.handler().plugin().type().label(), config.generator().source().type().label());
+    state
+        .plugins()
+        .failingAfter(config.handler().failingAfterMs(), config.generator().failingAfterMs());
+    metrics.bind(state, config.generator().maxBacklog());
+    try {
+      handlerPlugin = Plugins.handler(config.handler(), new SplittableRandom());
+      source = Plugins.source(config.generator());
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
     keys = new Keys(config.redis().keyPrefix());
     preloadGenerator();
     ops = newOps(config.redis().poolSize());
@@ -117,6 +139,15 @@ public final class NodeVerticle extends VerticleBase {
             "starting node against {} (keys {{}}:*)",
             config.redis().describe(),
             config.redis().keyPrefix());
+    Permissions permissions =
+        Permissions.of(
+            keys,
+            config.redis().user(),
+            state.nodeId(),
+            config.presence().enabled(),
+            config.redis().type() == NodeConfig.RedisType.CLUSTER);
+    state.redis().explainer(permissions::explain);
+    RedisWatch watch = new RedisWatch(ops, keys, state, permissions, config.redis());
 
     electionEvents =
         vertx
@@ -154,9 +185,19 @@ public final class NodeVerticle extends VerticleBase {
                   ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch())
                   : null;
             });
+    PluginContext pluginContext = Plugins.context(vertx, config);
     return electionEvents
         .completion()
+        .compose(v -> started("handler", handlerPlugin.start(pluginContext)))
+        .compose(
+            v ->
+                source == null
+                    ? Future.succeededFuture()
+                    : started("source", source.start(pluginContext)))
         .compose(v -> vertx.deployVerticle(http, HttpVerticle.deploymentOptions()))
+        // before the first lease attempt: refuse to start on a Redis that would lose Baton's data
+        // or deny what it needs
+        .compose(id -> watch.preflight())
         .compose(
             id ->
                 vertx.deployVerticle(
@@ -171,7 +212,8 @@ public final class NodeVerticle extends VerticleBase {
                             keys,
                             state,
                             StallDetector.of(config, keys.leader()),
-                            config.heartbeat().timeoutMs()))))
+                            config.heartbeat().timeoutMs()),
+                        watch)))
         .compose(id -> vertx.deployVerticle(election))
         .compose(
             id -> {
@@ -183,11 +225,31 @@ public final class NodeVerticle extends VerticleBase {
             });
   }
 
+  /** A plug-in's start: a failure names the plug-in (a ConfigException names its setting). */
+  private static Future<Void> started(String which, Future<Void> start) {
+    Future<Void> f = start == null ? Future.succeededFuture() : start;
+    return f.recover(
+        e ->
+            Future.failedFuture(
+                e instanceof ConfigException
+                    ? e
+                    : new IllegalStateException(
+                        "the " + which + " plug-in failed to start: " + e.getMessage(), e)));
+  }
+
   @Override
   public Future<?> stop() {
     stopping = true;
     LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
-    return Future.join(ops.close(), electionOps.close(), httpOps.close()).otherwiseEmpty();
+    // the role verticle (a child deployment) is stopped before this: no plug-in call is made now
+    Future<Void> plugins =
+        Future.join(
+                handlerPlugin == null ? Future.succeededFuture() : handlerPlugin.stop(),
+                source == null ? Future.succeededFuture() : source.stop())
+            .<Void>mapEmpty()
+            .otherwiseEmpty();
+    return plugins.compose(
+        v -> Future.join(ops.close(), electionOps.close(), httpOps.close()).otherwiseEmpty());
   }
 
   /**
@@ -308,6 +370,7 @@ public final class NodeVerticle extends VerticleBase {
           state,
           epoch,
           new RandomText(new SplittableRandom()),
+          source,
           config.audit().enabled());
     }
     return new HandlerVerticle(
@@ -317,7 +380,9 @@ public final class NodeVerticle extends VerticleBase {
         keys,
         state,
         this::dedicated,
+        handlerPlugin,
         new SplittableRandom(),
+        config.generator().maxMessageBytes(),
         config.audit().enabled());
   }
 }

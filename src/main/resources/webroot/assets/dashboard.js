@@ -72,6 +72,7 @@
     $('served-by').textContent = e.node.nodeId;
     $('served-role').textContent = e.node.role + (e.node.epoch ? ', epoch ' + e.node.epoch : '');
     document.body.dataset.redis = e.redis;
+    renderPlugins(e); // this node's own figures: shown whether or not Redis answers
     if (e.redis !== 'up') {
       renderRedisLost(e);
       drawCharts(e.history || [], null);
@@ -141,7 +142,11 @@
       } else {
         rate = node.processedPerSec == null ? '—' : fixed(node.processedPerSec);
       }
-      tr.append(cell('th', id, 'node'), cell('td', role, 'role role-' + (silent ? 'silent' : node.role)),
+      // what does its work, under its id: the handler's plug-in, or for the generator its source
+      const work = node.role === 'generator' ? 'source: ' + (node.source || 'random') : (node.handler || 'random');
+      const nodeCell = cell('th', id, 'node');
+      nodeCell.append(document.createElement('br'), cell('span', work, 'work muted'));
+      tr.append(nodeCell, cell('td', role, 'role role-' + (silent ? 'silent' : node.role)),
           cell('td', seen, 'seen'), cell('td', rate, 'num rate'));
       tr.firstChild.scope = 'row';
       if (node.http) {
@@ -151,6 +156,31 @@
     }
     body.replaceChildren(...rows);
     $('node-count').textContent = '(' + e.nodes.length + ')';
+  }
+
+  function renderPlugins(e) {
+    const p = e.node && e.node.plugins;
+    if (!p) {
+      return;
+    }
+    const h = p.handler;
+    const o = h.outcomes;
+    $('plugin-handler').textContent = h.type;
+    $('plugin-attempts').textContent = n(h.attempts) + ' attempts — ok ' + n(o.ok) + ', error ' + n(o.error)
+        + ', failed ' + n(o.failed) + '; ' + n(h.inFlight) + ' in flight';
+    const classes = Object.keys(h.failedAttempts).filter(k => h.failedAttempts[k] > 0)
+        .map(k => k + ' ' + n(h.failedAttempts[k]));
+    $('plugin-failures').textContent = 'failed attempts: ' + (classes.length ? classes.join(', ') : 'none');
+    const l = h.latencyMs;
+    $('plugin-latency').textContent = l.count > 0
+        ? 'attempt time: p50 ' + l.p50 + ' ms, p99 ' + l.p99 + ' ms, max ' + l.max + ' ms (' + n(l.count) + ' timed)'
+        : 'attempt time: none timed (a plug-in that answers at once is not timed)';
+    const t = p.source.ticks;
+    $('plugin-source').textContent = p.source.type;
+    $('plugin-ticks').textContent = p.source.type === 'random'
+        ? 'built-in random words'
+        : 'ticks published ' + n(t.published) + ', empty ' + n(t.empty) + ', failed ' + n(t.failed)
+          + ', timed out ' + n(t.timeout) + '; texts refused ' + n(p.source.refusedMessages);
   }
 
   function renderGrants(e) {

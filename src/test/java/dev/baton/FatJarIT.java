@@ -6,7 +6,6 @@ import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
 import dev.baton.support.RedisExtension;
-import dev.baton.support.RedisServer;
 import dev.baton.tool.ExitCodes;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -105,26 +104,6 @@ class FatJarIT {
     assertThat(first.log()).contains("released the lease of epoch " + epoch);
     Await.until("t2 takes over", Duration.ofSeconds(20), () -> "generator".equals(second.role()));
     assertThat((System.nanoTime() - start) / 1_000_000).as("exit and handover").isLessThan(15_000);
-  }
-
-  @Test
-  void aStopThatCannotReleaseTheLeaseExitsNonZero() throws Exception {
-    try (RedisServer redis = RedisServer.start()) {
-      Map<String, String> env = env("f1");
-      env.put("BATON_REDIS_URL", redis.url());
-      // a lease that outlives the test: the node is still the generator when it is told to stop
-      env.put("BATON_ELECTION_LEASE_MS", "60000");
-      env.put("BATON_ELECTION_RENEW_MS", "20000");
-      env.put("BATON_REDIS_COMMAND_TIMEOUT_MS", "500");
-      NodeProcess node = NodeProcess.start(env, "-conf", "conf/node.json");
-      nodes.add(node);
-      Await.until("f1 generates", Duration.ofSeconds(60), () -> "generator".equals(node.role()));
-      redis.kill();
-
-      int exit = node.terminate();
-      assertThat(exit).as(node.log()).isEqualTo(ExitCodes.REDIS);
-      assertThat(node.log()).contains("could not release the lease").contains("stop failed");
-    }
   }
 
   @Test

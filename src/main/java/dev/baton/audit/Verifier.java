@@ -29,6 +29,13 @@ import java.util.function.BiConsumer;
  * the committed messages judged errors, each once. It counts, it never assumes: a duplicate
  * injected into the ledger is reported like a real one.
  *
+ * <p>A replay ({@code deadLetters --replay}: a published entry with {@code replayOf}, the message
+ * it puts back) is a message of its own, its entry id, committed exactly once like any other; the
+ * original stays counted once, committed dead. A replay keeps its message's epoch, so it takes no
+ * part in the split-brain check; it keeps its message's id too, so the error record of a replay
+ * judged an error names the original and is matched through {@code replayOf}. A message put back
+ * more often than it and its replays were dead-lettered counts as duplicated.
+ *
  * <p>It may run while nodes work: it checks the cluster as of one instant, the cutoff (a Redis
  * {@code TIME} reading, see {@link #cutoff}), and reads in an order that makes later work harmless.
  * Every entry of the ledger and of the streams carries its Redis-clock millisecond in its id, and
@@ -42,7 +49,9 @@ import java.util.function.BiConsumer;
  * does not step back during a run.
  *
  * <p>Without a ledger, or with nothing published or committed by the cutoff, there is nothing to
- * verify, and the report says so ({@code ledger}: false, {@code ok}: false).
+ * verify, and the report says so ({@code ledger}: false, {@code ok}: false). A ledger that Redis
+ * lost part of (see {@link Completeness}) is never OK, whatever its counts show: {@code complete}
+ * false and {@code incomplete} says why.
  */
 public final class Verifier {
   private static final int PAGE = 10_000;
@@ -59,8 +68,11 @@ public final class Verifier {
   /** A pack's commit records one character per message (see commit.lua). */
   private static final Map<Character, String> KINDS = Map.of('o', "ok", 'e', "error", 'd', "dead");
 
-  /** One published message, in publish (ledger) order, with the Redis ms of its ledger entry. */
-  private record Published(String msg, long epoch, String gen, long atMs) {}
+  /**
+   * One published message, in publish (ledger) order, with the Redis ms of its ledger entry; {@code
+   * replayOf} names the message a replay put back (null for a generator's publish).
+   */
+  private record Published(String msg, long epoch, String gen, long atMs, String replayOf) {}
 
   /** One commit of a message, as read from the ledger. */
   private record Commit(String kind, long atMs) {}
@@ -72,10 +84,16 @@ public final class Verifier {
     Map<String, Set<String>> errorRecords = new HashMap<>();
     Set<String> inStream = new HashSet<>();
     long[] cutoff = {0};
+    List<Completeness.Judgement> judged = new ArrayList<>(1);
     return cutoff()
         .compose(
             c -> {
               cutoff[0] = c;
+              return Completeness.judge(redis, keys);
+            })
+        .compose(
+            j -> {
+              judged.add(j);
               return redis.send(
                   Request.cmd(Command.EXISTS)
                       .arg(keys.auditPublished())
@@ -84,7 +102,7 @@ public final class Verifier {
         .compose(
             exists ->
                 exists.toLong() == 0
-                    ? Future.succeededFuture(nothingToVerify(cutoff[0]))
+                    ? Future.succeededFuture(nothingToVerify(cutoff[0], judged.get(0)))
                     : scan(
                             keys.auditPublished(),
                             (id, f) -> {
@@ -92,12 +110,14 @@ public final class Verifier {
                               long at = idMillis(id);
                               String n = f.get("n");
                               if (n == null) {
-                                published.add(new Published(f.get("msg"), epoch, f.get("gen"), at));
+                                published.add(
+                                    new Published(
+                                        f.get("msg"), epoch, f.get("gen"), at, f.get("replayOf")));
                               } else {
                                 for (long i = 0, count = Replies.number(n, -1); i < count; i++) {
                                   published.add(
                                       new Published(
-                                          f.get("msg") + "/" + i, epoch, f.get("gen"), at));
+                                          f.get("msg") + "/" + i, epoch, f.get("gen"), at, null));
                                 }
                               }
                             })
@@ -166,7 +186,13 @@ public final class Verifier {
                               Context context = Vertx.currentContext();
                               return context == null
                                   ? Future.succeededFuture(
-                                      report(cutoff[0], published, commits, errorRecords, inStream))
+                                      report(
+                                          cutoff[0],
+                                          published,
+                                          commits,
+                                          errorRecords,
+                                          inStream,
+                                          judged.get(0)))
                                   : context.executeBlocking(
                                       () ->
                                           report(
@@ -174,7 +200,8 @@ public final class Verifier {
                                               published,
                                               commits,
                                               errorRecords,
-                                              inStream));
+                                              inStream,
+                                              judged.get(0)));
                             }));
   }
 
@@ -198,13 +225,31 @@ public final class Verifier {
         .map(r -> r.get(0).toLong() * 1000 + r.get(1).toLong() / 1000);
   }
 
-  private static JsonObject nothingToVerify(long cutoff) {
-    return report(cutoff, List.of(), Map.of(), Map.of(), Set.of()).put("ledger", false);
+  private static JsonObject nothingToVerify(long cutoff, Completeness.Judgement judged) {
+    return report(cutoff, List.of(), Map.of(), Map.of(), Set.of(), judged).put("ledger", false);
   }
 
-  /** True when nothing was lost, duplicated, unexpected or split, and the errors add up. */
+  /**
+   * True when the ledger is complete, and nothing was lost, duplicated, unexpected or split, and
+   * the errors add up.
+   */
   public static boolean passed(JsonObject report) {
     return report.getBoolean("ok");
+  }
+
+  /** False when Redis lost part of the ledger's window: then nothing it says can be OK. */
+  public static boolean complete(JsonObject report) {
+    return report.getBoolean("complete", true);
+  }
+
+  /** "the ledger is incomplete: Redis lost data (…)", or null when the ledger is complete. */
+  public static String incompleteSentence(JsonObject report) {
+    JsonArray why = report.getJsonArray("incomplete");
+    return why == null || why.isEmpty()
+        ? null
+        : "the ledger is incomplete: Redis lost data ("
+            + String.join("; ", why.stream().map(String::valueOf).toList())
+            + ")";
   }
 
   private static JsonObject report(
@@ -212,7 +257,8 @@ public final class Verifier {
       List<Published> all,
       Map<String, List<Commit>> commits,
       Map<String, Set<String>> errorRecords,
-      Set<String> inStream) {
+      Set<String> inStream,
+      Completeness.Judgement ledger) {
     Set<String> everPublished = new HashSet<>(all.size() * 2);
     List<Published> published = new ArrayList<>(all.size());
     for (Published p : all) {
@@ -225,8 +271,13 @@ public final class Verifier {
     Map<Long, JsonObject> epochs = new TreeMap<>();
     long maxEpoch = Long.MIN_VALUE;
     List<String> overlap = new ArrayList<>();
+    long replayed = 0;
     for (Published p : published) {
       publishedIds.add(p.msg());
+      if (p.replayOf() != null) {
+        replayed++; // a replay keeps its message's epoch: not a publish of that epoch now
+        continue;
+      }
       long ms = idMillis(p.msg());
       JsonObject e =
           epochs.computeIfAbsent(
@@ -289,16 +340,56 @@ public final class Verifier {
       }
     }
 
+    // a replayed message keeps its id: its error record names the message it replays; it belongs
+    // to the replay judged an error (at most one of them is: the others were dead-lettered)
+    Map<String, List<String>> replaysOf = new HashMap<>();
+    for (Published p : all) {
+      if (p.replayOf() != null) {
+        replaysOf.computeIfAbsent(p.replayOf(), k -> new ArrayList<>()).add(p.msg());
+      }
+    }
+    Map<String, Set<String>> recordsOf = errorRecords;
+    if (!replaysOf.isEmpty()) {
+      recordsOf = new HashMap<>(errorRecords.size() * 2);
+      for (Map.Entry<String, Set<String>> r : errorRecords.entrySet()) {
+        String owner = r.getKey();
+        for (String replay : replaysOf.getOrDefault(owner, List.of())) {
+          if (judgedErrors.contains(replay)) {
+            owner = replay;
+            break;
+          }
+        }
+        recordsOf.computeIfAbsent(owner, k -> new HashSet<>()).addAll(r.getValue());
+      }
+    }
+    // a dead letter is replayed at most once: a message put back more often than it (or a replay
+    // of it) was dead-lettered was handled more than once
+    for (Map.Entry<String, List<String>> r : replaysOf.entrySet()) {
+      String original = r.getKey();
+      long replays = r.getValue().stream().filter(publishedIds::contains).count();
+      if (replays == 0 || !commits.containsKey(original)) {
+        continue; // the original's commit predates the ledger: nothing to compare with
+      }
+      long dead = deadCommits(commits.get(original));
+      for (String replay : r.getValue()) {
+        dead += deadCommits(commits.getOrDefault(replay, List.of()));
+      }
+      if (replays > dead) {
+        duplicated.add(
+            original + " (replayed " + replays + " times, dead-lettered " + dead + " times)");
+      }
+    }
+
     List<String> missing = new ArrayList<>();
     for (String id : judgedErrors) {
-      if (!errorRecords.containsKey(id)) {
+      if (!recordsOf.containsKey(id)) {
         missing.add(id);
       }
     }
     List<String> extra = new ArrayList<>();
     List<String> duplicateRecords = new ArrayList<>();
     long records = 0;
-    for (Map.Entry<String, Set<String>> r : errorRecords.entrySet()) {
+    for (Map.Entry<String, Set<String>> r : recordsOf.entrySet()) {
       boolean judged = judgedErrors.contains(r.getKey());
       // a record made after the cutoff belongs to a commit after it, unless its message was judged
       boolean byCutoff = r.getValue().stream().anyMatch(id -> idMillis(id) <= cutoff);
@@ -318,6 +409,7 @@ public final class Verifier {
     boolean something = !published.isEmpty() || committed > 0;
     boolean ok =
         something
+            && ledger.complete()
             && lost.isEmpty()
             && duplicated.isEmpty()
             && unexpected.isEmpty()
@@ -337,6 +429,10 @@ public final class Verifier {
         .put("ok", ok)
         .put("ledger", true)
         .put("nothingToVerify", !something)
+        .put("complete", ledger.complete())
+        .put("incomplete", new JsonArray(ledger.incomplete()))
+        .put("notes", new JsonArray(ledger.notes()))
+        .put("ledgerSince", ledger.sinceMs() < 0 ? null : ledger.sinceMs())
         .put("cutoff", cutoff)
         .put("published", (long) published.size())
         .put("committed", committed)
@@ -344,6 +440,7 @@ public final class Verifier {
         .put("duplicated", (long) duplicated.size())
         .put("unexpected", (long) unexpected.size())
         .put("pending", pending)
+        .put("replayed", replayed)
         .put("deadLettered", deadLettered)
         .put("foreignDeadLettered", foreignDeadLettered)
         .put("overlap", (long) overlap.size())
@@ -376,6 +473,11 @@ public final class Verifier {
     line(sb, "duplicated", r.getLong("duplicated"));
     line(sb, "unexpected", r.getLong("unexpected"));
     line(sb, "pending", r.getLong("pending"));
+    line(
+        sb,
+        "replayed",
+        r.getLong("replayed", 0L)
+            + " (dead letters put back as new messages, counted in published)");
     line(
         sb,
         "dead-lettered",
@@ -424,6 +526,18 @@ public final class Verifier {
         "as of",
         Instant.ofEpochMilli(r.getLong("cutoff"))
             + " (Redis clock; later work counts only for messages published by then)");
+    Long since = r.getLong("ledgerSince");
+    if (since != null) {
+      line(sb, "ledger since", Instant.ofEpochMilli(since));
+    }
+    JsonArray notes = r.getJsonArray("notes", new JsonArray());
+    for (int i = 0; i < notes.size(); i++) {
+      sb.append("note: ").append(notes.getString(i)).append('\n');
+    }
+    String incomplete = incompleteSentence(r);
+    if (incomplete != null) {
+      sb.append("INCOMPLETE: ").append(incomplete).append('\n');
+    }
     if (nothingToVerify(r)) {
       sb.append(
           r.getBoolean("ledger")
@@ -431,9 +545,25 @@ public final class Verifier {
               : "NOTHING TO VERIFY: there is no audit ledger (is audit.enabled true on the nodes?)\n");
     } else {
       sb.append(
-          r.getBoolean("ok") ? "OK: nothing lost, duplicated, unexpected or split\n" : "FAILED\n");
+          r.getBoolean("ok")
+              ? "OK: nothing lost, duplicated, unexpected or split\n"
+              : incomplete != null && violations(r) == 0
+                  ? "FAILED: the ledger cannot show what happened\n"
+                  : "FAILED\n");
     }
     return sb.toString();
+  }
+
+  private static long deadCommits(List<Commit> commits) {
+    return commits.stream().filter(c -> "dead".equals(c.kind())).count();
+  }
+
+  private static long violations(JsonObject r) {
+    return r.getLong("lost")
+        + r.getLong("duplicated")
+        + r.getLong("unexpected")
+        + r.getLong("overlap")
+        + (r.getJsonObject("errors").getBoolean("ok") ? 0 : 1);
   }
 
   private static void line(StringBuilder sb, String name, Object value) {

@@ -53,6 +53,10 @@ public final class VerifyCommand implements Callable<Integer> {
       }
       out.print(json ? report.encodePrettily() + "\n" : Verifier.text(report));
       out.flush();
+      if (!Verifier.complete(report)) {
+        err.println("verify: " + Verifier.incompleteSentence(report));
+        return ExitCodes.GUARANTEE_BROKEN;
+      }
       if (Verifier.nothingToVerify(report)) {
         err.println(
             "verify: nothing to verify under "

@@ -128,8 +128,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--failover",
       description =
-          "kill -9 the generator this many times, then as many handlers "
-              + "holding delivered messages, with 3 nodes at default settings: failover and claim times, idle cost")
+          "kill -9 the generator this many times, then twice as many handlers holding delivered"
+              + " messages (a watcher, then one that does not watch, in turn), then the generator"
+              + " and a watcher together as many times, with 4 nodes at default settings: failover"
+              + " and claim times, idle cost")
   int failover;
 
   @Option(
@@ -168,6 +170,24 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--plot", description = "SVG written by --sweep (default ${DEFAULT-VALUE})")
   Path plot = Path.of("target/bench/throughput.svg");
 
+  @Option(
+      names = "--plugins",
+      description =
+          "Baton with each plug-in form against the same user work without Baton: the http"
+              + " handler vs wrk, the command handler vs its process fed from a file, the java"
+              + " plug-in vs the built-in judge")
+  boolean plugins;
+
+  @Option(
+      names = "--plugin-concurrency",
+      description = "handler.concurrency, and wrk's connections (default ${DEFAULT-VALUE})")
+  int pluginConcurrency = 64;
+
+  @Option(
+      names = "--plugin-seconds",
+      description = "length of each side's measurement (default ${DEFAULT-VALUE})")
+  int pluginSeconds = 10;
+
   @Option(names = "--out", description = "JSON report (default target/bench/<mode>.json)")
   Path out;
 
@@ -197,6 +217,16 @@ public final class BenchCommand implements Callable<Integer> {
       } else if (cadence) {
         mode = "cadence";
         report.put("cadence", cadenceRun());
+      } else if (plugins) {
+        mode = "plugins";
+        try (Target target = target()) {
+          PluginsRun.Trial run =
+              (n, warm, env) -> trial(target, 1, batch, packSize(), n, warm, false, env);
+          PluginsRun.Cadence atRest = env -> cadenceRun(target, env, cadenceSeconds);
+          report.put(
+              "plugins",
+              new PluginsRun(vertx, run, atRest, pluginConcurrency, pluginSeconds, messages).run());
+        }
       } else if (sweep) {
         mode = "sweep";
         report.put("sweep", sweepRuns());
@@ -254,6 +284,23 @@ public final class BenchCommand implements Callable<Integer> {
   private JsonObject trial(
       Target target, int handlerCount, int batchSize, int packSize, long n, boolean withLedger)
       throws Exception {
+    return trial(target, handlerCount, batchSize, packSize, n, warmup, withLedger, Map.of());
+  }
+
+  /**
+   * A throughput run of {@code n} messages after {@code warmup} ones, whose nodes also get {@code
+   * extraEnv} (a plug-in's settings).
+   */
+  JsonObject trial(
+      Target target,
+      int handlerCount,
+      int batchSize,
+      int packSize,
+      long n,
+      long warmup,
+      boolean withLedger,
+      Map<String, String> extraEnv)
+      throws Exception {
     int readBatch = handlerBatch != null ? handlerBatch : (batchSize + packSize - 1) / packSize;
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6);
     Keys keys = new Keys(prefix);
@@ -269,6 +316,7 @@ public final class BenchCommand implements Callable<Integer> {
     env.put("BATON_GENERATOR_MAX_MESSAGES", Long.toString(warmup + n));
     env.put("BATON_HANDLER_BATCH_SIZE", Integer.toString(readBatch));
     env.put("BATON_HANDLER_MAX_IN_FLIGHT", Integer.toString(handlerInFlight));
+    env.putAll(extraEnv);
     // the lease names the generator-to-be, so the handlers, started first, stay handlers
     target.cmd("SET", keys.leader(), "gen", "PX", "60000");
     List<NodeProcess> hs = new ArrayList<>();
@@ -405,6 +453,12 @@ public final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
+  /** The node's plug-in figures from /status (null when it does not answer). */
+  private static JsonObject pluginsOf(NodeProcess node) {
+    JsonObject status = node.status();
+    return status == null ? null : status.getJsonObject("plugins");
+  }
+
   private static Histogram histogram(NodeProcess node) {
     JsonObject body = node.get("/latency");
     if (body == null) {
@@ -534,9 +588,16 @@ public final class BenchCommand implements Callable<Integer> {
 
   private JsonObject cadenceRun() throws Exception {
     try (Target target = target()) {
+      return cadenceRun(target, Map.of(), cadenceSeconds);
+    }
+  }
+
+  /** The cadence at rest for {@code seconds}, the nodes also given {@code extraEnv}. */
+  JsonObject cadenceRun(Target target, Map<String, String> extraEnv, int seconds) throws Exception {
+    {
       String prefix = "cadence" + UUID.randomUUID().toString().substring(0, 6);
       Keys keys = new Keys(prefix);
-      Map<String, String> env = new HashMap<>();
+      Map<String, String> env = new HashMap<>(extraEnv);
       env.put("BATON_REDIS_URL", target.url);
       env.put("BATON_REDIS_KEY_PREFIX", prefix);
       env.put("BATON_REDIS_EMBEDDED", "off");
@@ -572,22 +633,24 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Long> byNode;
         long start = System.nanoTime();
         try (Monitor monitor = new Monitor(target.host, target.port)) {
-          Thread.sleep(cadenceSeconds * 1000L); // the measurement window itself
+          Thread.sleep(seconds * 1000L); // the measurement window itself
           counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
           byNode = monitor.countsByFirstArg();
         }
-        // the presence watcher polls every presence.watchMs: its cost is reported on its own
-        String watcher = null;
+        // the two presence watchers poll every presence.watchMs: their cost is reported apart
+        List<String> watchers = new ArrayList<>();
         for (NodeProcess node : nodes) {
           JsonObject st = node.get("/status");
           if (st != null && st.getBoolean("watcher", false)) {
-            watcher = node.id();
+            watchers.add(node.id());
           }
         }
-        long watcherAcquires =
-            watcher == null ? 0 : byNode.getOrDefault("election.acquire@" + watcher, 0L);
-        int idleHandlers = watcher == null ? handlers : Math.max(1, handlers - 1);
-        double seconds = (System.nanoTime() - start) / 1e9;
+        long watcherAcquires = 0;
+        for (String watcher : watchers) {
+          watcherAcquires += byNode.getOrDefault("election.acquire@" + watcher, 0L);
+        }
+        int idleHandlers = Math.max(1, handlers - watchers.size());
+        double elapsed = (System.nanoTime() - start) / 1e9;
         Histogram latency = new Histogram(3_600_000L, 3);
         JsonObject perNode = new JsonObject();
         for (NodeProcess node : nodes) {
@@ -600,10 +663,11 @@ public final class BenchCommand implements Callable<Integer> {
                   .put("role", node.role())
                   .put(
                       "cpuPercentOfOneCore",
-                      100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id())) / seconds)
-                  .put("rssMb", Proc.rssMb(node.pid())));
+                      100 * (Proc.cpuSeconds(node.pid()) - cpu0.get(node.id())) / elapsed)
+                  .put("rssMb", Proc.rssMb(node.pid()))
+                  .put("plugins", pluginsOf(node)));
         }
-        double perSecond = 1.0 / seconds;
+        double perSecond = 1.0 / elapsed;
         long heartbeats = counts.getLong("heartbeat", 0L);
         long acquires = counts.getLong("election.acquire", 0L);
         long reclaims = counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
@@ -613,17 +677,17 @@ public final class BenchCommand implements Callable<Integer> {
                     + reclaims / (double) handlers)
                 * perSecond;
         double watching =
-            watcher == null
+            watchers.isEmpty()
                 ? 0
                 : (heartbeats / (double) nodes.size()
-                        + watcherAcquires
+                        + watcherAcquires / (double) watchers.size()
                         + reclaims / (double) handlers)
                     * perSecond;
         double leader =
             (heartbeats / (double) nodes.size() + counts.getLong("election.renew", 0L)) * perSecond;
         JsonObject result =
             new JsonObject()
-                .put("seconds", seconds)
+                .put("seconds", elapsed)
                 .put("load", load())
                 .put("handlers", handlers)
                 .put(
@@ -634,7 +698,7 @@ public final class BenchCommand implements Callable<Integer> {
                         .put("p99", latency.getValueAtPercentile(99))
                         .put("max", latency.getMaxValue()))
                 .put("nodes", perNode)
-                .put("redisCpuPercent", 100 * (target.cpu() - redisCpu0) / seconds)
+                .put("redisCpuPercent", 100 * (target.cpu() - redisCpu0) / elapsed)
                 .put("commands", counts)
                 .put(
                     "coordinationCommandsPerSecond",

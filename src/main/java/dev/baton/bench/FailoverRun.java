@@ -13,14 +13,19 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * {@code bench --failover}: three node processes at default settings (the audit ledger on, to time
- * publishes and commits on the Redis clock), then (1) kill -9 of the generator, timed from the kill
- * to the first publish of the next epoch; (2) SIGSTOP of a handler until Redis delivered messages
- * to it, then kill -9, timed to the last commit of those messages (the handler chosen is not the
- * presence watcher, and once the watcher itself); (3) the idle coordination cost per node. Every
- * killed node is replaced by a fresh one, so each kill meets three nodes.
+ * {@code bench --failover}: four node processes at default settings (a generator, the two presence
+ * watchers and a handler that does not watch; the audit ledger on, to time publishes and commits on
+ * the Redis clock), then (1) kill -9 of the generator, timed from the kill to the first publish of
+ * the next epoch; (2) SIGSTOP of a handler until Redis delivered messages to it, then kill -9,
+ * timed to the last commit of those messages, alternately a watcher and the handler that does not
+ * watch; (3) kill -9 of the generator and a watcher at once, timed as (1); (4) the idle
+ * coordination cost per node. Every killed node is replaced by a fresh one, so each kill meets four
+ * nodes.
  */
 final class FailoverRun {
+  /** A generator, the two watchers, and one handler that does not watch. */
+  private static final int NODES = 4;
+
   private final BenchCommand.Target target;
   private final Path jar;
   private final String heap;
@@ -48,32 +53,46 @@ final class FailoverRun {
 
   JsonObject run() throws Exception {
     try {
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < NODES; i++) {
         start();
       }
       awaitSettled();
       JsonObject idle = idleCost();
       JsonArray generatorKills = new JsonArray();
       for (int i = 0; i < kills; i++) {
-        generatorKills.add(killGenerator());
+        generatorKills.add(killGenerator(false));
         start();
         awaitSettled();
       }
       JsonArray handlerKills = new JsonArray();
+      JsonArray watcherKills = new JsonArray();
+      JsonArray otherKills = new JsonArray();
+      for (int i = 0; i < 2 * kills; i++) {
+        JsonObject kill = killHandler(i % 2 == 0);
+        handlerKills.add(kill);
+        (i % 2 == 0 ? watcherKills : otherKills).add(kill);
+        start();
+        awaitSettled();
+      }
+      JsonArray togetherKills = new JsonArray();
       for (int i = 0; i < kills; i++) {
-        handlerKills.add(killHandler(i == kills - 1));
+        togetherKills.add(killGenerator(true));
+        start();
         start();
         awaitSettled();
       }
       JsonObject result =
           new JsonObject()
-              .put("nodes", 3)
+              .put("nodes", NODES)
               .put(
                   "settings",
                   "defaults (election.leaseMs 1000, presence.watchMs 50, handler.reclaimIdleMs 5000), "
                       + "audit ledger on")
               .put("generatorKill", summary(generatorKills, "msToFirstPublishOfNextEpoch"))
               .put("handlerKill", summary(handlerKills, "msToLastCommit"))
+              .put("watcherKill", summary(watcherKills, "msToLastCommit"))
+              .put("otherHandlerKill", summary(otherKills, "msToLastCommit"))
+              .put("generatorAndWatcherKill", summary(togetherKills, "msToFirstPublishOfNextEpoch"))
               .put("idle", idle);
       System.out.println(result.encodePrettily());
       target.cleanUp(keys);
@@ -97,7 +116,7 @@ final class FailoverRun {
     return n.get("/status");
   }
 
-  /** One generator, two handlers, one of them the watcher, every presence registered. */
+  /** One generator, three handlers, two of them the watchers, every presence registered. */
   private void awaitSettled() throws InterruptedException {
     BenchCommand.waitFor(
         () -> {
@@ -122,10 +141,10 @@ final class FailoverRun {
               return false;
             }
           }
-          return generators == 1 && watchers == 1 && alive().size() == 3;
+          return generators == 1 && watchers == 2 && alive().size() == NODES;
         },
         120_000,
-        "three nodes settled with one generator and one watcher",
+        NODES + " nodes settled with one generator and two watchers",
         5);
   }
 
@@ -154,11 +173,17 @@ final class FailoverRun {
     return found[0];
   }
 
-  private JsonObject killGenerator() throws Exception {
+  /** Kills the generator (with {@code andWatcher}, a watcher at the same instant). */
+  private JsonObject killGenerator(boolean andWatcher) throws Exception {
     NodeProcess gen = find("generator", false);
+    NodeProcess watcher = andWatcher ? find("handler", true) : null;
     long epoch = target.cmd("GET", keys.epoch()).toLong();
     long killedAt = serverMs();
     gen.process().destroyForcibly();
+    if (watcher != null) {
+      watcher.process().destroyForcibly();
+      watcher.process().waitFor();
+    }
     gen.process().waitFor();
     long[] first = new long[1];
     BenchCommand.waitFor(
@@ -174,9 +199,11 @@ final class FailoverRun {
     JsonObject r =
         new JsonObject()
             .put("killed", gen.id())
+            .put("watcherKilled", watcher == null ? null : watcher.id())
             .put("msToFirstPublishOfNextEpoch", first[0] - killedAt)
             .put("byPresence", gen.id().equals(from));
-    System.out.println("generator kill: " + r.encode());
+    System.out.println(
+        (watcher == null ? "generator kill: " : "generator and watcher kill: ") + r.encode());
     return r;
   }
 

@@ -23,6 +23,9 @@ public final class NodeProcess implements AutoCloseable {
   /** The jar {@code mvn package} builds, from the project's directory. */
   public static final Path JAR = Path.of("target/node-fat.jar");
 
+  /** The command line's class, for a class-path start. */
+  public static final String MAIN_CLASS = "dev.baton.Main";
+
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -58,6 +61,32 @@ public final class NodeProcess implements AutoCloseable {
       List<String> jvmOptions,
       String... args)
       throws IOException {
+    return launch(List.of("-jar", jar.toString()), id, env, heap, jvmOptions, args);
+  }
+
+  /**
+   * Starts {@code java -Xmx256m -cp <classPath> dev.baton.Main [args]}: a node with more jars on
+   * its class path (a Java plug-in's), as a user runs one.
+   */
+  public static NodeProcess startOnClassPath(
+      String classPath, Map<String, String> env, String... args) throws IOException {
+    return launch(
+        List.of("-cp", classPath, MAIN_CLASS),
+        env.get("BATON_NODE_ID"),
+        env,
+        "256m",
+        List.of(),
+        args);
+  }
+
+  private static NodeProcess launch(
+      List<String> what,
+      String id,
+      Map<String, String> env,
+      String heap,
+      List<String> jvmOptions,
+      String... args)
+      throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -65,7 +94,7 @@ public final class NodeProcess implements AutoCloseable {
     Path log = Files.createTempFile("baton-node-" + (id == null ? "" : id + "-"), ".log");
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + heap));
     cmd.addAll(jvmOptions.stream().map(o -> id == null ? o : o.replace("{id}", id)).toList());
-    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(what);
     cmd.addAll(List.of(args));
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

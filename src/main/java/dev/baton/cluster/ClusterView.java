@@ -80,7 +80,9 @@ public record ClusterView(
                   .put("intervalMs", number(info, "intervalMs"))
                   .put("processed", number(info, "processed"))
                   .put("processedPerSec", number(info, "processedPerSec"))
-                  .put("publishedPerSec", number(info, "publishedPerSec")));
+                  .put("publishedPerSec", number(info, "publishedPerSec"))
+                  .put("handler", info.getString("handler"))
+                  .put("source", info.getString("source")));
         });
     JsonObject totals = new JsonObject();
     Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.number(v, 0)));

@@ -356,13 +356,28 @@ public final class ConfigLoader {
 
       /**
        * Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a
-       * typo.
+       * typo. Text starting with '[' is a JSON list of strings instead, for entries that hold
+       * commas or spaces (a command's arguments).
        */
       @Override
       Object fromText(String where, String raw) {
         String text = raw.trim();
         JsonArray list = new JsonArray();
         if (text.isEmpty()) {
+          return list;
+        }
+        if (text.startsWith("[")) {
+          try {
+            list = new JsonArray(text);
+          } catch (DecodeException e) {
+            throw new ConfigException(where + ": not a JSON list (" + firstLine(e) + ")");
+          }
+          for (int i = 0; i < list.size(); i++) {
+            if (!(list.getValue(i) instanceof String)) {
+              throw new ConfigException(
+                  where + ": entry " + (i + 1) + " of the JSON list must be a string");
+            }
+          }
           return list;
         }
         String[] parts = text.split(",", -1);

@@ -51,7 +51,9 @@ public record NodeConfig(
    * Where Redis is and how to log in. {@code endpoints} carry no credentials (they are in {@code
    * user}/{@code password}, whatever way they were given), so a client's error message quoting an
    * endpoint cannot print them. {@code url} is the setting as given: print it only through {@link
-   * RedisUrl#redact}.
+   * RedisUrl#redact}. {@code acceptEvictionDataLoss} lets a node start under a maxmemory-policy
+   * that can evict Baton's keys; {@code dataLostHoldMs} is how long /health stays degraded after
+   * Redis lost Baton's data or evicted keys.
    */
   public record RedisSettings(
       RedisType type,
@@ -65,7 +67,9 @@ public record NodeConfig(
       Embedded embedded,
       String embeddedDir,
       int poolSize,
-      long commandTimeoutMs) {
+      long commandTimeoutMs,
+      boolean acceptEvictionDataLoss,
+      long dataLostHoldMs) {
 
     static RedisSettings parse(Section r) {
       RedisType type = r.choice("type", RedisType.class);
@@ -130,7 +134,9 @@ public record NodeConfig(
           embedded,
           embeddedDir,
           (int) r.range("poolSize", 1, 1024),
-          r.range("commandTimeoutMs", 10, 600_000));
+          r.range("commandTimeoutMs", 10, 600_000),
+          r.bool("acceptEvictionDataLoss"),
+          r.range("dataLostHoldMs", 0, 86_400_000));
     }
 
     private static List<RedisUrl> endpoints(Section r, RedisType type, RedisUrl main) {
@@ -201,7 +207,9 @@ public record NodeConfig(
           .put("embedded", embedded.name().toLowerCase(Locale.ROOT))
           .put("embeddedDir", embeddedDir)
           .put("poolSize", poolSize)
-          .put("commandTimeoutMs", commandTimeoutMs);
+          .put("commandTimeoutMs", commandTimeoutMs)
+          .put("acceptEvictionDataLoss", acceptEvictionDataLoss)
+          .put("dataLostHoldMs", dataLostHoldMs);
     }
 
     /** Whether the connections use TLS ({@code rediss://}). */
@@ -271,7 +279,9 @@ public record NodeConfig(
    * {@code intervalMs} 0 is throughput mode: batches of {@code batchSize} messages per fenced call,
    * packed {@code packSize} to a stream entry, at most {@code maxInFlight} calls at once. At a
    * cadence an entry holds one message. {@code maxMessages} stops publishing after that many (0:
-   * never).
+   * never). {@code source} says where the texts come from: the built-in random words, or a plug-in
+   * called once per tick, each call within {@code timeoutMs}, its texts at most {@code
+   * maxMessageBytes} each.
    */
   public record GeneratorSettings(
       long intervalMs,
@@ -279,7 +289,14 @@ public record NodeConfig(
       int batchSize,
       int packSize,
       int maxInFlight,
-      long maxMessages) {
+      long maxMessages,
+      PluginSettings source,
+      long timeoutMs,
+      int maxMessageBytes,
+      long failingAfterMs) {
+    /** Largest {@code maxMessageBytes}: a message is one Redis argument and one stream field. */
+    public static final int MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
+
     static GeneratorSettings parse(Section g) {
       return new GeneratorSettings(
           g.range("intervalMs", 0, 86_400_000),
@@ -287,7 +304,11 @@ public record NodeConfig(
           (int) g.range("batchSize", 1, 100_000),
           (int) g.range("packSize", 1, 1_000),
           (int) g.range("maxInFlight", 1, 64),
-          g.range("maxMessages", 0, Long.MAX_VALUE));
+          g.range("maxMessages", 0, Long.MAX_VALUE),
+          PluginSettings.parse(g, "source"),
+          g.range("timeoutMs", 10, 3_600_000),
+          (int) g.range("maxMessageBytes", 1, MESSAGE_BYTES_LIMIT),
+          g.range("failingAfterMs", 100, 86_400_000));
     }
 
     JsonObject toJson() {
@@ -297,22 +318,52 @@ public record NodeConfig(
           .put("batchSize", batchSize)
           .put("packSize", packSize)
           .put("maxInFlight", maxInFlight)
-          .put("maxMessages", maxMessages);
+          .put("maxMessages", maxMessages)
+          .mergeIn(source.toJson("source"))
+          .put("timeoutMs", timeoutMs)
+          .put("maxMessageBytes", maxMessageBytes)
+          .put("failingAfterMs", failingAfterMs);
     }
   }
 
-  /** {@code maxInFlight}: commits a handler may have outstanding while it reads the next batch. */
+  /**
+   * {@code maxInFlight}: commits a handler may have outstanding while it reads the next batch.
+   * {@code plugin} judges each message ({@code handler.type}; the built-in random judge flips a
+   * coin with {@code errorProbability}); {@code processes} child processes for the command form.
+   * Each attempt ends after {@code timeoutMs}; at most {@code concurrency} are outstanding; a
+   * failed attempt is retried after an exponential backoff from {@code retryBackoffMs} up to {@code
+   * retryBackoffMaxMs}, and the message is dead-lettered once attempt {@code maxDeliveries} failed.
+   * On stop, attempts under way get {@code stopGraceMs} to finish.
+   */
   public record HandlerSettings(
       double errorProbability,
       long reclaimIdleMs,
       int maxDeliveries,
       long blockMs,
       int batchSize,
-      int maxInFlight) {
+      int maxInFlight,
+      PluginSettings plugin,
+      int processes,
+      long timeoutMs,
+      int concurrency,
+      long retryBackoffMs,
+      long retryBackoffMaxMs,
+      long stopGraceMs,
+      long failingAfterMs) {
     static HandlerSettings parse(Section h) {
       double errorProbability = h.decimal("errorProbability");
       if (!(errorProbability >= 0.0 && errorProbability <= 1.0)) {
         throw h.refuse("errorProbability", "must be within [0, 1], got " + errorProbability);
+      }
+      long retryBackoffMs = h.range("retryBackoffMs", 1, 3_600_000);
+      long retryBackoffMaxMs = h.range("retryBackoffMaxMs", 1, 86_400_000);
+      if (retryBackoffMaxMs < retryBackoffMs) {
+        throw h.refuse(
+            "retryBackoffMaxMs",
+            "must be at least handler.retryBackoffMs ("
+                + retryBackoffMs
+                + "), got "
+                + retryBackoffMaxMs);
       }
       return new HandlerSettings(
           errorProbability,
@@ -320,12 +371,28 @@ public record NodeConfig(
           (int) h.range("maxDeliveries", 1, 1_000_000),
           h.range("blockMs", 1, 600_000),
           (int) h.range("batchSize", 1, 100_000),
-          (int) h.range("maxInFlight", 1, 64));
+          (int) h.range("maxInFlight", 1, 64),
+          PluginSettings.parse(h, "type"),
+          (int) h.range("processes", 1, 256),
+          h.range("timeoutMs", 10, 86_400_000),
+          (int) h.range("concurrency", 1, 10_000),
+          retryBackoffMs,
+          retryBackoffMaxMs,
+          h.range("stopGraceMs", 0, 600_000),
+          h.range("failingAfterMs", 100, 86_400_000));
     }
 
     JsonObject toJson() {
       return new JsonObject()
+          .mergeIn(plugin.toJson("type"))
           .put("errorProbability", errorProbability)
+          .put("processes", processes)
+          .put("timeoutMs", timeoutMs)
+          .put("concurrency", concurrency)
+          .put("retryBackoffMs", retryBackoffMs)
+          .put("retryBackoffMaxMs", retryBackoffMaxMs)
+          .put("stopGraceMs", stopGraceMs)
+          .put("failingAfterMs", failingAfterMs)
           .put("reclaimIdleMs", reclaimIdleMs)
           .put("maxDeliveries", maxDeliveries)
           .put("blockMs", blockMs)

@@ -1,7 +1,7 @@
 package dev.baton.dashboard;
 
 import dev.baton.cluster.ClusterView;
-import dev.baton.cluster.RateWindow;
+import dev.baton.cluster.PageHistory;
 import dev.baton.common.Clock;
 import dev.baton.config.Secrets;
 import dev.baton.errors.ErrorEntry;
@@ -23,7 +23,6 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -37,16 +36,16 @@ import java.util.function.Supplier;
  * #PUSH_INTERVAL_MS}. Redis is polled only while a page is open, one poll at a time; each snapshot
  * is encoded once and written to every open page, and a page whose connection cannot keep up skips
  * snapshots instead of queueing them. When Redis fails, the pages are told so (with the reason and
- * the leader this node saw last) at the same pace. All state lives on the HTTP verticle's context
- * (a worker: one task at a time).
+ * the leader this node saw last) at the same pace. The charts' last minute comes from the node's
+ * {@link PageHistory}, which the heartbeat's health probe keeps whether or not a page is open, so a
+ * page opened at any time draws full charts at once; each poll adds its own point. All other state
+ * lives on the HTTP verticle's context (a worker: one task at a time).
  */
 public final class Dashboard {
   public static final long PUSH_INTERVAL_MS = 500;
   static final int MAX_PAGES = 64;
   private static final int GRANTS_SHOWN = 20;
   private static final int ERRORS_SHOWN = 5;
-  private static final long HISTORY_MS = 60_000;
-  private static final long RATE_WINDOW_MS = 3_000;
   private static final String PAGE_POLICY =
       "default-src 'self'; img-src 'self' data:; "
           + "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -57,9 +56,6 @@ public final class Dashboard {
   private final NodeState state;
   private final Supplier<JsonObject> leaderSeen;
   private final Set<HttpServerResponse> pages = new LinkedHashSet<>();
-  private final ArrayDeque<JsonArray> history = new ArrayDeque<>();
-  private final RateWindow publishedRate = new RateWindow(RATE_WINDOW_MS);
-  private final RateWindow processedRate = new RateWindow(RATE_WINDOW_MS);
   private String lastEvent;
   private boolean polling;
   private long timer = -1;
@@ -232,19 +228,13 @@ public final class Dashboard {
   private JsonObject clusterEvent(
       ClusterView view, Response grants, Response errorCount, Response latestErrors) {
     long now = view.serverTimeMs();
-    long published = view.totals().getLong("published", 0L);
-    long processed = view.totals().getLong("processed", 0L);
-    publishedRate.add(now, published);
-    processedRate.add(now, processed);
-    double publishedPerSec = publishedRate.perSecondRounded();
-    double processedPerSec = processedRate.perSecondRounded();
-    while (!history.isEmpty()
-        && (history.peekFirst().getLong(0) < now - HISTORY_MS
-            || history.peekFirst().getLong(0) > now)) {
-      history.pollFirst();
-    }
-    history.addLast(
-        new JsonArray().add(now).add(publishedPerSec).add(processedPerSec).add(view.backlog()));
+    PageHistory history = state.pageHistory();
+    history.add(
+        now,
+        view.totals().getLong("published", 0L),
+        view.totals().getLong("processed", 0L),
+        view.backlog());
+    PageHistory.Point rates = history.latest();
 
     List<JsonObject> nodes = new ArrayList<>();
     view.members().forEach(m -> nodes.add((JsonObject) m));
@@ -277,15 +267,15 @@ public final class Dashboard {
         .put(
             "rates",
             new JsonObject()
-                .put("publishedPerSec", publishedPerSec)
-                .put("processedPerSec", processedPerSec))
+                .put("publishedPerSec", rates.publishedPerSec())
+                .put("processedPerSec", rates.processedPerSec()))
         .put("grants", grantList)
         .put(
             "errors",
             new JsonObject()
                 .put("count", errorCount == null ? null : Replies.num(errorCount, 0))
                 .put("latest", latest))
-        .put("history", new JsonArray(new ArrayList<>(history)));
+        .put("history", history.toJson());
   }
 
   private JsonObject redisFailed(Throwable e) {
@@ -294,7 +284,7 @@ public final class Dashboard {
         .put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
         .put("redisProblem", Secrets.mask(String.valueOf(e.getMessage())))
         .put("leaderSeen", leaderSeen.get())
-        .put("history", new JsonArray(new ArrayList<>(history)));
+        .put("history", state.pageHistory().toJson());
   }
 
   private JsonObject base() {
@@ -305,7 +295,8 @@ public final class Dashboard {
                 .put("nodeId", state.nodeId())
                 .put("role", state.roles().role().label())
                 .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
-                .put("http", state.httpAddress()))
+                .put("http", state.httpAddress())
+                .put("plugins", state.plugins().toJson()))
         .put("pushIntervalMs", PUSH_INTERVAL_MS);
   }
 }

@@ -182,23 +182,27 @@ public final class ElectionVerticle extends VerticleBase {
                 LOG.atInfo()
                     .addKeyValue("node", state.nodeId())
                     .log("released the lease of epoch {} on stop", releasing))
-        .onFailure(
-            e ->
-                LOG.atWarn()
-                    .addKeyValue("node", state.nodeId())
-                    .log(
-                        "could not release the lease of epoch {} on stop ({}); it lapses by itself",
-                        releasing,
-                        e.getMessage()))
-        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (exit
-        // code)
+        // the subscriber closes either way; a lease left to lapse makes the stop a failed one (the
+        // exit code), and the node's stop says why in its one line
         .transform(
             released ->
                 closing.transform(
                     c ->
                         released.failed()
-                            ? Future.failedFuture(released.cause())
+                            ? Future.failedFuture(
+                                new IllegalStateException(
+                                    "could not release the lease of epoch "
+                                        + releasing
+                                        + " ("
+                                        + firstLine(released.cause())
+                                        + "); it lapses by itself"))
                             : Future.succeededFuture()));
+  }
+
+  private static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
   }
 
   private Future<Void> attempt() {

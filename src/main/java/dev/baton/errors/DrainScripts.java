@@ -73,7 +73,8 @@ final class DrainScripts {
                 keys.drainers(),
                 keys.auditDrained(),
                 keys.auditPublished(),
-                keys.auditCommitted()),
+                keys.auditCommitted(),
+                keys.stats()),
             ackArgs(records))
         .map(r -> Replies.num(r, 0));
   }

@@ -41,7 +41,10 @@ public record ErrorEntry(String errorId, JsonObject record, String raw) {
     return record.copy().put("errorId", errorId);
   }
 
-  /** One line: message id, message time (ISO-8601), text; tabs and newlines escaped. */
+  /**
+   * One line: message id, message time (ISO-8601), text, and the handler's reason with its details
+   * (JSON) when the record has them; tabs and newlines escaped.
+   */
   public String toLine() {
     if (record == null) {
       return errorId + "\t-\t" + oneLine("(raw) " + raw);
@@ -51,11 +54,21 @@ public record ErrorEntry(String errorId, JsonObject record, String raw) {
         ts instanceof Number n
             ? Instant.ofEpochMilli(n.longValue()).toString()
             : String.valueOf(ts);
-    return record.getValue("id", errorId)
-        + "\t"
-        + time
-        + "\t"
-        + oneLine(String.valueOf(record.getValue("text")));
+    String line =
+        record.getValue("id", errorId)
+            + "\t"
+            + time
+            + "\t"
+            + oneLine(String.valueOf(record.getValue("text")));
+    if (record.getValue("reason") != null) {
+      Object details = record.getValue("details");
+      line +=
+          "\t"
+              + oneLine(
+                  record.getValue("reason")
+                      + (details instanceof JsonObject d ? " " + d.encode() : ""));
+    }
+    return line;
   }
 
   private static String oneLine(String s) {

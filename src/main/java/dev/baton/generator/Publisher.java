@@ -22,7 +22,9 @@ public final class Publisher {
   public enum Status {
     PUBLISHED,
     FENCED,
-    BACKLOG_FULL
+    BACKLOG_FULL,
+    /** The tick was published before, by a call whose reply was lost: nothing was added now. */
+    ALREADY_PUBLISHED
   }
 
   /** The outcome: on {@code PUBLISHED} how many were added and the stream id of the last. */
@@ -51,6 +53,17 @@ public final class Publisher {
     return call(firstSeq, "1", packs);
   }
 
+  /**
+   * The texts a source gave for tick {@code tick} of this epoch, one stream entry each, published
+   * at most once however often this is called for the same tick (ticks go in order, one at a time).
+   */
+  public Future<Outcome> publishTick(long firstSeq, long tick, List<String> texts) {
+    List<Object> entries = new ArrayList<>(1 + texts.size());
+    entries.add(Long.toString(tick));
+    entries.addAll(texts);
+    return call(firstSeq, "t", entries);
+  }
+
   private Future<Outcome> call(long firstSeq, String packed, List<?> entries) {
     List<Object> args = new ArrayList<>(6 + entries.size());
     args.add(nodeId);
@@ -64,7 +77,12 @@ public final class Publisher {
         .eval(
             Scripts.PUBLISH,
             List.of(
-                keys.leader(), keys.epoch(), keys.messages(), keys.stats(), keys.auditPublished()),
+                keys.leader(),
+                keys.epoch(),
+                keys.messages(),
+                keys.stats(),
+                keys.auditPublished(),
+                keys.tick()),
             args)
         .map(Publisher::outcome);
   }
@@ -76,6 +94,10 @@ public final class Publisher {
     }
     if (code == -2) {
       return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, 0, null);
+    }
+    if (code == -3) {
+      return new Outcome(
+          Status.ALREADY_PUBLISHED, 0, 0, (int) Replies.num(r.get(1), 0), Replies.str(r.get(2)));
     }
     return new Outcome(
         Status.PUBLISHED,

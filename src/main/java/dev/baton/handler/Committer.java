@@ -10,8 +10,10 @@ import java.util.List;
 /**
  * Commits a batch of handled stream entries with one script call: per entry XACK, and only when the
  * XACK returned 1 the effects of every message it holds (error records, dead letters, counters) and
- * XDEL. Two handlers racing for one entry can both call this; exactly one of them gets a 1, so each
- * message's effects happen once, and a pack's messages together.
+ * XDEL — and only while the entry is still pending on this consumer under the delivery it was
+ * handled under (the claim fences the commit). Two handlers racing for one entry can both call
+ * this; at most one of them commits it, so each message's effects happen once, and a pack's
+ * messages together.
  */
 public final class Committer {
   /** What to do with one message. */
@@ -36,6 +38,10 @@ public final class Committer {
     final String entryId;
     final int packSize;
     final long ts;
+
+    /** The delivery count the entry was handled under: the claim the commit is fenced with. */
+    int deliveries = 1;
+
     private final byte[] kinds;
     private final List<Object> payloads = new ArrayList<>(2);
     private int size;
@@ -49,15 +55,17 @@ public final class Committer {
       this.kinds = new byte[Math.max(1, packSize)];
     }
 
-    /** One message of an entry that is one message, judged as {@code kind} with that payload. */
-    public static Judged single(String entryId, Kind kind, String payload, long ts) {
-      Judged j = new Judged(entryId, 0, ts);
-      switch (kind) {
-        case OK -> j.ok();
-        case ERROR -> j.error(payload);
-        case DEAD -> j.dead(payload);
-      }
-      return j;
+    /**
+     * Handled under the entry's {@code deliveries}-th delivery (1 unless retried or taken over).
+     */
+    public Judged under(int deliveries) {
+      this.deliveries = deliveries;
+      return this;
+    }
+
+    /** An entry that is not a message at all, dead-lettered whole for {@code reason}. */
+    public static Judged unusable(String entryId, String reason) {
+      return new Judged(entryId, 0, 0).dead(reason, 0);
     }
 
     public Judged ok() {
@@ -74,24 +82,27 @@ public final class Committer {
     }
 
     /**
-     * The next message is dead-lettered; in an entry that is one message its fields are copied in
-     * Redis.
+     * The next message is dead-lettered after {@code attempts} attempts; in an entry that is one
+     * message its fields are copied in Redis.
      */
-    public Judged dead(String reason) {
+    public Judged dead(String reason, int attempts) {
       if (packSize > 0) {
         throw new IllegalStateException("a dead message of a pack needs its fields");
       }
       kinds[size++] = Kind.DEAD.wire;
       payloads.add(reason);
+      payloads.add(Integer.toString(attempts));
       dead++;
       return this;
     }
 
-    /** The next message of a pack is dead-lettered with its fields gen, epoch, seq, ts and text. */
-    public Judged dead(String reason, List<Object> fields) {
+    /**
+     * The next message of a pack is dead-lettered: {@code deadLetter} is its reason, attempts and
+     * fields ({@link Pack#deadLetterFields}).
+     */
+    public Judged dead(List<Object> deadLetter) {
       kinds[size++] = Kind.DEAD.wire;
-      payloads.add(reason);
-      payloads.addAll(fields);
+      payloads.addAll(deadLetter);
       dead++;
       return this;
     }
@@ -146,7 +157,8 @@ public final class Committer {
     if (entries.isEmpty()) {
       return Future.succeededFuture(new Result(0, 0, new boolean[0]));
     }
-    // plain entries travel as bare ids (a cadence's messages), the others as id, n, kinds, payloads
+    // plain entries travel as (id, deliveries) (a cadence's messages), the others as id,
+    // deliveries, n, kinds, payloads
     int plain = 0;
     int args = 5;
     for (Judged j : entries) {
@@ -155,7 +167,7 @@ public final class Committer {
             j.entryId + ": " + j.size + " of " + j.packSize + " messages judged");
       }
       plain += j.plain() ? 1 : 0;
-      args += j.plain() ? 1 : 3 + j.payloads.size();
+      args += j.plain() ? 2 : 4 + j.payloads.size();
     }
     List<Object> list = new ArrayList<>(args);
     list.add(Keys.HANDLERS_GROUP);
@@ -166,11 +178,13 @@ public final class Committer {
     for (Judged j : entries) {
       if (j.plain()) {
         list.add(j.entryId);
+        list.add(Integer.toString(j.deliveries));
       }
     }
     for (Judged j : entries) {
       if (!j.plain()) {
         list.add(j.entryId);
+        list.add(Integer.toString(j.deliveries));
         list.add(Integer.toString(j.packSize));
         list.add(j.kinds);
         list.addAll(j.payloads);

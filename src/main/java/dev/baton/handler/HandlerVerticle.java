@@ -1,5 +1,6 @@
 package dev.baton.handler;
 
+import dev.baton.api.MessageHandler;
 import dev.baton.bus.Addresses;
 import dev.baton.common.Backoff;
 import dev.baton.config.NodeConfig.HandlerSettings;
@@ -8,7 +9,6 @@ import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.state.Counters;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -18,24 +18,28 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Reads messages from the stream's consumer group on a dedicated connection ({@code XREADGROUP
- * BLOCK}), judges each (an error with probability {@code handler.errorProbability}) and commits
- * them exactly once through {@link Committer}; the work other consumers left behind (idle entries,
- * vanished consumers, departed nodes, entries the group skipped) is the {@link Reclaimer}'s, whose
- * entries it commits the same way. It recreates the consumer group when Redis lost it, and on stop
- * commits what was delivered to it. Invariant: an entry leaves the stream only through the commit
- * script, after its effect was applied exactly once.
+ * BLOCK}) and hands them to the {@link Dispatcher}, which runs the handler's plug-in on each and
+ * commits them exactly once through {@link Committer}; the work other consumers left behind (idle
+ * entries, vanished consumers, departed nodes, entries the group skipped) is the {@link
+ * Reclaimer}'s, whose entries go the same way. Reading pauses while the dispatcher has no room
+ * (attempt slots or commit slots full). It recreates the consumer group when Redis lost it. On stop
+ * it takes nothing more, lets running attempts end within {@code handler.stopGraceMs} and commits
+ * what is complete; the rest stays pending for another node. Invariant: an entry leaves the stream
+ * only through the commit script, after its effect was applied exactly once.
  */
 public final class HandlerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HandlerVerticle.class);
+  private static final String GROUP_MISSING = "consumer-group-missing";
 
   private final HandlerSettings settings;
   private final HeartbeatSettings heartbeat;
@@ -44,20 +48,26 @@ public final class HandlerVerticle extends VerticleBase {
   private final Keys keys;
   private final NodeState state;
   private final DedicatedConnection.Factory readerFactory;
+  private final MessageHandler plugin;
   private final RandomGenerator random;
-  private Committer committer;
+  private final int maxTextBytes;
   private final Backoff backoff = new Backoff(50, 2_000);
   private final boolean audit;
 
   private DedicatedConnection reader;
+  private Dispatcher dispatcher;
+  private Claims claims;
   private boolean stopped;
   private boolean readOwnPending = true;
   private long loopTimer = -1;
-  private final Set<Future<?>> commits = new HashSet<>();
   private boolean reading;
   private Reclaimer reclaimer;
   private MessageConsumer<JsonArray> absentConsumer;
 
+  /**
+   * @param plugin judges each message; owned by the node (started before, stopped after this)
+   * @param maxTextBytes longest message text accepted ({@code generator.maxMessageBytes})
+   */
   public HandlerVerticle(
       HandlerSettings settings,
       HeartbeatSettings heartbeat,
@@ -65,7 +75,9 @@ public final class HandlerVerticle extends VerticleBase {
       Keys keys,
       NodeState state,
       DedicatedConnection.Factory readerFactory,
+      MessageHandler plugin,
       RandomGenerator random,
+      int maxTextBytes,
       boolean audit) {
     this.settings = settings;
     this.heartbeat = heartbeat;
@@ -73,18 +85,41 @@ public final class HandlerVerticle extends VerticleBase {
     this.keys = keys;
     this.state = state;
     this.readerFactory = readerFactory;
+    this.plugin = plugin;
     this.random = random;
+    this.maxTextBytes = maxTextBytes;
     this.audit = audit;
   }
 
   @Override
   public Future<?> start() {
-    // commits and reclaims go through a client of this verticle's own (see RedisOps.Factory)
-    redis = redisFactory.create(settings.maxInFlight() + 1);
-    committer = new Committer(redis, keys, state.nodeId(), audit);
+    // commits, claims and reclaims go through a client of this verticle's own (see
+    // RedisOps.Factory)
+    redis = redisFactory.create(settings.maxInFlight() + 2);
+    claims = new Claims(redis, keys, state.nodeId());
+    dispatcher =
+        new Dispatcher(
+            vertx,
+            plugin,
+            settings,
+            state,
+            new Committer(redis, keys, state.nodeId(), audit),
+            claims,
+            random,
+            maxTextBytes,
+            this::loop,
+            this::groupMissing);
     reclaimer =
         new Reclaimer(
-            vertx, redis, keys, state, settings, heartbeat, audit, this::handle, this::ensureGroup);
+            vertx,
+            redis,
+            keys,
+            state,
+            settings,
+            heartbeat,
+            audit,
+            dispatcher::accept,
+            this::groupMissing);
     state.roles().verticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer =
@@ -112,17 +147,11 @@ public final class HandlerVerticle extends VerticleBase {
     }
     Future<?> reclaiming = reclaimer.stop();
     absentConsumer.unregister();
+    Future<Void> dispatching = dispatcher.stop();
     return reader
         .close()
         .otherwiseEmpty()
-        .compose(
-            v -> {
-              List<Future<?>> outstanding = new ArrayList<>(commits);
-              outstanding.add(reclaiming);
-              return Future.join(outstanding).otherwiseEmpty();
-            })
-        .compose(v -> finishOwnPending())
-        .otherwiseEmpty()
+        .compose(v -> Future.join(reclaiming, dispatching).otherwiseEmpty())
         .compose(v -> redis.close().otherwiseEmpty())
         .onComplete(ar -> state.roles().verticleStopped());
   }
@@ -145,67 +174,142 @@ public final class HandlerVerticle extends VerticleBase {
                     : Future.failedFuture(e));
   }
 
-  private Request read(boolean ownPending) {
-    Request r =
-        Request.cmd(Command.XREADGROUP)
-            .arg("GROUP")
-            .arg(Keys.HANDLERS_GROUP)
-            .arg(state.nodeId())
-            .arg("COUNT")
-            .arg(settings.batchSize());
-    if (!ownPending) {
-      r.arg("BLOCK").arg(settings.blockMs());
-    }
-    return r.arg("STREAMS").arg(keys.messages()).arg(ownPending ? "0" : ">");
+  private Request read(int count) {
+    return Request.cmd(Command.XREADGROUP)
+        .arg("GROUP")
+        .arg(Keys.HANDLERS_GROUP)
+        .arg(state.nodeId())
+        .arg("COUNT")
+        .arg(count)
+        .arg("BLOCK")
+        .arg(settings.blockMs())
+        .arg("STREAMS")
+        .arg(keys.messages())
+        .arg(">");
   }
 
   /**
-   * Reads the next batch while up to {@code handler.maxInFlight} commits of earlier batches are
-   * still outstanding: the read and the commits use different connections and touch different
-   * entries, so overlapping them only saves round trips.
+   * Reads the next batch while the dispatcher has room: a free attempt slot, and fewer than {@code
+   * handler.maxInFlight} commits outstanding (the read and the commits use different connections
+   * and touch different entries, so overlapping them only saves round trips). First, at start and
+   * after a failed read, it takes back its own pending entries that it does not hold (delivered by
+   * a read whose reply was lost, or to an earlier process with this node id).
    */
   private void loop() {
-    if (stopped || reading || loopTimer >= 0 || commits.size() >= settings.maxInFlight()) {
-      return; // a read, a retry or a commit completion will call again
+    if (stopped || reading || loopTimer >= 0 || !dispatcher.room()) {
+      return; // a read, a retry or the dispatcher's room will call again
     }
     boolean ownPending = readOwnPending;
     reading = true;
-    reader
-        .send(read(ownPending), settings.blockMs() + redis.timeoutMs())
-        .onComplete(ar -> reading = false)
+    Future<List<Dispatcher.Delivered>> read =
+        ownPending
+            ? ownPending()
+            : reader
+                .send(read(dispatcher.readCount()), settings.blockMs() + redis.timeoutMs())
+                .map(HandlerVerticle::firstDeliveries);
+    read.onComplete(ar -> reading = false)
         .onSuccess(
-            reply -> {
-              List<Response> entries = Replies.readGroupEntries(reply);
+            entries -> {
               if (ownPending && entries.isEmpty()) {
                 readOwnPending = false;
               }
               state.redis().succeeded("handler");
               backoff.reset();
               if (!entries.isEmpty()) {
-                commitInBackground(entries);
+                dispatcher.accept(entries, false);
               }
               loop();
             })
         .onFailure(this::onRedisFailure);
   }
 
-  private void commitInBackground(List<Response> entries) {
-    Future<Void> commit = handle(entries, false);
-    commits.add(commit);
-    commit.onComplete(
-        ar -> {
-          commits.remove(commit);
-          if (ar.failed()) {
-            onRedisFailure(ar.cause());
-          } else {
-            loop();
-          }
-        });
+  /** New entries a read returned: their first delivery. */
+  private static List<Dispatcher.Delivered> firstDeliveries(Response reply) {
+    List<Response> entries = Replies.readGroupEntries(reply);
+    List<Dispatcher.Delivered> out = new ArrayList<>(entries.size());
+    for (Response e : entries) {
+      out.add(new Dispatcher.Delivered(e, 1));
+    }
+    return out;
   }
 
   /**
-   * A read or a commit failed: read this consumer's own pending entries first when the loop goes on
-   * (a commit that failed left them pending), recreate the group if Redis lost it, and back off.
+   * This consumer's pending entries that the dispatcher does not hold, claimed again by it (a new
+   * delivery: the claim its attempts and commit run under). XPENDING lists them without counting a
+   * delivery, so the entries the dispatcher works on keep their claim; XREADGROUP with id 0 would
+   * count one for every pending entry.
+   */
+  private Future<List<Dispatcher.Delivered>> ownPending() {
+    return redis
+        .send(
+            Request.cmd(Command.XPENDING)
+                .arg(keys.messages())
+                .arg(Keys.HANDLERS_GROUP)
+                .arg("-")
+                .arg("+")
+                .arg(settings.batchSize())
+                .arg(state.nodeId()))
+        .compose(
+            pending -> {
+              List<String> ids = new ArrayList<>();
+              Map<String, Integer> counts = new HashMap<>();
+              for (Response p : pending) {
+                String id = p.get(0).toString();
+                if (!dispatcher.holds(id)) {
+                  ids.add(id);
+                  counts.put(id, p.get(3).toInteger() + 1);
+                }
+              }
+              if (ids.isEmpty()) {
+                return Future.succeededFuture(List.<Dispatcher.Delivered>of());
+              }
+              Request claim =
+                  Request.cmd(Command.XCLAIM)
+                      .arg(keys.messages())
+                      .arg(Keys.HANDLERS_GROUP)
+                      .arg(state.nodeId())
+                      .arg(0);
+              ids.forEach(claim::arg);
+              return redis
+                  .send(claim)
+                  .map(
+                      claimed -> {
+                        List<Dispatcher.Delivered> out = new ArrayList<>();
+                        for (Response e : claimed) {
+                          if (e != null && e.size() > 0) {
+                            out.add(
+                                new Dispatcher.Delivered(
+                                    e, counts.getOrDefault(e.get(0).toString(), 1)));
+                          }
+                        }
+                        return out;
+                      });
+            });
+  }
+
+  /** Redis lost the consumer group: what this node held is gone; recreate it and read again. */
+  private void groupMissing() {
+    if (stopped) {
+      return;
+    }
+    readOwnPending = true;
+    state
+        .stateLog()
+        .on(
+            GROUP_MISSING,
+            GROUP_MISSING,
+            Level.WARN,
+            "consumer group missing (Redis lost its data?): recreating it",
+            "the consumer group is back");
+    dispatcher.dropAll();
+    ensureGroup()
+        .onSuccess(v -> state.stateLog().over(GROUP_MISSING))
+        .onComplete(ar -> later(backoff.nextDelayMs()));
+  }
+
+  /**
+   * A read failed: read this consumer's own pending entries first when the loop goes on, recreate
+   * the group if Redis lost it, and back off.
    */
   private void onRedisFailure(Throwable e) {
     if (stopped) {
@@ -213,10 +317,7 @@ public final class HandlerVerticle extends VerticleBase {
     }
     readOwnPending = true;
     if (RedisOps.isNoGroup(e)) {
-      LOG.atInfo()
-          .addKeyValue("node", state.nodeId())
-          .log("consumer group missing (Redis lost its data?): recreating it");
-      ensureGroup().onComplete(ar -> later(backoff.nextDelayMs()));
+      groupMissing();
       return;
     }
     state.redis().failed("handler", e);
@@ -233,110 +334,5 @@ public final class HandlerVerticle extends VerticleBase {
                 loop();
               });
     }
-  }
-
-  /**
-   * Judges and commits raw stream entries (read, reclaimed or claimed; packed or not), every
-   * message on its own; {@code reclaimed} marks entries taken over from another consumer.
-   */
-  private Future<Void> handle(List<Response> entries, boolean reclaimed) {
-    if (entries.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    long now = System.currentTimeMillis();
-    double errorProbability = settings.errorProbability();
-    List<Committer.Judged> judged = new ArrayList<>(entries.size());
-    for (Response entry : entries) {
-      Pack p = Pack.parse(entry);
-      if (!p.valid()) {
-        judged.add(Committer.Judged.single(p.entryId(), Committer.Kind.DEAD, p.problem(), 0));
-        continue;
-      }
-      int n = p.count();
-      Committer.Judged j = new Committer.Judged(p.entryId(), p.packed() ? n : 0, p.ts());
-      for (int i = 0; i < n; i++) {
-        String problem = p.problem(i);
-        if (problem != null) {
-          j.dead(problem, p.deadLetterFields(i));
-        } else if (random.nextDouble() < errorProbability) {
-          j.error(p.errorRecord(i, state.nodeId(), now).encode());
-        } else {
-          j.ok();
-        }
-      }
-      judged.add(j);
-    }
-    long startedNs = System.nanoTime();
-    return committer
-        .commit(judged, reclaimed)
-        .andThen(
-            ar ->
-                state
-                    .counters()
-                    .latencies()
-                    .commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed"))
-        .map(
-            result -> {
-              record(judged, result, reclaimed);
-              return null;
-            });
-  }
-
-  /**
-   * Counters (in messages) and latencies for what this node committed, not what another node
-   * committed first.
-   */
-  private void record(List<Committer.Judged> judged, Committer.Result result, boolean reclaimed) {
-    Counters c = state.counters();
-    long committedAt = System.currentTimeMillis();
-    c.processed.addAndGet(result.plainCommitted());
-    if (reclaimed) {
-      c.reclaimed.addAndGet(result.plainCommitted());
-    }
-    boolean allPlain = result.allPlainCommitted();
-    long processed = 0;
-    long errors = 0;
-    long dead = 0;
-    int other = 0;
-    for (Committer.Judged j : judged) {
-      boolean committed;
-      if (j.plain()) {
-        // the count says how many; when some were committed elsewhere we cannot tell which
-        committed = allPlain;
-      } else {
-        committed = result.others()[other++];
-        if (committed) {
-          processed += j.size() - j.dead();
-          errors += j.errors();
-          dead += j.dead();
-        }
-      }
-      int handled = j.size() - j.dead();
-      if (committed && j.ts > 0 && handled > 0) {
-        state
-            .counters()
-            .latencyMs()
-            .recordValueWithCount(Math.min(3_600_000L, Math.max(0, committedAt - j.ts)), handled);
-      }
-    }
-    c.processed.addAndGet(processed);
-    c.errors.addAndGet(errors);
-    c.deadLettered.addAndGet(dead);
-    if (reclaimed) {
-      c.reclaimed.addAndGet(processed + dead);
-    }
-  }
-
-  /** On stop: commits what was delivered to this consumer but not yet handled, if Redis answers. */
-  private Future<Void> finishOwnPending() {
-    return redis
-        .send(read(true))
-        .recover(e -> RedisOps.isNoGroup(e) ? Future.succeededFuture() : Future.failedFuture(e))
-        .compose(reply -> handle(Replies.readGroupEntries(reply), false))
-        .onFailure(
-            e ->
-                LOG.atInfo()
-                    .addKeyValue("node", state.nodeId())
-                    .log("left pending messages for reclaim on stop ({})", e.getMessage()));
   }
 }

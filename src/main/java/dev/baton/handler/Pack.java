@@ -16,7 +16,9 @@ import java.util.List;
  *
  * <ul>
  *   <li>one message: fields {@code gen}, {@code epoch}, {@code seq}, {@code ts}, {@code text}; the
- *       message id is the entry id (what a generator writes at a cadence);
+ *       message id is the entry id (what a generator writes at a cadence), or the entry's {@code
+ *       id} field when it has one: a dead letter put back by {@code deadLetters --replay} keeps its
+ *       id, and its {@code attempts} field counts the attempts made before;
  *   <li>a pack: fields {@code gen}, {@code epoch}, {@code seq} (of its first message), {@code ts},
  *       {@code n} and {@code texts}, the n texts joined by {@value #SEPARATOR_NAME}; message {@code
  *       i} (from 0) has id {@code <entry id>/<i>} and seq {@code seq + i}.
@@ -29,7 +31,10 @@ import java.util.List;
  * ({@link #problem(int)}).
  */
 public final class Pack {
-  /** Longest text a handler accepts; longer ones are dead-lettered. */
+  /**
+   * Longest text a handler accepts by default ({@code generator.maxMessageBytes}); longer ones are
+   * dead-lettered.
+   */
   public static final int MAX_TEXT_BYTES = 64 * 1024;
 
   /**
@@ -57,6 +62,12 @@ public final class Pack {
   private final String problem;
   private String[] problems;
   private String genString;
+
+  /** A replayed message's own id (its {@code id} field), else null. */
+  private String replayedId;
+
+  /** Attempts made at a replayed message before it was put back (its {@code attempts} field). */
+  private int priorAttempts;
 
   private Pack(
       String entryId,
@@ -117,7 +128,12 @@ public final class Pack {
   }
 
   public String messageId(int i) {
-    return packed ? entryId + "/" + i : entryId;
+    return packed ? entryId + "/" + i : replayedId != null ? replayedId : entryId;
+  }
+
+  /** Attempts made before this entry was added: a replayed dead letter's, else 0. */
+  public int priorAttempts() {
+    return priorAttempts;
   }
 
   public long epoch() {
@@ -162,9 +178,14 @@ public final class Pack {
         .put("detectedAt", detectedAtMs);
   }
 
-  /** Message {@code i}'s fields for its dead letter, in the order commit.lua takes them. */
-  public List<Object> deadLetterFields(int i) {
+  /**
+   * Message {@code i}'s dead letter as commit.lua takes it for a message of a pack: the reason, the
+   * attempts made, then its fields gen, epoch, seq, ts and text.
+   */
+  public List<Object> deadLetterFields(int i, String reason, int attempts) {
     return List.of(
+        reason,
+        Integer.toString(attempts),
         gen.getBytes(),
         Long.toString(epoch),
         Long.toString(seq + i),
@@ -172,8 +193,18 @@ public final class Pack {
         textBytes(i));
   }
 
-  /** Reads one {@code [id, [field, value, ...]]} entry; never throws on hostile input. */
+  /**
+   * {@link #parse(Response, int)} with the default limit of {@value #MAX_TEXT_BYTES} bytes a text.
+   */
   public static Pack parse(Response entry) {
+    return parse(entry, MAX_TEXT_BYTES);
+  }
+
+  /**
+   * Reads one {@code [id, [field, value, ...]]} entry, texts of up to {@code maxTextBytes}; never
+   * throws on hostile input.
+   */
+  public static Pack parse(Response entry, int maxTextBytes) {
     String id = entry.get(0).toString();
     Response fields = entry.size() > 1 ? entry.get(1) : null;
     if (fields == null) {
@@ -186,6 +217,8 @@ public final class Pack {
     Buffer text = null;
     Buffer n = null;
     Buffer texts = null;
+    Buffer replayedId = null;
+    Buffer attempts = null;
     for (int i = 0; i + 1 < fields.size(); i += 2) {
       Response name = fields.get(i);
       Response value = fields.get(i + 1);
@@ -207,9 +240,39 @@ public final class Pack {
         n = value.toBuffer();
       } else if (is(f, "texts")) {
         texts = value.toBuffer();
+      } else if (is(f, "id")) {
+        replayedId = value.toBuffer();
+      } else if (is(f, "attempts")) {
+        attempts = value.toBuffer();
       }
     }
-    return decode(id, gen, epoch, seq, ts, text, n, texts);
+    Pack pack = decode(id, gen, epoch, seq, ts, text, n, texts, maxTextBytes);
+    if (pack.valid() && (replayedId != null || attempts != null)) {
+      return pack.replayed(replayedId, attempts);
+    }
+    return pack;
+  }
+
+  /** This entry as a replayed message: its own id and the attempts made before the replay. */
+  private Pack replayed(Buffer id, Buffer attempts) {
+    if (packed) {
+      return invalid(entryId, "a pack cannot be a replayed message (fields 'id'/'attempts')");
+    }
+    if (id == null || id.length() == 0 || !validUtf8(id, 0, id.length())) {
+      return invalid(entryId, "field 'id' of a replayed message is missing or not UTF-8");
+    }
+    long prior;
+    try {
+      prior = attempts == null ? 0 : number("attempts", attempts);
+    } catch (IllegalArgumentException e) {
+      return invalid(entryId, e.getMessage());
+    }
+    if (prior < 0 || prior > Integer.MAX_VALUE / 2) {
+      return invalid(entryId, "field 'attempts' is out of range: " + prior);
+    }
+    replayedId = id.toString(StandardCharsets.UTF_8);
+    priorAttempts = (int) prior;
+    return this;
   }
 
   /** The fields of one entry, each null when absent; see {@link #parse}. */
@@ -222,6 +285,19 @@ public final class Pack {
       Buffer text,
       Buffer n,
       Buffer texts) {
+    return decode(id, gen, epoch, seq, ts, text, n, texts, MAX_TEXT_BYTES);
+  }
+
+  static Pack decode(
+      String id,
+      Buffer gen,
+      Buffer epoch,
+      Buffer seq,
+      Buffer ts,
+      Buffer text,
+      Buffer n,
+      Buffer texts,
+      int maxTextBytes) {
     boolean packed = n != null || texts != null;
     if (gen == null || gen.length() == 0) {
       return invalid(id, "missing field 'gen'");
@@ -250,9 +326,9 @@ public final class Pack {
       return invalid(id, e.getMessage());
     }
     if (!packed) {
-      if (text.length() > MAX_TEXT_BYTES) {
+      if (text.length() > maxTextBytes) {
         return invalid(
-            id, "field 'text' has " + text.length() + " bytes, more than " + MAX_TEXT_BYTES);
+            id, "field 'text' has " + text.length() + " bytes, more than " + maxTextBytes);
       }
       if (!validUtf8(text, 0, text.length())) {
         return invalid(id, "field 'text' is not valid UTF-8");
@@ -276,7 +352,7 @@ public final class Pack {
       return invalid(id, "field 'texts' does not hold the " + count + " texts field 'n' announces");
     }
     Pack pack = new Pack(id, true, gen, epochValue, seqValue, tsValue, texts, starts, null);
-    pack.checkTexts();
+    pack.checkTexts(maxTextBytes);
     return pack;
   }
 
@@ -306,14 +382,14 @@ public final class Pack {
   }
 
   /** One pass when the texts are ASCII (what generators write); otherwise each text on its own. */
-  private void checkTexts() {
+  private void checkTexts(int maxTextBytes) {
     int n = count();
     boolean ascii = VertxInternals.byteBuf(text).forEachByte(ASCII) == -1;
     for (int i = 0; i < n; i++) {
       int length = starts[i + 1] - 1 - starts[i];
       String why = null;
-      if (length > MAX_TEXT_BYTES) {
-        why = "text has " + length + " bytes, more than " + MAX_TEXT_BYTES;
+      if (length > maxTextBytes) {
+        why = "text has " + length + " bytes, more than " + maxTextBytes;
       } else if (!ascii && !validUtf8(text, starts[i], starts[i + 1] - 1)) {
         why = "text is not valid UTF-8";
       }

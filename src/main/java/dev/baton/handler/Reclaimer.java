@@ -42,7 +42,7 @@ final class Reclaimer {
   private final HandlerSettings settings;
   private final HeartbeatSettings heartbeat;
   private final boolean audit;
-  private final BiFunction<List<Response>, Boolean, Future<Void>> commit;
+  private final BiFunction<List<Dispatcher.Delivered>, Boolean, Future<Void>> take;
   private final Runnable groupMissing;
 
   private boolean stopped;
@@ -55,21 +55,22 @@ final class Reclaimer {
    * What one {@code reclaim.lua} call took: the next cursor, the entries, the messages
    * dead-lettered.
    */
-  record Reclaimed(String cursor, List<Response> entries, long deadLettered) {}
+  record Reclaimed(String cursor, List<Dispatcher.Delivered> entries, long deadLettered) {}
 
   /**
    * What one {@code rescue.lua} call took: the next scan cursor, the entries, the messages in them.
    */
-  record Rescued(String cursor, List<Response> entries, long messages) {}
+  record Rescued(String cursor, List<Dispatcher.Delivered> entries, long messages) {}
 
   /**
    * What one {@code claim.lua} call took: the consumer's presence state, its entries, the messages
    * dead-lettered.
    */
-  record Claimed(String presence, List<Response> entries, long deadLettered) {}
+  record Claimed(String presence, List<Dispatcher.Delivered> entries, long deadLettered) {}
 
   /**
-   * @param commit commits entries this node took, marked reclaimed when taken from another consumer
+   * @param take takes entries this node claimed, marked reclaimed when taken from another consumer;
+   *     its future completes when it has room for more
    * @param groupMissing called when a call finds the consumer group gone
    */
   Reclaimer(
@@ -80,7 +81,7 @@ final class Reclaimer {
       HandlerSettings settings,
       HeartbeatSettings heartbeat,
       boolean audit,
-      BiFunction<List<Response>, Boolean, Future<Void>> commit,
+      BiFunction<List<Dispatcher.Delivered>, Boolean, Future<Void>> take,
       Runnable groupMissing) {
     this.vertx = vertx;
     this.redis = redis;
@@ -89,7 +90,7 @@ final class Reclaimer {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.audit = audit;
-    this.commit = commit;
+    this.take = take;
     this.groupMissing = groupMissing;
     this.lastReapMs = Clock.monotonicMs();
   }
@@ -135,7 +136,7 @@ final class Reclaimer {
                             r.entries().size(),
                             settings.reclaimIdleMs());
                   }
-                  return commit.apply(r.entries(), true);
+                  return take.apply(r.entries(), true);
                 })
             .compose(v -> reapIfDue())
             .compose(
@@ -207,7 +208,7 @@ final class Reclaimer {
         .compose(
             r -> {
               state.counters().skipped.addAndGet(r.messages());
-              Future<Void> handled = commit.apply(r.entries(), false);
+              Future<Void> handled = take.apply(r.entries(), false);
               long found = foundSoFar + r.messages();
               if (!CURSOR_START.equals(r.cursor())) {
                 return handled.compose(v -> rescueSkipped(r.cursor(), found));
@@ -268,8 +269,7 @@ final class Reclaimer {
                 }
                 return Future.succeededFuture();
               }
-              return commit
-                  .apply(c.entries(), true)
+              return take.apply(c.entries(), true)
                   .compose(v -> claimAll(consumer, claimedSoFar + c.entries().size()));
             });
   }
@@ -298,7 +298,10 @@ final class Reclaimer {
   }
 
   static Reclaimed reclaimed(Response r) {
-    return new Reclaimed(Replies.str(r.get(0)), list(r.get(1)), Replies.num(r.get(2), 0));
+    return new Reclaimed(
+        Replies.str(r.get(0)),
+        delivered(r.get(1), r.size() > 3 ? r.get(3) : null),
+        Replies.num(r.get(2), 0));
   }
 
   /** {@code claim.lua}: the next batch pending on {@code consumer}, if its presence vanished. */
@@ -327,7 +330,10 @@ final class Reclaimer {
   }
 
   static Claimed claimed(Response r) {
-    return new Claimed(Replies.str(r.get(0)), list(r.get(1)), Replies.num(r.get(2), 0));
+    return new Claimed(
+        Replies.str(r.get(0)),
+        delivered(r.get(1), r.size() > 3 ? r.get(3) : null),
+        Replies.num(r.get(2), 0));
   }
 
   /**
@@ -346,7 +352,8 @@ final class Reclaimer {
   }
 
   static Rescued rescued(Response r) {
-    return new Rescued(Replies.str(r.get(0)), list(r.get(1)), Replies.num(r.get(2), 0));
+    // rescue.lua sets the delivery count of what it takes to 1: a first delivery
+    return new Rescued(Replies.str(r.get(0)), delivered(r.get(1), null), Replies.num(r.get(2), 0));
   }
 
   /** {@code reap.lua}: removes idle consumers of departed nodes; the names removed. */
@@ -369,10 +376,14 @@ final class Reclaimer {
     return names;
   }
 
-  private static List<Response> list(Response r) {
-    List<Response> out = new ArrayList<>();
-    if (r != null) {
-      r.forEach(out::add);
+  /** Entries with their delivery counts ({@code counts} aligned with them; null: 1 each). */
+  static List<Dispatcher.Delivered> delivered(Response entries, Response counts) {
+    List<Dispatcher.Delivered> out = new ArrayList<>();
+    if (entries != null) {
+      for (int i = 0; i < entries.size(); i++) {
+        int n = counts != null && i < counts.size() ? counts.get(i).toInteger() : 1;
+        out.add(new Dispatcher.Delivered(entries.get(i), n));
+      }
     }
     return out;
   }

@@ -6,12 +6,14 @@ import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import org.slf4j.event.Level;
 
 /**
  * Records this node in the cluster view every {@code heartbeat.intervalMs}, stamped with the Redis
@@ -19,9 +21,10 @@ import io.vertx.redis.client.Request;
  * heartbeat.timeoutMs} are dropped by whichever node beats next. Each beat also carries the node's
  * counters and its processed and published rates (over the last few beats, by the node's own
  * monotonic clock), which the cluster view and the dashboard show per node. With presence on, each
- * beat's reply names the watcher (see heartbeat.lua), and this node's election is told when that
- * starts or stops being this node. After each beat the node's {@link HealthProbe} looks for a
- * stalled cluster.
+ * beat's reply names the two watchers (see heartbeat.lua), and this node's election is told when it
+ * becomes or stops being one of them. After each beat the node's {@link HealthProbe} looks for a
+ * stalled cluster and its {@link RedisWatch} for a Redis that lost Baton's data or refuses what
+ * Baton needs.
  */
 public final class HeartbeatVerticle extends VerticleBase {
   private final HeartbeatSettings settings;
@@ -34,10 +37,12 @@ public final class HeartbeatVerticle extends VerticleBase {
   private final RateWindow publishedRate;
   private final boolean presence;
   private final HealthProbe probe;
+  private final RedisWatch watch;
   private boolean watcher;
 
   /**
    * @param probe run after every beat (the stall reasons /health reports), or null for none
+   * @param watch run after every beat (Redis's policy, evictions, lost data, permissions), or null
    */
   public HeartbeatVerticle(
       HeartbeatSettings settings,
@@ -45,9 +50,11 @@ public final class HeartbeatVerticle extends VerticleBase {
       RedisOps redis,
       Keys keys,
       NodeState state,
-      HealthProbe probe) {
+      HealthProbe probe,
+      RedisWatch watch) {
     this.settings = settings;
     this.probe = probe;
+    this.watch = watch;
     this.presence = presence;
     this.redis = redis;
     this.keys = keys;
@@ -69,12 +76,12 @@ public final class HeartbeatVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    // leave the view at once rather than after the timeout; best effort
-    return redis
-        .send(Request.cmd(Command.ZREM).arg(keys.heartbeats()).arg(state.nodeId()))
-        .compose(v -> redis.send(Request.cmd(Command.HDEL).arg(keys.nodes()).arg(state.nodeId())))
-        .compose(
-            v -> redis.send(Request.cmd(Command.HDEL).arg(keys.presence()).arg(state.nodeId())))
+    // leave the view at once rather than after the timeout; best effort, all three at once so a
+    // frozen Redis costs the stop one command deadline, not three
+    return Future.join(
+            redis.send(Request.cmd(Command.ZREM).arg(keys.heartbeats()).arg(state.nodeId())),
+            redis.send(Request.cmd(Command.HDEL).arg(keys.nodes()).arg(state.nodeId())),
+            redis.send(Request.cmd(Command.HDEL).arg(keys.presence()).arg(state.nodeId())))
         .otherwiseEmpty();
   }
 
@@ -93,7 +100,9 @@ public final class HeartbeatVerticle extends VerticleBase {
             .put("processed", processed)
             .put("published", published)
             .put("processedPerSec", processedRate.perSecondRounded())
-            .put("publishedPerSec", publishedRate.perSecondRounded());
+            .put("publishedPerSec", publishedRate.perSecondRounded())
+            .put("handler", state.plugins().handlerType())
+            .put("source", state.plugins().sourceType());
     Heartbeats.Presence mode =
         !presence
             ? Heartbeats.Presence.OFF
@@ -102,7 +111,8 @@ public final class HeartbeatVerticle extends VerticleBase {
         .onSuccess(
             r -> {
               state.redis().succeeded("heartbeat");
-              boolean named = presence && state.nodeId().equals(r.watcher());
+              state.redisClock().observe(r.serverMs(), sentAt);
+              boolean named = presence && r.watches(state.nodeId());
               if (presence && r.ownSubscribers() > 0) {
                 state.roles().presenceSubscribers(r.ownSubscribers());
               }
@@ -124,8 +134,14 @@ public final class HeartbeatVerticle extends VerticleBase {
                 probe == null || stopped
                     ? Future.<Void>succeededFuture()
                     : probe.run().otherwiseEmpty())
+        .compose(
+            v ->
+                watch == null || stopped
+                    ? Future.<Void>succeededFuture()
+                    : watch.run().otherwiseEmpty())
         .onComplete(
             ar -> {
+              judgePlugins();
               if (!stopped) {
                 timer =
                     vertx.setTimer(
@@ -133,5 +149,34 @@ public final class HeartbeatVerticle extends VerticleBase {
                         id -> beat());
               }
             });
+  }
+
+  /**
+   * A plug-in that failed every attempt (or tick) for a while keeps /health from ok: the node
+   * works, its plug-in does not. Judged at every beat, whatever Redis does: it is the plug-in's
+   * state.
+   */
+  private void judgePlugins() {
+    judge(Degradations.HANDLER_FAILING, state.plugins().failing());
+    judge(Degradations.SOURCE_FAILING, state.plugins().sourceFailing());
+  }
+
+  private void judge(String reason, String failing) {
+    if (failing == null) {
+      if (state.degradations().raised(reason)) {
+        state.degradations().clear(reason);
+        state.stateLog().over(reason);
+      }
+    } else {
+      state.degradations().raise(reason, failing);
+      state
+          .stateLog()
+          .on(
+              reason,
+              reason,
+              Level.WARN,
+              failing,
+              "the plug-in succeeds again (" + reason + " over)");
+    }
   }
 }

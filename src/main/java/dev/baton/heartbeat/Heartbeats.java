@@ -13,7 +13,7 @@ import java.util.List;
 final class Heartbeats {
   private Heartbeats() {}
 
-  /** How the beat uses presence: off, on, or on and this node checks every member (the watcher). */
+  /** How the beat uses presence: off, on, or on and this node checks every member (a watcher). */
   enum Presence {
     OFF("0"),
     ON("1"),
@@ -27,10 +27,16 @@ final class Heartbeats {
   }
 
   /**
-   * The beat's reply: the Redis server time, the watcher the beat named ('' for none), and how many
-   * connections subscribe to this node's presence channel (0 when unknown; over 1: a duplicate).
+   * The beat's reply: the Redis server time, the two watchers the beat named ('' for none), and how
+   * many connections subscribe to this node's presence channel (0 when unknown; over 1: a
+   * duplicate).
    */
-  record Reply(long serverMs, String watcher, long ownSubscribers) {}
+  record Reply(long serverMs, String watcher, long ownSubscribers, String secondWatcher) {
+    /** Whether the beat named {@code nodeId} one of the two watchers. */
+    boolean watches(String nodeId) {
+      return nodeId.equals(watcher) || nodeId.equals(secondWatcher);
+    }
+  }
 
   static Future<Reply> beat(
       RedisOps redis, Keys keys, String nodeId, JsonObject info, long timeoutMs, Presence mode) {
@@ -49,9 +55,11 @@ final class Heartbeats {
 
   static Reply reply(Response r) {
     String watcher = r.size() > 1 ? Replies.str(r.get(1)) : "";
+    String second = r.size() > 3 ? Replies.str(r.get(3)) : "";
     return new Reply(
         Replies.num(r.get(0), 0),
         watcher == null ? "" : watcher,
-        r.size() > 2 ? Replies.num(r.get(2), 0) : 0);
+        r.size() > 2 ? Replies.num(r.get(2), 0) : 0,
+        second == null ? "" : second);
   }
 }

@@ -25,6 +25,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.net.BindException;
 import java.net.SocketException;
 import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -165,6 +166,18 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(
         500,
         ctx -> {
+          if (clientWentAway(ctx)) {
+            // a client that closes its connection before the answer is written (curl … | head,
+            // a page closed mid-download) is normal client behaviour, not an error of the node
+            LOG.atDebug()
+                .addKeyValue("node", state.nodeId())
+                .log(
+                    "client went away before the answer to {} {} was written: {}",
+                    ctx.request().method(),
+                    ctx.request().path(),
+                    String.valueOf(ctx.failure()));
+            return;
+          }
           LOG.atError()
               .addKeyValue("node", state.nodeId())
               .setCause(ctx.failure())
@@ -211,6 +224,30 @@ public final class HttpVerticle extends VerticleBase {
     }
     guards.values().forEach(ConnectionGuard::cancel);
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /**
+   * Whether a request failed because its client closed the connection: the response's connection is
+   * closed, or the failure (or a cause) is a closed channel, a reset or a broken pipe.
+   */
+  static boolean clientWentAway(RoutingContext ctx) {
+    if (ctx.response().closed()) {
+      return true;
+    }
+    for (Throwable e = ctx.failure(); e != null; e = e.getCause()) {
+      String m = String.valueOf(e.getMessage());
+      if (e instanceof ClosedChannelException
+          || e instanceof HttpClosedException
+          || m.contains("Connection was closed")
+          || m.contains("Connection reset")
+          || m.contains("Broken pipe")) {
+        return true;
+      }
+      if (e.getCause() == e) {
+        break;
+      }
+    }
+    return false;
   }
 
   /** Why the server could not listen, in terms of the setting to change. */

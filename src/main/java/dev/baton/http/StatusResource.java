@@ -6,8 +6,8 @@ import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Counters;
+import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
-import dev.baton.state.RedisHealth;
 import dev.baton.state.Role;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -73,9 +73,14 @@ final class StatusResource {
                     .put("deadLettered", c.deadLettered.get())
                     .put("skipped", c.skipped.get()));
     body.put("latencyMs", latencySummary(state.counters().latencyMs()));
+    body.put("plugins", state.plugins().toJson());
     JsonObject refusal = state.redis().recentRefusal();
     if (refusal != null) {
       body.put("redisRefusal", refusal);
+    }
+    Map<String, String> degraded = state.degradations().active();
+    if (!degraded.isEmpty()) {
+      body.put("degraded", new JsonObject(new LinkedHashMap<>(degraded)));
     }
     if (state.roles().role() == Role.GENERATOR) {
       body.put(
@@ -156,12 +161,12 @@ final class StatusResource {
   /**
    * 200 {@code ok}, else 503 with the worst of: {@code unreachable} (Redis does not answer), {@code
    * refusing} (Redis answers this node's commands with error replies: OOM, WRONGTYPE…, in the last
-   * {@link RedisHealth#REFUSING_WINDOW_MS}), {@code starting} (role not settled) and {@code
-   * stalled} (the cluster does not do its work: see {@code heartbeat.StallDetector}).
-   */
-  /**
-   * Answers from what the node knows, without a Redis call of its own: every component reports each
-   * Redis call's outcome to {@link RedisHealth} (the heartbeat at least once per {@code
+   * {@link RedisHealth#REFUSING_WINDOW_MS}), {@code starting} (role not settled), {@code stalled}
+   * (the cluster does not do its work: see {@code heartbeat.StallDetector}) and {@code degraded}
+   * (the node works, but something it relies on is missing or was lost: see {@link Degradations}).
+   *
+   * <p>Answers from what the node knows, without a Redis call of its own: every component reports
+   * each Redis call's outcome to {@link RedisHealth} (the heartbeat at least once per {@code
    * heartbeat.intervalMs}), so a PING here would add nothing but a place in a queue: under a flood
    * of reads it waited behind them and said "Redis does not answer" of a Redis that answered.
    */
@@ -173,6 +178,10 @@ final class StatusResource {
     JsonObject body = new JsonObject().put("role", state.roles().role().label());
     Map<String, String> refusing = new TreeMap<>(state.redis().refusing());
     Map<String, String> stalled = state.redis().stalled();
+    Map<String, String> degraded = state.degradations().active();
+    if (!degraded.isEmpty()) {
+      body.put("degraded", new JsonObject(new LinkedHashMap<>(degraded)));
+    }
     if (!refusing.isEmpty()) {
       body.put("refusals", new JsonObject(new LinkedHashMap<>(refusing)));
     }
@@ -197,6 +206,9 @@ final class StatusResource {
     } else if (!stalled.isEmpty()) {
       status = "stalled";
       reason = "the cluster is stalled: " + String.join("; ", stalled.values());
+    } else if (!degraded.isEmpty()) {
+      status = "degraded";
+      reason = "degraded: " + String.join("; ", degraded.values());
     } else {
       Answers.json(ctx, 200, body.put("status", "ok"));
       return;

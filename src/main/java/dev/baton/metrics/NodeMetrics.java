@@ -1,8 +1,12 @@
 package dev.baton.metrics;
 
 import dev.baton.heartbeat.StallDetector;
+import dev.baton.plugin.FailureClass;
 import dev.baton.state.Counters;
 import dev.baton.state.NodeState;
+import dev.baton.state.PluginStats;
+import dev.baton.state.PluginStats.AttemptOutcome;
+import dev.baton.state.PluginStats.TickOutcome;
 import dev.baton.state.RedisHealth;
 import dev.baton.state.Role;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -18,7 +22,10 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
@@ -38,9 +45,14 @@ public final class NodeMetrics implements Counters.Latencies {
   private final AtomicLong backlogMessages = new AtomicLong(-1);
   private final AtomicLong streamLength = new AtomicLong(-1);
   private final AtomicLong pending = new AtomicLong(-1);
+  private final Map<String, Timer> pluginTimers = new ConcurrentHashMap<>();
+  private final AtomicLong backlogBound = new AtomicLong(-1);
+  private final LatencyHistogram messageLatency;
 
   public NodeMetrics(String nodeId) {
     registry.config().commonTags("node", nodeId);
+    messageLatency = new LatencyHistogram(nodeId);
+    registry.getPrometheusRegistry().register(messageLatency);
   }
 
   public PrometheusMeterRegistry registry() {
@@ -68,8 +80,12 @@ public final class NodeMetrics implements Counters.Latencies {
         .build();
   }
 
-  /** Registers the meters that read the node's state, and starts listening to its latencies. */
-  public void bind(NodeState state) {
+  /**
+   * Registers the meters that read the node's state, and starts listening to its latencies; {@code
+   * maxBacklog} is the configured bound (generator.maxBacklog), exported for the backlog alert.
+   */
+  public void bind(NodeState state, long maxBacklog) {
+    backlogBound.set(maxBacklog);
     Counters c = state.counters();
     counter("baton.messages.published", "messages this node published as generator", c.published);
     counter(
@@ -98,6 +114,10 @@ public final class NodeMetrics implements Counters.Latencies {
           .tag("role", role.label())
           .register(registry);
     }
+    counter(
+        "baton.lease.grants",
+        "times this node became the generator of a new epoch (at start or taking over)",
+        state.roles().generatorGrants());
     gauge(
             "baton.epoch",
             "fencing epoch of this node's generator lease, 0 when it is not the generator",
@@ -128,6 +148,25 @@ public final class NodeMetrics implements Counters.Latencies {
           .tag("reason", reason)
           .register(registry);
     }
+    for (String reason : state.degradations().reasons()) {
+      degraded(state, reason);
+    }
+    state.degradations().onNewReason(reason -> degraded(state, reason));
+    counter(
+        "baton.redis.data.lost",
+        "times this node noticed that Redis lost Baton's data (eviction, FLUSHALL, a key deleted,"
+            + " a restart without persistence, a failover to a lagging replica)",
+        state.redisData().losses());
+    counter(
+        "baton.redis.evicted.keys",
+        "keys Redis evicted since this node started (INFO stats evicted_keys)",
+        state.redisData().evictedKeys());
+    gauge(
+            "baton.redis.eviction.policy.unsafe",
+            "1 while Redis's maxmemory-policy can evict Baton's keys (any but noeviction)",
+            state,
+            s -> s.redisData().evictingPolicy() ? 1 : 0)
+        .register(registry);
     counter(
         "baton.redis.outages",
         "times this node found Redis unreachable after it had answered",
@@ -156,7 +195,71 @@ public final class NodeMetrics implements Counters.Latencies {
             pending,
             NodeMetrics::known)
         .register(registry);
+    bindPlugins(state.plugins());
+    gauge(
+            "baton.backlog.max.messages",
+            "the configured bound (generator.maxBacklog): a generator pauses at this backlog",
+            backlogBound,
+            NodeMetrics::known)
+        .register(registry);
     state.counters().latencies(this);
+  }
+
+  /** The plug-ins' meters: attempts by outcome and failure class, in flight, ticks, types. */
+  private void bindPlugins(PluginStats p) {
+    // the latency histograms exist from the start, at zero, like every other meter
+    for (AttemptOutcome o : AttemptOutcome.values()) {
+      handlerTimer(o.label());
+    }
+    for (TickOutcome o : TickOutcome.values()) {
+      sourceTimer(o.label());
+    }
+    counter("baton.handler.attempts", "attempts this node's handler plug-in started", p.attempts);
+    for (AttemptOutcome o : AttemptOutcome.values()) {
+      FunctionCounter.builder("baton.handler.outcomes", p.outcomes(o), AtomicLong::get)
+          .description("attempts of this node's handler plug-in that ended, by outcome")
+          .tag("outcome", o.label())
+          .register(registry);
+    }
+    for (FailureClass c : FailureClass.values()) {
+      FunctionCounter.builder(
+              "baton.handler.failed.attempts", p.failures(c.label()), AtomicLong::get)
+          .description("failed attempts of this node's handler plug-in, by class")
+          .tag("class", c.label())
+          .register(registry);
+    }
+    gauge(
+            "baton.handler.in.flight",
+            "attempts of this node's handler plug-in running now",
+            p.inFlight,
+            AtomicLong::get)
+        .register(registry);
+    gauge("baton.handler.info", "1, with the handler's plug-in type", p, x -> 1)
+        .tag("type", p.handlerType())
+        .register(registry);
+    gauge("baton.source.info", "1, with the generator's source type", p, x -> 1)
+        .tag("type", p.sourceType())
+        .register(registry);
+    for (TickOutcome o : TickOutcome.values()) {
+      FunctionCounter.builder("baton.source.ticks", p.ticks(o), AtomicLong::get)
+          .description("calls of the generator's source by this node, by outcome")
+          .tag("outcome", o.label())
+          .register(registry);
+    }
+    counter(
+        "baton.source.messages.refused",
+        "texts from the source refused for exceeding generator.maxMessageBytes",
+        p.refusedMessages);
+  }
+
+  private void degraded(NodeState state, String reason) {
+    gauge(
+            "baton.degraded",
+            "1 while this node reports /health degraded for this reason (see /health)",
+            state,
+            s -> s.degradations().raised(reason) ? 1 : 0)
+        .tag("reason", reason)
+        .register(registry);
   }
 
   /**
@@ -184,13 +287,55 @@ public final class NodeMetrics implements Counters.Latencies {
         .record(Duration.ofNanos(nanos));
   }
 
+  @Override
+  public void handlerAttempt(long nanos, String outcome) {
+    handlerTimer(outcome).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void sourceCall(long nanos, String outcome) {
+    sourceTimer(outcome).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Timer handlerTimer(String outcome) {
+    return pluginTimers.computeIfAbsent(
+        "handler/" + outcome,
+        k ->
+            timer(
+                "baton.handler",
+                "time an attempt of the handler's plug-in took (attempts that waited for an"
+                    + " answer)",
+                outcome,
+                Duration.ofMinutes(10)));
+  }
+
+  private Timer sourceTimer(String outcome) {
+    return pluginTimers.computeIfAbsent(
+        "source/" + outcome,
+        k ->
+            timer(
+                "baton.source",
+                "time a call of the generator's source took",
+                outcome,
+                Duration.ofMinutes(10)));
+  }
+
+  @Override
+  public void message(long latencyMs, long count) {
+    messageLatency.observe(latencyMs, count);
+  }
+
   private Timer timer(String name, String help, String outcome) {
+    return timer(name, help, outcome, Duration.ofSeconds(10));
+  }
+
+  private Timer timer(String name, String help, String outcome, Duration max) {
     return Timer.builder(name)
         .description(help)
         .tag("outcome", outcome)
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofNanos(100_000))
-        .maximumExpectedValue(Duration.ofSeconds(10))
+        .maximumExpectedValue(max)
         .register(registry);
   }
 

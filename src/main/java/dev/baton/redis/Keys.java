@@ -17,6 +17,20 @@ public final class Keys {
     this.tag = "{" + prefix + "}";
   }
 
+  /** {@code {prefix}}: what every key and channel starts with (ACL patterns name it). */
+  public String prefixTag() {
+    return tag;
+  }
+
+  /**
+   * The cluster marker: a hash written once with a random {@code id} and its {@code since}; a
+   * marker that vanished or changed its id means Redis lost Baton's data ({@code lostAt}, {@code
+   * lost}: the latest loss a node recorded).
+   */
+  public String marker() {
+    return tag + ":marker";
+  }
+
   /** The lease: the generator's node id, with a TTL. */
   public String leader() {
     return tag + ":leader";
@@ -52,6 +66,14 @@ public final class Keys {
   /** Entries that could not be processed, with the reason. */
   public String deadLetter() {
     return tag + ":dead-letter";
+  }
+
+  /**
+   * The last tick a source-driven generator published: {@code <epoch> <tick> <messages> <last id>}
+   * (a string), so a retried tick is published once.
+   */
+  public String tick() {
+    return tag + ":tick";
   }
 
   /** Cluster-wide counters (a hash). */

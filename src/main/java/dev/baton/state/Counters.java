@@ -31,6 +31,15 @@ public final class Counters {
 
     /** A commit call took {@code nanos}; outcome {@code ok} or {@code failed}. */
     void commit(long nanos, String outcome);
+
+    /** An attempt of the handler's plug-in took {@code nanos}; outcome ok, error or failed. */
+    void handlerAttempt(long nanos, String outcome);
+
+    /** A call of the generator's source took {@code nanos}; outcome as its tick's. */
+    void sourceCall(long nanos, String outcome);
+
+    /** {@code count} messages were committed {@code latencyMs} after they were published. */
+    void message(long latencyMs, long count);
   }
 
   private static final Latencies IGNORED =
@@ -40,11 +49,30 @@ public final class Counters {
 
         @Override
         public void commit(long nanos, String outcome) {}
+
+        @Override
+        public void handlerAttempt(long nanos, String outcome) {}
+
+        @Override
+        public void sourceCall(long nanos, String outcome) {}
+
+        @Override
+        public void message(long latencyMs, long count) {}
       };
 
   /** Publish-to-commit latencies of the messages this node committed (ms, 1 ms resolution). */
   public SynchronizedHistogram latencyMs() {
     return latencyMs;
+  }
+
+  /**
+   * Records that {@code count} messages were committed {@code latencyMs} after their publish
+   * (capped at an hour), here and in the observer.
+   */
+  public void committed(long latencyMs, long count) {
+    long ms = Math.min(3_600_000L, Math.max(0, latencyMs));
+    latencyMs().recordValueWithCount(ms, count);
+    latencies.message(ms, count);
   }
 
   public Latencies latencies() {

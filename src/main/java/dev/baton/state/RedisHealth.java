@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.slf4j.event.Level;
 
 /**
@@ -24,6 +25,12 @@ public final class RedisHealth {
   private static final String UNREACHABLE = "unreachable";
   private static final String REFUSAL = "refusal:";
 
+  /** The component a read-only replica's refusals are reported under, whoever met them. */
+  public static final String REPLICA = "replica";
+
+  /** The component a permission's refusals are reported under, whoever met them. */
+  public static final String PERMISSIONS = "permissions";
+
   private record Refusal(String message, long atMs) {}
 
   private final StateLog log;
@@ -34,6 +41,7 @@ public final class RedisHealth {
   private volatile Map<String, String> stalled = Map.of();
   private volatile String lastRefusal = "";
   private volatile long lastRefusalAtMs;
+  private volatile UnaryOperator<String> explainer = reply -> null;
 
   RedisHealth(StateLog log) {
     this.log = log;
@@ -73,18 +81,41 @@ public final class RedisHealth {
           "Redis is reachable again");
       return;
     }
-    String message =
-        Secrets.mask(String.valueOf(cause.getMessage()).lines().findFirst().orElse(""));
-    String kind = message.split(" ", 2)[0];
+    String reply = Secrets.mask(String.valueOf(cause.getMessage()).lines().findFirst().orElse(""));
+    String kind = reply.split(" ", 2)[0];
+    String explained = explainer.apply(reply);
+    if (explained == null) {
+      refused(component, kind, reply);
+    } else {
+      // a read-only replica or a permission refuses every component alike: one state, one line
+      refused(kind.equals("READONLY") ? REPLICA : PERMISSIONS, kind, explained);
+    }
+  }
+
+  /**
+   * Redis refuses what {@code component} needs, as {@code message} says (a permission taken away, a
+   * read-only replica): a refusal like an error reply, logged once per {@code kind}.
+   */
+  public void refused(String component, String kind, String message) {
     lastRefusal = component + ": " + message;
     lastRefusalAtMs = System.currentTimeMillis();
     refusals.put(component, new Refusal(message, Clock.monotonicMs()));
+    boolean everyone = component.equals(REPLICA) || component.equals(PERMISSIONS);
+    String whose = everyone ? "this node's" : "the " + component + "'s";
     log.on(
         REFUSAL + component,
         kind,
         Level.WARN,
-        "Redis refuses the " + component + "'s commands: " + message,
-        "Redis accepts the " + component + "'s commands again");
+        "Redis refuses " + whose + " commands: " + message,
+        "Redis accepts " + whose + " commands again");
+  }
+
+  /**
+   * Puts refusals in the node's words where it can (a permission, a read-only replica: see {@code
+   * redis.Permissions#explain}); {@code explainer} returns null for a reply it does not know.
+   */
+  public void explainer(UnaryOperator<String> explainer) {
+    this.explainer = explainer;
   }
 
   public boolean up() {

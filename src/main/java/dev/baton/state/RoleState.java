@@ -1,13 +1,14 @@
 package dev.baton.state;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The node's place in the cluster: its role and epoch (set by the role switch), whether the
- * heartbeats name it the presence watcher, and whether another process runs with its node id.
- * Written on one event loop, read from any (volatile fields).
+ * heartbeats name it one of the two presence watchers, and whether another process runs with its
+ * node id. Written on one event loop, read from any (volatile fields).
  */
 public final class RoleState {
   private static final Logger LOG = LoggerFactory.getLogger(RoleState.class);
@@ -20,6 +21,7 @@ public final class RoleState {
   private volatile long presenceSubscribers;
   private final AtomicInteger roleVerticles = new AtomicInteger();
   private final AtomicInteger maxRoleVerticles = new AtomicInteger();
+  private final AtomicLong generatorGrants = new AtomicLong();
 
   RoleState(String nodeId) {
     this.nodeId = nodeId;
@@ -43,9 +45,20 @@ public final class RoleState {
   }
 
   public void settled(Role newRole, long newEpoch) {
+    if (newRole == Role.GENERATOR && (role != Role.GENERATOR || epoch != newEpoch)) {
+      generatorGrants.incrementAndGet();
+    }
     this.epoch = newRole == Role.GENERATOR ? newEpoch : 0;
     this.role = newRole;
     this.switching = false;
+  }
+
+  /**
+   * Times this node became the generator of a new epoch (its first grant, a takeover after a
+   * failover): the cluster's grants summed over its nodes.
+   */
+  public AtomicLong generatorGrants() {
+    return generatorGrants;
   }
 
   /** Called by a role verticle (generator or handler) when it starts. */
@@ -69,7 +82,7 @@ public final class RoleState {
     return maxRoleVerticles.get();
   }
 
-  /** Whether the heartbeats name this node the presence watcher. */
+  /** Whether the heartbeats name this node one of the two presence watchers. */
   public boolean watcher() {
     return watcher;
   }

@@ -17,7 +17,10 @@ public final class ExitCodes {
   /** Bad configuration (the message names the setting). */
   public static final int CONFIG = 2;
 
-  /** getErrors: standard output was closed before everything was printed. */
+  /**
+   * getErrors, deadLetters: standard output was closed before everything was printed (or, for a
+   * replay, reported).
+   */
   public static final int OUTPUT_CLOSED = 3;
 
   /** verify: a guarantee does not hold (the report says which). */
@@ -25,6 +28,18 @@ public final class ExitCodes {
 
   /** verify: nothing to verify (no audit ledger, or nothing published or committed in it). */
   public static final int NOTHING_TO_VERIFY = 5;
+
+  /**
+   * The node refuses to start on this Redis: a read-only replica, a maxmemory-policy that can evict
+   * Baton's keys, or an ACL that denies something Baton needs (the message names it and the fix).
+   */
+  public static final int REDIS_UNSUITABLE = 6;
+
+  /**
+   * deadLetters --replay: some of the dead letters asked for were not replayed (unknown, replayed
+   * already, or not a message); the others were.
+   */
+  public static final int INCOMPLETE = 7;
 
   /** The node cannot start (the Redis binary missing, another process with its node id...). */
   public static final int START_FAILED = 15;

@@ -6,6 +6,7 @@ import dev.baton.errors.Drainer;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.support.Await;
+import dev.baton.support.LedgerCounts;
 import dev.baton.support.Quiesce;
 import dev.baton.support.RedisExtension;
 import dev.baton.support.TcpProxy;
@@ -544,6 +545,118 @@ class VerifyTest {
     assertThat(r.getJsonObject("errors").getBoolean("ok"))
         .isTrue(); // the one error has its one record
     assertThat(r.getJsonArray("epochs").getJsonObject(0).getLong("count")).isEqualTo(10);
+  }
+
+  /** A publish in the ledger by hand: a generator's, or a replay's when replayOf is not null. */
+  private static void published(Keys k, String msg, int epoch, String replayOf) {
+    List<Object> args =
+        new ArrayList<>(
+            List.of(
+                "XADD",
+                k.auditPublished(),
+                "*",
+                "msg",
+                msg,
+                "epoch",
+                epoch,
+                "gen",
+                "a",
+                "seq",
+                "1"));
+    if (replayOf != null) {
+      args.addAll(List.of("replayOf", replayOf));
+    }
+    REDIS.client().cmd(args.toArray());
+    LedgerCounts.count(REDIS.client(), k, "ledgerPublished");
+  }
+
+  private static void committed(Keys k, String msg, String kind) {
+    LedgerCounts.count(REDIS.client(), k, "ledgerCommitted");
+    REDIS
+        .client()
+        .cmd(
+            "XADD",
+            k.auditCommitted(),
+            "*",
+            "msg",
+            msg,
+            "handler",
+            "h",
+            "kind",
+            kind,
+            "reclaimed",
+            "0");
+  }
+
+  private static JsonObject verify(Keys k) throws Exception {
+    return new Verifier(new RedisOps(REDIS.client().client(), 60_000), k)
+        .verify()
+        .await(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void replaysAreMessagesCommittedOnceAndTheirErrorRecordsNameTheOriginal() throws Exception {
+    Keys k = new Keys("t" + UUID.randomUUID().toString().substring(0, 8));
+    published(k, "100-1", 2, null);
+    published(k, "100-2", 2, null);
+    published(k, "100-3", 3, null);
+    committed(k, "100-1", "dead");
+    committed(k, "100-2", "dead");
+    committed(k, "100-3", "ok");
+    // replays of epoch-2 messages after epoch 3 published: no split brain
+    published(k, "200-1", 2, "100-1");
+    committed(k, "200-1", "ok");
+    published(k, "200-2", 2, "100-2");
+    committed(k, "200-2", "dead"); // died again, and was replayed again
+    published(k, "200-3", 2, "100-2");
+    committed(k, "200-3", "error");
+    // the handler writes the replayed message's own id into the record
+    REDIS
+        .client()
+        .cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-2").encode());
+
+    JsonObject r = verify(k);
+    assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
+    assertThat(r.getLong("published")).isEqualTo(6);
+    assertThat(r.getLong("committed")).isEqualTo(6);
+    assertThat(r.getLong("replayed")).isEqualTo(3);
+    assertThat(r.getLong("deadLettered")).isEqualTo(3);
+    assertThat(r.getLong("overlap") + r.getLong("duplicated") + r.getLong("lost")).isZero();
+    JsonObject errors = r.getJsonObject("errors");
+    assertThat(errors.getLong("judged")).isEqualTo(1);
+    assertThat(errors.getLong("records")).isEqualTo(1);
+    assertThat(r.getJsonArray("epochs").getJsonObject(0).getLong("count"))
+        .as("epoch 2 published two messages; its replays are not publishes of it")
+        .isEqualTo(2);
+    assertThat(Verifier.text(r)).contains("replayed       3");
+  }
+
+  @Test
+  void aReplayCommittedTwiceOrOfAMessageNeverDeadLetteredIsDuplicated() throws Exception {
+    Keys k = new Keys("t" + UUID.randomUUID().toString().substring(0, 8));
+    published(k, "100-1", 2, null);
+    committed(k, "100-1", "dead");
+    published(k, "200-1", 2, "100-1");
+    committed(k, "200-1", "ok");
+    committed(k, "200-1", "ok");
+    // put back though it was handled: it runs twice
+    published(k, "100-2", 2, null);
+    committed(k, "100-2", "ok");
+    published(k, "200-2", 2, "100-2");
+    committed(k, "200-2", "ok");
+    // a replay never committed and not in the stream: lost like any message
+    published(k, "100-3", 2, null);
+    committed(k, "100-3", "dead");
+    published(k, "200-3", 2, "100-3");
+
+    JsonObject r = verify(k);
+    assertThat(Verifier.passed(r)).isFalse();
+    assertThat(r.getLong("duplicated")).isEqualTo(2);
+    assertThat(r.getJsonObject("samples").getJsonArray("duplicated").getList())
+        .containsExactly("100-2 (replayed 1 times, dead-lettered 0 times)", "200-1 (2 commits)");
+    assertThat(r.getLong("lost")).isEqualTo(1);
+    assertThat(r.getJsonObject("samples").getJsonArray("lost").getList()).containsExactly("200-3");
+    assertThat(r.getLong("replayed")).isEqualTo(3);
   }
 
   @Test

@@ -63,6 +63,45 @@ class BenchIT {
   }
 
   @Test
+  void pluginsModeComparesEachFormWithTheSameWorkWithoutBaton() throws Exception {
+    JsonObject r =
+        bench(
+                "--plugins",
+                "--plugin-seconds",
+                "1",
+                "--plugin-concurrency",
+                "8",
+                "--messages",
+                "5000",
+                "--cadence-seconds",
+                "3")
+            .getJsonObject("plugins");
+    JsonArray http = r.getJsonArray("http");
+    assertThat(http).hasSize(2);
+    for (int i = 0; i < http.size(); i++) {
+      JsonObject h = http.getJsonObject(i);
+      assertThat(h.getDouble("wrkRequestsPerSecond")).isPositive();
+      assertThat(h.getDouble("batonMessagesPerSecond")).isPositive();
+      assertThat(h.getJsonObject("baton").getJsonObject("cpuSeconds").getDouble("h1")).isPositive();
+    }
+    assertThat(r.getJsonObject("command").getDouble("fromFileLinesPerSecond")).isPositive();
+    assertThat(r.getJsonObject("command").getDouble("batonMessagesPerSecond")).isPositive();
+    assertThat(r.getJsonObject("java").getDouble("pluginMessagesPerSecond")).isPositive();
+    assertThat(r.getJsonObject("java").getDouble("judgeMessagesPerSecond")).isPositive();
+    JsonArray cadence = r.getJsonArray("cadence");
+    assertThat(cadence)
+        .extracting(c -> ((JsonObject) c).getString("form"))
+        .containsExactly("random", "java", "http", "command");
+    for (int i = 0; i < cadence.size(); i++) {
+      assertThat(cadence.getJsonObject(i).getJsonObject("publishToCommitMs").getLong("count"))
+          .isPositive();
+    }
+    // the http and command forms wait for their plug-in: their attempts are timed
+    assertThat(cadence.getJsonObject(2).getJsonObject("pluginAttemptMs").getLong("count"))
+        .isPositive();
+  }
+
+  @Test
   void cadenceModeReportsLatencyRestingCostAndCoordinationTraffic() throws Exception {
     JsonObject c = bench("--cadence", "--cadence-seconds", "6").getJsonObject("cadence");
     assertThat(c.getJsonObject("latencyMs").getLong("count")).isGreaterThanOrEqualTo(8);
@@ -83,9 +122,9 @@ class BenchIT {
     assertThat(handler.getJsonArray("runs").getJsonObject(0).getLong("messages")).isPositive();
     assertThat(handler.getLong("max")).isNotNegative();
     JsonObject perNode = f.getJsonObject("idle").getJsonObject("perNode");
-    assertThat(perNode.fieldNames()).hasSize(3);
+    assertThat(perNode.fieldNames()).hasSize(4);
     assertThat(perNode.stream().filter(e -> ((JsonObject) e.getValue()).getBoolean("watcher")))
-        .hasSize(1);
+        .hasSize(2);
   }
 
   @Test

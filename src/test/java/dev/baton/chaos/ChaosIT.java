@@ -2,11 +2,21 @@ package dev.baton.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.NodeProcess;
 import dev.baton.chaos.ChaosCluster.Member;
+import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
 import dev.baton.support.Await;
+import dev.baton.support.Quiesce;
+import dev.baton.support.RedisSentinels;
+import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -39,6 +51,7 @@ class ChaosIT {
   private static final int NODES = 5;
   private static final Map<String, JsonObject> REPORT = new LinkedHashMap<>();
   private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
+  private static final HttpClient METRICS = HttpClient.newHttpClient();
 
   private static int times(int ci, int soak) {
     return SOAK ? soak : ci;
@@ -651,6 +664,261 @@ class ChaosIT {
               .put("revocationsUnderLoad", revocations)
               .put("load", f.toJson()));
     }
+  }
+
+  /**
+   * Redis loses Baton's data under the nodes (FLUSHALL, then the counters deleted by hand), at the
+   * default heartbeat (1 s): every node counts each loss within about a heartbeat and says so in
+   * one line for the episode, and verify does not call the ledger complete. Times each node's count
+   * from the loss (its /metrics, polled).
+   */
+  @Test
+  @Order(11)
+  void r_redisLosesDataEveryNodeSaysSoAndVerifyIsNotFooled() throws Exception {
+    Map<String, String> defaults =
+        Map.of("BATON_HEARTBEAT_INTERVAL_MS", "1000", "BATON_HEARTBEAT_TIMEOUT_MS", "5000");
+    try (ChaosCluster c = new ChaosCluster(true, defaults)) {
+      c.start(NODES);
+      List<Long> detections = new ArrayList<>();
+      int rounds = times(3, 10);
+      for (int round = 1; round <= rounds; round++) {
+        Await.until(
+            "the counters grow past what a beat could hide",
+            Duration.ofSeconds(60),
+            () -> c.published() > 200);
+        long at = System.currentTimeMillis();
+        if (round % 2 == 1) {
+          c.rc.cmd("FLUSHALL");
+        } else {
+          c.rc.cmd("DEL", c.keys.stats());
+        }
+        Map<String, Long> seen = new HashMap<>();
+        long deadline = at + 30_000;
+        while (seen.size() < c.live().size() && System.currentTimeMillis() < deadline) {
+          for (Member m : c.live()) {
+            if (!seen.containsKey(m.id) && lossesCounted(m) >= round) {
+              seen.put(m.id, System.currentTimeMillis() - at);
+            }
+          }
+        }
+        assertThat(seen).as("every node counted loss " + round).hasSize(c.live().size());
+        detections.addAll(seen.values());
+      }
+      for (Member m : c.live()) {
+        // one line for the whole episode, however many losses it held
+        assertThat(countLines(m.process.log(), "Redis lost Baton's data")).isEqualTo(1);
+      }
+      JsonObject v = c.quiesceAndVerify();
+      String why = "verify: " + v.encode() + "\n" + c.logs();
+      assertThat(v.getInteger("exitCode")).as(why).isEqualTo(4);
+      assertThat(v.getBoolean("complete")).as(why).isFalse();
+      assertThat(v.getLong("duplicated") + v.getLong("overlap")).as(why).isZero();
+      REPORT.put(
+          "r. Redis loses data (FLUSHALL, counters deleted)",
+          new JsonObject()
+              .put("losses", rounds)
+              .put("nodeReports", detections.size())
+              .put("msToReport", stats(detections))
+              .put("verifyExitCode", v.getInteger("exitCode"))
+              .put("incomplete", v.getJsonArray("incomplete").size()));
+    }
+  }
+
+  /** A node's baton_redis_data_lost_total, read from its /metrics (-1 while it does not answer). */
+  private static long lossesCounted(Member m) {
+    try {
+      HttpResponse<String> r =
+          METRICS.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + m.process.httpPort() + "/metrics"))
+                  .timeout(Duration.ofSeconds(2))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.body()
+          .lines()
+          .filter(l -> l.startsWith("baton_redis_data_lost_total{"))
+          .map(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+          .findFirst()
+          .orElse(-1L);
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /**
+   * A Sentinel set (master, replica, three sentinels), three nodes at full speed with the ledger
+   * on, the primary kill -9'd mid-run while its replica lags (frozen 2.5 s); the nodes follow the
+   * promoted replica, and verify runs on it. An asynchronous failover may lose the primary's last
+   * writes: the promoted replica holds a prefix of the history, so nothing may be duplicated,
+   * unexpected or split, and no message the promoted server shows published may be lost; what was
+   * lost must show as never published (verify OK, with the note that Redis failed over since the
+   * ledger began) or as the ledger incomplete (a node saw a counter go back) — never a silent OK.
+   */
+  @Test
+  @Order(10)
+  void s_sentinelFailoverUnderLoadWithTheLedger() throws Exception {
+    try (RedisSentinels sentinels = RedisSentinels.start()) {
+      String prefix = "chaoss" + UUID.randomUUID().toString().substring(0, 6);
+      Keys keys = new Keys(prefix);
+      List<NodeProcess> nodes = new ArrayList<>();
+      Set<String> onOldPrimary = new HashSet<>();
+      try (TestRedis old = new TestRedis(sentinels.master().url());
+          TestRedis promoted = new TestRedis(sentinels.replica().url())) {
+        Map<String, String> env = new HashMap<>();
+        env.put("BATON_REDIS_TYPE", "sentinel");
+        env.put("BATON_REDIS_ENDPOINTS", String.join(",", sentinels.sentinelUrls()));
+        env.put("BATON_REDIS_MASTER_NAME", RedisSentinels.MASTER);
+        env.put("BATON_REDIS_KEY_PREFIX", prefix);
+        env.put("BATON_REDIS_EMBEDDED", "off");
+        env.put("BATON_REDIS_COMMAND_TIMEOUT_MS", "500");
+        env.put("BATON_AUDIT_ENABLED", "true");
+        env.put("BATON_ELECTION_LEASE_MS", Long.toString(ChaosCluster.LEASE_MS));
+        env.put("BATON_ELECTION_RENEW_MS", Long.toString(ChaosCluster.RENEW_MS));
+        env.put("BATON_GENERATOR_INTERVAL_MS", "0");
+        env.put("BATON_GENERATOR_PACK_SIZE", "16");
+        env.put("BATON_GENERATOR_BATCH_SIZE", "64");
+        env.put("BATON_GENERATOR_MAX_IN_FLIGHT", "2");
+        env.put("BATON_GENERATOR_MAX_BACKLOG", "50000");
+        env.put("BATON_HANDLER_BATCH_SIZE", "16");
+        env.put("BATON_HANDLER_RECLAIM_IDLE_MS", Long.toString(ChaosCluster.RECLAIM_IDLE_MS));
+        env.put("BATON_HEARTBEAT_INTERVAL_MS", "200");
+        env.put("BATON_HEARTBEAT_TIMEOUT_MS", "1000");
+        for (int i = 1; i <= 3; i++) {
+          Map<String, String> mine = new HashMap<>(env);
+          mine.put("BATON_NODE_ID", "s" + i);
+          nodes.add(NodeProcess.start(mine, "-conf", "conf/node.json"));
+        }
+        Await.until(
+            "20 000 messages published on the primary",
+            Duration.ofSeconds(120),
+            () -> old.num("HGET", keys.stats(), "published") >= 20_000);
+        // what the old primary acknowledged, to count what the failover lost
+        AtomicBoolean tailing = new AtomicBoolean(true);
+        Thread tail =
+            new Thread(
+                () -> {
+                  String from = "-";
+                  while (tailing.get()) {
+                    try {
+                      for (Replies.Entry e :
+                          Replies.entries(
+                              old.cmd(
+                                  "XRANGE", keys.auditPublished(), from, "+", "COUNT", "5000"))) {
+                        onOldPrimary.add(e.fields().get("msg"));
+                        from = "(" + e.id();
+                      }
+                    } catch (RuntimeException primaryGone) {
+                      return;
+                    }
+                  }
+                },
+                "old-primary-tail");
+        tail.start();
+        pause(2_000); // the tail catches up with the full-speed run
+        // the replica lags when the primary dies: frozen, it stops reading the replication
+        // stream, which backs up into the primary's own buffer once the sockets' are full and
+        // dies with it, as across a slow network (the sentinels promote it once it answers again)
+        sentinels.replica().pause();
+        long publishedAtKill;
+        long killedAt;
+        try {
+          pause(2_500);
+          publishedAtKill = old.num("HGET", keys.stats(), "published");
+          killedAt = System.currentTimeMillis();
+          sentinels.master().kill();
+        } finally {
+          sentinels.replica().resume();
+        }
+        tailing.set(false);
+        tail.join();
+        Await.until(
+            "the sentinels promote the replica",
+            Duration.ofSeconds(60),
+            () -> sentinels.masterPort() == sentinels.replica().port());
+        long promotedAt = System.currentTimeMillis();
+        long before = promoted.num("HGET", keys.stats(), "published");
+        Await.until(
+            "the nodes publish and commit on the promoted server",
+            Duration.ofSeconds(60),
+            () -> promoted.num("HGET", keys.stats(), "published") > before + 5_000);
+        long resumedAt = System.currentTimeMillis();
+
+        Quiesce.holdBaton(promoted, keys);
+        Await.until(
+            "every node handles",
+            Duration.ofSeconds(30),
+            () -> nodes.stream().allMatch(n -> "handler".equals(n.role())));
+        Quiesce.awaitDrained(promoted, keys, Duration.ofSeconds(60));
+        JsonObject v = verifyOn(sentinels.replica().url(), prefix);
+
+        Set<String> survived = new HashSet<>();
+        for (Replies.Entry e : promoted.range(keys.auditPublished())) {
+          survived.add(e.fields().get("msg"));
+        }
+        Set<String> lostWithFailover = new HashSet<>(onOldPrimary);
+        lostWithFailover.removeAll(survived);
+        long reportedLosses =
+            nodes.stream().filter(n -> n.log().contains("Redis lost Baton's data")).count();
+        StringBuilder logs = new StringBuilder();
+        nodes.forEach(
+            n -> logs.append(n.log(), Math.max(0, n.log().length() - 3000), n.log().length()));
+        String why = "verify: " + v.encode() + "\n" + logs;
+        assertThat(v.getLong("duplicated")).as(why).isZero();
+        assertThat(v.getLong("unexpected")).as(why).isZero();
+        assertThat(v.getLong("overlap")).as(why).isZero();
+        assertThat(v.getLong("lost")).as(why).isZero();
+        assertThat(v.getLong("pending")).as(why).isZero();
+        assertThat(v.getJsonObject("errors").getBoolean("ok")).as(why).isTrue();
+        assertThat(v.getLong("published")).as(why).isPositive();
+        if (v.getInteger("exitCode") == 0) {
+          // a true history without the lost writes, and said so
+          assertThat(v.getJsonArray("notes").encode()).as(why).contains("failed over");
+        } else {
+          assertThat(v.getInteger("exitCode")).as(why).isEqualTo(4);
+          assertThat(v.getBoolean("complete")).as(why).isFalse();
+        }
+        REPORT.put(
+            "s. Sentinel failover under load",
+            summary(v)
+                .put("publishedOnOldPrimaryAtKill", publishedAtKill)
+                .put("publishedOnPromotedAtPromotion", before)
+                .put("ledgerEntriesOnOldPrimarySeen", onOldPrimary.size())
+                .put("ledgerEntriesLostWithTheFailover", lostWithFailover.size())
+                .put("nodesReportingLoss", reportedLosses)
+                .put("verifyExitCode", v.getInteger("exitCode"))
+                .put("ledgerComplete", v.getBoolean("complete"))
+                .put("promotedAfterMs", promotedAt - killedAt)
+                .put("resumedAfterMs", resumedAt - killedAt));
+      } finally {
+        nodes.forEach(NodeProcess::close);
+      }
+    }
+  }
+
+  /** `verify --json` from the jar against one Redis server, with its exit code. */
+  private static JsonObject verifyOn(String url, String prefix) throws Exception {
+    Path out = Files.createTempFile("verify", ".json");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                NodeProcess.javaBin(),
+                "-jar",
+                NodeProcess.JAR.toString(),
+                "verify",
+                "-conf",
+                "conf/node.json",
+                "--json")
+            .redirectOutput(out.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("BATON_REDIS_URL", url);
+    pb.environment().put("BATON_REDIS_KEY_PREFIX", prefix);
+    pb.environment().put("BATON_REDIS_EMBEDDED", "off");
+    Process p = pb.start();
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("verify did not finish");
+    }
+    return new JsonObject(Files.readString(out, StandardCharsets.UTF_8))
+        .put("exitCode", p.exitValue());
   }
 
   private static long countLines(String log, String needle) {

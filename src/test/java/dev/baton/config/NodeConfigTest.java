@@ -111,6 +111,67 @@ class NodeConfigTest {
   }
 
   @Test
+  void refusesABadPluginConfigurationNamingTheSetting() {
+    assertRefused(
+        "{\"handler\": {\"type\": \"http\"}}",
+        "handler.http.url: required when handler.type is 'http'");
+    assertRefused(
+        "{\"handler\": {\"type\": \"http\", \"http\": {\"url\": \"ftp://h/x\"}}}",
+        "handler.http.url: must be an http:// or https:// URL, got 'ftp://h/x' (scheme ftp)");
+    assertRefused(
+        "{\"generator\": {\"source\": \"http\", \"http\": {\"url\": \"localhost:9000\"}}}",
+        "generator.http.url: must be an http:// or https:// URL");
+    assertRefused(
+        "{\"handler\": {\"type\": \"http\", \"http\": {\"url\": \"http:///x\"}}}",
+        "handler.http.url: names no host");
+    assertRefused(
+        "{\"handler\": {\"type\": \"http\", \"http\": {\"url\": \"http://h/\", \"secret\":"
+            + " \"not base64!\"}}}",
+        "handler.http.secret: must be whsec_ followed by base64");
+    assertRefused(
+        "{\"handler\": {\"type\": \"command\"}}",
+        "handler.command: required when handler.type is 'command'");
+    assertRefused(
+        "{\"handler\": {\"type\": \"command\", \"command\": [\"no-such-program-x9\"]}}",
+        "handler.command: 'no-such-program-x9' is not found on PATH as an executable file");
+    assertRefused(
+        "{\"generator\": {\"source\": \"command\", \"command\": [\"/nonexistent/run.sh\"]}}",
+        "generator.command: '/nonexistent/run.sh' is not an executable file");
+    assertRefused(
+        "{\"handler\": {\"type\": \"java\", \"java\": {\"path\": \"/nonexistent\"}}}",
+        "handler.java.path: '/nonexistent' is not a directory");
+    assertRefused(
+        "{\"handler\": {\"type\": \"cobol\"}}",
+        "handler.type: must be one of 'random', 'http', 'command', 'java', got 'cobol'");
+    assertRefused(
+        "{\"handler\": {\"retryBackoffMs\": 5000, \"retryBackoffMaxMs\": 1000}}",
+        "handler.retryBackoffMaxMs: must be at least handler.retryBackoffMs (5000)");
+    // only the chosen form's settings are checked
+    assertThat(
+            NodeConfig.fromJson(
+                    ConfigLoader.merge(
+                        new JsonObject("{\"handler\": {\"http\": {\"url\": \"ftp://ignored\"}}}"),
+                        Map.of()))
+                .handler()
+                .plugin()
+                .type())
+        .isEqualTo(PluginSettings.PluginType.RANDOM);
+  }
+
+  @Test
+  void aCommandFromTheEnvironmentMayBeAJsonListForArgumentsWithCommasOrSpaces() {
+    NodeConfig config =
+        load(
+            Map.of(
+                "BATON_HANDLER_TYPE", "command",
+                "BATON_HANDLER_COMMAND", "[\"sh\", \"-c\", \"echo a, b\"]"));
+    assertThat(config.handler().plugin().command()).containsExactly("sh", "-c", "echo a, b");
+    assertEnvRefused(
+        Map.of("BATON_HANDLER_COMMAND", "[\"sh\", 3]"),
+        "BATON_HANDLER_COMMAND (handler.command): entry 2 of the JSON list must be a string");
+  }
+
+  @Test
   void refusesImpossibleValues() {
     assertRefused(
         "{\"handler\": {\"errorProbability\": 1.5}}",
@@ -206,6 +267,18 @@ class NodeConfigTest {
       case "redis.user" -> Map.of("BATON_REDIS_PASSWORD", "pw-sample");
       case "redis.tls.certFile" -> Map.of("BATON_REDIS_TLS_KEY_FILE", file("key"));
       case "redis.tls.keyFile" -> Map.of("BATON_REDIS_TLS_CERT_FILE", file("cert"));
+      case "handler.http.url" -> Map.of("BATON_HANDLER_TYPE", "http");
+      case "generator.http.url" -> Map.of("BATON_GENERATOR_SOURCE", "http");
+      case "handler.http.secret" ->
+          Map.of("BATON_HANDLER_TYPE", "http", "BATON_HANDLER_HTTP_URL", "http://127.0.0.1:9/");
+      case "generator.http.secret" ->
+          Map.of(
+              "BATON_GENERATOR_SOURCE", "http", "BATON_GENERATOR_HTTP_URL", "http://127.0.0.1:9/");
+      case "handler.command", "handler.processes" ->
+          Map.of("BATON_HANDLER_TYPE", "command", "BATON_HANDLER_COMMAND", "sh");
+      case "generator.command" -> Map.of("BATON_GENERATOR_SOURCE", "command");
+      case "handler.java.path" -> Map.of("BATON_HANDLER_TYPE", "java");
+      case "generator.java.path" -> Map.of("BATON_GENERATOR_SOURCE", "java");
       default -> Map.of();
     };
   }
@@ -249,6 +322,16 @@ class NodeConfigTest {
       case "heartbeat.timeoutMs" -> "8000";
       case "generator.maxInFlight", "handler.maxInFlight" -> "7";
       case "http.idleTimeoutMs", "http.requestTimeoutMs" -> "1500";
+      case "handler.type", "generator.source" -> "java";
+      case "handler.http.url", "generator.http.url" -> "https://hooks.example.org/baton";
+      case "handler.http.secret", "generator.http.secret" ->
+          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+      case "handler.command", "generator.command" -> "[\"sh\", \"-c\", \"cat, then exit\"]";
+      case "handler.java.class", "generator.java.class" -> "com.example.MyHandler";
+      case "handler.java.path", "generator.java.path" -> tmp.toString();
+      case "handler.retryBackoffMs" -> "50";
+      case "handler.retryBackoffMaxMs" -> "120000";
+      case "handler.failingAfterMs", "generator.failingAfterMs" -> "45000";
       default -> "77";
     };
   }

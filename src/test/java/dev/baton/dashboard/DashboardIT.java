@@ -8,6 +8,10 @@ import dev.baton.support.Await;
 import dev.baton.support.Browser;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +36,11 @@ import org.openqa.selenium.WebDriver;
 @Timeout(300)
 class DashboardIT {
   private static final Duration SHOWN = Duration.ofSeconds(30);
+
+  /** A node this old has kept a full minute of the charts' series (its first beats included). */
+  private static final long FULL_HISTORY_S = 65;
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private final String prefix = "dash" + UUID.randomUUID().toString().substring(0, 8);
   private final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
@@ -211,6 +220,125 @@ class DashboardIT {
           .isTrue();
       browser.screenshot("dashboard-390");
     }
+  }
+
+  /** The work column and the plug-in card: what each node runs, and this node's attempts. */
+  @Test
+  void thePageShowsEachNodesPluginAndThisNodesAttempts() throws Exception {
+    startRedis();
+    Map<String, String> command =
+        Map.of(
+            "BATON_HANDLER_TYPE",
+            "command",
+            "BATON_HANDLER_COMMAND",
+            "[\"python3\",\"examples/python-command/handler.py\"]",
+            "BATON_GENERATOR_INTERVAL_MS",
+            "100");
+    for (int i = 1; i <= 2; i++) {
+      node("w" + i, command);
+    }
+    String generator =
+        Await.value("a generator among two processes", Duration.ofSeconds(60), this::generatorId);
+    awaitAllAnswer();
+    String handler = generator.equals("w1") ? "w2" : "w1";
+    try (Browser browser = track(Browser.open(1280, 800))) {
+      browser.driver().get(page(nodes.get(handler)));
+      browser.until(
+          "the work column: the handler's plug-in, the generator's source",
+          SHOWN,
+          d -> {
+            Map<String, String> work = work(d);
+            return "command".equals(work.get(handler))
+                && "source: random".equals(work.get(generator));
+          });
+      browser.until(
+          "this node's plug-in at work, its attempts timed",
+          SHOWN,
+          d ->
+              text(d, "plugin-handler").equals("command")
+                  && text(d, "plugin-attempts").matches("[1-9][0-9,]* attempts — ok [1-9].*")
+                  && text(d, "plugin-latency").startsWith("attempt time: p50 ")
+                  && text(d, "plugin-source").equals("random"));
+      browser.screenshot("dashboard-plugins");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> work(WebDriver d) {
+    return (Map<String, String>)
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "const m = {}; document.querySelectorAll('#nodes tbody tr').forEach(r =>"
+                    + " m[r.dataset.nodeId] = r.querySelector('.work').innerText.trim()); return m;");
+  }
+
+  @Test
+  void aPageOpenedAfterAMinuteDrawsBothChartsFullAtOnce() throws Exception {
+    startRedis();
+    node("h1", Map.of());
+    NodeProcess watched = node("h2", Map.of());
+    awaitAllAnswer();
+    // no page is open while the node runs for over a minute: its heartbeats keep the charts' data
+    double uptimeS = uptimeSeconds(watched);
+    long readAt = System.nanoTime();
+    Await.until(
+        "node h2 has run for " + FULL_HISTORY_S + " s",
+        Duration.ofSeconds(FULL_HISTORY_S + 30),
+        () -> uptimeS + (System.nanoTime() - readAt) / 1e9 >= FULL_HISTORY_S);
+    assertThat(uptimeSeconds(watched)).isGreaterThanOrEqualTo(FULL_HISTORY_S);
+
+    try (Browser browser = track(Browser.open(1280, 800))) {
+      long openedAt = System.nanoTime();
+      browser.driver().get(page(watched));
+      browser.until(
+          "the first snapshot drawn",
+          SHOWN,
+          d -> chartPoints(d, "rate-chart") > 0 && chartPoints(d, "backlog-chart") > 0);
+      long drawnAfterMs = (System.nanoTime() - openedAt) / 1_000_000;
+      for (String chart : List.of("rate-chart", "backlog-chart")) {
+        // x runs from 0 (60 s ago) to 300 (now): a chart drawn only since the page opened would
+        // start near 300
+        assertThat(leftmostX(browser.driver(), chart))
+            .as(chart + ": its first point is at the left edge, a minute back")
+            .isLessThan(10.0);
+        assertThat(chartPoints(browser.driver(), chart))
+            .as(chart + ": about a point per heartbeat for the last minute")
+            .isGreaterThanOrEqualTo(50);
+      }
+      assertThat(drawnAfterMs).as("full charts on the first draw").isLessThan(5_000);
+      assertThat(text(browser.driver(), "rate-now")).matches("now: processed [1-9].*");
+      browser.screenshot("dashboard-opened-with-history");
+    }
+  }
+
+  /** The node's process_uptime_seconds from its /metrics. */
+  private static double uptimeSeconds(NodeProcess node) throws Exception {
+    String text =
+        HTTP.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics"))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    Matcher m = Pattern.compile("(?m)^process_uptime_seconds\\{[^}]*\\} (\\S+)$").matcher(text);
+    assertThat(m.find()).as("process_uptime_seconds in /metrics").isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  /** The smallest x of the chart's polylines (0: 60 s before its newest point, 300: that point). */
+  private static double leftmostX(WebDriver d, String chartId) {
+    double left = Double.MAX_VALUE;
+    for (var line : d.findElements(By.cssSelector("#" + chartId + " polyline"))) {
+      String points = line.getDomAttribute("points");
+      if (points == null || points.isBlank()) {
+        continue;
+      }
+      for (String xy : points.trim().split("\\s+")) {
+        left = Math.min(left, Double.parseDouble(xy.substring(0, xy.indexOf(','))));
+      }
+    }
+    return left;
   }
 
   @Test

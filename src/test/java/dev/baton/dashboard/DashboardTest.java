@@ -141,8 +141,9 @@ class DashboardTest {
       assertThat(e.getJsonObject("rates").getDouble("publishedPerSec")).isPositive();
       JsonArray history = e.getJsonArray("history");
       assertThat(history.size()).isGreaterThanOrEqualTo(5);
+      // the newest point is this poll's, or the health probe's of the same moment
       assertThat(history.getJsonArray(history.size() - 1).getLong(0))
-          .isEqualTo(e.getLong("serverTimeMs"));
+          .isBetween(e.getLong("serverTimeMs") - 1000, e.getLong("serverTimeMs") + 1000);
 
       long spanMs = e.getLong("serverTimeMs") - events.get(0).getLong("serverTimeMs");
       assertThat(spanMs / (events.size() - 1))
@@ -200,6 +201,42 @@ class DashboardTest {
         "the closed page stops the polling",
         Duration.ofSeconds(20),
         () -> Monitor.record(redis.port(), 1_200).stream().noneMatch(l -> l.contains(grantsRead)));
+  }
+
+  @Test
+  void theFirstSnapshotCarriesTheHistoryTheNodeKeptWhileNoPageWasOpen() throws Exception {
+    // a cluster of its own, on which no page was ever opened: its history is the heartbeats' alone
+    try (TestNode fresh =
+        TestNode.start(
+            TestNode.fastSettings(redis.url(), PREFIX + "-fresh").put("nodeId", "fresh"))) {
+      Await.until(
+          "five seconds of history, with messages published",
+          Duration.ofSeconds(30),
+          () -> {
+            JsonArray kept = fresh.state().pageHistory().toJson();
+            return spanMs(kept) >= 5_000
+                && fresh.state().pageHistory().latest().publishedPerSec() > 0;
+          });
+      long keptSince = fresh.state().pageHistory().toJson().getJsonArray(0).getLong(0);
+      try (Stream stream = Stream.open(fresh)) {
+        JsonObject first = stream.next(Duration.ofSeconds(10));
+        JsonArray history = first.getJsonArray("history");
+        assertThat(history.getJsonArray(0).getLong(0))
+            .as("the first point predates the page")
+            .isLessThanOrEqualTo(keptSince);
+        assertThat(spanMs(history)).isGreaterThanOrEqualTo(5_000);
+        assertThat(history.stream().mapToDouble(p -> ((JsonArray) p).getDouble(1)).max().orElse(0))
+            .as("published per second in the kept points")
+            .isPositive();
+        assertThat(first.getJsonObject("rates").getDouble("publishedPerSec")).isPositive();
+      }
+    }
+  }
+
+  private static long spanMs(JsonArray history) {
+    return history.size() < 2
+        ? 0
+        : history.getJsonArray(history.size() - 1).getLong(0) - history.getJsonArray(0).getLong(0);
   }
 
   @Test

@@ -10,10 +10,15 @@ import dev.baton.support.DockerTests;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +46,9 @@ import org.testcontainers.containers.wait.strategy.Wait;
  * docker compose commands the README gives (so what is tested is what a user types): one generator,
  * addresses the containers reach each other by, Redis not root, {@code docker kill} and {@code
  * docker stop} of the generator, {@code docker compose restart redis} losing nothing, getErrors in
- * a node container, and compose commands that need no password.
+ * a node container, and compose commands that need no password. The {@code monitoring} profile is
+ * up too: its Prometheus finds every node through Docker's DNS, and its no-generator alert goes
+ * pending once every node is stopped.
  *
  * <p>Where redis:7-alpine is a local stand-in without the official image's entrypoint (this
  * project's CI, see .ci/run) the test builds that entrypoint's behaviour onto it
@@ -65,9 +72,13 @@ class ComposeClusterTest {
   private static ComposeContainer cluster;
   private static String project;
   private static boolean down;
+  private static int prometheusPort;
 
   @BeforeAll
-  static void up() {
+  static void up() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      prometheusPort = s.getLocalPort(); // where the profile publishes Prometheus's UI
+    }
     files.add(Path.of("docker/docker-compose.yml"));
     files.add(TEST_FILES.resolve("test-settings.yml"));
     if (redisImageLacksTheOfficialEntrypoint()) {
@@ -86,6 +97,10 @@ class ComposeClusterTest {
             .withBuild(true)
             .withPull(DockerTests.pull())
             .withEnv("REDIS_PASSWORD", PASSWORD)
+            // `up` names the services it starts (node, scaled): name them all, Prometheus included
+            .withServices("redis", "node", "prometheus")
+            .withEnv("COMPOSE_PROFILES", "monitoring")
+            .withEnv("PROMETHEUS_PORT", Integer.toString(prometheusPort))
             .withScaledService("node", NODES)
             .withStartupTimeout(Duration.ofMinutes(4));
     for (int i = 1; i <= NODES; i++) {
@@ -279,6 +294,37 @@ class ComposeClusterTest {
 
   @Test
   @Order(4)
+  void theMonitoringProfilesPrometheusScrapesEveryNodeReplicaAndLoadsTheRules() {
+    String published =
+        ok(compose(project, files, "--profile", "monitoring", "port", "prometheus", "9090"))
+            .strip();
+    assertThat(published).as("the UI on loopback").isEqualTo("127.0.0.1:" + prometheusPort);
+    Set<String> nodeIds = new HashSet<>();
+    for (int i : all()) {
+      nodeIds.add(
+          Await.value("node-" + i + "'s id", Duration.ofSeconds(30), () -> status(i))
+              .getString("nodeId"));
+    }
+    // found through Docker's DNS (dns_sd_configs on the service name): no target is configured
+    Await.until(
+        "Prometheus has every node's baton_role: " + nodeIds,
+        Duration.ofSeconds(90),
+        () -> {
+          Set<String> seen = new HashSet<>();
+          prometheus("/api/v1/query?query=" + encode("baton_role{job=\"baton\"} == 1"))
+              .getJsonArray("result")
+              .forEach(r -> seen.add(((JsonObject) r).getJsonObject("metric").getString("node")));
+          return seen.equals(nodeIds);
+        });
+    long rules =
+        prometheus("/api/v1/rules?type=alert").getJsonArray("groups").stream()
+            .mapToLong(g -> ((JsonObject) g).getJsonArray("rules").size())
+            .sum();
+    assertThat(rules).as("Baton's alert rules loaded").isEqualTo(12);
+  }
+
+  @Test
+  @Order(5)
   void dockerKillOfTheGeneratorHandsTheBatonToAnotherNodeWithAHigherEpoch() {
     int first = Await.value("a generator", Duration.ofSeconds(60), () -> soleGenerator(all()));
     long epoch = status(first).getLong("epoch");
@@ -296,7 +342,7 @@ class ComposeClusterTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void dockerStopOfTheGeneratorExitsZeroAfterReleasingTheLease() {
     int first = Await.value("a generator", Duration.ofSeconds(60), () -> soleGenerator(all()));
     long epoch = status(first).getLong("epoch");
@@ -324,7 +370,7 @@ class ComposeClusterTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void dockerComposeRestartRedisLosesNothingAcknowledged() {
     Await.until("errors stored", Duration.ofSeconds(90), () -> !storedErrorIds(1).isEmpty());
     Set<String> errors = storedErrorIds(1);
@@ -354,7 +400,7 @@ class ComposeClusterTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void getErrorsInANodeContainerDrainsTheStoredErrors() {
     Await.until("errors stored", Duration.ofSeconds(90), () -> !storedErrorIds(2).isEmpty());
     // the README's command (docker compose exec node ...), in the second node's container
@@ -391,7 +437,74 @@ class ComposeClusterTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
+  void withEveryNodeStoppedTheNoGeneratorAlertIsPending() {
+    try {
+      Await.until(
+          "no BatonNoGenerator alert while a node generates",
+          Duration.ofSeconds(90),
+          () -> alertState("BatonNoGenerator") == null);
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage()
+              + "\nalerts: "
+              + prometheus("/api/v1/alerts").encode()
+              + "\ntargets: "
+              + prometheus("/api/v1/targets").encode(),
+          e);
+    }
+    DockerTests.Result stop =
+        DockerTests.run(
+            Map.of(), List.of("REDIS_PASSWORD"), 120, compose(project, files, "stop", "node"));
+    assertThat(stop.exit()).as(stop.output()).isZero();
+    // the scrapes fail, the nodes' series end; the rule waits a minute before it fires
+    String state =
+        Await.value(
+            "BatonNoGenerator active",
+            Duration.ofSeconds(60),
+            () -> alertState("BatonNoGenerator"));
+    assertThat(state).isEqualTo("pending");
+  }
+
+  /** The state (pending, firing) of the alert named so in the profile's Prometheus, or null. */
+  private static String alertState(String name) {
+    for (Object a : prometheus("/api/v1/alerts").getJsonArray("alerts")) {
+      JsonObject alert = (JsonObject) a;
+      if (name.equals(alert.getJsonObject("labels").getString("alertname"))) {
+        return alert.getString("state");
+      }
+    }
+    return null;
+  }
+
+  /** The {@code data} of a successful answer of the profile's Prometheus API. */
+  private static JsonObject prometheus(String path) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + prometheusPort + path))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      JsonObject body = new JsonObject(r.body());
+      if (r.statusCode() != 200 || !"success".equals(body.getString("status"))) {
+        throw new AssertionError("Prometheus answered " + r.statusCode() + ": " + r.body());
+      }
+      return body.getJsonObject("data");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @Order(10)
   void downMinusVRemovesTheContainersAndRedisData() {
     String filter = "label=com.docker.compose.project=" + project;
     assertThat(ok("docker", "volume", "ls", "-q", "--filter", filter)).isNotBlank();

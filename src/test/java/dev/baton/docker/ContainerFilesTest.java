@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
+import dev.baton.support.DockerTests;
+import dev.baton.support.PrometheusTools;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
@@ -99,7 +102,9 @@ class ContainerFilesTest {
   @SuppressWarnings("unchecked")
   @Test
   void composeHasARedisWithAofAndAPasswordAndAScalableNodeService() throws Exception {
-    assertThat(services()).containsExactlyInAnyOrder("redis", "node");
+    assertThat(services()).containsExactlyInAnyOrder("redis", "node", "prometheus");
+    assertThat(service("redis")).as("started by a plain up").doesNotContainKey("profiles");
+    assertThat(service("node")).as("started by a plain up").doesNotContainKey("profiles");
     Map<String, Object> redis = service("redis");
     String command = String.join(" ", (List<String>) redis.get("command"));
     assertThat(command).contains("--appendonly yes").contains("--requirepass");
@@ -116,6 +121,120 @@ class ContainerFilesTest {
     Path context = COMPOSE.getParent().resolve((String) build.get("context")).normalize();
     assertThat(context).isEqualTo(ROOT);
     assertThat(context.resolve((String) build.get("dockerfile"))).isEqualTo(DOCKERFILE);
+  }
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void theMonitoringProfileRunsPrometheusWithTheRulesScrapingEveryNodeReplicaOnLoopback()
+      throws Exception {
+    Map<String, Object> prometheus = service("prometheus");
+    assertThat((List<String>) prometheus.get("profiles")).containsExactly("monitoring");
+    assertThat(prometheus.get("image")).isEqualTo("prom/prometheus:v2.42.0");
+    assertThat((List<String>) prometheus.get("ports"))
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p).as("the UI on loopback only").startsWith("127.0.0.1:");
+              assertThat(p).endsWith(":9090");
+            });
+    // the monitoring directory, mounted where the command and the configuration look
+    String mount =
+        ((List<String>) prometheus.get("volumes"))
+            .stream().filter(v -> v.contains("monitoring")).findFirst().orElseThrow();
+    String[] parts = mount.split(":");
+    Path source = COMPOSE.getParent().resolve(parts[0]).normalize();
+    String target = parts[1];
+    assertThat(source).isEqualTo(ROOT.resolve("monitoring/prometheus"));
+    assertThat(parts).as("read-only").hasSize(3).endsWith("ro");
+    String configFile =
+        ((List<String>) prometheus.get("command"))
+            .stream()
+                .filter(c -> c.startsWith("--config.file="))
+                .findFirst()
+                .orElseThrow()
+                .substring("--config.file=".length());
+    assertThat(configFile).startsWith(target + "/");
+    Path config = source.resolve(configFile.substring(target.length() + 1));
+    Map<String, Object> prom = new Yaml().load(Files.readString(config));
+    for (String rules : (List<String>) prom.get("rule_files")) {
+      assertThat(rules).startsWith(target + "/");
+      assertThat(source.resolve(rules.substring(target.length() + 1)))
+          .isEqualTo(ROOT.resolve("monitoring/prometheus/baton-alerts.yml"));
+    }
+    List<Map<String, Object>> jobs = (List<Map<String, Object>>) prom.get("scrape_configs");
+    assertThat(jobs).hasSize(1);
+    assertThat(jobs.get(0))
+        .as("no fixed targets: --scale needs no edit")
+        .doesNotContainKey("static_configs");
+    Map<String, Object> dns =
+        ((List<Map<String, Object>>) jobs.get(0).get("dns_sd_configs")).get(0);
+    assertThat((List<String>) dns.get("names")).containsExactly("node");
+    assertThat(dns.get("type")).isEqualTo("A");
+    assertThat(String.valueOf(dns.get("port"))).isEqualTo(nodeEnvironment().get("BATON_HTTP_PORT"));
+  }
+
+  @Test
+  void dockerComposeConfigAcceptsTheFileWithAndWithoutTheMonitoringProfile() {
+    // the Compose CLI alone validates the file; no engine is asked
+    DockerTests.Result version =
+        DockerTests.run(Map.of(), List.of(), 30, "docker", "compose", "version");
+    if (version.exit() != 0) {
+      String why = "docker compose (Compose v2) is not installed: " + version.output();
+      if (DockerTests.REQUIRED) {
+        throw new AssertionError(why);
+      }
+      Assumptions.abort(why);
+    }
+    DockerTests.Result plain =
+        DockerTests.run(
+            Map.of(),
+            List.of("COMPOSE_PROFILES"),
+            60,
+            "docker",
+            "compose",
+            "-f",
+            COMPOSE.toString(),
+            "config",
+            "--services");
+    assertThat(plain.exit()).as(plain.output()).isZero();
+    assertThat(plain.output().lines().toList()).containsExactlyInAnyOrder("redis", "node");
+    DockerTests.Result monitoring =
+        DockerTests.run(
+            Map.of(),
+            List.of("COMPOSE_PROFILES"),
+            60,
+            "docker",
+            "compose",
+            "-f",
+            COMPOSE.toString(),
+            "--profile",
+            "monitoring",
+            "config",
+            "--services");
+    assertThat(monitoring.exit()).as(monitoring.output()).isZero();
+    assertThat(monitoring.output().lines().toList())
+        .containsExactlyInAnyOrder("redis", "node", "prometheus");
+  }
+
+  @Test
+  void promtoolAcceptsTheComposePrometheusConfiguration() throws Exception {
+    // promtool reads the rule files it names: point them at this checkout instead of the mount
+    Path dir = Files.createTempDirectory("baton-prometheus-config-");
+    try {
+      Path config = dir.resolve("prometheus.yml");
+      Files.writeString(
+          config,
+          Files.readString(ROOT.resolve("monitoring/prometheus/prometheus.yml"))
+              .replace(
+                  "/etc/prometheus/baton/baton-alerts.yml",
+                  ROOT.resolve("monitoring/prometheus/baton-alerts.yml").toString()));
+      PrometheusTools.Result check = PrometheusTools.promtool("check", "config", config.toString());
+      assertThat(check.exit()).as(check.output()).isZero();
+      assertThat(check.output()).contains("SUCCESS: 12 rules found");
+    } finally {
+      Files.deleteIfExists(dir.resolve("prometheus.yml"));
+      Files.deleteIfExists(dir);
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -42,6 +42,11 @@ class PresenceIT {
   }
 
   private NodeProcess node(String nodeId, long leaseMs) throws Exception {
+    return node(nodeId, leaseMs, Map.of());
+  }
+
+  private NodeProcess node(String nodeId, long leaseMs, Map<String, String> extra)
+      throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BATON_NODE_ID", nodeId);
     env.put("BATON_REDIS_URL", redis.url());
@@ -54,6 +59,7 @@ class PresenceIT {
     env.put("BATON_HEARTBEAT_INTERVAL_MS", "200");
     env.put("BATON_HEARTBEAT_TIMEOUT_MS", "60000");
     env.put("BATON_AUDIT_ENABLED", "true");
+    env.putAll(extra);
     NodeProcess p = NodeProcess.start(env, "-conf", "conf/node.json");
     nodes.add(p);
     return p;
@@ -121,9 +127,82 @@ class PresenceIT {
     verifyClean();
   }
 
+  /** Freezes {@code victim} until Redis delivered messages to it, then kills it: their ids. */
+  private List<String> killHolding(NodeProcess victim) {
+    String victimId = id(victim);
+    // frozen, it still holds its blocked read: Redis delivers the next messages to it regardless
+    victim.freeze();
+    List<String> held =
+        Await.value(
+            "messages delivered to the frozen handler",
+            Duration.ofSeconds(30),
+            () -> !pendingOn(victimId).isEmpty() ? pendingOn(victimId) : null);
+    victim.kill();
+    return held;
+  }
+
+  private boolean committed(String consumer, List<String> held) {
+    return pendingOn(consumer).isEmpty()
+        && held.stream().allMatch(id -> rc().cmd("XRANGE", keys.messages(), id, id).size() == 0);
+  }
+
+  @Test
+  void aKilledWatchersMessagesAreClaimedByTheOtherWatcherBeforeAnyHeartbeat() throws Exception {
+    // heartbeats every 30 s: after the first beats, nothing but the other watcher's polls can
+    // notice the watcher's death before the next beat names a new watcher (the single watcher of
+    // old left its messages stranded until then)
+    Map<String, String> slowBeats =
+        Map.of("BATON_HEARTBEAT_INTERVAL_MS", "30000", "BATON_HEARTBEAT_TIMEOUT_MS", "120000");
+    for (int i = 1; i <= 4; i++) {
+      node("w" + i, 3000, slowBeats);
+      // one at a time, so each node's first beat sees the ones before it
+      NodeProcess started = nodes.get(nodes.size() - 1);
+      Await.until("w" + i + " answers", Duration.ofSeconds(30), () -> started.status() != null);
+    }
+    Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
+    Await.until(
+        "two watchers",
+        Duration.ofSeconds(30),
+        () ->
+            nodes.stream()
+                    .map(NodeProcess::status)
+                    .filter(s -> s != null && s.getBoolean("watcher", false))
+                    .count()
+                == 2);
+    List<String> watchers = new ArrayList<>();
+    for (NodeProcess n : nodes) {
+      JsonObject s = n.status();
+      if (s != null && s.getBoolean("watcher", false)) {
+        watchers.add(s.getString("nodeId"));
+      }
+    }
+    NodeProcess watcher = byRole("handler", true);
+    String watcherId = id(watcher);
+    List<String> held = killHolding(watcher);
+    Await.until(
+        "the killed watcher's messages committed",
+        Duration.ofSeconds(60),
+        () -> committed(watcherId, held));
+    // by the other watcher, named before the kill: with one watcher, only a node the next beat
+    // named after the kill could claim them
+    List<String> claimers = new ArrayList<>();
+    for (Replies.Entry c : rc().range(keys.auditCommitted())) {
+      if (held.contains(c.fields().get("msg")) && "1".equals(c.fields().get("reclaimed"))) {
+        claimers.add(c.fields().get("handler"));
+      }
+    }
+    assertThat(claimers).isNotEmpty();
+    assertThat(watchers).as("watchers before the kill").contains(watcherId).hasSize(2);
+    assertThat(claimers)
+        .as("claimed by the other watcher " + watchers)
+        .allMatch(c -> watchers.contains(c) && !c.equals(watcherId));
+    verifyClean();
+  }
+
   @Test
   void messagesHeldByAKilledHandlerAreClaimedByPresenceLongBeforeTheyGoIdle() throws Exception {
-    for (int i = 1; i <= 3; i++) {
+    // a generator, the two watchers and a handler that does not watch
+    for (int i = 1; i <= 4; i++) {
       node("h" + i, 3000);
     }
     Await.value("a generator", Duration.ofSeconds(30), () -> byRole("generator", false));
@@ -134,23 +213,12 @@ class PresenceIT {
             () -> byRole("handler", false));
     Await.value("a watcher", Duration.ofSeconds(30), () -> byRole("handler", true));
     String victimId = id(victim);
-
-    // frozen, it still holds its blocked read: Redis delivers the next messages to it regardless
-    victim.freeze();
-    List<String> held =
-        Await.value(
-            "messages delivered to the frozen handler",
-            Duration.ofSeconds(30),
-            () -> !pendingOn(victimId).isEmpty() ? pendingOn(victimId) : null);
-    victim.kill();
+    List<String> held = killHolding(victim);
 
     Await.until(
         "the killed handler's messages committed, with reclaimIdleMs at 120 s",
         Duration.ofSeconds(30),
-        () ->
-            pendingOn(victimId).isEmpty()
-                && held.stream()
-                    .allMatch(id -> rc().cmd("XRANGE", keys.messages(), id, id).size() == 0));
+        () -> committed(victimId, held));
     verifyClean();
   }
 

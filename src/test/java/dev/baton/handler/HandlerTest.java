@@ -14,6 +14,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -136,9 +137,10 @@ class HandlerTest {
     Random random = new Random(42);
     List<Future<Committer.Result>> results = new ArrayList<>();
     for (int i = 0; i < ids.size(); i += 50) {
-      // the two handlers judge each message independently: whichever commits first decides
-      results.add(a.commit(judge(ids.subList(i, i + 50), random), false));
-      results.add(b.commit(judge(ids.subList(i, i + 50), random), true));
+      // the two handlers judge each message independently, a under its first delivery and b
+      // under the one it took over with: only the claim that holds commits
+      results.add(a.commit(judge(ids.subList(i, i + 50), random, 1), false));
+      results.add(b.commit(judge(ids.subList(i, i + 50), random, 2), true));
     }
     Future.all(results).await(30, TimeUnit.SECONDS);
     long committed = 0;
@@ -158,14 +160,11 @@ class HandlerTest {
     }
   }
 
-  private static List<Committer.Judged> judge(List<String> ids, Random random) {
+  private static List<Committer.Judged> judge(List<String> ids, Random random, int deliveries) {
     List<Committer.Judged> out = new ArrayList<>();
     for (String id : ids) {
-      out.add(
-          random.nextInt(3) == 0
-              ? Committer.Judged.single(
-                  id, Committer.Kind.ERROR, new JsonObject().put("id", id).encode(), 0)
-              : Committer.Judged.single(id, Committer.Kind.OK, null, 0));
+      Committer.Judged j = new Committer.Judged(id, 0, 0).under(deliveries);
+      out.add(random.nextInt(3) == 0 ? j.error(new JsonObject().put("id", id).encode()) : j.ok());
     }
     return out;
   }
@@ -203,6 +202,58 @@ class HandlerTest {
     return ids;
   }
 
+  /**
+   * The zombie rule: a handler whose entries another consumer took over (it was frozen past the
+   * reclaim threshold) commits nothing, whatever it judged, and leaves the entries to their holder.
+   */
+  @ParameterizedTest(name = "audit ledger {0}")
+  @ValueSource(booleans = {false, true})
+  void aHandlerWhoseEntriesWereTakenOverCommitsNothingOfThem(boolean audit) throws Exception {
+    createGroup();
+    List<String> ids = addMessages(6);
+    REDIS
+        .client()
+        .cmd(
+            "XREADGROUP",
+            "GROUP",
+            Keys.HANDLERS_GROUP,
+            "a",
+            "COUNT",
+            "10",
+            "STREAMS",
+            keys.messages(),
+            ">");
+    // b takes the first four over; a still holds the last two
+    List<Object> claim =
+        new ArrayList<>(List.of("XCLAIM", keys.messages(), Keys.HANDLERS_GROUP, "b", "0"));
+    claim.addAll(ids.subList(0, 4));
+    REDIS.client().cmd(claim.toArray());
+
+    RedisOps ops = new RedisOps(REDIS.client().client(), 10_000);
+    Committer a = new Committer(ops, keys, "a", audit);
+    List<Committer.Judged> judged = new ArrayList<>();
+    judged.add(new Committer.Judged(ids.get(0), 0, 0).ok()); // plain, taken over
+    judged.add(new Committer.Judged(ids.get(1), 0, 0).error("{\"id\":\"x\"}")); // taken over
+    judged.add(new Committer.Judged(ids.get(2), 0, 0).dead("bad", 1)); // taken over
+    judged.add(new Committer.Judged(ids.get(4), 0, 0).ok()); // plain, still a's
+    judged.add(new Committer.Judged(ids.get(5), 0, 0).error("{\"id\":\"y\"}")); // still a's
+    Committer.Result r = a.commit(judged, false).await(10, TimeUnit.SECONDS);
+
+    assertThat(r.plainCommitted()).as("of a's two plain entries, the one it holds").isEqualTo(1);
+    assertThat(r.others()).containsExactly(false, false, true);
+    assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(1);
+    assertThat(REDIS.client().num("XLEN", keys.deadLetter())).isZero();
+    assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(2);
+    // what b holds is untouched: still in the stream, pending on b
+    Response pending =
+        REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "10", "b");
+    assertThat(pending.size()).isEqualTo(4);
+    assertThat(REDIS.client().num("XLEN", keys.messages())).isEqualTo(4);
+    if (audit) {
+      assertThat(REDIS.client().num("XLEN", keys.auditCommitted())).isEqualTo(2);
+    }
+  }
+
   @ParameterizedTest(name = "audit ledger {0}")
   @ValueSource(booleans = {false, true})
   void twoHandlersRacingForTheSamePacksCommitEachMessageExactlyOnce(boolean audit)
@@ -236,7 +287,7 @@ class HandlerTest {
       for (Committer c : List.of(a, b)) {
         List<Committer.Judged> batch = new ArrayList<>();
         for (String id : ids.subList(i, i + 5)) {
-          Committer.Judged j = new Committer.Judged(id, 25, 0);
+          Committer.Judged j = new Committer.Judged(id, 25, 0).under(c == b ? 2 : 1);
           for (int m = 0; m < 25; m++) {
             if (random.nextInt(4) == 0) {
               j.error(

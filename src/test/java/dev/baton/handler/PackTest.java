@@ -82,7 +82,7 @@ class PackTest {
     assertThat(p.text(3)).isEmpty();
     assertThat(p.text(4)).isEqualTo("last");
     assertThat(p.textBytes(1)).containsExactly((byte) 0xC3, 0x28);
-    assertThat(p.deadLetterFields(1)).hasSize(5);
+    assertThat(p.deadLetterFields(1, "text is not valid UTF-8", 0)).hasSize(7);
   }
 
   @Test

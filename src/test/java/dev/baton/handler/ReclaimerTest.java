@@ -70,10 +70,12 @@ class ReclaimerTest {
                 Arrays.asList(
                     Arrays.asList("5-0", List.of("text", "a")),
                     Arrays.asList("6-0", List.of("text", "b"))),
-                3L));
+                3L,
+                List.of(2L, 4L)));
     assertThat(r.cursor()).isEqualTo("17-0");
     assertThat(r.entries()).hasSize(2);
-    assertThat(r.entries().get(1).get(0).toString()).isEqualTo("6-0");
+    assertThat(r.entries().get(1).entry().get(0).toString()).isEqualTo("6-0");
+    assertThat(r.entries().get(1).deliveries()).isEqualTo(4);
     assertThat(r.deadLettered()).isEqualTo(3);
     assertThat(Reclaimer.reclaimed(Resp.array("0-0", List.of(), 0L)).entries()).isEmpty();
   }
@@ -81,9 +83,11 @@ class ReclaimerTest {
   @Test
   void aClaimReplyDecodesIntoPresenceEntriesAndDeadLetters() {
     Reclaimer.Claimed c =
-        Reclaimer.claimed(Resp.array("gone", List.of(Arrays.asList("5-0", List.of("n", "2"))), 0L));
+        Reclaimer.claimed(
+            Resp.array("gone", List.of(Arrays.asList("5-0", List.of("n", "2"))), 0L, List.of(3L)));
     assertThat(c.presence()).isEqualTo("gone");
     assertThat(c.entries()).hasSize(1);
+    assertThat(c.entries().get(0).deliveries()).isEqualTo(3);
     assertThat(c.deadLettered()).isZero();
     assertThat(Reclaimer.claimed(Resp.array("present", List.of(), 0L)).entries()).isEmpty();
   }

@@ -26,12 +26,17 @@ class HeartbeatsTest {
 
   @Test
   void theReplyNamesTheServerTimeTheWatcherAndTheSubscribers() {
-    Heartbeats.Reply r = Heartbeats.reply(Resp.array(1_700_000_000_123L, "n2", 2L));
+    Heartbeats.Reply r = Heartbeats.reply(Resp.array(1_700_000_000_123L, "n2", 2L, "n3"));
     assertThat(r.serverMs()).isEqualTo(1_700_000_000_123L);
     assertThat(r.watcher()).isEqualTo("n2");
+    assertThat(r.secondWatcher()).isEqualTo("n3");
+    assertThat(r.watches("n2")).isTrue();
+    assertThat(r.watches("n3")).isTrue();
+    assertThat(r.watches("n1")).isFalse();
     assertThat(r.ownSubscribers()).isEqualTo(2);
     Heartbeats.Reply off = Heartbeats.reply(Resp.array(5L, "", 0L));
     assertThat(off.watcher()).isEmpty();
+    assertThat(off.secondWatcher()).isEmpty();
     assertThat(off.ownSubscribers()).isZero();
   }
 }

@@ -11,10 +11,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -93,7 +96,7 @@ class HttpLoadTest {
 
       assertLeaseKept(node, keys, epoch, grants, f);
       // Redis answers throughout: /health must not call it unreachable however busy HTTP is
-      assertThat(f.health503()).as("/health answers 503").isZero();
+      assertThat(f.health503()).as("/health answers 503: " + healthReasons).isZero();
       assertThat(f.served()).as("answers served").isPositive();
       assertThat(f.shedWithRetryAfter())
           .as("every 503 for load says when to retry")
@@ -128,6 +131,9 @@ class HttpLoadTest {
    * {@code clients} threads loop over {@code paths} for {@link #FLOOD_MS}, one request at a time
    * each.
    */
+  /** The bodies of /health's 503s during the last flood, with how often each came. */
+  private static final Map<String, Integer> healthReasons = new ConcurrentHashMap<>();
+
   private static Flood flood(TestNode node, int clients, List<String> paths) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     AtomicLong served = new AtomicLong();
@@ -135,6 +141,7 @@ class HttpLoadTest {
     AtomicLong shedWithRetryAfter = new AtomicLong();
     AtomicLong other = new AtomicLong();
     AtomicLong health503 = new AtomicLong();
+    healthReasons.clear();
     ConcurrentLinkedQueue<Long> answerMs = new ConcurrentLinkedQueue<>();
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FLOOD_MS);
@@ -160,6 +167,8 @@ class HttpLoadTest {
                       served.incrementAndGet();
                     } else if (r.statusCode() == 503 && uri.getPath().equals("/health")) {
                       health503.incrementAndGet();
+                      healthReasons.merge(
+                          new String(r.body(), StandardCharsets.UTF_8), 1, Integer::sum);
                     } else if (r.statusCode() == 503) {
                       shed.incrementAndGet();
                       if (r.headers().firstValue("retry-after").isPresent()) {

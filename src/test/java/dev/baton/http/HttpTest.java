@@ -2,6 +2,10 @@ package dev.baton.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.baton.redis.Keys;
 import dev.baton.support.Await;
 import dev.baton.support.RedisExtension;
@@ -12,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -33,6 +38,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 @Timeout(120)
 class HttpTest {
@@ -121,6 +127,41 @@ class HttpTest {
     List<String> ids = new ArrayList<>();
     REDIS.client().pipeline(reqs).forEach(r -> ids.add(r.toString()));
     return ids;
+  }
+
+  @Test
+  void aClientThatClosesItsConnectionBeforeTheAnswerIsNoError() throws Exception {
+    Logger httpLog = (Logger) LoggerFactory.getLogger(HttpVerticle.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.setContext(httpLog.getLoggerContext());
+    logs.start();
+    httpLog.addAppender(logs);
+    try {
+      // as `curl … | head` does: read the start of the answer, then close (a reset, with data
+      // unread)
+      for (int i = 0; i < 20; i++) {
+        for (String path : List.of("/metrics", "/assets/dashboard.js", "/status", "/")) {
+          try (Socket s = new Socket("127.0.0.1", generator.httpPort())) {
+            s.getOutputStream()
+                .write(
+                    ("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+            s.getInputStream().read();
+            s.setSoLinger(true, 0);
+          }
+        }
+      }
+      for (int i = 0; i < 5; i++) {
+        assertThat(get(generator, "/status").status()).isEqualTo(200);
+      }
+      assertThat(
+              logs.list.stream()
+                  .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                  .map(ILoggingEvent::getFormattedMessage))
+          .isEmpty();
+    } finally {
+      httpLog.detachAppender(logs);
+    }
   }
 
   @Test

@@ -120,6 +120,8 @@ class MetricsTest {
     assertThat(s.value("baton_epoch"))
         .isEqualTo((double) generator.state().roles().epoch())
         .isPositive();
+    assertThat(s.value("baton_lease_grants_total", "node=\"m-gen\"")).isGreaterThanOrEqualTo(1.0);
+    assertThat(scrape(handler).value("baton_lease_grants_total")).isEqualTo(0.0);
     assertThat(s.value("baton_messages_published_total")).isPositive();
     assertThat(s.value("baton_lease_renewal_seconds_bucket", "outcome=\"extended\"", "le=\"+Inf\""))
         .isPositive();
@@ -152,6 +154,30 @@ class MetricsTest {
     assertThat(after.value("baton_messages_dead_lettered_total")).isEqualTo(dead + 2);
     handler.state().counters().reclaimed.addAndGet(-3);
     handler.state().counters().deadLettered.addAndGet(-2);
+  }
+
+  @Test
+  void handlerReportsEveryMessagesPublishToCommitLatencyAndTheBacklogBound() {
+    long before = handler.state().counters().latencyMs().getTotalCount();
+    Scrape s = scrape(handler);
+    long after = handler.state().counters().latencyMs().getTotalCount();
+    double count = s.value("baton_message_latency_seconds_count", "node=\"m-handler\"");
+    assertThat(count)
+        .as("one observation per committed message")
+        .isBetween((double) before, (double) after);
+    assertThat(before).isPositive();
+    assertThat(s.value("baton_message_latency_seconds_bucket", "le=\"+Inf\"")).isEqualTo(count);
+    assertThat(s.value("baton_message_latency_seconds_sum")).isPositive();
+    List<Double> cumulative = new ArrayList<>();
+    Matcher m =
+        Pattern.compile("(?m)^baton_message_latency_seconds_bucket\\{[^}]*\\} (\\S+)$")
+            .matcher(s.text());
+    while (m.find()) {
+      cumulative.add(Double.parseDouble(m.group(1)));
+    }
+    assertThat(cumulative).hasSize(LatencyHistogram.BOUNDS.length + 1).isSorted();
+    assertThat(s.value("baton_backlog_max_messages"))
+        .isEqualTo((double) handler.config().generator().maxBacklog());
   }
 
   @Test

@@ -185,18 +185,52 @@ class ScriptGuardsTest {
             "publish",
             Scripts.PUBLISH,
             ScriptGuardsTest::lease,
-            k -> List.of(k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished()),
+            k ->
+                List.of(
+                    k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished(), k.tick()),
             k -> List.of("n1", "3", "1000", "1", "1", "0", "hello", "world"),
             k -> types(k.messages(), "stream", k.stats(), "hash", k.auditPublished(), "stream"),
-            k -> Map.of(k.stats(), List.of("published"))),
+            k -> Map.of(k.stats(), List.of("published", "ledgerPublished"))),
         new Case(
             "publish packs",
             Scripts.PUBLISH,
             ScriptGuardsTest::lease,
-            k -> List.of(k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished()),
+            k ->
+                List.of(
+                    k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished(), k.tick()),
             k -> List.of("n1", "3", "1000", "1", "1", "1", "2", "hello\nworld"),
             k -> types(k.messages(), "stream", k.stats(), "hash", k.auditPublished(), "stream"),
+            k -> Map.of(k.stats(), List.of("published", "ledgerPublished"))),
+        new Case(
+            "publish a source's tick",
+            Scripts.PUBLISH,
+            ScriptGuardsTest::lease,
+            k ->
+                List.of(
+                    k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished(), k.tick()),
+            k -> List.of("n1", "3", "1000", "1", "1", "t", "7", "hello", "world"),
+            k ->
+                types(
+                    k.messages(),
+                    "stream",
+                    k.stats(),
+                    "hash",
+                    k.auditPublished(),
+                    "stream",
+                    k.tick(),
+                    "string"),
             k -> Map.of(k.stats(), List.of("published"))),
+        new Case(
+            "hold",
+            Scripts.HOLD,
+            k -> messagesPendingOn(k, "c1"),
+            k -> List.of(k.messages()),
+            k -> {
+              List<String> ids = entryIds(k.messages());
+              return List.of(Keys.HANDLERS_GROUP, "c1", "1", ids.get(0), "1", ids.get(1), "1");
+            },
+            k -> types(k.messages(), "stream"),
+            k -> Map.of()),
         new Case(
             "commit",
             Scripts.COMMIT,
@@ -211,13 +245,16 @@ class ScriptGuardsTest {
                   "0",
                   "0",
                   ids.get(0),
+                  "1",
                   "0",
                   "e",
                   "{}",
                   ids.get(1),
+                  "1",
                   "0",
                   "d",
-                  "bad");
+                  "bad",
+                  "1");
             },
             k ->
                 types(
@@ -231,7 +268,10 @@ class ScriptGuardsTest {
                     "hash",
                     k.auditCommitted(),
                     "stream"),
-            k -> Map.of(k.stats(), List.of("processed", "errors", "deadLettered", "backlog"))),
+            k ->
+                Map.of(
+                    k.stats(),
+                    List.of("processed", "errors", "deadLettered", "backlog", "ledgerCommitted"))),
         new Case(
             "reclaim",
             Scripts.RECLAIM,
@@ -248,7 +288,7 @@ class ScriptGuardsTest {
                     "hash",
                     k.auditCommitted(),
                     "stream"),
-            k -> Map.of(k.stats(), List.of("deadLettered", "backlog"))),
+            k -> Map.of(k.stats(), List.of("deadLettered", "backlog", "ledgerCommitted"))),
         new Case(
             "claim",
             Scripts.CLAIM,
@@ -274,7 +314,7 @@ class ScriptGuardsTest {
                     "stream",
                     k.presence(),
                     "hash"),
-            k -> Map.of(k.stats(), List.of("deadLettered", "backlog"))),
+            k -> Map.of(k.stats(), List.of("deadLettered", "backlog", "ledgerCommitted"))),
         new Case(
             "presence",
             Scripts.PRESENCE,
@@ -350,6 +390,14 @@ class ScriptGuardsTest {
             k -> types(k.heartbeats(), "zset", k.nodes(), "hash", k.presence(), "hash"),
             k -> Map.of()),
         new Case(
+            "inspect",
+            Scripts.INSPECT,
+            k -> {}, // no marker yet: the inspection writes it
+            k -> List.of(k.marker(), k.epoch(), k.stats(), k.messages()),
+            k -> List.of("m1", Keys.HANDLERS_GROUP, "0"),
+            k -> types(k.marker(), "hash"),
+            k -> Map.of()),
+        new Case(
             "drain-claim",
             Scripts.DRAIN_CLAIM,
             k -> rc.cmd("XADD", k.errors(), "*", "record", "{}"),
@@ -361,10 +409,75 @@ class ScriptGuardsTest {
             "drain-ack",
             Scripts.DRAIN_ACK,
             ScriptGuardsTest::errorsDrainedBy,
-            k -> List.of(k.errors(), k.drainers(), k.auditDrained()),
+            k ->
+                List.of(
+                    k.errors(),
+                    k.drainers(),
+                    k.auditDrained(),
+                    k.auditPublished(),
+                    k.auditCommitted(),
+                    k.stats()),
             k -> List.of(Keys.DRAIN_GROUP, "r1", "5000", "1", entryIds(k.errors()).get(0), "1-1"),
-            k -> types(k.errors(), "stream", k.drainers(), "zset", k.auditDrained(), "stream"),
-            k -> Map.of()),
+            k ->
+                types(
+                    k.errors(),
+                    "stream",
+                    k.drainers(),
+                    "zset",
+                    k.auditDrained(),
+                    "stream",
+                    k.stats(),
+                    "hash"),
+            k -> Map.of(k.stats(), List.of("ledgerDrained"))),
+        new Case(
+            "replay",
+            Scripts.REPLAY,
+            k -> {
+              // a message's dead letter, and a ledger the replay is recorded in
+              rc.cmd(
+                  "XADD",
+                  k.deadLetter(),
+                  "*",
+                  "messageId",
+                  "1-1",
+                  "reason",
+                  "r",
+                  "attempts",
+                  "3",
+                  "handler",
+                  "h",
+                  "field:gen",
+                  "g",
+                  "field:epoch",
+                  "1",
+                  "field:seq",
+                  "1",
+                  "field:ts",
+                  "1",
+                  "field:text",
+                  "one");
+              rc.cmd("XADD", k.auditPublished(), "*", "msg", "1-1", "epoch", "1", "gen", "g");
+              rc.cmd("HSET", k.stats(), "backlog", "0", "replayed", "0");
+            },
+            k ->
+                List.of(
+                    k.deadLetter(),
+                    k.messages(),
+                    k.stats(),
+                    k.auditPublished(),
+                    k.auditCommitted()),
+            k -> List.of("0", entryIds(k.deadLetter()).get(0)),
+            k ->
+                types(
+                    k.deadLetter(),
+                    "stream",
+                    k.messages(),
+                    "stream",
+                    k.stats(),
+                    "hash",
+                    k.auditPublished(),
+                    "stream"),
+            k -> Map.of(k.stats(), List.of("backlog", "replayed"))),
         new Case(
             "drain-end",
             Scripts.DRAIN_END,
