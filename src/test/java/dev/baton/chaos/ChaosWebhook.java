@@ -11,13 +11,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A hostile webhook for the chaos suite, on a port it keeps across stops: it logs every request as
- * {@link InvocationLog} reads it, and decides per (id, attempt) from a hash: a text with the word
- * "storm" is an error; one first attempt in {@code lateEvery} answers ok only after {@code lateMs}
- * (past the handler's deadline: Baton has reset the request and retried by then); one attempt in
- * {@code failEvery} answers 503 with a fail body; the rest ok after {@code slowMs}.
+ * {@link InvocationLog} reads it, and decides per (id, attempt): a text with the word "storm" is an
+ * error; every {@code lateEvery}-th first attempt it receives answers ok only after {@code lateMs}
+ * (past the handler's deadline: Baton has reset the request and retried by then; counted, not
+ * hashed, so that every {@code lateEvery} messages bring one however few a loaded machine
+ * publishes); one attempt in {@code failEvery} (by a hash of id and attempt) answers 503 with a
+ * fail body; the rest ok after {@code slowMs}.
  */
 final class ChaosWebhook implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
@@ -27,6 +30,8 @@ final class ChaosWebhook implements AutoCloseable {
   private final long lateMs;
   private final int failEvery;
   private final long slowMs;
+  private final AtomicInteger firstAttempts = new AtomicInteger();
+  private final AtomicInteger lates = new AtomicInteger();
   private HttpServer server;
 
   ChaosWebhook(Path log, int lateEvery, long lateMs, int failEvery, long slowMs)
@@ -39,6 +44,11 @@ final class ChaosWebhook implements AutoCloseable {
     this.lateMs = lateMs;
     this.failEvery = failEvery;
     this.slowMs = slowMs;
+  }
+
+  /** How many attempts it has answered, or will answer, after {@code lateMs}. */
+  int lates() {
+    return lates.get();
   }
 
   String url() {
@@ -71,8 +81,9 @@ final class ChaosWebhook implements AutoCloseable {
     int attempt = inv.getInteger("attempt");
     String key = id + "#" + attempt;
     JsonObject line = new JsonObject().put("node", "webhook").put("id", id).put("attempt", attempt);
-    if (attempt == 1 && bucket("late" + id, lateEvery)) {
+    if (attempt == 1 && lateEvery > 0 && firstAttempts.incrementAndGet() % lateEvery == 0) {
       record(line.put("did", "late"));
+      lates.incrementAndGet();
       vertx.setTimer(lateMs, t -> req.response().end("{\"outcome\":\"ok\"}"));
       return;
     }
