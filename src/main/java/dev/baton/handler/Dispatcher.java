@@ -154,7 +154,7 @@ final class Dispatcher {
         }
         abandonQuietly(old);
       }
-      Work w = new Work(Pack.parse(d.entry(), maxTextBytes), d.deliveries(), reclaimed);
+      Work w = new Work(StreamEntry.parse(d.entry(), maxTextBytes), d.deliveries(), reclaimed);
       held.put(id, w);
       if (w.pack.valid()) {
         for (int i = 0; i < w.size(); i++) {
