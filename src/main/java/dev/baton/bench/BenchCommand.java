@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.baton.NodeVerticle;
 import dev.baton.audit.Verifier;
+import dev.baton.audit.VerifyReport;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.RedisUrl;
@@ -424,15 +425,15 @@ public final class BenchCommand implements Callable<Integer> {
               .put("cpuSeconds", cpu)
               .put("peakRssMb", rss);
       if (withLedger) {
-        JsonObject v = new Verifier(target.ops, keys).verify().await(10, TimeUnit.MINUTES);
+        VerifyReport v = new Verifier(target.ops, keys).verify().await(10, TimeUnit.MINUTES);
         run.put(
             "verify",
             new JsonObject()
-                .put("published", v.getLong("published"))
-                .put("committed", v.getLong("committed"))
-                .put("lost", v.getLong("lost"))
-                .put("duplicated", v.getLong("duplicated"))
-                .put("ok", v.getBoolean("ok")));
+                .put("published", v.published())
+                .put("committed", v.committed())
+                .put("lost", (long) v.lost().size())
+                .put("duplicated", (long) v.duplicated().size())
+                .put("ok", v.passed()));
       }
       return run;
     } finally {
