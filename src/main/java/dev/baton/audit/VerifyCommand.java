@@ -1,12 +1,13 @@
 package dev.baton.audit;
 
+import dev.baton.tool.ConfOption;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,11 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Check the audit ledger: lost, duplicated, unexpected and split-brain messages.")
 public final class VerifyCommand implements Callable<Integer> {
-  @Option(
-      names = {"-conf", "--conf"},
-      paramLabel = "FILE",
-      description = "JSON configuration (see conf/node.json)")
-  Path conf;
+  @Mixin ConfOption conf;
 
   @Option(names = "--json", description = "the report as one JSON document")
   boolean json;
@@ -41,7 +38,8 @@ public final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (ToolSession session = ToolSession.open("verify", conf, err, ExitCodes.REDIS, 600_000)) {
+    try (ToolSession session =
+        ToolSession.open("verify", conf.file(), err, ExitCodes.REDIS, 600_000)) {
       VerifyReport report;
       try {
         report = new Verifier(session.redis, session.keys).verify().await(10, TimeUnit.MINUTES);
