@@ -3,7 +3,7 @@ package dev.baton.handler;
 import dev.baton.api.MessageHandler;
 import dev.baton.api.Outcome;
 import dev.baton.common.Backoff;
-import dev.baton.config.NodeConfig.HandlerSettings;
+import dev.baton.config.HandlerSettings;
 import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.FailureClass;
 import dev.baton.plugin.Interruptible;
