@@ -328,23 +328,7 @@ public final class StreamEntry {
       return invalid(id, e.getMessage());
     }
     if (!packed) {
-      if (text.length() > maxTextBytes) {
-        return invalid(
-            id, "field 'text' has " + text.length() + " bytes, more than " + maxTextBytes);
-      }
-      if (!validUtf8(text, 0, text.length())) {
-        return invalid(id, "field 'text' is not valid UTF-8");
-      }
-      return new StreamEntry(
-          id,
-          false,
-          gen,
-          epochValue,
-          seqValue,
-          tsValue,
-          text,
-          new int[] {0, text.length() + 1},
-          null);
+      return single(id, gen, epochValue, seqValue, tsValue, text, maxTextBytes);
     }
     if (count < 1 || count > MAX_MESSAGES) {
       return invalid(id, "field 'n' must be within [1, " + MAX_MESSAGES + "], got " + count);
@@ -357,6 +341,19 @@ public final class StreamEntry {
         new StreamEntry(id, true, gen, epochValue, seqValue, tsValue, texts, starts, null);
     pack.checkTexts(maxTextBytes);
     return pack;
+  }
+
+  /** One message whose shared fields are sound: its text checked. */
+  private static StreamEntry single(
+      String id, Buffer gen, long epoch, long seq, long ts, Buffer text, int maxTextBytes) {
+    if (text.length() > maxTextBytes) {
+      return invalid(id, "field 'text' has " + text.length() + " bytes, more than " + maxTextBytes);
+    }
+    if (!validUtf8(text, 0, text.length())) {
+      return invalid(id, "field 'text' is not valid UTF-8");
+    }
+    return new StreamEntry(
+        id, false, gen, epoch, seq, ts, text, new int[] {0, text.length() + 1}, null);
   }
 
   /**

@@ -3,7 +3,8 @@ package dev.baton.redis;
 /**
  * The field names of Baton's streams, shared by the code that reads them: a message entry's (the
  * codec, handler/StreamEntry), the audit ledger's and the error records' (verify). The Lua scripts
- * that write them (publish.lua, commit.lua, replay.lua, lib/dead-letter.lua) use the same names.
+ * that write them (publish.lua, commit.lua, replay.lua, drain-ack.lua, lib/dead-letter.lua) use the
+ * same names.
  */
 public final class Fields {
   /** The generator that published an entry (a message entry's and a published ledger entry's). */
