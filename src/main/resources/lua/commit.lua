@@ -7,7 +7,7 @@
 --   n is the number of messages of a pack, or '0' for an entry that is one message (the single
 --     format, or an entry that is not a pack of messages at all): its message id is the entry's
 --     'id' field when it has one (a replayed dead letter), else the entry id; a pack's message i
---     has id '<entry id>/i';
+--     has id '<entry id>/i' (the format's one Java home: dev.baton.redis.MessageId);
 --   kinds has one character per message: 'o' fine, 'e' error, 'd' dead letter;
 --   payloads follow for each 'e' and 'd', in order: 'e' the error record JSON; 'd' the reason and
 --     the attempts made, and in a pack also the message's gen, epoch, seq, ts and text (an entry

@@ -12,10 +12,10 @@ import dev.baton.logging.Logging;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.EmbeddedRedis;
 import dev.baton.redis.RedisUnsuitable;
+import dev.baton.tool.ConfOption;
 import dev.baton.tool.ExitCodes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * The command line. Without a subcommand it runs a node until SIGTERM/SIGINT, which closes Vert.x
@@ -49,11 +49,7 @@ public final class Main implements Callable<Integer> {
   /** What a stop may take beyond the handler's grace for running attempts. */
   private static final long STOP_TIMEOUT_MS = 10_000;
 
-  @Option(
-      names = {"-conf", "--conf"},
-      paramLabel = "FILE",
-      description = "JSON configuration (see conf/node.json)")
-  Path conf;
+  @Mixin ConfOption conf;
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -65,7 +61,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    NodeConfig config = ConfigLoader.loadOrReport(conf, System.err);
+    NodeConfig config = ConfigLoader.loadOrReport(conf.file(), System.err);
     if (config == null) {
       return ExitCodes.CONFIG;
     }

@@ -6,6 +6,7 @@ import dev.baton.api.PluginContext;
 import dev.baton.bus.Addresses;
 import dev.baton.config.ConfigException;
 import dev.baton.config.NodeConfig;
+import dev.baton.config.RedisSettings;
 import dev.baton.election.ElectionVerticle;
 import dev.baton.election.Leadership;
 import dev.baton.generator.GeneratorVerticle;
@@ -145,7 +146,7 @@ public final class NodeVerticle extends VerticleBase {
             config.redis().user(),
             state.nodeId(),
             config.presence().enabled(),
-            config.redis().type() == NodeConfig.RedisType.CLUSTER);
+            config.redis().type() == RedisSettings.RedisType.CLUSTER);
     state.redis().explainer(permissions::explain);
     RedisWatch watch = new RedisWatch(ops, keys, state, permissions, config.redis());
 
@@ -170,7 +171,7 @@ public final class NodeVerticle extends VerticleBase {
             keys,
             state,
             this::dedicated,
-            config.redis().type() == NodeConfig.RedisType.CLUSTER ? this::dedicatedAt : null);
+            config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
     http =
         new HttpVerticle(
             config.http(),
@@ -267,7 +268,7 @@ public final class NodeVerticle extends VerticleBase {
     return new RedisOps(
         Redis.createClient(vertx, options),
         config.redis().commandTimeoutMs(),
-        config.redis().type() == NodeConfig.RedisType.SENTINEL
+        config.redis().type() == RedisSettings.RedisType.SENTINEL
             ? () -> Redis.createClient(vertx, options)
             : null);
   }

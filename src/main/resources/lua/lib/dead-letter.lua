@@ -36,7 +36,8 @@ end
 
 -- Dead-letters one entry: a dead letter per message of a pack (fields n and texts: message
 -- '<id>/<i>', with that message's fields), else one with all the entry's fields. Returns how many
--- messages that was, and the ledger fields that name them.
+-- messages that was, and the ledger fields that name them. (The message-id format's one Java home
+-- is dev.baton.redis.MessageId.)
 local function deadLetterEntry(dead_key, id, fields, reason, attempts, handler)
   local f = {}
   for j = 1, #fields, 2 do f[fields[j]] = fields[j + 1] end

@@ -51,83 +51,131 @@ final class Completeness {
         .map(r -> judge(keys, r));
   }
 
-  static Judgement judge(Keys keys, Response r) {
-    long[] entries = {
-      Replies.num(r.get(0), -1), Replies.num(r.get(1), -1), Replies.num(r.get(2), -1)
-    };
-    String since = Replies.str(r.get(3));
-    String run = Replies.str(r.get(4));
-    long evictedThen = Replies.number(Replies.str(r.get(5)), -1);
-    boolean prior = "1".equals(Replies.str(r.get(6)));
-    long[] counts = {
-      Replies.number(Replies.str(r.get(7)), 0),
-      Replies.number(Replies.str(r.get(8)), 0),
-      Replies.number(Replies.str(r.get(9)), 0)
-    };
-    long lostAt = Replies.number(Replies.str(r.get(10)), -1);
-    String lost = Replies.str(r.get(11));
-    String runNow = Replies.str(r.get(12));
-    long evictedNow = Replies.number(Replies.str(r.get(13)), -1);
+  /** What ledger-state.lua read, in its reply's order. */
+  record State(
+      long[] entries,
+      long sinceMs,
+      String run,
+      long evictedThen,
+      boolean prior,
+      long[] counts,
+      long lostAt,
+      String lost,
+      String runNow,
+      long evictedNow) {
+    static State of(Response r) {
+      return new State(
+          new long[] {
+            Replies.num(r.get(0), -1), Replies.num(r.get(1), -1), Replies.num(r.get(2), -1)
+          },
+          Replies.number(Replies.str(r.get(3)), -1),
+          Replies.str(r.get(4)),
+          Replies.number(Replies.str(r.get(5)), -1),
+          "1".equals(Replies.str(r.get(6))),
+          new long[] {
+            Replies.number(Replies.str(r.get(7)), 0),
+            Replies.number(Replies.str(r.get(8)), 0),
+            Replies.number(Replies.str(r.get(9)), 0)
+          },
+          Replies.number(Replies.str(r.get(10)), -1),
+          Replies.str(r.get(11)),
+          Replies.str(r.get(12)),
+          Replies.number(Replies.str(r.get(13)), -1));
+    }
 
+    boolean anyEntries() {
+      return entries[0] > 0 || entries[1] > 0 || entries[2] > 0;
+    }
+
+    boolean restarted() {
+      return !run.equals(runNow);
+    }
+  }
+
+  static Judgement judge(Keys keys, Response r) {
+    State s = State.of(r);
     List<String> incomplete = new ArrayList<>();
     List<String> notes = new ArrayList<>();
-    long sinceMs = Replies.number(since, -1);
-    boolean anyEntries = entries[0] > 0 || entries[1] > 0 || entries[2] > 0;
-    if (sinceMs < 0) {
-      if (anyEntries) {
+    if (s.sinceMs() < 0) {
+      if (s.anyEntries()) {
         incomplete.add(
             "the ledger's counts in " + keys.stats() + " are gone (evicted, or deleted by hand)");
       }
       return new Judgement(incomplete, notes, -1);
     }
-    if (prior) {
+    if (s.prior()) {
       incomplete.add(
           "the ledger's counts in "
               + keys.stats()
               + " began anew while the ledger held entries: they had been lost");
     }
+    countsMatch(keys, s, incomplete);
+    evicted(s, incomplete);
+    lost(s, incomplete, notes);
+    restarted(s, notes);
+    return new Judgement(incomplete, notes, s.sinceMs());
+  }
+
+  /** Each ledger stream holds exactly the entries its count says were written. */
+  private static void countsMatch(Keys keys, State s, List<String> incomplete) {
     String[] names = {keys.auditPublished(), keys.auditCommitted(), keys.auditDrained()};
+    long[] entries = s.entries();
     for (int i = 0; i < 3; i++) {
-      if (entries[i] != counts[i]) {
+      if (entries[i] != s.counts()[i]) {
         incomplete.add(
             names[i]
                 + (entries[i] < 0 ? " is no stream" : " holds " + entries[i] + " entries")
                 + ", "
-                + counts[i]
+                + s.counts()[i]
                 + " were written");
       }
     }
-    if (evictedNow >= 0) {
-      long evicted = run.equals(runNow) && evictedThen >= 0 ? evictedNow - evictedThen : evictedNow;
-      if (evicted > 0) {
-        incomplete.add(
-            "Redis evicted "
-                + evicted
-                + (evicted == 1 ? " key" : " keys")
-                + " since "
-                + (run.equals(runNow) ? "the ledger began" : "it started, after the ledger began"));
-      }
+  }
+
+  /** Redis evicted no key since the ledger began (since it started, after a restart). */
+  private static void evicted(State s, List<String> incomplete) {
+    if (s.evictedNow() < 0) {
+      return;
     }
-    if (lostAt >= 0 && lostAt >= sinceMs) {
+    long evicted =
+        !s.restarted() && s.evictedThen() >= 0 ? s.evictedNow() - s.evictedThen() : s.evictedNow();
+    if (evicted > 0) {
       incomplete.add(
-          "a node saw Redis lose Baton's data at " + Instant.ofEpochMilli(lostAt) + ": " + lost);
-    } else if (lostAt >= 0) {
+          "Redis evicted "
+              + evicted
+              + (evicted == 1 ? " key" : " keys")
+              + " since "
+              + (!s.restarted() ? "the ledger began" : "it started, after the ledger began"));
+    }
+  }
+
+  /** No loss recorded since the ledger began; one before it is a note. */
+  private static void lost(State s, List<String> incomplete, List<String> notes) {
+    if (s.lostAt() >= 0 && s.lostAt() >= s.sinceMs()) {
+      incomplete.add(
+          "a node saw Redis lose Baton's data at "
+              + Instant.ofEpochMilli(s.lostAt())
+              + ": "
+              + s.lost());
+    } else if (s.lostAt() >= 0) {
       notes.add(
           "Redis lost Baton's data at "
-              + Instant.ofEpochMilli(lostAt)
+              + Instant.ofEpochMilli(s.lostAt())
               + ", before this ledger began: messages published before "
-              + Instant.ofEpochMilli(sinceMs)
+              + Instant.ofEpochMilli(s.sinceMs())
               + " are not judged");
     }
-    if (!run.isEmpty() && !runNow.isEmpty() && !run.equals(runNow)) {
+  }
+
+  private static void restarted(State s, List<String> notes) {
+    if (!s.run().isEmpty() && !s.runNow().isEmpty() && s.restarted()) {
       notes.add(
           "Redis restarted or failed over since the ledger began (run id "
-              + run
+              + s.run()
               + ", now "
-              + runNow
+              + s.runNow()
               + "): a restart with appendfsync always loses nothing; an asynchronous failover"
               + " can lose the last writes, which then count as never published");
     }
-    return new Judgement(incomplete, notes, sinceMs);
   }
 }

@@ -1,13 +1,13 @@
 package dev.baton.audit;
 
+import dev.baton.tool.ConfOption;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
-import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -19,11 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Check the audit ledger: lost, duplicated, unexpected and split-brain messages.")
 public final class VerifyCommand implements Callable<Integer> {
-  @Option(
-      names = {"-conf", "--conf"},
-      paramLabel = "FILE",
-      description = "JSON configuration (see conf/node.json)")
-  Path conf;
+  @Mixin ConfOption conf;
 
   @Option(names = "--json", description = "the report as one JSON document")
   boolean json;
@@ -42,8 +38,9 @@ public final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (ToolSession session = ToolSession.open("verify", conf, err, ExitCodes.REDIS, 600_000)) {
-      JsonObject report;
+    try (ToolSession session =
+        ToolSession.open("verify", conf.file(), err, ExitCodes.REDIS, 600_000)) {
+      VerifyReport report;
       try {
         report = new Verifier(session.redis, session.keys).verify().await(10, TimeUnit.MINUTES);
       } catch (Throwable e) {
@@ -51,22 +48,22 @@ public final class VerifyCommand implements Callable<Integer> {
         err.println("verify: stopped: " + ToolSession.reason(e));
         return ExitCodes.REDIS;
       }
-      out.print(json ? report.encodePrettily() + "\n" : Verifier.text(report));
+      out.print(json ? report.toJson().encodePrettily() + "\n" : report.text());
       out.flush();
-      if (!Verifier.complete(report)) {
-        err.println("verify: " + Verifier.incompleteSentence(report));
+      if (!report.complete()) {
+        err.println("verify: " + report.incompleteSentence());
         return ExitCodes.GUARANTEE_BROKEN;
       }
-      if (Verifier.nothingToVerify(report)) {
+      if (report.nothingToVerify()) {
         err.println(
             "verify: nothing to verify under "
                 + session.keys.auditPublished().replace(":audit:published", "")
-                + (report.getBoolean("ledger")
+                + (report.ledger()
                     ? ": the audit ledger records no publish or commit"
                     : ": there is no audit ledger (is audit.enabled true on the nodes?)"));
         return ExitCodes.NOTHING_TO_VERIFY;
       }
-      return Verifier.passed(report) ? 0 : ExitCodes.GUARANTEE_BROKEN;
+      return report.passed() ? 0 : ExitCodes.GUARANTEE_BROKEN;
     } catch (ToolSession.Refused refused) {
       return refused.exitCode;
     }

@@ -1,16 +1,15 @@
 package dev.baton.bench;
 
+import dev.baton.redis.Fields;
 import dev.baton.redis.Keys;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * {@code bench --failover}: four node processes at default settings (a generator, the two presence
@@ -26,29 +25,21 @@ final class FailoverRun {
   /** A generator, the two watchers, and one handler that does not watch. */
   private static final int NODES = 4;
 
-  private final BenchCommand.Target target;
-  private final Path jar;
-  private final String heap;
-  private final List<String> jvmOptions;
+  private final Target target;
+  private final NodeLauncher launcher;
   private final int kills;
   private final Keys keys;
-  private final Map<String, String> env = new HashMap<>();
+  private final Map<String, String> env;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private int next = 1;
 
-  FailoverRun(
-      BenchCommand.Target target, Path jar, String heap, List<String> jvmOptions, int kills) {
+  FailoverRun(Target target, NodeLauncher launcher, int kills) {
     this.target = target;
-    this.jar = jar;
-    this.heap = heap;
-    this.jvmOptions = jvmOptions;
+    this.launcher = launcher;
     this.kills = kills;
-    String prefix = "failover" + UUID.randomUUID().toString().substring(0, 6);
+    String prefix = Bench.prefix("failover");
     this.keys = new Keys(prefix);
-    env.put("BATON_REDIS_URL", target.url);
-    env.put("BATON_REDIS_KEY_PREFIX", prefix);
-    env.put("BATON_REDIS_EMBEDDED", "off");
-    env.put("BATON_AUDIT_ENABLED", "true");
+    this.env = NodeEnv.on(target, prefix).set("audit.enabled", true).toMap();
   }
 
   JsonObject run() throws Exception {
@@ -103,7 +94,7 @@ final class FailoverRun {
   }
 
   private NodeProcess start() throws Exception {
-    NodeProcess n = NodeProcess.start(jar, "n" + next++, env, heap, jvmOptions);
+    NodeProcess n = launcher.start("n" + next++, env);
     nodes.add(n);
     return n;
   }
@@ -118,7 +109,7 @@ final class FailoverRun {
 
   /** One generator, three handlers, two of them the watchers, every presence registered. */
   private void awaitSettled() throws InterruptedException {
-    BenchCommand.waitFor(
+    Bench.waitFor(
         () -> {
           int generators = 0;
           int watchers = 0;
@@ -154,7 +145,7 @@ final class FailoverRun {
    */
   private NodeProcess find(String role, boolean watcher) throws InterruptedException {
     NodeProcess[] found = new NodeProcess[1];
-    BenchCommand.waitFor(
+    Bench.waitFor(
         () -> {
           for (NodeProcess n : alive()) {
             JsonObject s = status(n);
@@ -178,7 +169,7 @@ final class FailoverRun {
     NodeProcess gen = find("generator", false);
     NodeProcess watcher = andWatcher ? find("handler", true) : null;
     long epoch = target.cmd("GET", keys.epoch()).toLong();
-    long killedAt = serverMs();
+    long killedAt = target.serverMs();
     gen.process().destroyForcibly();
     if (watcher != null) {
       watcher.process().destroyForcibly();
@@ -186,7 +177,7 @@ final class FailoverRun {
     }
     gen.process().waitFor();
     long[] first = new long[1];
-    BenchCommand.waitFor(
+    Bench.waitFor(
         () -> (first[0] = firstPublishAfter(epoch)) > 0, 60_000, "a publish of the next epoch", 5);
     Response grants = target.cmd("XREVRANGE", keys.grants(), "+", "-", "COUNT", "1");
     String from = null;
@@ -211,7 +202,7 @@ final class FailoverRun {
     NodeProcess victim = find("handler", theWatcher);
     victim.freeze();
     List<String> held = new ArrayList<>();
-    BenchCommand.waitFor(
+    Bench.waitFor(
         () -> {
           held.clear();
           for (Response p :
@@ -230,11 +221,11 @@ final class FailoverRun {
         30_000,
         "messages delivered to the stopped handler",
         5);
-    long killedAt = serverMs();
+    long killedAt = target.serverMs();
     victim.process().destroyForcibly();
     victim.process().waitFor();
     long[] last = new long[1];
-    BenchCommand.waitFor(
+    Bench.waitFor(
         () -> (last[0] = lastCommitOf(held)) > 0,
         60_000,
         "the stopped handler's messages committed",
@@ -312,7 +303,7 @@ final class FailoverRun {
     for (Response e : page) {
       Response f = e.get(1);
       for (int i = 0; i + 1 < f.size(); i += 2) {
-        if ("epoch".equals(f.get(i).toString()) && f.get(i + 1).toLong() > epoch) {
+        if (Fields.EPOCH.equals(f.get(i).toString()) && f.get(i + 1).toLong() > epoch) {
           String id = e.get(0).toString();
           first = Long.parseLong(id.substring(0, id.indexOf('-')));
         }
@@ -327,7 +318,7 @@ final class FailoverRun {
     for (Response e : target.cmd("XREVRANGE", keys.auditCommitted(), "+", "-", "COUNT", "2000")) {
       Response f = e.get(1);
       for (int i = 0; i + 1 < f.size(); i += 2) {
-        if ("msg".equals(f.get(i).toString())) {
+        if (Fields.MSG.equals(f.get(i).toString())) {
           String id = e.get(0).toString();
           at.put(f.get(i + 1).toString(), Long.parseLong(id.substring(0, id.indexOf('-'))));
         }
@@ -354,10 +345,5 @@ final class FailoverRun {
         .put("ms", new JsonArray(ms))
         .put("median", sorted.isEmpty() ? null : sorted.get(sorted.size() / 2))
         .put("max", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
-  }
-
-  private long serverMs() {
-    Response t = target.cmd("TIME");
-    return t.get(0).toLong() * 1000 + t.get(1).toLong() / 1000;
   }
 }

@@ -45,7 +45,7 @@ public final class NodeProcess implements AutoCloseable {
    * Starts {@code java -Xmx256m -jar target/node-fat.jar [args]} with extra environment variables.
    */
   public static NodeProcess start(Map<String, String> env, String... args) throws IOException {
-    return start(JAR, env.get("BATON_NODE_ID"), env, "256m", List.of(), args);
+    return start(JAR, env.get(NodeEnv.name("nodeId")), env, "256m", List.of(), args);
   }
 
   /**
@@ -72,7 +72,7 @@ public final class NodeProcess implements AutoCloseable {
       String classPath, Map<String, String> env, String... args) throws IOException {
     return launch(
         List.of("-cp", classPath, MAIN_CLASS),
-        env.get("BATON_NODE_ID"),
+        env.get(NodeEnv.name("nodeId")),
         env,
         "256m",
         List.of(),
@@ -98,10 +98,10 @@ public final class NodeProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("BATON_HTTP_PORT", Integer.toString(port));
+    pb.environment().put(NodeEnv.name("http.port"), Integer.toString(port));
     pb.environment().putAll(env);
     if (id != null) {
-      pb.environment().put("BATON_NODE_ID", id);
+      pb.environment().put(NodeEnv.name("nodeId"), id);
     }
     return new NodeProcess(id, pb.start(), port, log);
   }
@@ -135,9 +135,9 @@ public final class NodeProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("BATON_HTTP_PORT", Integer.toString(port));
+    pb.environment().put(NodeEnv.name("http.port"), Integer.toString(port));
     pb.environment().putAll(env);
-    return new NodeProcess(env.get("BATON_NODE_ID"), pb.start(), port, log);
+    return new NodeProcess(env.get(NodeEnv.name("nodeId")), pb.start(), port, log);
   }
 
   public static String javaBin() {

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -87,30 +86,29 @@ final class PluginsRun {
       out.add(
           cadenceRun(
               "java",
-              Map.of(
-                  "BATON_HANDLER_TYPE",
-                  "java",
-                  "BATON_HANDLER_JAVA_CLASS",
-                  BenchHandler.class.getName())));
+              NodeEnv.create()
+                  .set("handler.type", "java")
+                  .set("handler.java.class", BenchHandler.class.getName())
+                  .toMap()));
       out.add(
           cadenceRun(
               "http",
-              Map.of(
-                  "BATON_HANDLER_TYPE",
-                  "http",
-                  "BATON_HANDLER_HTTP_URL",
-                  "http://127.0.0.1:" + fast.actualPort() + "/")));
+              NodeEnv.create()
+                  .set("handler.type", "http")
+                  .set("handler.http.url", "http://127.0.0.1:" + fast.actualPort() + "/")
+                  .toMap()));
       out.add(
           cadenceRun(
               "command",
-              Map.of(
-                  "BATON_HANDLER_TYPE",
-                  "command",
-                  "BATON_HANDLER_COMMAND",
-                  new JsonArray()
-                      .add("python3")
-                      .add("examples/python-command/handler.py")
-                      .encode())));
+              NodeEnv.create()
+                  .set("handler.type", "command")
+                  .set(
+                      "handler.command",
+                      new JsonArray()
+                          .add("python3")
+                          .add("examples/python-command/handler.py")
+                          .encode())
+                  .toMap()));
     } finally {
       fast.close().await(10, TimeUnit.SECONDS);
     }
@@ -203,10 +201,12 @@ final class PluginsRun {
   private JsonObject httpRun(String endpoint, String url) throws Exception {
     double wrk = wrk(url);
     long n = Math.max(2_000, (long) (wrk * seconds));
-    Map<String, String> env = new HashMap<>();
-    env.put("BATON_HANDLER_TYPE", "http");
-    env.put("BATON_HANDLER_HTTP_URL", url);
-    env.put("BATON_HANDLER_CONCURRENCY", Integer.toString(concurrency));
+    Map<String, String> env =
+        NodeEnv.create()
+            .set("handler.type", "http")
+            .set("handler.http.url", url)
+            .set("handler.concurrency", concurrency)
+            .toMap();
     JsonObject baton = trial.run(n, n / 4, env);
     double rate = baton.getDouble("messagesPerSecond");
     JsonObject r =
@@ -305,10 +305,12 @@ final class PluginsRun {
       raw = lines / ((System.nanoTime() - t0) / 1e9);
     }
     long n = Math.max(2_000, (long) (raw * seconds));
-    Map<String, String> env = new HashMap<>();
-    env.put("BATON_HANDLER_TYPE", "command");
-    env.put("BATON_HANDLER_COMMAND", new JsonArray().add("python3").add(handler).encode());
-    env.put("BATON_HANDLER_CONCURRENCY", Integer.toString(concurrency));
+    Map<String, String> env =
+        NodeEnv.create()
+            .set("handler.type", "command")
+            .set("handler.command", new JsonArray().add("python3").add(handler).encode())
+            .set("handler.concurrency", concurrency)
+            .toMap();
     JsonObject baton = trial.run(n, n / 4, env);
     double rate = baton.getDouble("messagesPerSecond");
     System.out.printf(
@@ -333,8 +335,10 @@ final class PluginsRun {
     List<JsonObject> judge = new ArrayList<>();
     List<JsonObject> plugin = new ArrayList<>();
     Map<String, String> java =
-        Map.of(
-            "BATON_HANDLER_TYPE", "java", "BATON_HANDLER_JAVA_CLASS", BenchHandler.class.getName());
+        NodeEnv.create()
+            .set("handler.type", "java")
+            .set("handler.java.class", BenchHandler.class.getName())
+            .toMap();
     for (int round = 0; round < 2; round++) { // alternated, so a drift in the machine hits both
       judge.add(trial.run(n, n / 5, Map.of()));
       plugin.add(trial.run(n, n / 5, java));

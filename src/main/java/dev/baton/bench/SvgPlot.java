@@ -11,23 +11,25 @@ final class SvgPlot {
   };
   private static final String[] DASHES = {"", "6,3", "2,3", "8,3,2,3", "1,2", "4,4"};
 
-  private SvgPlot() {}
+  private static final int W = 760;
+  private static final int H = 440;
+  private static final int LEFT = 80;
+  private static final int RIGHT = 170;
+  private static final int TOP = 58;
+  private static final int BOTTOM = 60;
 
-  /**
-   * {@code series}: label → points (x, y), drawn in order; dashes tell lines apart without colour.
-   */
-  static String render(
-      String title,
-      String subtitle,
-      String xLabel,
-      String yLabel,
-      Map<String, List<double[]>> series) {
-    int w = 760;
-    int h = 440;
-    int left = 80;
-    int right = 170;
-    int top = 58;
-    int bottom = 60;
+  /** The plotting area's width and height. */
+  private static final int PW = W - LEFT - RIGHT;
+
+  private static final int PH = H - TOP - BOTTOM;
+
+  private final StringBuilder sb = new StringBuilder();
+  private final double yTop;
+  private final double lx0;
+  private final double lx1;
+
+  /** Scales from the data: y from 0 to a round number above the highest, x log from the lowest. */
+  private SvgPlot(Map<String, List<double[]>> series) {
     double xMin = Double.MAX_VALUE;
     double xMax = 0;
     double yMax = 0;
@@ -38,131 +40,109 @@ final class SvgPlot {
         yMax = Math.max(yMax, p[1]);
       }
     }
-    double yTop = niceCeil(yMax);
-    double lx0 = Math.log10(xMin);
-    double lx1 = Math.log10(xMax) == lx0 ? lx0 + 1 : Math.log10(xMax);
-    StringBuilder sb = new StringBuilder();
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
-                + "font-size=\"13\">%n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>%n",
-            w,
-            h));
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "<text x=\"%d\" y=\"22\" font-size=\"16\" font-weight=\"bold\">%s</text>%n",
-            left,
-            esc(title)));
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "<text x=\"%d\" y=\"40\" font-size=\"12\" fill=\"#444\">%s</text>%n",
-            left,
-            esc(subtitle)));
-    int pw = w - left - right;
-    int ph = h - top - bottom;
-    for (int i = 0; i <= 5; i++) {
-      double y = yTop * i / 5;
-      double py = top + ph - ph * i / 5.0;
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                  + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
-              left,
-              py,
-              left + pw,
-              py,
-              left - 8,
-              py + 4,
-              fmt(y)));
-    }
+    this.yTop = niceCeil(yMax);
+    this.lx0 = Math.log10(xMin);
+    this.lx1 = Math.log10(xMax) == lx0 ? lx0 + 1 : Math.log10(xMax);
+  }
+
+  /**
+   * {@code series}: label → points (x, y), drawn in order; dashes tell lines apart without colour.
+   */
+  static String render(
+      String title,
+      String subtitle,
+      String xLabel,
+      String yLabel,
+      Map<String, List<double[]>> series) {
+    SvgPlot plot = new SvgPlot(series);
+    plot.titles(title, subtitle);
+    plot.yGrid();
     for (List<double[]> pts : series.values()) {
-      for (double[] p : pts) {
-        double px = left + pw * (Math.log10(p[0]) - lx0) / (lx1 - lx0);
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>"
-                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-                px,
-                top,
-                px,
-                top + ph,
-                px,
-                top + ph + 18,
-                fmt(p[0])));
-      }
+      plot.xGrid(pts); // the first series' x values
       break;
     }
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-                + "stroke=\"#333\"/>%n",
-            left,
-            top,
-            pw,
-            ph));
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-            left + pw / 2,
-            h - 15,
-            esc(xLabel)));
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "<text transform=\"translate(18,%d) rotate(-90)\" text-anchor=\"middle\">%s"
-                + "</text>%n",
-            top + ph / 2,
-            esc(yLabel)));
+    plot.frame(xLabel, yLabel);
     int s = 0;
     for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
-      String colour = COLOURS[s % COLOURS.length];
-      String dash = DASHES[s % DASHES.length];
-      StringBuilder path = new StringBuilder();
-      for (double[] p : e.getValue()) {
-        double px = left + pw * (Math.log10(p[0]) - lx0) / (lx1 - lx0);
-        double py = top + ph - ph * p[1] / yTop;
-        path.append(path.length() == 0 ? "M" : " L")
-            .append(String.format(Locale.ROOT, "%.1f,%.1f", px, py));
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
-                px,
-                py,
-                colour));
-      }
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>%n",
-              path,
-              colour,
-              dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\""));
-      int ly = top + 20 + s * 22;
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>"
-                  + "<text x=\"%d\" y=\"%d\">%s</text>%n",
-              left + pw + 12,
-              ly,
-              left + pw + 42,
-              ly,
-              colour,
-              dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"",
-              left + pw + 48,
-              ly + 4,
-              esc(e.getKey())));
-      s++;
+      plot.line(s++, e.getKey(), e.getValue());
     }
-    return sb.append("</svg>\n").toString();
+    return plot.sb.append("</svg>\n").toString();
+  }
+
+  private void append(String format, Object... args) {
+    sb.append(String.format(Locale.ROOT, format, args));
+  }
+
+  private double px(double x) {
+    return LEFT + PW * (Math.log10(x) - lx0) / (lx1 - lx0);
+  }
+
+  private void titles(String title, String subtitle) {
+    append(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
+            + "font-size=\"13\">%n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>%n",
+        W, H);
+    append(
+        "<text x=\"%d\" y=\"22\" font-size=\"16\" font-weight=\"bold\">%s</text>%n",
+        LEFT, esc(title));
+    append(
+        "<text x=\"%d\" y=\"40\" font-size=\"12\" fill=\"#444\">%s</text>%n", LEFT, esc(subtitle));
+  }
+
+  private void yGrid() {
+    for (int i = 0; i <= 5; i++) {
+      double y = yTop * i / 5;
+      double py = TOP + PH - PH * i / 5.0;
+      append(
+          "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+              + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
+          LEFT, py, LEFT + PW, py, LEFT - 8, py + 4, fmt(y));
+    }
+  }
+
+  private void xGrid(List<double[]> pts) {
+    for (double[] p : pts) {
+      double px = px(p[0]);
+      append(
+          "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>"
+              + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+          px, TOP, px, TOP + PH, px, TOP + PH + 18, fmt(p[0]));
+    }
+  }
+
+  private void frame(String xLabel, String yLabel) {
+    append(
+        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" " + "stroke=\"#333\"/>%n",
+        LEFT, TOP, PW, PH);
+    append(
+        "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+        LEFT + PW / 2, H - 15, esc(xLabel));
+    append(
+        "<text transform=\"translate(18,%d) rotate(-90)\" text-anchor=\"middle\">%s" + "</text>%n",
+        TOP + PH / 2, esc(yLabel));
+  }
+
+  /** Series number {@code s}: its points, the line through them, and its legend entry. */
+  private void line(int s, String label, List<double[]> points) {
+    String colour = COLOURS[s % COLOURS.length];
+    String dash = DASHES[s % DASHES.length];
+    String dashes = dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"";
+    StringBuilder path = new StringBuilder();
+    for (double[] p : points) {
+      double px = px(p[0]);
+      double py = TOP + PH - PH * p[1] / yTop;
+      path.append(path.length() == 0 ? "M" : " L")
+          .append(String.format(Locale.ROOT, "%.1f,%.1f", px, py));
+      append("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n", px, py, colour);
+    }
+    append(
+        "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>%n",
+        path, colour, dashes);
+    int ly = TOP + 20 + s * 22;
+    append(
+        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>"
+            + "<text x=\"%d\" y=\"%d\">%s</text>%n",
+        LEFT + PW + 12, ly, LEFT + PW + 42, ly, colour, dashes, LEFT + PW + 48, ly + 4, esc(label));
   }
 
   private static double niceCeil(double v) {

@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -260,143 +262,46 @@ public final class ConfigLoader {
    * coerced to it: from the conf file's JSON or from an environment variable's text.
    */
   private enum Kind {
-    STRING {
-      @Override
-      Object fromJson(String path, Object value) {
-        if (value instanceof String) {
-          return value;
-        }
-        throw new ConfigException(path + ": must be a string, got " + describe(value));
-      }
+    STRING("must be a string", v -> v instanceof String ? v : null, (where, raw) -> raw),
+    BOOLEAN("must be true or false", v -> v instanceof Boolean ? v : null, ConfigLoader::boolText),
+    WHOLE(
+        "must be a whole number",
+        v -> v instanceof Number n && isIntegral(n) ? n.longValue() : null,
+        ConfigLoader::wholeText),
+    DECIMAL(
+        "must be a number",
+        v -> v instanceof Number n && Double.isFinite(n.doubleValue()) ? n.doubleValue() : null,
+        ConfigLoader::decimalText),
+    LIST("must be a list", v -> v instanceof JsonArray ? v : null, ConfigLoader::listText);
 
-      @Override
-      Object fromText(String where, String raw) {
-        return raw;
-      }
-    },
-    BOOLEAN {
-      @Override
-      Object fromJson(String path, Object value) {
-        if (value instanceof Boolean) {
-          return value;
-        }
-        throw new ConfigException(path + ": must be true or false, got " + describe(value));
-      }
+    /** What the refusal of a conf file's value says it must be. */
+    private final String expected;
 
-      @Override
-      Object fromText(String where, String raw) {
-        String text = raw.trim();
-        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
-          return Boolean.parseBoolean(text);
-        }
-        throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
-      }
-    },
-    WHOLE {
-      @Override
-      Object fromJson(String path, Object value) {
-        if (value instanceof Number n && isIntegral(n)) {
-          return n.longValue();
-        }
-        throw new ConfigException(path + ": must be a whole number, got " + describe(value));
-      }
+    /** The conf file's value converted, or null when it is not of this kind. */
+    private final UnaryOperator<Object> json;
 
-      @Override
-      Object fromText(String where, String raw) {
-        String text = raw.trim();
-        if (!ENV_WHOLE.matcher(text).matches()) {
-          throw new ConfigException(
-              where
-                  + ": must be a whole number (digits, optionally a leading -), got '"
-                  + raw
-                  + "'");
-        }
-        try {
-          return Long.parseLong(text);
-        } catch (NumberFormatException e) {
-          throw new ConfigException(where + ": whole number out of range, got '" + raw + "'");
-        }
-      }
-    },
-    DECIMAL {
-      @Override
-      Object fromJson(String path, Object value) {
-        if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
-          return n.doubleValue();
-        }
-        throw new ConfigException(path + ": must be a number, got " + describe(value));
-      }
+    /** An environment variable's text parsed: (where it came from, the text) → the value. */
+    private final BiFunction<String, String, Object> text;
 
-      @Override
-      Object fromText(String where, String raw) {
-        String text = raw.trim();
-        if (!ENV_DECIMAL.matcher(text).matches()) {
-          throw new ConfigException(where + ": must be a decimal number, got '" + raw + "'");
-        }
-        BigDecimal exact = new BigDecimal(text);
-        double d = exact.doubleValue();
-        if (Double.isInfinite(d)) {
-          throw new ConfigException(where + ": number too large, got '" + raw + "'");
-        }
-        if (d == 0.0 && exact.signum() != 0) {
-          throw new ConfigException(
-              where + ": number too small to represent (it would become 0), got '" + raw + "'");
-        }
-        return d;
-      }
-    },
-    LIST {
-      @Override
-      Object fromJson(String path, Object value) {
-        if (value instanceof JsonArray) {
-          return value;
-        }
-        throw new ConfigException(path + ": must be a list, got " + describe(value));
-      }
-
-      /**
-       * Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a
-       * typo. Text starting with '[' is a JSON list of strings instead, for entries that hold
-       * commas or spaces (a command's arguments).
-       */
-      @Override
-      Object fromText(String where, String raw) {
-        String text = raw.trim();
-        JsonArray list = new JsonArray();
-        if (text.isEmpty()) {
-          return list;
-        }
-        if (text.startsWith("[")) {
-          try {
-            list = new JsonArray(text);
-          } catch (DecodeException e) {
-            throw new ConfigException(where + ": not a JSON list (" + firstLine(e) + ")");
-          }
-          for (int i = 0; i < list.size(); i++) {
-            if (!(list.getValue(i) instanceof String)) {
-              throw new ConfigException(
-                  where + ": entry " + (i + 1) + " of the JSON list must be a string");
-            }
-          }
-          return list;
-        }
-        String[] parts = text.split(",", -1);
-        for (int i = 0; i < parts.length; i++) {
-          if (parts[i].isBlank()) {
-            throw new ConfigException(
-                where + ": entry " + (i + 1) + " of the comma-separated list is empty");
-          }
-          list.add(parts[i].trim());
-        }
-        return list;
-      }
-    };
+    Kind(String expected, UnaryOperator<Object> json, BiFunction<String, String, Object> text) {
+      this.expected = expected;
+      this.json = json;
+      this.text = text;
+    }
 
     /** The conf file's value, checked and converted. */
-    abstract Object fromJson(String path, Object value);
+    Object fromJson(String path, Object value) {
+      Object converted = json.apply(value);
+      if (converted == null) {
+        throw new ConfigException(path + ": " + expected + ", got " + describe(value));
+      }
+      return converted;
+    }
 
     /** An environment variable's text, parsed and checked. */
-    abstract Object fromText(String where, String raw);
+    Object fromText(String where, String raw) {
+      return text.apply(where, raw);
+    }
 
     static Kind of(String path, Object schema) {
       if (schema == null || schema instanceof String) {
@@ -416,6 +321,85 @@ public final class ConfigLoader {
       }
       throw new IllegalStateException("unsupported schema type at " + path);
     }
+  }
+
+  private static Object boolText(String where, String raw) {
+    String text = raw.trim();
+    if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(text);
+    }
+    throw new ConfigException(where + ": must be true or false, got '" + raw + "'");
+  }
+
+  private static Object wholeText(String where, String raw) {
+    String text = raw.trim();
+    if (!ENV_WHOLE.matcher(text).matches()) {
+      throw new ConfigException(
+          where + ": must be a whole number (digits, optionally a leading -), got '" + raw + "'");
+    }
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(where + ": whole number out of range, got '" + raw + "'");
+    }
+  }
+
+  private static Object decimalText(String where, String raw) {
+    String text = raw.trim();
+    if (!ENV_DECIMAL.matcher(text).matches()) {
+      throw new ConfigException(where + ": must be a decimal number, got '" + raw + "'");
+    }
+    BigDecimal exact = new BigDecimal(text);
+    double d = exact.doubleValue();
+    if (Double.isInfinite(d)) {
+      throw new ConfigException(where + ": number too large, got '" + raw + "'");
+    }
+    if (d == 0.0 && exact.signum() != 0) {
+      throw new ConfigException(
+          where + ": number too small to represent (it would become 0), got '" + raw + "'");
+    }
+    return d;
+  }
+
+  /**
+   * Comma-separated; blank as a whole is the empty list, an empty entry ("a,,b", "a,") is a typo.
+   * Text starting with '[' is a JSON list of strings instead, for entries that hold commas or
+   * spaces (a command's arguments).
+   */
+  private static Object listText(String where, String raw) {
+    String text = raw.trim();
+    if (text.startsWith("[")) {
+      return jsonListText(where, text);
+    }
+    JsonArray list = new JsonArray();
+    if (text.isEmpty()) {
+      return list;
+    }
+    String[] parts = text.split(",", -1);
+    for (int i = 0; i < parts.length; i++) {
+      if (parts[i].isBlank()) {
+        throw new ConfigException(
+            where + ": entry " + (i + 1) + " of the comma-separated list is empty");
+      }
+      list.add(parts[i].trim());
+    }
+    return list;
+  }
+
+  private static JsonArray jsonListText(String where, String text) {
+    JsonArray list;
+    try {
+      list = new JsonArray(text);
+    } catch (DecodeException e) {
+      throw new ConfigException(where + ": not a JSON list (" + firstLine(e) + ")");
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (!(list.getValue(i) instanceof String)) {
+        throw new ConfigException(
+            where + ": entry " + (i + 1) + " of the JSON list must be a string");
+      }
+    }
+    return list;
   }
 
   private static Object schemaAt(JsonObject root, String path) {

@@ -24,8 +24,34 @@ public record RedisUrl(String bare, String scheme, String user, String password,
           "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
   private static final List<String> PARAMETERS = List.of("db", "user", "password");
 
+  /** What the query string gave: its user, password and database, and the part the URL keeps. */
+  private record Query(String user, String password, String db, List<String> kept) {}
+
   /** Parses {@code url}; errors name {@code setting} and never repeat the credentials. */
   public static RedisUrl parse(String setting, String url) {
+    URI uri = uri(setting, url);
+    String scheme = uri.getScheme();
+    // the same precedence as vertx-redis-client: user info first, then ?user= and ?password=
+    Query query = query(setting, url, uri.getRawQuery());
+    int db = db(setting, url, uri, query.db());
+    String user = query.user();
+    String password = query.password();
+    String info = uri.getUserInfo();
+    if (info != null) {
+      int colon = info.indexOf(':');
+      if (colon < 0) {
+        user = info.isEmpty() ? query.user() : info;
+      } else {
+        user = colon == 0 ? query.user() : info.substring(0, colon);
+        password = info.substring(colon + 1);
+      }
+    }
+    return new RedisUrl(
+        bare(uri, query.kept()), scheme, emptyToNull(user), emptyToNull(password), db);
+  }
+
+  /** The URL as a URI whose scheme, address or socket path the client accepts. */
+  private static URI uri(String setting, String url) {
     URI uri;
     try {
       uri = new URI(url);
@@ -53,87 +79,94 @@ public record RedisUrl(String bare, String scheme, String user, String password,
               + redact(url)
               + "'");
     }
-    // the same precedence as vertx-redis-client: user info first, then ?user= and ?password=
+    return uri;
+  }
+
+  /** The parameters db, user and password, each at most once and with a value; no others. */
+  private static Query query(String setting, String url, String query) {
     String queryUser = null;
     String queryPassword = null;
     String queryDb = null;
     List<String> kept = new ArrayList<>();
     List<String> seen = new ArrayList<>();
-    String query = uri.getRawQuery();
-    if (query != null) {
-      for (String pair : query.split("&", -1)) {
-        int eq = pair.indexOf('=');
-        String name = eq < 0 ? pair : pair.substring(0, eq);
-        if (!PARAMETERS.contains(name)) {
-          throw new ConfigException(
-              setting
-                  + ": unknown parameter '"
-                  + name
-                  + "' (the client reads db, user and "
-                  + "password): '"
-                  + redact(url)
-                  + "'");
-        }
-        if (eq < 0) {
-          throw new ConfigException(
-              setting + ": parameter '" + name + "' has no value: '" + redact(url) + "'");
-        }
-        if (seen.contains(name)) {
-          throw new ConfigException(
-              setting + ": parameter '" + name + "' given twice: '" + redact(url) + "'");
-        }
-        seen.add(name);
-        String value;
-        try {
-          value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-          throw new ConfigException(
-              setting + ": parameter '" + name + "' is not percent-encoded properly");
-        }
-        if (name.equals("password")) {
-          queryPassword = value;
-        } else if (name.equals("user")) {
-          queryUser = value;
-        } else {
-          queryDb = value;
-          kept.add(pair);
-        }
+    if (query == null) {
+      return new Query(null, null, null, kept);
+    }
+    for (String pair : query.split("&", -1)) {
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      checkParameter(setting, url, name, eq >= 0, seen);
+      seen.add(name);
+      String value;
+      try {
+        value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            setting + ": parameter '" + name + "' is not percent-encoded properly");
+      }
+      if (name.equals("password")) {
+        queryPassword = value;
+      } else if (name.equals("user")) {
+        queryUser = value;
+      } else {
+        queryDb = value;
+        kept.add(pair);
       }
     }
+    return new Query(queryUser, queryPassword, queryDb, kept);
+  }
+
+  private static void checkParameter(
+      String setting, String url, String name, boolean hasValue, List<String> seen) {
+    if (!PARAMETERS.contains(name)) {
+      throw new ConfigException(
+          setting
+              + ": unknown parameter '"
+              + name
+              + "' (the client reads db, user and "
+              + "password): '"
+              + redact(url)
+              + "'");
+    }
+    if (!hasValue) {
+      throw new ConfigException(
+          setting + ": parameter '" + name + "' has no value: '" + redact(url) + "'");
+    }
+    if (seen.contains(name)) {
+      throw new ConfigException(
+          setting + ": parameter '" + name + "' given twice: '" + redact(url) + "'");
+    }
+  }
+
+  /** The database from the path or {@code ?db=} (not both), or -1 when the URL names none. */
+  private static int db(String setting, String url, URI uri, String queryDb) {
     String pathDb =
-        scheme.equals("unix") || uri.getPath() == null || uri.getPath().length() <= 1
+        uri.getScheme().equals("unix") || uri.getPath() == null || uri.getPath().length() <= 1
             ? null
             : uri.getPath().substring(1);
     if (pathDb != null && queryDb != null) {
       throw new ConfigException(
           setting + ": names the database twice (path and ?db=): '" + redact(url) + "'");
     }
-    int db = -1;
     String dbText = pathDb != null ? pathDb : queryDb;
-    if (dbText != null) {
-      if (!DIGITS.matcher(dbText).matches() || Long.parseLong(dbText) > Integer.MAX_VALUE) {
-        throw new ConfigException(
-            setting
-                + ": the database must be a number from 0 to "
-                + Integer.MAX_VALUE
-                + ", got '"
-                + dbText
-                + "'");
-      }
-      db = Integer.parseInt(dbText);
+    if (dbText == null) {
+      return -1;
     }
-    String user = queryUser;
-    String password = queryPassword;
-    String info = uri.getUserInfo();
-    if (info != null) {
-      int colon = info.indexOf(':');
-      if (colon < 0) {
-        user = info.isEmpty() ? queryUser : info;
-      } else {
-        user = colon == 0 ? queryUser : info.substring(0, colon);
-        password = info.substring(colon + 1);
-      }
+    if (!DIGITS.matcher(dbText).matches() || Long.parseLong(dbText) > Integer.MAX_VALUE) {
+      throw new ConfigException(
+          setting
+              + ": the database must be a number from 0 to "
+              + Integer.MAX_VALUE
+              + ", got '"
+              + dbText
+              + "'");
     }
+    return Integer.parseInt(dbText);
+  }
+
+  /** The URL without credentials: scheme, address or socket path, database. */
+  private static String bare(URI uri, List<String> kept) {
+    String scheme = uri.getScheme();
     StringBuilder bare = new StringBuilder(scheme).append("://");
     if (scheme.equals("unix")) {
       bare.append(uri.getRawPath() == null ? "" : uri.getRawPath());
@@ -146,7 +179,7 @@ public record RedisUrl(String bare, String scheme, String user, String password,
     if (!kept.isEmpty()) {
       bare.append('?').append(String.join("&", kept));
     }
-    return new RedisUrl(bare.toString(), scheme, emptyToNull(user), emptyToNull(password), db);
+    return bare.toString();
   }
 
   /**

@@ -1,8 +1,11 @@
 package dev.baton.config;
 
+import java.lang.reflect.RecordComponent;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -49,5 +52,27 @@ public final class Secrets {
       }
     }
     return out;
+  }
+
+  /**
+   * A record as its default {@code toString} prints it, {@code Name[a=1, b=x]}, with the components
+   * named in {@code secrets} shown as {@value #MASK} ({@code none} when null).
+   */
+  public static String maskedString(Record record, String... secrets) {
+    List<String> masked = List.of(secrets);
+    StringJoiner out = new StringJoiner(", ", record.getClass().getSimpleName() + "[", "]");
+    for (RecordComponent c : record.getClass().getRecordComponents()) {
+      Object value;
+      try {
+        value = c.getAccessor().invoke(record);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+      out.add(
+          c.getName()
+              + "="
+              + (!masked.contains(c.getName()) ? value : value == null ? "none" : MASK));
+    }
+    return out.toString();
   }
 }

@@ -1,5 +1,6 @@
 package dev.baton.deadletter;
 
+import dev.baton.tool.ConfOption;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
 import java.io.BufferedOutputStream;
@@ -8,7 +9,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -41,11 +42,7 @@ public final class DeadLettersCommand implements Callable<Integer> {
   /** Dead letters replayed per script call. */
   static final int REPLAY_BATCH = 100;
 
-  @Option(
-      names = {"-conf", "--conf"},
-      paramLabel = "FILE",
-      description = "JSON configuration (see conf/node.json)")
-  Path conf;
+  @Mixin ConfOption conf;
 
   @Option(names = "--json", description = "JSON Lines with every field")
   boolean json;
@@ -89,7 +86,7 @@ public final class DeadLettersCommand implements Callable<Integer> {
     }
     try (ToolSession session =
         ToolSession.open(
-            "deadLetters", conf, err, ExitCodes.REDIS, ToolSession.CONNECT_TIMEOUT_MS)) {
+            "deadLetters", conf.file(), err, ExitCodes.REDIS, ToolSession.CONNECT_TIMEOUT_MS)) {
       Run run =
           new Run(
               new DeadLetterStore(session.redis, session.keys, session.config.audit().enabled()),

@@ -2,8 +2,8 @@ package dev.baton.election;
 
 import dev.baton.bus.Addresses;
 import dev.baton.common.Clock;
-import dev.baton.config.NodeConfig.ElectionSettings;
-import dev.baton.config.NodeConfig.PresenceSettings;
+import dev.baton.config.ElectionSettings;
+import dev.baton.config.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;

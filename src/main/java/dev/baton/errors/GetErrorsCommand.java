@@ -1,5 +1,6 @@
 package dev.baton.errors;
 
+import dev.baton.tool.ConfOption;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
 import java.io.BufferedOutputStream;
@@ -8,9 +9,9 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -22,11 +23,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Print every stored error, delete what was printed, and exit.")
 public final class GetErrorsCommand implements Callable<Integer> {
-  @Option(
-      names = {"-conf", "--conf"},
-      paramLabel = "FILE",
-      description = "JSON configuration (see conf/node.json)")
-  Path conf;
+  @Mixin ConfOption conf;
 
   @Option(names = "--json", description = "JSON Lines with every field of each error")
   boolean json;
@@ -52,7 +49,8 @@ public final class GetErrorsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (ToolSession session =
-        ToolSession.open("getErrors", conf, err, ExitCodes.REDIS, ToolSession.CONNECT_TIMEOUT_MS)) {
+        ToolSession.open(
+            "getErrors", conf.file(), err, ExitCodes.REDIS, ToolSession.CONNECT_TIMEOUT_MS)) {
       Drainer.Result result;
       try {
         result =

@@ -5,7 +5,7 @@ import dev.baton.api.Tick;
 import dev.baton.bus.Addresses;
 import dev.baton.common.Backoff;
 import dev.baton.common.Clock;
-import dev.baton.config.NodeConfig.GeneratorSettings;
+import dev.baton.config.GeneratorSettings;
 import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.Interruptible;
 import dev.baton.redis.Keys;

@@ -47,7 +47,7 @@ public final class Publisher {
 
   /**
    * One pack entry per element of {@code packs}: alternately a message count and the texts of those
-   * messages joined by {@link dev.baton.handler.Pack#SEPARATOR} (a byte array).
+   * messages joined by {@link dev.baton.handler.StreamEntry#SEPARATOR} (a byte array).
    */
   public Future<Outcome> publishPacks(long firstSeq, List<?> packs) {
     return call(firstSeq, "1", packs);

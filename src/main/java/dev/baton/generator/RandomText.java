@@ -1,6 +1,6 @@
 package dev.baton.generator;
 
-import dev.baton.handler.Pack;
+import dev.baton.handler.StreamEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
@@ -65,8 +65,8 @@ public final class RandomText {
 
   /**
    * The texts of {@code n} messages as one pack field: each {@link #nextBytes()}-like text, joined
-   * by {@link dev.baton.handler.Pack#SEPARATOR}, written straight into one array (no array per
-   * message).
+   * by {@link dev.baton.handler.StreamEntry#SEPARATOR}, written straight into one array (no array
+   * per message).
    */
   public byte[] nextPack(int n) {
     byte[] out = new byte[n * 48];
@@ -74,7 +74,7 @@ public final class RandomText {
     for (int m = 0; m < n; m++) {
       if (m > 0) {
         out = room(out, at, 1);
-        out[at++] = Pack.SEPARATOR;
+        out[at++] = StreamEntry.SEPARATOR;
       }
       int words = 3 + random.nextInt(6);
       for (int i = 0; i < words; i++) {

@@ -98,7 +98,7 @@ public final class Committer {
 
     /**
      * The next message of a pack is dead-lettered: {@code deadLetter} is its reason, attempts and
-     * fields ({@link Pack#deadLetterFields}).
+     * fields ({@link StreamEntry#deadLetterFields}).
      */
     public Judged dead(List<Object> deadLetter) {
       kinds[size++] = Kind.DEAD.wire;

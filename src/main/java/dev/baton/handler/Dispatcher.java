@@ -3,7 +3,7 @@ package dev.baton.handler;
 import dev.baton.api.MessageHandler;
 import dev.baton.api.Outcome;
 import dev.baton.common.Backoff;
-import dev.baton.config.NodeConfig.HandlerSettings;
+import dev.baton.config.HandlerSettings;
 import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.FailureClass;
 import dev.baton.plugin.Interruptible;
@@ -154,7 +154,7 @@ final class Dispatcher {
         }
         abandonQuietly(old);
       }
-      Work w = new Work(Pack.parse(d.entry(), maxTextBytes), d.deliveries(), reclaimed);
+      Work w = new Work(StreamEntry.parse(d.entry(), maxTextBytes), d.deliveries(), reclaimed);
       held.put(id, w);
       if (w.pack.valid()) {
         for (int i = 0; i < w.size(); i++) {

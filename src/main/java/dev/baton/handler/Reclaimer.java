@@ -1,8 +1,8 @@
 package dev.baton.handler;
 
 import dev.baton.common.Clock;
-import dev.baton.config.NodeConfig.HandlerSettings;
-import dev.baton.config.NodeConfig.HeartbeatSettings;
+import dev.baton.config.HandlerSettings;
+import dev.baton.config.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;

@@ -14,7 +14,7 @@ final class Work {
   private static final byte ERROR = 2;
   private static final byte DEAD = 3;
 
-  final Pack pack;
+  final StreamEntry pack;
   final String entryId;
   final boolean reclaimed;
 
@@ -42,7 +42,7 @@ final class Work {
   boolean committing;
   boolean abandoned;
 
-  Work(Pack pack, int deliveries, boolean reclaimed) {
+  Work(StreamEntry pack, int deliveries, boolean reclaimed) {
     this.pack = pack;
     this.entryId = pack.entryId();
     this.deliveries = Math.max(1, deliveries);

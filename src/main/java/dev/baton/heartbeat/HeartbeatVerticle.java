@@ -3,7 +3,7 @@ package dev.baton.heartbeat;
 import dev.baton.bus.Addresses;
 import dev.baton.cluster.RateWindow;
 import dev.baton.common.Clock;
-import dev.baton.config.NodeConfig.HeartbeatSettings;
+import dev.baton.config.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Degradations;

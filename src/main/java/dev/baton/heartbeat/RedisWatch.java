@@ -1,6 +1,6 @@
 package dev.baton.heartbeat;
 
-import dev.baton.config.NodeConfig.RedisSettings;
+import dev.baton.config.RedisSettings;
 import dev.baton.redis.Inspection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Permissions;

@@ -1,6 +1,6 @@
 package dev.baton.http;
 
-import dev.baton.config.NodeConfig.HttpSettings;
+import dev.baton.config.HttpSettings;
 import dev.baton.config.Secrets;
 import dev.baton.errors.Drainer;
 import dev.baton.errors.ErrorEntry;

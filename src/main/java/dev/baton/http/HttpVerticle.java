@@ -1,7 +1,7 @@
 package dev.baton.http;
 
 import dev.baton.config.ConfigException;
-import dev.baton.config.NodeConfig.HttpSettings;
+import dev.baton.config.HttpSettings;
 import dev.baton.dashboard.Dashboard;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;

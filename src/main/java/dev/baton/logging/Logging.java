@@ -7,7 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
-import dev.baton.config.NodeConfig.LogFormat;
+import dev.baton.config.LogSettings.LogFormat;
 import org.slf4j.LoggerFactory;
 
 /**

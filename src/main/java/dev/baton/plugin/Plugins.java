@@ -4,9 +4,9 @@ import dev.baton.api.MessageHandler;
 import dev.baton.api.MessageSource;
 import dev.baton.api.PluginContext;
 import dev.baton.config.ConfigException;
+import dev.baton.config.GeneratorSettings;
+import dev.baton.config.HandlerSettings;
 import dev.baton.config.NodeConfig;
-import dev.baton.config.NodeConfig.GeneratorSettings;
-import dev.baton.config.NodeConfig.HandlerSettings;
 import io.vertx.core.Vertx;
 import java.util.random.RandomGenerator;
 

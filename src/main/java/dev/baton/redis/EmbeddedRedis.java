@@ -1,6 +1,7 @@
 package dev.baton.redis;
 
 import dev.baton.config.NodeConfig;
+import dev.baton.config.RedisSettings;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -43,8 +44,8 @@ public final class EmbeddedRedis {
    */
   public static Optional<Started> ensure(NodeConfig config, Map<String, String> env)
       throws IOException {
-    if (config.redis().embedded() != NodeConfig.Embedded.AUTO
-        || config.redis().type() != NodeConfig.RedisType.STANDALONE) {
+    if (config.redis().embedded() != RedisSettings.Embedded.AUTO
+        || config.redis().type() != RedisSettings.RedisType.STANDALONE) {
       return Optional.empty();
     }
     URI uri;

@@ -1,7 +1,6 @@
 package dev.baton.redis;
 
-import dev.baton.config.NodeConfig;
-import dev.baton.config.NodeConfig.RedisSettings;
+import dev.baton.config.RedisSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -90,7 +89,7 @@ public final class RedisSupport {
    * blocked connection, that refresh — and every later command — would wait forever.
    */
   public static RedisOptions dedicatedOptions(RedisSettings settings, long connectTimeoutMs) {
-    int size = settings.type() == NodeConfig.RedisType.CLUSTER ? 2 : 1;
+    int size = settings.type() == RedisSettings.RedisType.CLUSTER ? 2 : 1;
     // one name for every dedicated client: they come and go with reconnects, a metric each would
     // pile up
     return poolOptions(settings, size, connectTimeoutMs)

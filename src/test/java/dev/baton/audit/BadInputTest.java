@@ -70,7 +70,7 @@ class BadInputTest {
     return nodes.stream().mapToLong(n -> n.state().counters().published.get()).sum();
   }
 
-  private JsonObject verify() throws Exception {
+  private VerifyReport verify() throws Exception {
     return new Verifier(new RedisOps(redisServer.client().client(), 60_000), keys)
         .verify()
         .await(60, TimeUnit.SECONDS);
@@ -155,9 +155,9 @@ class BadInputTest {
     Quiesce.holdBaton(redisServer.client(), keys);
     Quiesce.awaitDrained(redisServer.client(), keys, Duration.ofSeconds(30));
 
-    JsonObject v = verify();
-    assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
-    assertThat(v.getLong("foreignDeadLettered")).isEqualTo(60);
+    VerifyReport v = verify();
+    assertThat(v.passed()).as(v.text()).isTrue();
+    assertThat(v.toJson().getLong("foreignDeadLettered")).isEqualTo(60);
     List<Replies.Entry> dead = redisServer.client().range(keys.deadLetter());
     assertThat(dead).hasSize(60).allSatisfy(e -> assertThat(e.fields().get("reason")).isNotBlank());
     assertThat(dead)
@@ -225,8 +225,8 @@ class BadInputTest {
         "publishing resumes", Duration.ofSeconds(20), () -> published() > publishedDuringOom + 50);
     Quiesce.holdBaton(redisServer.client(), keys);
     Quiesce.awaitDrained(redisServer.client(), keys, Duration.ofSeconds(30));
-    JsonObject v = verify();
-    assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
-    assertThat(v.getLong("published")).isEqualTo(published());
+    VerifyReport v = verify();
+    assertThat(v.passed()).as(v.text()).isTrue();
+    assertThat(v.toJson().getLong("published")).isEqualTo(published());
   }
 }

@@ -101,7 +101,7 @@ class VerifyTest {
   @AfterAll
   static void stop() {}
 
-  private JsonObject verify() throws Exception {
+  private VerifyReport verify() throws Exception {
     return new Verifier(new RedisOps(REDIS.client().client(), 60_000), KEYS)
         .verify()
         .await(60, TimeUnit.SECONDS);
@@ -109,20 +109,20 @@ class VerifyTest {
 
   @Test
   void aCleanRunWithAHandlerKilledMidWayPasses() throws Exception {
-    JsonObject r = verify();
-    assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
-    assertThat(r.getLong("published")).isGreaterThanOrEqualTo(600);
-    assertThat(r.getLong("committed")).isEqualTo(r.getLong("published"));
+    VerifyReport r = verify();
+    assertThat(r.passed()).as(r.text()).isTrue();
+    assertThat(r.toJson().getLong("published")).isGreaterThanOrEqualTo(600);
+    assertThat(r.toJson().getLong("committed")).isEqualTo(r.toJson().getLong("published"));
     assertThat(
-            r.getLong("lost")
-                + r.getLong("duplicated")
-                + r.getLong("unexpected")
-                + r.getLong("overlap"))
+            r.toJson().getLong("lost")
+                + r.toJson().getLong("duplicated")
+                + r.toJson().getLong("unexpected")
+                + r.toJson().getLong("overlap"))
         .isZero();
-    assertThat(r.getLong("pending")).isZero();
-    JsonObject errors = r.getJsonObject("errors");
+    assertThat(r.toJson().getLong("pending")).isZero();
+    JsonObject errors = r.toJson().getJsonObject("errors");
     assertThat(errors.getLong("judged")).isPositive().isEqualTo(errors.getLong("records"));
-    assertThat(r.getJsonArray("epochs").size()).isGreaterThanOrEqualTo(1);
+    assertThat(r.toJson().getJsonArray("epochs").size()).isGreaterThanOrEqualTo(1);
     assertThat(REDIS.client().num("XLEN", KEYS.errors()))
         .isZero(); // all drained, yet accounted for
   }
@@ -242,10 +242,10 @@ class VerifyTest {
         new Drainer(REDIS.client().vertx(), ops, k, 1_000, 50, false)
             .drain(batch -> Future.succeededFuture())
             .await(30, TimeUnit.SECONDS);
-        JsonObject r = new Verifier(ops, k).verify().await(60, TimeUnit.SECONDS);
-        assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
-        assertThat(r.getLong("published")).isGreaterThan(before);
-        before = r.getLong("published");
+        VerifyReport r = new Verifier(ops, k).verify().await(60, TimeUnit.SECONDS);
+        assertThat(r.passed()).as(r.text()).isTrue();
+        assertThat(r.toJson().getLong("published")).isGreaterThan(before);
+        before = r.toJson().getLong("published");
       }
     } finally {
       nodes.forEach(TestNode::close);
@@ -370,22 +370,23 @@ class VerifyTest {
             "record",
             new JsonObject().put("id", "100-1").encode()); // not judged an error
 
-    JsonObject r =
+    VerifyReport r =
         new Verifier(new RedisOps(REDIS.client().client(), 60_000), k)
             .verify()
             .await(60, TimeUnit.SECONDS);
-    assertThat(Verifier.passed(r)).isFalse();
-    assertThat(r.getLong("published")).isEqualTo(5);
-    assertThat(r.getLong("lost")).isEqualTo(1);
-    assertThat(r.getJsonObject("samples").getJsonArray("lost").getString(0)).isEqualTo("100-4");
-    assertThat(r.getLong("duplicated")).isEqualTo(1);
-    assertThat(r.getLong("unexpected")).isEqualTo(1);
-    assertThat(r.getLong("pending")).isEqualTo(1);
-    assertThat(r.getLong("overlap")).isEqualTo(1);
-    JsonObject errors = r.getJsonObject("errors");
+    assertThat(r.passed()).isFalse();
+    assertThat(r.toJson().getLong("published")).isEqualTo(5);
+    assertThat(r.toJson().getLong("lost")).isEqualTo(1);
+    assertThat(r.toJson().getJsonObject("samples").getJsonArray("lost").getString(0))
+        .isEqualTo("100-4");
+    assertThat(r.toJson().getLong("duplicated")).isEqualTo(1);
+    assertThat(r.toJson().getLong("unexpected")).isEqualTo(1);
+    assertThat(r.toJson().getLong("pending")).isEqualTo(1);
+    assertThat(r.toJson().getLong("overlap")).isEqualTo(1);
+    JsonObject errors = r.toJson().getJsonObject("errors");
     assertThat(errors.getLong("missing")).isEqualTo(1); // 100-2 judged an error, no record
     assertThat(errors.getLong("extra")).isEqualTo(1); // a record for 100-1, never judged one
-    JsonObject epoch1 = r.getJsonArray("epochs").getJsonObject(0);
+    JsonObject epoch1 = r.toJson().getJsonArray("epochs").getJsonObject(0);
     assertThat(epoch1.getLong("count")).isEqualTo(2);
   }
 
@@ -528,23 +529,23 @@ class VerifyTest {
         .client()
         .cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-1/1").encode());
 
-    JsonObject r =
+    VerifyReport r =
         new Verifier(new RedisOps(REDIS.client().client(), 60_000), k)
             .verify()
             .await(60, TimeUnit.SECONDS);
-    assertThat(Verifier.passed(r)).isFalse();
-    assertThat(r.getLong("published")).isEqualTo(10);
-    assertThat(r.getLong("committed")).isEqualTo(6);
-    assertThat(r.getLong("lost")).isEqualTo(2);
-    assertThat(r.getJsonObject("samples").getJsonArray("lost").getList())
+    assertThat(r.passed()).isFalse();
+    assertThat(r.toJson().getLong("published")).isEqualTo(10);
+    assertThat(r.toJson().getLong("committed")).isEqualTo(6);
+    assertThat(r.toJson().getLong("lost")).isEqualTo(2);
+    assertThat(r.toJson().getJsonObject("samples").getJsonArray("lost").getList())
         .containsExactly("100-3/0", "100-3/1");
-    assertThat(r.getLong("duplicated")).isEqualTo(3);
-    assertThat(r.getLong("pending")).isEqualTo(2);
-    assertThat(r.getLong("deadLettered")).isEqualTo(1);
-    assertThat(r.getJsonObject("errors").getLong("judged")).isEqualTo(1);
-    assertThat(r.getJsonObject("errors").getBoolean("ok"))
+    assertThat(r.toJson().getLong("duplicated")).isEqualTo(3);
+    assertThat(r.toJson().getLong("pending")).isEqualTo(2);
+    assertThat(r.toJson().getLong("deadLettered")).isEqualTo(1);
+    assertThat(r.toJson().getJsonObject("errors").getLong("judged")).isEqualTo(1);
+    assertThat(r.toJson().getJsonObject("errors").getBoolean("ok"))
         .isTrue(); // the one error has its one record
-    assertThat(r.getJsonArray("epochs").getJsonObject(0).getLong("count")).isEqualTo(10);
+    assertThat(r.toJson().getJsonArray("epochs").getJsonObject(0).getLong("count")).isEqualTo(10);
   }
 
   /** A publish in the ledger by hand: a generator's, or a replay's when replayOf is not null. */
@@ -588,7 +589,7 @@ class VerifyTest {
             "0");
   }
 
-  private static JsonObject verify(Keys k) throws Exception {
+  private static VerifyReport verify(Keys k) throws Exception {
     return new Verifier(new RedisOps(REDIS.client().client(), 60_000), k)
         .verify()
         .await(60, TimeUnit.SECONDS);
@@ -615,20 +616,24 @@ class VerifyTest {
         .client()
         .cmd("XADD", k.errors(), "*", "record", new JsonObject().put("id", "100-2").encode());
 
-    JsonObject r = verify(k);
-    assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
-    assertThat(r.getLong("published")).isEqualTo(6);
-    assertThat(r.getLong("committed")).isEqualTo(6);
-    assertThat(r.getLong("replayed")).isEqualTo(3);
-    assertThat(r.getLong("deadLettered")).isEqualTo(3);
-    assertThat(r.getLong("overlap") + r.getLong("duplicated") + r.getLong("lost")).isZero();
-    JsonObject errors = r.getJsonObject("errors");
+    VerifyReport r = verify(k);
+    assertThat(r.passed()).as(r.text()).isTrue();
+    assertThat(r.toJson().getLong("published")).isEqualTo(6);
+    assertThat(r.toJson().getLong("committed")).isEqualTo(6);
+    assertThat(r.toJson().getLong("replayed")).isEqualTo(3);
+    assertThat(r.toJson().getLong("deadLettered")).isEqualTo(3);
+    assertThat(
+            r.toJson().getLong("overlap")
+                + r.toJson().getLong("duplicated")
+                + r.toJson().getLong("lost"))
+        .isZero();
+    JsonObject errors = r.toJson().getJsonObject("errors");
     assertThat(errors.getLong("judged")).isEqualTo(1);
     assertThat(errors.getLong("records")).isEqualTo(1);
-    assertThat(r.getJsonArray("epochs").getJsonObject(0).getLong("count"))
+    assertThat(r.toJson().getJsonArray("epochs").getJsonObject(0).getLong("count"))
         .as("epoch 2 published two messages; its replays are not publishes of it")
         .isEqualTo(2);
-    assertThat(Verifier.text(r)).contains("replayed       3");
+    assertThat(r.text()).contains("replayed       3");
   }
 
   @Test
@@ -649,14 +654,15 @@ class VerifyTest {
     committed(k, "100-3", "dead");
     published(k, "200-3", 2, "100-3");
 
-    JsonObject r = verify(k);
-    assertThat(Verifier.passed(r)).isFalse();
-    assertThat(r.getLong("duplicated")).isEqualTo(2);
-    assertThat(r.getJsonObject("samples").getJsonArray("duplicated").getList())
+    VerifyReport r = verify(k);
+    assertThat(r.passed()).isFalse();
+    assertThat(r.toJson().getLong("duplicated")).isEqualTo(2);
+    assertThat(r.toJson().getJsonObject("samples").getJsonArray("duplicated").getList())
         .containsExactly("100-2 (replayed 1 times, dead-lettered 0 times)", "200-1 (2 commits)");
-    assertThat(r.getLong("lost")).isEqualTo(1);
-    assertThat(r.getJsonObject("samples").getJsonArray("lost").getList()).containsExactly("200-3");
-    assertThat(r.getLong("replayed")).isEqualTo(3);
+    assertThat(r.toJson().getLong("lost")).isEqualTo(1);
+    assertThat(r.toJson().getJsonObject("samples").getJsonArray("lost").getList())
+        .containsExactly("200-3");
+    assertThat(r.toJson().getLong("replayed")).isEqualTo(3);
   }
 
   @Test

@@ -35,7 +35,7 @@ class NodeConfigTest {
     assertThat(config.heartbeat().intervalMs()).isEqualTo(1000);
     assertThat(config.heartbeat().timeoutMs()).isEqualTo(5000);
     assertThat(config.redis().keyPrefix()).isEqualTo("baton");
-    assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.AUTO);
+    assertThat(config.redis().embedded()).isEqualTo(RedisSettings.Embedded.AUTO);
   }
 
   @Test
@@ -67,7 +67,7 @@ class NodeConfigTest {
     assertThat(config.generator().intervalMs()).isEqualTo(250);
     assertThat(config.handler().errorProbability()).isEqualTo(0.5);
     assertThat(config.nodeId()).isEqualTo("alpha");
-    assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.OFF);
+    assertThat(config.redis().embedded()).isEqualTo(RedisSettings.Embedded.OFF);
   }
 
   @Test
@@ -359,7 +359,7 @@ class NodeConfigTest {
   @Test
   void redisTypeAndEndpoints() {
     NodeConfig standalone = load(Map.of());
-    assertThat(standalone.redis().type()).isEqualTo(NodeConfig.RedisType.STANDALONE);
+    assertThat(standalone.redis().type()).isEqualTo(RedisSettings.RedisType.STANDALONE);
     assertThat(standalone.redis().endpoints()).containsExactly("redis://127.0.0.1:6379");
 
     NodeConfig sentinel =
@@ -378,7 +378,7 @@ class NodeConfigTest {
     // one seed is enough for a cluster: without endpoints, redis.url is the seed
     NodeConfig cluster =
         load(Map.of("BATON_REDIS_TYPE", "CLUSTER", "BATON_REDIS_URL", "redis://c1:7000"));
-    assertThat(cluster.redis().type()).isEqualTo(NodeConfig.RedisType.CLUSTER);
+    assertThat(cluster.redis().type()).isEqualTo(RedisSettings.RedisType.CLUSTER);
     assertThat(cluster.redis().endpoints()).containsExactly("redis://c1:7000");
 
     assertEnvRefused(
@@ -531,9 +531,9 @@ class NodeConfigTest {
 
   @Test
   void logFormatIsTextOrJson() {
-    assertThat(load(Map.of()).log().format()).isEqualTo(NodeConfig.LogFormat.TEXT);
+    assertThat(load(Map.of()).log().format()).isEqualTo(LogSettings.LogFormat.TEXT);
     assertThat(load(Map.of("BATON_LOG_FORMAT", "json")).log().format())
-        .isEqualTo(NodeConfig.LogFormat.JSON);
+        .isEqualTo(LogSettings.LogFormat.JSON);
     assertEnvRefused(
         Map.of("BATON_LOG_FORMAT", "xml"), "log.format: must be one of 'text', 'json'");
   }
@@ -661,7 +661,7 @@ class NodeConfigTest {
     assertEnvRefused(Map.of("BATON_HTTP_REQUEST_TIMEOUT_MS", "0"), "http.requestTimeoutMs");
     assertEnvRefused(Map.of("BATON_HTTP_MAX_REQUESTS", "-1"), "http.maxRequests");
     assertEnvRefused(Map.of("BATON_HTTP_READ_BUDGET", "0"), "http.readBudget");
-    NodeConfig.HttpSettings h = load(Map.of()).http();
+    HttpSettings h = load(Map.of()).http();
     assertThat(h.maxConnections()).isEqualTo(512);
     assertThat(h.idleTimeoutMs()).isEqualTo(30_000);
     assertThat(h.requestTimeoutMs()).isEqualTo(10_000);

@@ -3,6 +3,7 @@ package dev.baton.deadletter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.audit.Verifier;
+import dev.baton.audit.VerifyReport;
 import dev.baton.plugin.ScriptedHandler;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -172,15 +173,19 @@ class DeadLettersReplayTest {
         .as("the replay committed once, as handled")
         .containsExactly("ok");
 
-    JsonObject r =
+    VerifyReport r =
         new Verifier(new RedisOps(REDIS.client().client(), 60_000), keys)
             .verify()
             .await(60, TimeUnit.SECONDS);
-    assertThat(Verifier.passed(r)).as(Verifier.text(r)).isTrue();
-    assertThat(r.getLong("published")).isEqualTo(5);
-    assertThat(r.getLong("committed")).isEqualTo(5);
-    assertThat(r.getLong("replayed")).isEqualTo(2);
-    assertThat(r.getLong("deadLettered")).isEqualTo(3);
-    assertThat(r.getLong("pending") + r.getLong("lost") + r.getLong("duplicated")).isZero();
+    assertThat(r.passed()).as(r.text()).isTrue();
+    assertThat(r.toJson().getLong("published")).isEqualTo(5);
+    assertThat(r.toJson().getLong("committed")).isEqualTo(5);
+    assertThat(r.toJson().getLong("replayed")).isEqualTo(2);
+    assertThat(r.toJson().getLong("deadLettered")).isEqualTo(3);
+    assertThat(
+            r.toJson().getLong("pending")
+                + r.toJson().getLong("lost")
+                + r.toJson().getLong("duplicated"))
+        .isZero();
   }
 }

@@ -3,7 +3,9 @@ package dev.baton.docker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.config.ConfigLoader;
+import dev.baton.config.LogSettings;
 import dev.baton.config.NodeConfig;
+import dev.baton.config.RedisSettings;
 import dev.baton.support.DockerTests;
 import dev.baton.support.PrometheusTools;
 import java.net.InetAddress;
@@ -318,9 +320,9 @@ class ContainerFilesTest {
     assertThat(config.http().advertise())
         .as("bound to 0.0.0.0, a node shows its hostname")
         .isEqualTo(InetAddress.getLocalHost().getHostName());
-    assertThat(config.redis().embedded()).isEqualTo(NodeConfig.Embedded.OFF);
+    assertThat(config.redis().embedded()).isEqualTo(RedisSettings.Embedded.OFF);
     assertThat(config.redis().password()).isEqualTo("pw-for-the-test");
-    assertThat(config.log().format()).isEqualTo(NodeConfig.LogFormat.JSON);
+    assertThat(config.log().format()).isEqualTo(LogSettings.LogFormat.JSON);
     assertThat(config.redis().endpoints()).containsExactly("redis://redis:6379");
     assertThat(services()).contains("redis"); // the URL's host is a service
   }

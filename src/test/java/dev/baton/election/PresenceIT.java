@@ -3,6 +3,7 @@ package dev.baton.election;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.audit.Verifier;
+import dev.baton.audit.VerifyReport;
 import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
@@ -95,11 +96,11 @@ class PresenceIT {
   private void verifyClean() throws Exception {
     Quiesce.holdBaton(rc(), keys);
     Quiesce.awaitDrained(rc(), keys, Duration.ofSeconds(60));
-    JsonObject report =
+    VerifyReport report =
         new Verifier(new RedisOps(rc().client(), 60_000), keys)
             .verify()
             .await(60, TimeUnit.SECONDS);
-    assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
+    assertThat(report.passed()).as(report.text()).isTrue();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.baton.election;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.audit.Verifier;
+import dev.baton.audit.VerifyReport;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
@@ -132,9 +133,9 @@ class PresenceTest {
 
     Quiesce.holdBaton(rc, keys);
     Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(30));
-    JsonObject report =
+    VerifyReport report =
         new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
-    assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
+    assertThat(report.passed()).as(report.text()).isTrue();
   }
 
   private static String clientId(TestRedis rc, String name) {
@@ -187,8 +188,8 @@ class PresenceTest {
 
     Quiesce.holdBaton(rc, keys);
     Quiesce.awaitDrained(rc, keys, Duration.ofSeconds(30));
-    JsonObject report =
+    VerifyReport report =
         new Verifier(new RedisOps(rc.client(), 60_000), keys).verify().await(60, TimeUnit.SECONDS);
-    assertThat(Verifier.passed(report)).as(Verifier.text(report)).isTrue();
+    assertThat(report.passed()).as(report.text()).isTrue();
   }
 }

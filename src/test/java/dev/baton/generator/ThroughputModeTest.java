@@ -3,6 +3,7 @@ package dev.baton.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.audit.Verifier;
+import dev.baton.audit.VerifyReport;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
@@ -66,7 +67,7 @@ class ThroughputModeTest {
                         .put("errorProbability", 0.05))));
   }
 
-  private JsonObject verify() throws Exception {
+  private VerifyReport verify() throws Exception {
     return new Verifier(new RedisOps(redisServer.client().client(), 60_000), keys)
         .verify()
         .await(60, TimeUnit.SECONDS);
@@ -101,9 +102,9 @@ class ThroughputModeTest {
         () -> redisServer.client().num("HGET", keys.stats(), "processed") == 30_000);
     assertThat(generator.state().counters().published.get()).isEqualTo(30_000);
     assertThat(redisServer.client().num("XLEN", keys.messages())).isZero();
-    JsonObject v = verify();
-    assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
-    assertThat(v.getLong("published")).isEqualTo(30_000);
+    VerifyReport v = verify();
+    assertThat(v.passed()).as(v.text()).isTrue();
+    assertThat(v.toJson().getLong("published")).isEqualTo(30_000);
     assertThat(
             handlers.stream()
                 .mapToLong(h -> h.state().counters().latencyMs().getTotalCount())
@@ -113,7 +114,7 @@ class ThroughputModeTest {
         .isEqualTo(30_000);
     assertThat(handlers.stream().mapToLong(h -> h.state().counters().errors.get()).sum())
         .isEqualTo(redisServer.client().num("XLEN", keys.errors()))
-        .isEqualTo(v.getJsonObject("errors").getLong("records"));
+        .isEqualTo(v.toJson().getJsonObject("errors").getLong("records"));
     // 200 messages per call: one entry each, or 7 packs (6 of 32 and one of 8)
     long entries = redisServer.client().num("XLEN", keys.auditPublished());
     assertThat(entries).isEqualTo(packSize == 1 ? 30_000 : 150 * 7);
@@ -178,10 +179,10 @@ class ThroughputModeTest {
     Await.until("frozen handles", Duration.ofSeconds(10), frozen::isHandler);
     Quiesce.holdBaton(redisServer.client(), keys);
     Quiesce.awaitDrained(redisServer.client(), keys, Duration.ofSeconds(60));
-    JsonObject v = verify();
-    assertThat(Verifier.passed(v)).as(Verifier.text(v)).isTrue();
-    assertThat(v.getLong("overlap")).isZero();
-    assertThat(v.getLong("published"))
+    VerifyReport v = verify();
+    assertThat(v.passed()).as(v.text()).isTrue();
+    assertThat(v.toJson().getLong("overlap")).isZero();
+    assertThat(v.toJson().getLong("published"))
         .isEqualTo(redisServer.client().num("HGET", keys.stats(), "published"));
   }
 }

@@ -24,8 +24,8 @@ class ScriptRepliesTest {
 
   @Test
   void aSingleMessageEntryParsesWithItsFields() {
-    Pack p =
-        Pack.parse(
+    StreamEntry p =
+        StreamEntry.parse(
             Resp.array(
                 "5-1",
                 List.of(
@@ -48,8 +48,8 @@ class ScriptRepliesTest {
 
   @Test
   void aPackParsesIntoItsMessagesAndABrokenOneIsInvalid() {
-    Pack p =
-        Pack.parse(
+    StreamEntry p =
+        StreamEntry.parse(
             Resp.array(
                 "9-0",
                 List.of(
@@ -68,7 +68,8 @@ class ScriptRepliesTest {
     assertThat(p.valid()).isTrue();
     assertThat(p.packed()).isTrue();
     assertThat(p.count()).isEqualTo(3);
-    Pack bad = Pack.parse(Resp.array("9-1", Arrays.asList("gen", "g1", "n", "3", "texts", "a\nb")));
+    StreamEntry bad =
+        StreamEntry.parse(Resp.array("9-1", Arrays.asList("gen", "g1", "n", "3", "texts", "a\nb")));
     assertThat(bad.valid() && bad.problem(2) == null)
         .as("a pack whose texts do not match n")
         .isFalse();

@@ -1,6 +1,8 @@
 package dev.baton.handler;
 
 import dev.baton.common.VertxInternals;
+import dev.baton.redis.Fields;
+import dev.baton.redis.MessageId;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 import io.vertx.core.buffer.Buffer;
@@ -21,7 +23,7 @@ import java.util.List;
  *       id, and its {@code attempts} field counts the attempts made before;
  *   <li>a pack: fields {@code gen}, {@code epoch}, {@code seq} (of its first message), {@code ts},
  *       {@code n} and {@code texts}, the n texts joined by {@value #SEPARATOR_NAME}; message {@code
- *       i} (from 0) has id {@code <entry id>/<i>} and seq {@code seq + i}.
+ *       i} (from 0) has id {@code <entry id>/<i>} ({@link MessageId}) and seq {@code seq + i}.
  * </ul>
  *
  * Decoding works on the reply's bytes: the texts of a pack are located by one scan for the
@@ -30,7 +32,7 @@ import java.util.List;
  * ({@link #problem()}); in a pack that is sound, one bad text makes only that message unusable
  * ({@link #problem(int)}).
  */
-public final class Pack {
+public final class StreamEntry {
   /**
    * Longest text a handler accepts by default ({@code generator.maxMessageBytes}); longer ones are
    * dead-lettered.
@@ -69,7 +71,7 @@ public final class Pack {
   /** Attempts made at a replayed message before it was put back (its {@code attempts} field). */
   private int priorAttempts;
 
-  private Pack(
+  private StreamEntry(
       String entryId,
       boolean packed,
       Buffer gen,
@@ -90,8 +92,8 @@ public final class Pack {
     this.problem = problem;
   }
 
-  private static Pack invalid(String entryId, String problem) {
-    return new Pack(entryId, false, null, 0, 0, 0, null, null, problem);
+  private static StreamEntry invalid(String entryId, String problem) {
+    return new StreamEntry(entryId, false, null, 0, 0, 0, null, null, problem);
   }
 
   public String entryId() {
@@ -128,7 +130,7 @@ public final class Pack {
   }
 
   public String messageId(int i) {
-    return packed ? entryId + "/" + i : replayedId != null ? replayedId : entryId;
+    return packed ? MessageId.ofPack(entryId, i) : replayedId != null ? replayedId : entryId;
   }
 
   /** Attempts made before this entry was added: a replayed dead letter's, else 0. */
@@ -169,8 +171,8 @@ public final class Pack {
   public JsonObject errorRecord(int i, String handlerNodeId, long detectedAtMs) {
     return new JsonObject()
         .put("id", messageId(i))
-        .put("gen", gen())
-        .put("epoch", epoch)
+        .put(Fields.GEN, gen())
+        .put(Fields.EPOCH, epoch)
         .put("seq", seq + i)
         .put("ts", ts)
         .put("text", text(i))
@@ -196,7 +198,7 @@ public final class Pack {
   /**
    * {@link #parse(Response, int)} with the default limit of {@value #MAX_TEXT_BYTES} bytes a text.
    */
-  public static Pack parse(Response entry) {
+  public static StreamEntry parse(Response entry) {
     return parse(entry, MAX_TEXT_BYTES);
   }
 
@@ -204,7 +206,7 @@ public final class Pack {
    * Reads one {@code [id, [field, value, ...]]} entry, texts of up to {@code maxTextBytes}; never
    * throws on hostile input.
    */
-  public static Pack parse(Response entry, int maxTextBytes) {
+  public static StreamEntry parse(Response entry, int maxTextBytes) {
     String id = entry.get(0).toString();
     Response fields = entry.size() > 1 ? entry.get(1) : null;
     if (fields == null) {
@@ -226,9 +228,9 @@ public final class Pack {
         continue;
       }
       Buffer f = name.toBuffer();
-      if (is(f, "gen")) {
+      if (is(f, Fields.GEN)) {
         gen = value.toBuffer();
-      } else if (is(f, "epoch")) {
+      } else if (is(f, Fields.EPOCH)) {
         epoch = value.toBuffer();
       } else if (is(f, "seq")) {
         seq = value.toBuffer();
@@ -236,7 +238,7 @@ public final class Pack {
         ts = value.toBuffer();
       } else if (is(f, "text")) {
         text = value.toBuffer();
-      } else if (is(f, "n")) {
+      } else if (is(f, Fields.N)) {
         n = value.toBuffer();
       } else if (is(f, "texts")) {
         texts = value.toBuffer();
@@ -246,7 +248,7 @@ public final class Pack {
         attempts = value.toBuffer();
       }
     }
-    Pack pack = decode(id, gen, epoch, seq, ts, text, n, texts, maxTextBytes);
+    StreamEntry pack = decode(id, gen, epoch, seq, ts, text, n, texts, maxTextBytes);
     if (pack.valid() && (replayedId != null || attempts != null)) {
       return pack.replayed(replayedId, attempts);
     }
@@ -254,7 +256,7 @@ public final class Pack {
   }
 
   /** This entry as a replayed message: its own id and the attempts made before the replay. */
-  private Pack replayed(Buffer id, Buffer attempts) {
+  private StreamEntry replayed(Buffer id, Buffer attempts) {
     if (packed) {
       return invalid(entryId, "a pack cannot be a replayed message (fields 'id'/'attempts')");
     }
@@ -276,7 +278,7 @@ public final class Pack {
   }
 
   /** The fields of one entry, each null when absent; see {@link #parse}. */
-  public static Pack decode(
+  public static StreamEntry decode(
       String id,
       Buffer gen,
       Buffer epoch,
@@ -288,7 +290,7 @@ public final class Pack {
     return decode(id, gen, epoch, seq, ts, text, n, texts, MAX_TEXT_BYTES);
   }
 
-  static Pack decode(
+  static StreamEntry decode(
       String id,
       Buffer gen,
       Buffer epoch,
@@ -326,23 +328,7 @@ public final class Pack {
       return invalid(id, e.getMessage());
     }
     if (!packed) {
-      if (text.length() > maxTextBytes) {
-        return invalid(
-            id, "field 'text' has " + text.length() + " bytes, more than " + maxTextBytes);
-      }
-      if (!validUtf8(text, 0, text.length())) {
-        return invalid(id, "field 'text' is not valid UTF-8");
-      }
-      return new Pack(
-          id,
-          false,
-          gen,
-          epochValue,
-          seqValue,
-          tsValue,
-          text,
-          new int[] {0, text.length() + 1},
-          null);
+      return single(id, gen, epochValue, seqValue, tsValue, text, maxTextBytes);
     }
     if (count < 1 || count > MAX_MESSAGES) {
       return invalid(id, "field 'n' must be within [1, " + MAX_MESSAGES + "], got " + count);
@@ -351,9 +337,23 @@ public final class Pack {
     if (starts == null) {
       return invalid(id, "field 'texts' does not hold the " + count + " texts field 'n' announces");
     }
-    Pack pack = new Pack(id, true, gen, epochValue, seqValue, tsValue, texts, starts, null);
+    StreamEntry pack =
+        new StreamEntry(id, true, gen, epochValue, seqValue, tsValue, texts, starts, null);
     pack.checkTexts(maxTextBytes);
     return pack;
+  }
+
+  /** One message whose shared fields are sound: its text checked. */
+  private static StreamEntry single(
+      String id, Buffer gen, long epoch, long seq, long ts, Buffer text, int maxTextBytes) {
+    if (text.length() > maxTextBytes) {
+      return invalid(id, "field 'text' has " + text.length() + " bytes, more than " + maxTextBytes);
+    }
+    if (!validUtf8(text, 0, text.length())) {
+      return invalid(id, "field 'text' is not valid UTF-8");
+    }
+    return new StreamEntry(
+        id, false, gen, epoch, seq, ts, text, new int[] {0, text.length() + 1}, null);
   }
 
   /**

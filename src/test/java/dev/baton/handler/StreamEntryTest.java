@@ -14,13 +14,13 @@ import org.junit.jupiter.api.Test;
 /**
  * The pack format on its bytes: what a generator builds, a handler reads back, message by message.
  */
-class PackTest {
+class StreamEntryTest {
   private static Buffer b(String s) {
     return Buffer.buffer(s);
   }
 
-  private static Pack pack(String n, Buffer texts) {
-    return Pack.decode(
+  private static StreamEntry pack(String n, Buffer texts) {
+    return StreamEntry.decode(
         "5-1", b("g1"), b("7"), b("100"), b("1700000000000"), null, n == null ? null : b(n), texts);
   }
 
@@ -32,7 +32,7 @@ class PackTest {
         .hasSize(64)
         .allSatisfy(t -> assertThat(t.split(" ").length).isBetween(3, 8));
 
-    Pack p = pack("64", Buffer.buffer(texts));
+    StreamEntry p = pack("64", Buffer.buffer(texts));
     assertThat(p.valid()).as(p.problem()).isTrue();
     assertThat(p.packed()).isTrue();
     assertThat(p.count()).isEqualTo(64);
@@ -56,7 +56,8 @@ class PackTest {
 
   @Test
   void anEntryOfOneMessageKeepsTheEntryIdAsItsMessageId() {
-    Pack p = Pack.decode("9-0", b("g1"), b("1"), b("3"), b("5"), b("hello world"), null, null);
+    StreamEntry p =
+        StreamEntry.decode("9-0", b("g1"), b("1"), b("3"), b("5"), b("hello world"), null, null);
     assertThat(p.valid()).isTrue();
     assertThat(p.packed()).isFalse();
     assertThat(p.count()).isEqualTo(1);
@@ -71,9 +72,9 @@ class PackTest {
         Buffer.buffer("first one\n")
             .appendBytes(new byte[] {(byte) 0xC3, 0x28})
             .appendString("\n")
-            .appendString("x".repeat(Pack.MAX_TEXT_BYTES + 1))
+            .appendString("x".repeat(StreamEntry.MAX_TEXT_BYTES + 1))
             .appendString("\n\nlast");
-    Pack p = pack("5", texts);
+    StreamEntry p = pack("5", texts);
     assertThat(p.valid()).isTrue();
     assertThat(p.problem(0)).isNull();
     assertThat(p.problem(1)).isEqualTo("text is not valid UTF-8");
@@ -95,9 +96,12 @@ class PackTest {
     assertThat(pack("lots", b("a")).problem()).isEqualTo("field 'n' is not a whole number: 'lots'");
     assertThat(pack("2", null).problem()).isEqualTo("missing field 'texts'");
     assertThat(pack(null, b("a")).problem()).isEqualTo("missing field 'n'");
-    assertThat(Pack.decode("1-1", b("g"), b("1"), b("1"), b("1"), b("t"), b("1"), b("t")).problem())
+    assertThat(
+            StreamEntry.decode("1-1", b("g"), b("1"), b("1"), b("1"), b("t"), b("1"), b("t"))
+                .problem())
         .isEqualTo("has both 'text' (one message) and 'n' (a pack)");
-    assertThat(Pack.decode("1-1", null, b("1"), b("1"), b("1"), null, b("1"), b("t")).problem())
+    assertThat(
+            StreamEntry.decode("1-1", null, b("1"), b("1"), b("1"), null, b("1"), b("t")).problem())
         .isEqualTo("missing field 'gen'");
     assertThat(pack("1", b("only")).count()).isEqualTo(1);
   }
@@ -106,7 +110,7 @@ class PackTest {
   void decodesFromABufferThatIsAViewIntoALargerArray() {
     byte[] wire = "$$$one\ntwo\nthree###".getBytes(StandardCharsets.US_ASCII);
     Buffer texts = BufferInternal.buffer(Unpooled.wrappedBuffer(wire, 3, 13));
-    Pack p = pack("3", texts);
+    StreamEntry p = pack("3", texts);
     assertThat(p.valid()).as(p.problem()).isTrue();
     assertThat(p.text(0)).isEqualTo("one");
     assertThat(p.text(1)).isEqualTo("two");
