@@ -312,11 +312,11 @@ public final class NodeVerticle extends VerticleBase {
     Role role = wantedRole;
     long epoch = wantedEpoch;
     if (stopping
-        || (state.roles().role() == role
-            && state.roles().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
+        || (state.role().role() == role
+            && state.role().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
       return Future.succeededFuture();
     }
-    state.roles().beginSwitch();
+    state.role().beginSwitch();
     long switchStartedNs = System.nanoTime();
     Future<Void> undeployed =
         roleDeployment == null
@@ -334,7 +334,7 @@ public final class NodeVerticle extends VerticleBase {
                   .map(
                       id -> {
                         roleDeployment = id;
-                        state.roles().settled(role, epoch);
+                        state.role().settled(role, epoch);
                         LOG.atInfo()
                             .addKeyValue("node", state.nodeId())
                             .log(

@@ -53,25 +53,25 @@ final class Completeness {
 
   static Judgement judge(Keys keys, Response r) {
     long[] entries = {
-      Replies.num(r.get(0), -1), Replies.num(r.get(1), -1), Replies.num(r.get(2), -1)
+      Replies.toLong(r.get(0), -1), Replies.toLong(r.get(1), -1), Replies.toLong(r.get(2), -1)
     };
     String since = Replies.str(r.get(3));
     String run = Replies.str(r.get(4));
-    long evictedThen = Replies.number(Replies.str(r.get(5)), -1);
+    long evictedThen = Replies.parseLong(Replies.str(r.get(5)), -1);
     boolean prior = "1".equals(Replies.str(r.get(6)));
     long[] counts = {
-      Replies.number(Replies.str(r.get(7)), 0),
-      Replies.number(Replies.str(r.get(8)), 0),
-      Replies.number(Replies.str(r.get(9)), 0)
+      Replies.parseLong(Replies.str(r.get(7)), 0),
+      Replies.parseLong(Replies.str(r.get(8)), 0),
+      Replies.parseLong(Replies.str(r.get(9)), 0)
     };
-    long lostAt = Replies.number(Replies.str(r.get(10)), -1);
+    long lostAt = Replies.parseLong(Replies.str(r.get(10)), -1);
     String lost = Replies.str(r.get(11));
     String runNow = Replies.str(r.get(12));
-    long evictedNow = Replies.number(Replies.str(r.get(13)), -1);
+    long evictedNow = Replies.parseLong(Replies.str(r.get(13)), -1);
 
     List<String> incomplete = new ArrayList<>();
     List<String> notes = new ArrayList<>();
-    long sinceMs = Replies.number(since, -1);
+    long sinceMs = Replies.parseLong(since, -1);
     boolean anyEntries = entries[0] > 0 || entries[1] > 0 || entries[2] > 0;
     if (sinceMs < 0) {
       if (anyEntries) {

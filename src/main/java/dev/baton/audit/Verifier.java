@@ -106,7 +106,7 @@ public final class Verifier {
                     : scan(
                             keys.auditPublished(),
                             (id, f) -> {
-                              long epoch = Replies.number(f.get("epoch"), -1);
+                              long epoch = Replies.parseLong(f.get("epoch"), -1);
                               long at = idMillis(id);
                               String n = f.get("n");
                               if (n == null) {
@@ -114,7 +114,7 @@ public final class Verifier {
                                     new Published(
                                         f.get("msg"), epoch, f.get("gen"), at, f.get("replayOf")));
                               } else {
-                                for (long i = 0, count = Replies.number(n, -1); i < count; i++) {
+                                for (long i = 0, count = Replies.parseLong(n, -1); i < count; i++) {
                                   published.add(
                                       new Published(
                                           f.get("msg") + "/" + i, epoch, f.get("gen"), at, null));
@@ -605,6 +605,6 @@ public final class Verifier {
 
   static long idMillis(String streamId) {
     int dash = streamId.indexOf('-');
-    return Replies.number(dash < 0 ? streamId : streamId.substring(0, dash), -1);
+    return Replies.parseLong(dash < 0 ? streamId : streamId.substring(0, dash), -1);
   }
 }

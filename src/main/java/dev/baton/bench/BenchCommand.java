@@ -757,8 +757,8 @@ public final class BenchCommand implements Callable<Integer> {
       }
       waitFor(
           () ->
-              nodes.stream().filter(n -> n.state().roles().role() == Role.GENERATOR).count() == 1
-                  && nodes.stream().noneMatch(n -> n.state().roles().role() == Role.STARTING),
+              nodes.stream().filter(n -> n.state().role().role() == Role.GENERATOR).count() == 1
+                  && nodes.stream().noneMatch(n -> n.state().role().role() == Role.STARTING),
           120_000,
           "settled");
       Thread.sleep(3_000); // let heartbeats and followers reach their steady rhythm
@@ -771,7 +771,7 @@ public final class BenchCommand implements Callable<Integer> {
           maxGenerators =
               Math.max(
                   maxGenerators,
-                  nodes.stream().filter(n -> n.state().roles().role() == Role.GENERATOR).count());
+                  nodes.stream().filter(n -> n.state().role().role() == Role.GENERATOR).count());
           Thread.sleep(20);
         }
         counts = new JsonObject(new LinkedHashMap<>(monitor.counts()));
@@ -788,11 +788,11 @@ public final class BenchCommand implements Callable<Integer> {
       // first publish
       int g = -1;
       for (int i = 0; i < nodes.size(); i++) {
-        if (nodes.get(i).state().roles().role() == Role.GENERATOR) {
+        if (nodes.get(i).state().role().role() == Role.GENERATOR) {
           g = i;
         }
       }
-      long oldEpoch = nodes.get(g).state().roles().epoch();
+      long oldEpoch = nodes.get(g).state().role().epoch();
       long closedAt = serverMs(target);
       cluster.undeploy(ids.get(g)).await(30, TimeUnit.SECONDS);
       nodes.remove(g);
@@ -801,8 +801,8 @@ public final class BenchCommand implements Callable<Integer> {
               nodes.stream()
                   .anyMatch(
                       n ->
-                          n.state().roles().role() == Role.GENERATOR
-                              && n.state().roles().epoch() > oldEpoch
+                          n.state().role().role() == Role.GENERATOR
+                              && n.state().role().epoch() > oldEpoch
                               && n.state().counters().published.get() > 0),
           60_000,
           "failover");
@@ -836,7 +836,7 @@ public final class BenchCommand implements Callable<Integer> {
         return -1;
       }
       for (Replies.Entry e : Replies.entries(page)) {
-        if (Replies.number(e.fields().get("epoch"), -1) > epoch) {
+        if (Replies.parseLong(e.fields().get("epoch"), -1) > epoch) {
           return Long.parseLong(e.id().substring(0, e.id().indexOf('-')));
         }
         start = "(" + e.id();

@@ -85,7 +85,7 @@ public record ClusterView(
                   .put("source", info.getString("source")));
         });
     JsonObject totals = new JsonObject();
-    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.number(v, 0)));
+    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.parseLong(v, 0)));
     // the stats hash keeps the backlog in messages beside the totals; as publish.lua reads it
     long entries = r.get(6).toLong();
     Object counted = totals.remove(BACKLOG);

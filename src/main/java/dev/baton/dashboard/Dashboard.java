@@ -244,9 +244,9 @@ public final class Dashboard {
     for (Replies.Entry e : Replies.entries(grants)) {
       grantList.add(
           new JsonObject()
-              .put("epoch", Replies.number(e.fields().get("epoch"), 0))
+              .put("epoch", Replies.parseLong(e.fields().get("epoch"), 0))
               .put("node", e.fields().get("node"))
-              .put("ts", Replies.number(e.fields().get("ts"), 0)));
+              .put("ts", Replies.parseLong(e.fields().get("ts"), 0)));
     }
     JsonArray latest = new JsonArray();
     if (latestErrors != null) {
@@ -273,7 +273,7 @@ public final class Dashboard {
         .put(
             "errors",
             new JsonObject()
-                .put("count", errorCount == null ? null : Replies.num(errorCount, 0))
+                .put("count", errorCount == null ? null : Replies.toLong(errorCount, 0))
                 .put("latest", latest))
         .put("history", history.toJson());
   }
@@ -293,8 +293,8 @@ public final class Dashboard {
             "node",
             new JsonObject()
                 .put("nodeId", state.nodeId())
-                .put("role", state.roles().role().label())
-                .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
+                .put("role", state.role().role().label())
+                .put("epoch", state.role().role() == Role.GENERATOR ? state.role().epoch() : null)
                 .put("http", state.httpAddress())
                 .put("plugins", state.plugins().toJson()))
         .put("pushIntervalMs", PUSH_INTERVAL_MS);

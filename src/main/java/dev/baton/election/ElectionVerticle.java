@@ -131,7 +131,7 @@ public final class ElectionVerticle extends VerticleBase {
                   }
                 });
     watching =
-        presence.enabled() && state.roles().watcher(); // the first beat may have named it already
+        presence.enabled() && state.role().watcher(); // the first beat may have named it already
     watcherConsumer =
         vertx
             .eventBus()
@@ -209,7 +209,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (phase != Phase.FOLLOWING) {
       return Future.succeededFuture();
     }
-    if (state.roles().duplicateNodeId()) {
+    if (state.role().duplicateNodeId()) {
       // another process runs with this node id: competing with it for the lease would make the
       // two take it from each other in turn, so wait until it is gone (NodeState logs it)
       scheduleAttempt(retryMs);

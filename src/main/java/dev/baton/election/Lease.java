@@ -29,14 +29,28 @@ public final class Lease {
       String takenFrom,
       List<String> absent) {}
 
-  /** How an attempt uses presence. */
+  /**
+   * How an attempt uses presence. Each mode reaches {@code acquire.lua} as its {@link #wire()}
+   * value (ARGV[4]), fixed here so that reordering the constants never changes the protocol.
+   */
   public enum Mode {
     /** The lease alone. */
-    LEASE,
+    LEASE(0),
     /** Also take over from a holder whose presence vanished. */
-    TAKEOVER,
+    TAKEOVER(1),
     /** That, and list the absent consumers holding entries (the watcher's poll). */
-    WATCH
+    WATCH(2);
+
+    private final int wire;
+
+    Mode(int wire) {
+      this.wire = wire;
+    }
+
+    /** The value {@code acquire.lua} reads. */
+    public int wire() {
+      return wire;
+    }
   }
 
   public Lease(RedisOps redis, Keys keys, String nodeId, long leaseMs) {
@@ -60,7 +74,7 @@ public final class Lease {
                 nodeId,
                 Long.toString(leaseMs),
                 Long.toString(epochFloor),
-                Integer.toString(mode.ordinal()),
+                Integer.toString(mode.wire()),
                 Keys.HANDLERS_GROUP))
         .map(Lease::attempt);
   }
@@ -72,7 +86,7 @@ public final class Lease {
             Scripts.RENEW,
             List.of(keys.leader(), keys.epoch()),
             List.of(nodeId, Long.toString(epoch), Long.toString(leaseMs)))
-        .map(r -> Replies.num(r, 0) == 1);
+        .map(r -> Replies.toLong(r, 0) == 1);
   }
 
   public Future<Boolean> release(long epoch) {
@@ -81,7 +95,7 @@ public final class Lease {
             Scripts.RELEASE,
             List.of(keys.leader(), keys.epoch()),
             List.of(nodeId, Long.toString(epoch), keys.events()))
-        .map(r -> Replies.num(r, 0) == 1);
+        .map(r -> Replies.toLong(r, 0) == 1);
   }
 
   static Attempt attempt(Response r) {
@@ -90,9 +104,9 @@ public final class Lease {
       r.get(5).forEach(c -> absent.add(c.toString()));
     }
     return new Attempt(
-        Replies.num(r.get(0), 0) == 1,
-        Replies.num(r.get(1), 0),
-        Replies.num(r.get(2), -2),
+        Replies.toLong(r.get(0), 0) == 1,
+        Replies.toLong(r.get(1), 0),
+        Replies.toLong(r.get(2), -2),
         Replies.str(r.get(3)),
         r.size() > 4 && r.get(4) != null ? r.get(4).toString() : "",
         absent);

@@ -212,7 +212,7 @@ final class Subscriber {
         .eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(state.nodeId(), mode))
         .compose(
             reply -> {
-              long subscribers = Replies.num(reply, 0);
+              long subscribers = Replies.toLong(reply, 0);
               if (subscribers < 0) {
                 if (!unsupportedLogged) {
                   unsupportedLogged = true;
@@ -250,7 +250,7 @@ final class Subscriber {
                 stopped = true;
                 return Future.failedFuture(new DuplicateNodeId(state.nodeId(), subscribers));
               }
-              state.roles().presenceSubscribers(subscribers);
+              state.role().presenceSubscribers(subscribers);
               return Future.succeededFuture();
             });
   }

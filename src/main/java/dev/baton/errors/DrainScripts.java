@@ -57,7 +57,7 @@ final class DrainScripts {
       }
     }
     return new Claim(
-        records, Replies.str(reply.get(1)), reply.size() > 2 ? Replies.num(reply.get(2), 0) : 0);
+        records, Replies.str(reply.get(1)), reply.size() > 2 ? Replies.toLong(reply.get(2), 0) : 0);
   }
 
   /**
@@ -76,7 +76,7 @@ final class DrainScripts {
                 keys.auditCommitted(),
                 keys.stats()),
             ackArgs(records))
-        .map(r -> Replies.num(r, 0));
+        .map(r -> Replies.toLong(r, 0));
   }
 
   List<String> ackArgs(List<ErrorEntry> records) {
@@ -99,6 +99,6 @@ final class DrainScripts {
             Scripts.DRAIN_END,
             List.of(keys.errors(), keys.drainers()),
             List.of(Keys.DRAIN_GROUP, run))
-        .map(r -> Replies.num(r, 0) == 1);
+        .map(r -> Replies.toLong(r, 0) == 1);
   }
 }

@@ -107,7 +107,7 @@ public final class GeneratorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    state.roles().verticleStarted();
+    state.role().verticleStarted();
     redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
     publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
     nextDueMs = Clock.monotonicMs();
@@ -143,7 +143,7 @@ public final class GeneratorVerticle extends VerticleBase {
             ar -> {
               // a node that no longer generates is not paused at the bound (/metrics reads this)
               state.publishing().backlog(state.publishing().backlog(), false);
-              state.roles().verticleStopped();
+              state.role().verticleStopped();
             });
   }
 

@@ -88,22 +88,22 @@ public final class Publisher {
   }
 
   static Outcome outcome(Response r) {
-    long code = Replies.num(r.get(0), 0);
+    long code = Replies.toLong(r.get(0), 0);
     if (code == -1) {
       return new Outcome(Status.FENCED, 0, 0, 0, null);
     }
     if (code == -2) {
-      return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, 0, null);
+      return new Outcome(Status.BACKLOG_FULL, Replies.toLong(r.get(1), 0), 0, 0, null);
     }
     if (code == -3) {
       return new Outcome(
-          Status.ALREADY_PUBLISHED, 0, 0, (int) Replies.num(r.get(1), 0), Replies.str(r.get(2)));
+          Status.ALREADY_PUBLISHED, 0, 0, (int) Replies.toLong(r.get(1), 0), Replies.str(r.get(2)));
     }
     return new Outcome(
         Status.PUBLISHED,
-        Replies.num(r.get(1), 0),
-        Replies.num(r.get(2), 0),
-        (int) Replies.num(r.get(3), 0),
+        Replies.toLong(r.get(1), 0),
+        Replies.toLong(r.get(2), 0),
+        (int) Replies.toLong(r.get(3), 0),
         Replies.str(r.get(4)));
   }
 }

@@ -120,7 +120,7 @@ public final class HandlerVerticle extends VerticleBase {
             audit,
             dispatcher::accept,
             this::groupMissing);
-    state.roles().verticleStarted();
+    state.role().verticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer =
         vertx
@@ -153,7 +153,7 @@ public final class HandlerVerticle extends VerticleBase {
         .otherwiseEmpty()
         .compose(v -> Future.join(reclaiming, dispatching).otherwiseEmpty())
         .compose(v -> redis.close().otherwiseEmpty())
-        .onComplete(ar -> state.roles().verticleStopped());
+        .onComplete(ar -> state.role().verticleStopped());
   }
 
   /** Creates the group at the stream's start, so messages published before any handler count. */

@@ -301,7 +301,7 @@ final class Reclaimer {
     return new Reclaimed(
         Replies.str(r.get(0)),
         delivered(r.get(1), r.size() > 3 ? r.get(3) : null),
-        Replies.num(r.get(2), 0));
+        Replies.toLong(r.get(2), 0));
   }
 
   /** {@code claim.lua}: the next batch pending on {@code consumer}, if its presence vanished. */
@@ -333,7 +333,7 @@ final class Reclaimer {
     return new Claimed(
         Replies.str(r.get(0)),
         delivered(r.get(1), r.size() > 3 ? r.get(3) : null),
-        Replies.num(r.get(2), 0));
+        Replies.toLong(r.get(2), 0));
   }
 
   /**
@@ -353,7 +353,8 @@ final class Reclaimer {
 
   static Rescued rescued(Response r) {
     // rescue.lua sets the delivery count of what it takes to 1: a first delivery
-    return new Rescued(Replies.str(r.get(0)), delivered(r.get(1), null), Replies.num(r.get(2), 0));
+    return new Rescued(
+        Replies.str(r.get(0)), delivered(r.get(1), null), Replies.toLong(r.get(2), 0));
   }
 
   /** {@code reap.lua}: removes idle consumers of departed nodes; the names removed. */

@@ -89,11 +89,11 @@ public final class HealthProbe {
       return; // the messages key holds something else: no backlog the charts could show
     }
     long entries = r.get(7).toLong();
-    long counted = Replies.number(Replies.str(r.get(13)), 0);
+    long counted = Replies.parseLong(Replies.str(r.get(13)), 0);
     history.add(
         r.get(0).toLong(),
-        Replies.number(Replies.str(r.get(11)), 0),
-        Replies.number(Replies.str(r.get(12)), 0),
+        Replies.parseLong(Replies.str(r.get(11)), 0),
+        Replies.parseLong(Replies.str(r.get(12)), 0),
         entries == 0 ? 0 : Math.max(entries, counted));
   }
 

@@ -93,9 +93,9 @@ public final class HeartbeatVerticle extends VerticleBase {
     publishedRate.add(sentAt, published);
     JsonObject info =
         new JsonObject()
-            .put("role", state.roles().role().label())
+            .put("role", state.role().role().label())
             .put("http", state.httpAddress())
-            .put("epoch", state.roles().epoch())
+            .put("epoch", state.role().epoch())
             .put("intervalMs", settings.intervalMs())
             .put("processed", processed)
             .put("published", published)
@@ -114,11 +114,11 @@ public final class HeartbeatVerticle extends VerticleBase {
               state.redisClock().observe(r.serverMs(), sentAt);
               boolean named = presence && r.watches(state.nodeId());
               if (presence && r.ownSubscribers() > 0) {
-                state.roles().presenceSubscribers(r.ownSubscribers());
+                state.role().presenceSubscribers(r.ownSubscribers());
               }
               if (named != watcher) {
                 watcher = named;
-                state.roles().watcher(named);
+                state.role().watcher(named);
                 vertx
                     .eventBus()
                     .publish(

@@ -57,9 +57,9 @@ final class Heartbeats {
     String watcher = r.size() > 1 ? Replies.str(r.get(1)) : "";
     String second = r.size() > 3 ? Replies.str(r.get(3)) : "";
     return new Reply(
-        Replies.num(r.get(0), 0),
+        Replies.toLong(r.get(0), 0),
         watcher == null ? "" : watcher,
-        r.size() > 2 ? Replies.num(r.get(2), 0) : 0,
+        r.size() > 2 ? Replies.toLong(r.get(2), 0) : 0,
         second == null ? "" : second);
   }
 }

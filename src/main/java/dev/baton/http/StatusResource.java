@@ -60,9 +60,9 @@ final class StatusResource {
     JsonObject body =
         new JsonObject()
             .put("nodeId", state.nodeId())
-            .put("role", state.roles().role().label())
-            .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
-            .put("watcher", state.roles().watcher())
+            .put("role", state.role().role().label())
+            .put("epoch", state.role().role() == Role.GENERATOR ? state.role().epoch() : null)
+            .put("watcher", state.role().watcher())
             .put(
                 "counters",
                 new JsonObject()
@@ -82,7 +82,7 @@ final class StatusResource {
     if (!degraded.isEmpty()) {
       body.put("degraded", new JsonObject(new LinkedHashMap<>(degraded)));
     }
-    if (state.roles().role() == Role.GENERATOR) {
+    if (state.role().role() == Role.GENERATOR) {
       body.put(
           "publishing",
           new JsonObject()
@@ -175,7 +175,7 @@ final class StatusResource {
   }
 
   private void health(RoutingContext ctx, String unreachable) {
-    JsonObject body = new JsonObject().put("role", state.roles().role().label());
+    JsonObject body = new JsonObject().put("role", state.role().role().label());
     Map<String, String> refusing = new TreeMap<>(state.redis().refusing());
     Map<String, String> stalled = state.redis().stalled();
     Map<String, String> degraded = state.degradations().active();
@@ -200,7 +200,7 @@ final class StatusResource {
               + String.join(
                   "; ",
                   refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
-    } else if (state.roles().role() == Role.STARTING || state.roles().switching()) {
+    } else if (state.role().role() == Role.STARTING || state.role().switching()) {
       status = "starting";
       reason = "role not settled yet";
     } else if (!stalled.isEmpty()) {

@@ -93,33 +93,33 @@ public final class Inspection {
     Response d = r.get(21);
     if (d != null && permissions != null) {
       for (Response each : d) {
-        denied.add((int) Replies.num(each, 0) - 1);
+        denied.add((int) Replies.toLong(each, 0) - 1);
       }
     }
     return new Facts(
-        Replies.num(r.get(0), 0),
+        Replies.toLong(r.get(0), 0),
         str(r.get(1)),
-        Replies.num(r.get(2), 0) == 1,
+        Replies.toLong(r.get(2), 0) == 1,
         str(r.get(3)),
         str(r.get(4)),
-        Replies.num(r.get(5), -1),
-        Replies.num(r.get(6), -1),
+        Replies.toLong(r.get(5), -1),
+        Replies.toLong(r.get(6), -1),
         str(r.get(7)),
         new Marker(
             str(r.get(8)),
-            Replies.num(r.get(9), 0) == 1,
-            Replies.number(str(r.get(10)), -1),
-            Replies.number(str(r.get(11)), -1),
+            Replies.toLong(r.get(9), 0) == 1,
+            Replies.parseLong(str(r.get(10)), -1),
+            Replies.parseLong(str(r.get(11)), -1),
             str(r.get(12))),
         str(r.get(13)),
         str(r.get(14)),
         str(r.get(15)),
         new Stream(
-            Replies.num(r.get(16), 0) == 1,
-            Replies.num(r.get(17), -1),
+            Replies.toLong(r.get(16), 0) == 1,
+            Replies.toLong(r.get(17), -1),
             str(r.get(18)),
-            Replies.num(r.get(19), 0) == 1),
-        (int) Replies.num(r.get(20), 0),
+            Replies.toLong(r.get(19), 0) == 1),
+        (int) Replies.toLong(r.get(20), 0),
         permissions == null ? List.of() : permissions.denied(denied));
   }
 

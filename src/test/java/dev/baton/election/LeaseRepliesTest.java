@@ -6,8 +6,17 @@ import dev.baton.support.Resp;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** acquire.lua's reply decoded without Redis. */
+/** acquire.lua's reply decoded without Redis, and the presence modes as the script reads them. */
 class LeaseRepliesTest {
+  @Test
+  void eachPresenceModeHasAFixedWireValue() {
+    // acquire.lua compares ARGV[4] with '0', '1' and '2': these values are the protocol
+    assertThat(Lease.Mode.LEASE.wire()).isEqualTo(0);
+    assertThat(Lease.Mode.TAKEOVER.wire()).isEqualTo(1);
+    assertThat(Lease.Mode.WATCH.wire()).isEqualTo(2);
+    assertThat(Lease.Mode.values()).hasSize(3);
+  }
+
   @Test
   void aGrantCarriesItsEpochExactlyAndWhomItWasTakenFrom() {
     // epochs travel as decimal strings: 2^53 + 1 survives

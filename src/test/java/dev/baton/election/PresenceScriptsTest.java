@@ -77,7 +77,7 @@ class PresenceScriptsTest {
   }
 
   private long register(String nodeId) throws Exception {
-    return Replies.num(
+    return Replies.toLong(
         await(ops.eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(nodeId, "s"))), -9);
   }
 
