@@ -142,20 +142,24 @@ public final class Committer {
   }
 
   /**
-   * What one commit call did: how many of the plain entries (one message, judged fine) it
-   * committed, and for each other entry, in the caller's order of those, whether it committed it.
+   * What one commit call did: how many of the plain entries (one message, judged fine) it committed
+   * (the script counts them, it cannot say which), and for each other entry whether it committed
+   * it.
    */
-  public record Result(int plainTotal, long plainCommitted, boolean[] others) {
+  public record Result(int plainTotal, long plainCommitted, List<EntryResult> others) {
     /** Whether this call committed every plain entry it was given. */
     public boolean allPlainCommitted() {
       return plainCommitted == plainTotal;
     }
   }
 
+  /** One entry that was not plain, and whether this call committed it. */
+  public record EntryResult(Judged entry, boolean committed) {}
+
   /** {@code reclaimed} marks entries taken over from another consumer (recorded in the ledger). */
   public Future<Result> commit(List<Judged> entries, boolean reclaimed) {
     if (entries.isEmpty()) {
-      return Future.succeededFuture(new Result(0, 0, new boolean[0]));
+      return Future.succeededFuture(new Result(0, 0, List.of()));
     }
     // plain entries travel as (id, deliveries) (a cadence's messages), the others as id,
     // deliveries, n, kinds, payloads
@@ -191,6 +195,7 @@ public final class Committer {
       }
     }
     int plainTotal = plain;
+    List<Judged> others = entries.stream().filter(j -> !j.plain()).toList();
     return redis
         .eval(
             Scripts.COMMIT,
@@ -201,15 +206,20 @@ public final class Committer {
                 keys.stats(),
                 keys.auditCommitted()),
             list)
-        .map(r -> result(r.toString(), plainTotal, entries.size() - plainTotal));
+        .map(r -> result(r.toString(), plainTotal, others));
   }
 
-  static Result result(String reply, int plainTotal, int otherCount) {
+  /**
+   * Decodes {@code '<plain entries committed>:<one flag per other entry>'}, the flags in the order
+   * {@code others} were sent.
+   */
+  static Result result(String reply, int plainTotal, List<Judged> others) {
     int colon = reply.indexOf(':');
-    boolean[] others = new boolean[otherCount];
-    for (int i = 0; i < otherCount && colon + 1 + i < reply.length(); i++) {
-      others[i] = reply.charAt(colon + 1 + i) == '1';
+    List<EntryResult> results = new ArrayList<>(others.size());
+    for (int i = 0; i < others.size(); i++) {
+      int at = colon + 1 + i;
+      results.add(new EntryResult(others.get(i), at < reply.length() && reply.charAt(at) == '1'));
     }
-    return new Result(plainTotal, Long.parseLong(reply.substring(0, colon)), others);
+    return new Result(plainTotal, Long.parseLong(reply.substring(0, colon)), results);
   }
 }

@@ -644,23 +644,19 @@ final class Dispatcher {
     long processed = 0;
     long errors = 0;
     long dead = 0;
-    int other = 0;
     for (Committer.Judged j : judged) {
-      boolean committed;
-      if (j.plain()) {
-        // the count says how many; when some were committed elsewhere we cannot tell which
-        committed = allPlain;
-      } else {
-        committed = result.others()[other++];
-        if (committed) {
-          processed += j.size() - j.dead();
-          errors += j.errors();
-          dead += j.dead();
-        }
+      // the count says how many; when some were committed elsewhere we cannot tell which
+      if (j.plain() && allPlain) {
+        latency(c, j, committedAt);
       }
-      int handled = j.size() - j.dead();
-      if (committed && j.ts > 0 && handled > 0) {
-        c.committed(committedAt - j.ts, handled);
+    }
+    for (Committer.EntryResult other : result.others()) {
+      Committer.Judged j = other.entry();
+      if (other.committed()) {
+        processed += j.size() - j.dead();
+        errors += j.errors();
+        dead += j.dead();
+        latency(c, j, committedAt);
       }
     }
     c.processed.addAndGet(processed);
@@ -668,6 +664,14 @@ final class Dispatcher {
     c.deadLettered.addAndGet(dead);
     if (reclaimed) {
       c.reclaimed.addAndGet(processed + dead);
+    }
+  }
+
+  /** The latency of the messages of {@code j} this node handled (not those dead-lettered). */
+  private static void latency(Counters c, Committer.Judged j, long committedAt) {
+    int handled = j.size() - j.dead();
+    if (j.ts > 0 && handled > 0) {
+      c.committed(committedAt - j.ts, handled);
     }
   }
 
