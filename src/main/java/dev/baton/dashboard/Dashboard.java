@@ -8,6 +8,7 @@ import dev.baton.errors.ErrorEntry;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import dev.baton.state.Role;
 import io.vertx.core.Future;
@@ -212,7 +213,7 @@ public final class Dashboard {
     return Future.all(view, grants, errorCount, latestErrors)
         .map(
             all -> {
-              state.redis().succeeded("dashboard");
+              state.redis().succeeded(Component.DASHBOARD);
               return clusterEvent(
                   view.result(), grants.result(), errorCount.result(), latestErrors.result());
             });
@@ -279,7 +280,7 @@ public final class Dashboard {
   }
 
   private JsonObject redisFailed(Throwable e) {
-    state.redis().failed("dashboard", e);
+    state.redis().failed(Component.DASHBOARD, e);
     return base()
         .put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
         .put("redisProblem", Secrets.mask(String.valueOf(e.getMessage())))

@@ -7,6 +7,7 @@ import dev.baton.config.NodeConfig.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -231,7 +232,7 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .onSuccess(
             a -> {
-              state.redis().succeeded("election");
+              state.redis().succeeded(Component.ELECTION);
               maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
               knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
               if (phase == Phase.STOPPED) {
@@ -265,7 +266,7 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .onFailure(
             e -> {
-              state.redis().failed("election", e);
+              state.redis().failed(Component.ELECTION, e);
               scheduleAttempt(retryMs);
             })
         .<Void>mapEmpty()
@@ -321,7 +322,7 @@ public final class ElectionVerticle extends VerticleBase {
                         ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
         .onSuccess(
             extended -> {
-              state.redis().succeeded("election");
+              state.redis().succeeded(Component.ELECTION);
               if (phase != Phase.LEADING || epoch != renewingEpoch) {
                 return;
               }
@@ -335,7 +336,7 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .onFailure(
             e -> {
-              state.redis().failed("election", e);
+              state.redis().failed(Component.ELECTION, e);
               if (phase == Phase.LEADING && epoch == renewingEpoch) {
                 // keep trying until the guard revokes at validUntil
                 scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));

@@ -8,6 +8,7 @@ import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.FailureClass;
 import dev.baton.plugin.Interruptible;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.Counters;
 import dev.baton.state.NodeState;
 import dev.baton.state.PluginStats;
@@ -418,7 +419,7 @@ final class Dispatcher {
                 w.retryTimer = vertx.setTimer(commitBackoff.nextDelayMs(), id -> retryNow(w));
                 return;
               }
-              state.redis().succeeded("handler");
+              state.redis().succeeded(Component.HANDLER);
               if (ar.result() == 0) {
                 abandon(List.of(w));
                 return;
@@ -459,7 +460,7 @@ final class Dispatcher {
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
-                state.redis().succeeded("handler");
+                state.redis().succeeded(Component.HANDLER);
                 List<Work> lost = new ArrayList<>();
                 for (int i = 0; i < kept.size(); i++) {
                   if (ar.result().get(i) == 0 && !kept.get(i).committing) {
@@ -577,7 +578,7 @@ final class Dispatcher {
                   .latencies()
                   .commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed");
               if (ar.succeeded()) {
-                state.redis().succeeded("handler");
+                state.redis().succeeded(Component.HANDLER);
                 commitBackoff.reset();
                 count(judged, ar.result(), reclaimed);
                 for (Work w : batch) {
@@ -625,7 +626,7 @@ final class Dispatcher {
     if (RedisOps.isNoGroup(e)) {
       groupMissing.run();
     } else {
-      state.redis().failed("handler", e);
+      state.redis().failed(Component.HANDLER, e);
     }
   }
 

@@ -9,6 +9,7 @@ import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -213,7 +214,7 @@ public final class HandlerVerticle extends VerticleBase {
               if (ownPending && entries.isEmpty()) {
                 readOwnPending = false;
               }
-              state.redis().succeeded("handler");
+              state.redis().succeeded(Component.HANDLER);
               backoff.reset();
               if (!entries.isEmpty()) {
                 dispatcher.accept(entries, false);
@@ -320,7 +321,7 @@ public final class HandlerVerticle extends VerticleBase {
       groupMissing();
       return;
     }
-    state.redis().failed("handler", e);
+    state.redis().failed(Component.HANDLER, e);
     later(backoff.nextDelayMs());
   }
 

@@ -7,6 +7,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,7 +33,7 @@ import org.slf4j.event.Level;
 final class Reclaimer {
   private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
   static final String CURSOR_START = "0-0";
-  private static final String COMPONENT = "reclaim";
+  private static final Component COMPONENT = Component.RECLAIM;
   private static final String SKIPPED = "skipped";
 
   private final Vertx vertx;

@@ -5,6 +5,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.redis.Scripts;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Response;
@@ -21,7 +22,7 @@ import org.slf4j.event.Level;
  * failure: unreachable, or refused.
  */
 public final class HealthProbe {
-  private static final String COMPONENT = "health probe";
+  private static final Component COMPONENT = Component.HEALTH_PROBE;
 
   private final RedisOps redis;
   private final Keys keys;

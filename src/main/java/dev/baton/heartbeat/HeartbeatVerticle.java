@@ -6,6 +6,7 @@ import dev.baton.common.Clock;
 import dev.baton.config.NodeConfig.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
@@ -110,7 +111,7 @@ public final class HeartbeatVerticle extends VerticleBase {
     return Heartbeats.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
         .onSuccess(
             r -> {
-              state.redis().succeeded("heartbeat");
+              state.redis().succeeded(Component.HEARTBEAT);
               state.redisClock().observe(r.serverMs(), sentAt);
               boolean named = presence && r.watches(state.nodeId());
               if (presence && r.ownSubscribers() > 0) {
@@ -126,7 +127,7 @@ public final class HeartbeatVerticle extends VerticleBase {
                         new JsonObject().put("watcher", named));
               }
             })
-        .onFailure(e -> state.redis().failed("heartbeat", e))
+        .onFailure(e -> state.redis().failed(Component.HEARTBEAT, e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
         .compose(

@@ -5,6 +5,7 @@ import dev.baton.config.Secrets;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.Counters;
 import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
@@ -92,7 +93,7 @@ final class StatusResource {
     ClusterView.fetch(redis, keys)
         .onSuccess(
             view -> {
-              state.redis().succeeded("status");
+              state.redis().succeeded(Component.STATUS);
               body.put("redis", "up")
                   .put("leader", view.leaderJson())
                   .put("backlog", view.backlogJson())
@@ -104,7 +105,7 @@ final class StatusResource {
             e -> {
               // what /status reports, the node knows and logs (once), even between its own Redis
               // calls
-              state.redis().failed("status", e);
+              state.redis().failed(Component.STATUS, e);
               body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
                   .put("redisProblem", Secrets.mask(e.getMessage()))
                   .put("leader", leaderSeen.get())
@@ -140,12 +141,12 @@ final class StatusResource {
     ClusterView.fetch(redis, keys)
         .onSuccess(
             view -> {
-              state.redis().succeeded("metrics");
+              state.redis().succeeded(Component.METRICS);
               metrics.backlog(view.backlog(), view.streamLength(), view.pending());
             })
         .onFailure(
             e -> {
-              state.redis().failed("metrics", e);
+              state.redis().failed(Component.METRICS, e);
               metrics.backlog(-1, -1, -1);
             })
         .onComplete(
