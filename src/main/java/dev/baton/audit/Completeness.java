@@ -3,7 +3,6 @@ package dev.baton.audit;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Response;
 import java.time.Instant;
@@ -39,15 +38,7 @@ final class Completeness {
 
   static Future<Judgement> judge(RedisOps redis, Keys keys) {
     return redis
-        .eval(
-            Scripts.LEDGER_STATE,
-            List.of(
-                keys.stats(),
-                keys.auditPublished(),
-                keys.auditCommitted(),
-                keys.auditDrained(),
-                keys.marker()),
-            List.of())
+        .eval(LedgerStateScript.SCRIPT, LedgerStateScript.keys(keys), LedgerStateScript.args())
         .map(r -> judge(keys, r));
   }
 

@@ -3,7 +3,6 @@ package dev.baton.deadletter;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -82,19 +81,8 @@ public final class DeadLetterStore {
 
   /** Replays these dead letters (entry ids), each at most once; what became of each, in order. */
   public Future<List<Replay>> replay(List<String> deadLetterIds) {
-    List<String> args = new ArrayList<>(deadLetterIds.size() + 1);
-    args.add(Scripts.flag(audit));
-    args.addAll(deadLetterIds);
     return redis
-        .eval(
-            Scripts.REPLAY,
-            List.of(
-                keys.deadLetter(),
-                keys.messages(),
-                keys.stats(),
-                keys.auditPublished(),
-                keys.auditCommitted()),
-            args)
+        .eval(ReplayScript.SCRIPT, ReplayScript.keys(keys), ReplayScript.args(audit, deadLetterIds))
         .map(r -> replies(deadLetterIds, r));
   }
 

@@ -2,7 +2,6 @@ package dev.baton.handler;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,18 +126,28 @@ public final class Committer {
     boolean plain() {
       return packSize == 0 && size == 1 && kinds[0] == Kind.OK.wire;
     }
+
+    /** One byte per message judged, as {@code commit.lua} reads them. */
+    byte[] kinds() {
+      return kinds;
+    }
+
+    /** The error records and dead letters' reasons (and fields), in message order. */
+    List<Object> payloads() {
+      return payloads;
+    }
   }
 
   private final RedisOps redis;
   private final Keys keys;
   private final String nodeId;
-  private final String audit;
+  private final boolean audit;
 
   public Committer(RedisOps redis, Keys keys, String nodeId, boolean audit) {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
-    this.audit = Scripts.flag(audit);
+    this.audit = audit;
   }
 
   /**
@@ -161,65 +170,11 @@ public final class Committer {
     if (entries.isEmpty()) {
       return Future.succeededFuture(new Result(0, 0, List.of()));
     }
-    // plain entries travel as (id, deliveries) (a cadence's messages), the others as id,
-    // deliveries, n, kinds, payloads
-    int plain = 0;
-    int args = 5;
-    for (Judged j : entries) {
-      if (j.size != Math.max(1, j.packSize)) {
-        throw new IllegalArgumentException(
-            j.entryId + ": " + j.size + " of " + j.packSize + " messages judged");
-      }
-      plain += j.plain() ? 1 : 0;
-      args += j.plain() ? 2 : 4 + j.payloads.size();
-    }
-    List<Object> list = new ArrayList<>(args);
-    list.add(Keys.HANDLERS_GROUP);
-    list.add(nodeId);
-    list.add(audit);
-    list.add(Scripts.flag(reclaimed));
-    list.add(Integer.toString(plain));
-    for (Judged j : entries) {
-      if (j.plain()) {
-        list.add(j.entryId);
-        list.add(Integer.toString(j.deliveries));
-      }
-    }
-    for (Judged j : entries) {
-      if (!j.plain()) {
-        list.add(j.entryId);
-        list.add(Integer.toString(j.deliveries));
-        list.add(Integer.toString(j.packSize));
-        list.add(j.kinds);
-        list.addAll(j.payloads);
-      }
-    }
-    int plainTotal = plain;
-    List<Judged> others = entries.stream().filter(j -> !j.plain()).toList();
     return redis
         .eval(
-            Scripts.COMMIT,
-            List.of(
-                keys.messages(),
-                keys.errors(),
-                keys.deadLetter(),
-                keys.stats(),
-                keys.auditCommitted()),
-            list)
-        .map(r -> result(r.toString(), plainTotal, others));
-  }
-
-  /**
-   * Decodes {@code '<plain entries committed>:<one flag per other entry>'}, the flags in the order
-   * {@code others} were sent.
-   */
-  static Result result(String reply, int plainTotal, List<Judged> others) {
-    int colon = reply.indexOf(':');
-    List<EntryResult> results = new ArrayList<>(others.size());
-    for (int i = 0; i < others.size(); i++) {
-      int at = colon + 1 + i;
-      results.add(new EntryResult(others.get(i), at < reply.length() && reply.charAt(at) == '1'));
-    }
-    return new Result(plainTotal, Long.parseLong(reply.substring(0, colon)), results);
+            CommitScript.SCRIPT,
+            CommitScript.keys(keys),
+            CommitScript.args(nodeId, audit, reclaimed, entries))
+        .map(r -> CommitScript.reply(r.toString(), entries));
   }
 }

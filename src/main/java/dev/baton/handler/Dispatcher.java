@@ -407,7 +407,7 @@ final class Dispatcher {
     }
     w.retrying = true;
     claims
-        .retry(new Claims.Claim(w.entryId, w.deliveries))
+        .retry(new HoldScript.Claim(w.entryId, w.deliveries))
         .onComplete(
             ar -> {
               w.retrying = false;
@@ -456,7 +456,7 @@ final class Dispatcher {
       return;
     }
     claims
-        .keep(kept.stream().map(w -> new Claims.Claim(w.entryId, w.deliveries)).toList())
+        .keep(kept.stream().map(w -> new HoldScript.Claim(w.entryId, w.deliveries)).toList())
         .onComplete(
             ar -> {
               if (ar.succeeded()) {

@@ -104,11 +104,11 @@ public final class HeartbeatVerticle extends VerticleBase {
             .put("publishedPerSec", publishedRate.perSecondRounded())
             .put("handler", state.plugins().handlerType())
             .put("source", state.plugins().sourceType());
-    Heartbeats.Presence mode =
+    HeartbeatScript.Presence mode =
         !presence
-            ? Heartbeats.Presence.OFF
-            : watcher ? Heartbeats.Presence.WATCHER : Heartbeats.Presence.ON;
-    return Heartbeats.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
+            ? HeartbeatScript.Presence.OFF
+            : watcher ? HeartbeatScript.Presence.WATCHER : HeartbeatScript.Presence.ON;
+    return HeartbeatScript.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
         .onSuccess(
             r -> {
               state.redis().succeeded(Component.HEARTBEAT);

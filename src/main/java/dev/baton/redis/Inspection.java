@@ -54,21 +54,11 @@ public final class Inspection {
    * @param permissions what Baton needs of Redis, checked without running anything (Redis 7)
    */
   public static Future<Facts> run(RedisOps redis, Keys keys, Permissions permissions) {
-    List<String> args = new ArrayList<>();
-    args.add(UUID.randomUUID().toString());
-    args.add(Keys.HANDLERS_GROUP);
-    args.add(Scripts.flag(permissions != null));
-    if (permissions != null) {
-      for (Permissions.Need need : permissions.needs()) {
-        args.add(Integer.toString(need.words().size()));
-        args.addAll(need.words());
-      }
-    }
     return redis
         .eval(
-            Scripts.INSPECT,
-            List.of(keys.marker(), keys.epoch(), keys.stats(), keys.messages()),
-            args)
+            InspectScript.SCRIPT,
+            InspectScript.keys(keys),
+            InspectScript.args(UUID.randomUUID().toString(), permissions))
         .map(r -> facts(r, permissions));
   }
 
@@ -77,15 +67,9 @@ public final class Inspection {
    * tells which of Baton's needs it denies).
    */
   public static Future<Facts> permissionsOnly(RedisOps redis, Permissions permissions) {
-    List<String> args = new ArrayList<>();
-    args.add("");
-    args.add(Keys.HANDLERS_GROUP);
-    args.add(Scripts.flag(true));
-    for (Permissions.Need need : permissions.needs()) {
-      args.add(Integer.toString(need.words().size()));
-      args.addAll(need.words());
-    }
-    return redis.eval(Scripts.INSPECT, List.of(), args).map(r -> facts(r, permissions));
+    return redis
+        .eval(InspectScript.SCRIPT, List.of(), InspectScript.args("", permissions))
+        .map(r -> facts(r, permissions));
   }
 
   static Facts facts(Response r, Permissions permissions) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bench.Monitor;
 import dev.baton.bus.Addresses;
-import dev.baton.redis.Scripts;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
 import dev.baton.support.RedisExtension;
@@ -199,7 +198,7 @@ class ElectionTest {
     List<String> lines = Monitor.record(REDIS.port(), 3_000);
     Map<String, Long> attempts = new HashMap<>();
     for (String line : lines) {
-      if (line.contains(Scripts.ACQUIRE.sha1())) {
+      if (line.contains(AcquireScript.SCRIPT.sha1())) {
         for (int i = 1; i <= 4; i++) {
           if (line.contains("\"f" + i + "\"")) {
             attempts.merge("f" + i, 1L, Long::sum);

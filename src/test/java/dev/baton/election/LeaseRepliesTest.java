@@ -21,7 +21,7 @@ class LeaseRepliesTest {
   void aGrantCarriesItsEpochExactlyAndWhomItWasTakenFrom() {
     // epochs travel as decimal strings: 2^53 + 1 survives
     Lease.Attempt a =
-        Lease.attempt(Resp.array(1L, "9007199254740993", 1000L, "n1", "old", List.of()));
+        AcquireScript.reply(Resp.array(1L, "9007199254740993", 1000L, "n1", "old", List.of()));
     assertThat(a.granted()).isTrue();
     assertThat(a.epoch()).isEqualTo(9_007_199_254_740_993L);
     assertThat(a.pttlMs()).isEqualTo(1000);
@@ -32,7 +32,8 @@ class LeaseRepliesTest {
 
   @Test
   void aRefusalCarriesTheHolderItsTtlAndTheAbsentConsumers() {
-    Lease.Attempt a = Lease.attempt(Resp.array(0L, "12", 350L, "n2", "", List.of("h3", "h4")));
+    Lease.Attempt a =
+        AcquireScript.reply(Resp.array(0L, "12", 350L, "n2", "", List.of("h3", "h4")));
     assertThat(a.granted()).isFalse();
     assertThat(a.epoch()).isEqualTo(12);
     assertThat(a.pttlMs()).isEqualTo(350);

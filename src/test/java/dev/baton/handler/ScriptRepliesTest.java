@@ -13,11 +13,15 @@ class ScriptRepliesTest {
   @Test
   void theCommitReplyCountsPlainEntriesAndFlagsTheOthersInOrder() {
     // commit.lua: '<plain entries committed now>:<one flag per other entry>'
+    List<Committer.Judged> entries = new ArrayList<>();
     List<Committer.Judged> others = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      others.add(new Committer.Judged("1-" + i, 0, 0).error("{}"));
+      entries.add(new Committer.Judged("1-" + i, 0, 0).ok());
+      Committer.Judged other = new Committer.Judged("2-" + i, 0, 0).error("{}");
+      entries.add(other);
+      others.add(other);
     }
-    Committer.Result r = Committer.result("3:0101", 4, others);
+    Committer.Result r = CommitScript.reply("3:0101", entries);
     assertThat(r.plainTotal()).isEqualTo(4);
     assertThat(r.plainCommitted()).isEqualTo(3);
     assertThat(r.allPlainCommitted()).isFalse();
@@ -25,7 +29,7 @@ class ScriptRepliesTest {
         .extracting(Committer.EntryResult::committed)
         .containsExactly(false, true, false, true);
     assertThat(r.others()).extracting(Committer.EntryResult::entry).isEqualTo(others);
-    Committer.Result none = Committer.result("0:", 0, List.of());
+    Committer.Result none = CommitScript.reply("0:", List.of());
     assertThat(none.allPlainCommitted()).isTrue();
     assertThat(none.others()).isEmpty();
   }
