@@ -12,7 +12,7 @@ import java.util.List;
  * and reply are stated here only.
  */
 public final class DrainClaimScript {
-  public static final Script SCRIPT = Script.load("drain-claim");
+  public static final Script SCRIPT = Script.load("drain-claim", "claims");
 
   private DrainClaimScript() {}
 

@@ -11,7 +11,8 @@ import java.util.List;
  * vanished. Its keys, arguments and reply are stated here only.
  */
 public final class ClaimScript {
-  public static final Script SCRIPT = Script.load("claim", "presence", "ledger", "dead-letter");
+  public static final Script SCRIPT =
+      Script.load("claim", "presence", "ledger", "dead-letter", "claims");
 
   /** The benchmark's name for its calls ({@code bench.Monitor}). */
   public static final String KIND = "presence.claim";

@@ -12,7 +12,7 @@ import java.util.List;
  * dead-letters those delivered too often. Its keys, arguments and reply are stated here only.
  */
 public final class ReclaimScript {
-  public static final Script SCRIPT = Script.load("reclaim", "ledger", "dead-letter");
+  public static final Script SCRIPT = Script.load("reclaim", "ledger", "dead-letter", "claims");
 
   /** The benchmark's name for its calls ({@code bench.Monitor}). */
   public static final String KIND = "reclaim";
