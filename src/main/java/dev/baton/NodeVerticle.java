@@ -4,6 +4,7 @@ import dev.baton.api.MessageHandler;
 import dev.baton.api.MessageSource;
 import dev.baton.api.PluginContext;
 import dev.baton.bus.Addresses;
+import dev.baton.cluster.ClusterView;
 import dev.baton.config.ConfigException;
 import dev.baton.config.NodeConfig;
 import dev.baton.election.ElectionVerticle;
@@ -182,7 +183,7 @@ public final class NodeVerticle extends VerticleBase {
             () -> {
               Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
               return holder.known()
-                  ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch())
+                  ? ClusterView.leaderJson(holder.nodeId(), holder.epoch())
                   : null;
             });
     PluginContext pluginContext = Plugins.context(vertx, config);

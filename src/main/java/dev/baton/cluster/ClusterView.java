@@ -29,7 +29,12 @@ public record ClusterView(
 
   /** The lease holder as {@code {"nodeId", "epoch"}}, or null when no node holds the lease. */
   public JsonObject leaderJson() {
-    return leader == null ? null : new JsonObject().put("nodeId", leader).put("epoch", epoch);
+    return leader == null ? null : leaderJson(leader, epoch);
+  }
+
+  /** A lease holder as /status and the page show it: {@code {"nodeId", "epoch"}}. */
+  public static JsonObject leaderJson(String nodeId, long epoch) {
+    return new JsonObject().put("nodeId", nodeId).put("epoch", epoch);
   }
 
   /**

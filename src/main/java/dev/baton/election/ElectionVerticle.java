@@ -240,8 +240,7 @@ public final class ElectionVerticle extends VerticleBase {
               }
               if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
                 // the answer took longer than the lease (Redis was frozen): the grant may already
-                // have
-                // lapsed, so take a fresh one rather than act on it
+                // have lapsed, so take a fresh one rather than act on it
                 scheduleAttempt(0);
               } else if (a.granted()) {
                 if (!a.takenFrom().isEmpty()) {

@@ -225,8 +225,7 @@ final class Subscriber {
               }
               if (subscribers == 0) {
                 // the subscription went to an earlier server instance (a restart or a promotion):
-                // the
-                // connection is about to end, or try the count again shortly
+                // the connection is about to end, or try the count again shortly
                 if (attempt >= REGISTER_TRIES) {
                   connection.reset();
                   return Future.failedFuture("presence subscription not seen by the server");

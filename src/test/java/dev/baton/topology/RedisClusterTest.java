@@ -133,8 +133,7 @@ class RedisClusterTest {
       assertThat(status.getJsonObject("leader").getString("nodeId")).isEqualTo(gen.id());
 
       // reclaim.lua: a consumer that takes a message and dies (added and taken in one script, so
-      // the
-      // handler's blocked read cannot get it first)
+      // the handler's blocked read cannot get it first)
       rc.cmd(
           "EVAL",
           "redis.call('XADD', KEYS[1], '*', 'gen', 'test', 'epoch', '1', 'seq', '1', 'ts', '1', 'text', 'x') "
