@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -83,22 +82,6 @@ public final class DeadLetterStore {
   public Future<List<Replay>> replay(List<String> deadLetterIds) {
     return redis
         .eval(ReplayScript.SCRIPT, ReplayScript.keys(keys), ReplayScript.args(audit, deadLetterIds))
-        .map(r -> replies(deadLetterIds, r));
-  }
-
-  static List<Replay> replies(List<String> deadLetterIds, Response reply) {
-    List<Replay> out = new ArrayList<>(deadLetterIds.size());
-    for (int i = 0; i < deadLetterIds.size(); i++) {
-      Response each = reply.get(i);
-      String messageId = Replies.str(each.get(1));
-      boolean replayed = "1".equals(Replies.str(each.get(0)));
-      out.add(
-          new Replay(
-              deadLetterIds.get(i),
-              messageId == null || messageId.isEmpty() ? null : messageId,
-              replayed ? Replies.str(each.get(2)) : null,
-              replayed ? null : Replies.str(each.get(2))));
-    }
-    return out;
+        .map(r -> ReplayScript.reply(deadLetterIds, r));
   }
 }
