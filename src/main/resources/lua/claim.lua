@@ -53,14 +53,6 @@ for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids
     end
   end
 end
-for _, id in ipairs(ids) do
-  if not seen[id] then
-    -- deleted meanwhile (Redis 6.2 keeps such ids in the PEL): drop it from the PEL
-    redis.call('XACK', KEYS[1], ARGV[1], id)
-  end
-end
-if dead > 0 then
-  redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
-  redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
-end
+ack_unclaimed(KEYS[1], ARGV[1], ids, seen)
+count_dead_lettered(KEYS[3], dead)
 return {state, claimed, dead, counts}

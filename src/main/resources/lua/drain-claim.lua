@@ -37,12 +37,7 @@ for _, run in ipairs(expired) do
         seen[e[1]] = true
       end
     end
-    for _, id in ipairs(ids) do
-      if not seen[id] then
-        -- deleted meanwhile (Redis 6.2 keeps such ids in the PEL)
-        redis.call('XACK', KEYS[1], ARGV[1], id)
-      end
-    end
+    ack_unclaimed(KEYS[1], ARGV[1], ids, seen)
     if #records > 0 then
       return {records, 'more'}
     end

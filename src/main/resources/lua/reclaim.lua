@@ -32,12 +32,8 @@ for _, e in ipairs(r[2]) do
       counts[#counts + 1] = deliveries
     end
   elseif type(e) == 'table' and e[1] then
-    -- Redis 6.2 lists entries deleted meanwhile with nil fields: drop them from the PEL.
-    redis.call('XACK', KEYS[1], ARGV[1], e[1])
+    ack_deleted(KEYS[1], ARGV[1], e[1])
   end
 end
-if dead > 0 then
-  redis.call('HINCRBY', KEYS[3], 'deadLettered', dead)
-  redis.call('HINCRBY', KEYS[3], 'backlog', -dead)
-end
+count_dead_lettered(KEYS[3], dead)
 return {r[1], claimed, dead, counts}

@@ -4,6 +4,7 @@ import dev.baton.api.MessageHandler;
 import dev.baton.api.MessageSource;
 import dev.baton.api.PluginContext;
 import dev.baton.bus.Addresses;
+import dev.baton.cluster.ClusterView;
 import dev.baton.config.ConfigException;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.RedisSettings;
@@ -183,7 +184,7 @@ public final class NodeVerticle extends VerticleBase {
             () -> {
               Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
               return holder.known()
-                  ? new JsonObject().put("nodeId", holder.nodeId()).put("epoch", holder.epoch())
+                  ? ClusterView.leaderJson(holder.nodeId(), holder.epoch())
                   : null;
             });
     PluginContext pluginContext = Plugins.context(vertx, config);
@@ -313,11 +314,11 @@ public final class NodeVerticle extends VerticleBase {
     Role role = wantedRole;
     long epoch = wantedEpoch;
     if (stopping
-        || (state.roles().role() == role
-            && state.roles().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
+        || (state.role().role() == role
+            && state.role().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
       return Future.succeededFuture();
     }
-    state.roles().beginSwitch();
+    state.role().beginSwitch();
     long switchStartedNs = System.nanoTime();
     Future<Void> undeployed =
         roleDeployment == null
@@ -335,7 +336,7 @@ public final class NodeVerticle extends VerticleBase {
                   .map(
                       id -> {
                         roleDeployment = id;
-                        state.roles().settled(role, epoch);
+                        state.role().settled(role, epoch);
                         LOG.atInfo()
                             .addKeyValue("node", state.nodeId())
                             .log(

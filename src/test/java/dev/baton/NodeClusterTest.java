@@ -52,7 +52,7 @@ class NodeClusterTest {
                 .count())
         .as("handlers that processed something")
         .isGreaterThanOrEqualTo(2);
-    assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
+    assertThat(nodes).allSatisfy(n -> assertThat(n.state().role().maxVerticles()).isEqualTo(1));
     assertThat(REDIS.client().str("GET", "{" + prefix + "}:leader")).isEqualTo(generator.id());
   }
 
@@ -71,7 +71,7 @@ class NodeClusterTest {
             Addresses.of(Addresses.ROLE_CHANGED, "switcher"),
             m -> {
               roles.add(m.body().getString("role"));
-              runningAtSwitch.add(node.state().roles().verticles());
+              runningAtSwitch.add(node.state().role().verticles());
             })
         .completion()
         .toCompletionStage()
@@ -89,7 +89,7 @@ class NodeClusterTest {
     assertThat(roles)
         .startsWith("handler", "generator", "handler", "generator", "handler", "generator");
     assertThat(runningAtSwitch).containsOnly(1);
-    assertThat(node.state().roles().maxVerticles()).isEqualTo(1);
+    assertThat(node.state().role().maxVerticles()).isEqualTo(1);
     assertThat(node.vertx().deploymentIDs()).hasSize(5);
   }
 }

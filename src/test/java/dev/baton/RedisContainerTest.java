@@ -44,7 +44,7 @@ class RedisContainerTest {
           "messages handled",
           Duration.ofSeconds(30),
           () -> nodes.stream().mapToLong(n -> n.state().counters().processed.get()).sum() > 20);
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().role().maxVerticles()).isEqualTo(1));
     } finally {
       nodes.forEach(TestNode::close);
     }

@@ -3,7 +3,6 @@ package dev.baton.audit;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Response;
 import java.time.Instant;
@@ -39,15 +38,7 @@ final class Completeness {
 
   static Future<Judgement> judge(RedisOps redis, Keys keys) {
     return redis
-        .eval(
-            Scripts.LEDGER_STATE,
-            List.of(
-                keys.stats(),
-                keys.auditPublished(),
-                keys.auditCommitted(),
-                keys.auditDrained(),
-                keys.marker()),
-            List.of())
+        .eval(LedgerStateScript.SCRIPT, LedgerStateScript.keys(keys), LedgerStateScript.args())
         .map(r -> judge(keys, r));
   }
 
@@ -66,21 +57,21 @@ final class Completeness {
     static State of(Response r) {
       return new State(
           new long[] {
-            Replies.num(r.get(0), -1), Replies.num(r.get(1), -1), Replies.num(r.get(2), -1)
+            Replies.toLong(r.get(0), -1), Replies.toLong(r.get(1), -1), Replies.toLong(r.get(2), -1)
           },
-          Replies.number(Replies.str(r.get(3)), -1),
+          Replies.parseLong(Replies.str(r.get(3)), -1),
           Replies.str(r.get(4)),
-          Replies.number(Replies.str(r.get(5)), -1),
+          Replies.parseLong(Replies.str(r.get(5)), -1),
           "1".equals(Replies.str(r.get(6))),
           new long[] {
-            Replies.number(Replies.str(r.get(7)), 0),
-            Replies.number(Replies.str(r.get(8)), 0),
-            Replies.number(Replies.str(r.get(9)), 0)
+            Replies.parseLong(Replies.str(r.get(7)), 0),
+            Replies.parseLong(Replies.str(r.get(8)), 0),
+            Replies.parseLong(Replies.str(r.get(9)), 0)
           },
-          Replies.number(Replies.str(r.get(10)), -1),
+          Replies.parseLong(Replies.str(r.get(10)), -1),
           Replies.str(r.get(11)),
           Replies.str(r.get(12)),
-          Replies.number(Replies.str(r.get(13)), -1));
+          Replies.parseLong(Replies.str(r.get(13)), -1));
     }
 
     boolean anyEntries() {

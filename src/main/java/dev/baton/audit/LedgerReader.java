@@ -64,7 +64,7 @@ final class LedgerReader {
 
   /** A published ledger entry: one message, or a pack's n (a replay is always one). */
   private static void published(Ledger ledger, String id, Map<String, String> f) {
-    long epoch = Replies.number(f.get(Fields.EPOCH), -1);
+    long epoch = Replies.parseLong(f.get(Fields.EPOCH), -1);
     long at = MessageId.millis(id);
     String msg = f.get(Fields.MSG);
     String n = f.get(Fields.N);
@@ -74,7 +74,7 @@ final class LedgerReader {
           .add(new Ledger.Published(msg, epoch, f.get(Fields.GEN), at, f.get(Fields.REPLAY_OF)));
       return;
     }
-    for (long i = 0, count = Replies.number(n, -1); i < count; i++) {
+    for (long i = 0, count = Replies.parseLong(n, -1); i < count; i++) {
       ledger
           .published()
           .add(new Ledger.Published(MessageId.ofPack(msg, i), epoch, f.get(Fields.GEN), at, null));

@@ -1,5 +1,10 @@
 package dev.baton.bench;
 
+import dev.baton.election.AcquireScript;
+import dev.baton.election.RenewScript;
+import dev.baton.handler.ReapScript;
+import dev.baton.handler.ReclaimScript;
+import dev.baton.heartbeat.HeartbeatScript;
 import dev.baton.redis.Keys;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -148,12 +153,12 @@ final class CadenceRun {
     JsonObject counts = window.counts();
     long watcherAcquires = 0;
     for (String watcher : watchers) {
-      watcherAcquires += window.byNode().getOrDefault("election.acquire@" + watcher, 0L);
+      watcherAcquires += window.byNode().getOrDefault(AcquireScript.KIND + "@" + watcher, 0L);
     }
     int idleHandlers = Math.max(1, handlers - watchers.size());
-    long heartbeats = counts.getLong("heartbeat", 0L);
-    long acquires = counts.getLong("election.acquire", 0L);
-    long reclaims = counts.getLong("reclaim", 0L) + counts.getLong("reclaim.reap", 0L);
+    long heartbeats = counts.getLong(HeartbeatScript.KIND, 0L);
+    long acquires = counts.getLong(AcquireScript.KIND, 0L);
+    long reclaims = counts.getLong(ReclaimScript.KIND, 0L) + counts.getLong(ReapScript.KIND, 0L);
     double idleHandler =
         (heartbeats / (double) nodeCount
                 + (acquires - watcherAcquires) / (double) idleHandlers
@@ -167,7 +172,7 @@ final class CadenceRun {
                     + reclaims / (double) handlers)
                 * perSecond;
     double leader =
-        (heartbeats / (double) nodeCount + counts.getLong("election.renew", 0L)) * perSecond;
+        (heartbeats / (double) nodeCount + counts.getLong(RenewScript.KIND, 0L)) * perSecond;
     return new JsonObject()
         .put("perIdleHandler", idleHandler)
         .put("watcher", watching)

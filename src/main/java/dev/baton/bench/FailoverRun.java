@@ -1,5 +1,13 @@
 package dev.baton.bench;
 
+import dev.baton.election.AcquireScript;
+import dev.baton.election.PresenceScript;
+import dev.baton.election.ReleaseScript;
+import dev.baton.election.RenewScript;
+import dev.baton.handler.ClaimScript;
+import dev.baton.handler.ReapScript;
+import dev.baton.handler.ReclaimScript;
+import dev.baton.heartbeat.HeartbeatScript;
 import dev.baton.redis.Fields;
 import dev.baton.redis.Keys;
 import io.vertx.core.json.JsonArray;
@@ -255,14 +263,16 @@ final class FailoverRun {
     JsonObject perNode = new JsonObject();
     for (NodeProcess n : alive()) {
       JsonObject s = status(n);
-      long acquires = byArg.getOrDefault("election.acquire@" + n.id(), 0L);
+      long acquires = byArg.getOrDefault(AcquireScript.KIND + "@" + n.id(), 0L);
       long beats = byArg.getOrDefault("heartbeat@" + n.id(), 0L);
-      long renews = byArg.getOrDefault("election.renew@" + n.id(), 0L);
+      long renews = byArg.getOrDefault(RenewScript.KIND + "@" + n.id(), 0L);
       boolean handler = s != null && "handler".equals(s.getString("role"));
       // the reclaim rounds name the group, not the node: each handler runs its share of them
       double reclaims =
           handler
-              ? (counts.getOrDefault("reclaim", 0L) + counts.getOrDefault("reclaim.reap", 0L)) / 2.0
+              ? (counts.getOrDefault(ReclaimScript.KIND, 0L)
+                      + counts.getOrDefault(ReapScript.KIND, 0L))
+                  / 2.0
               : 0;
       perNode.put(
           n.id(),
@@ -280,14 +290,14 @@ final class FailoverRun {
     long calls = 0;
     for (String kind :
         List.of(
-            "election.acquire",
-            "election.renew",
-            "election.release",
-            "heartbeat",
-            "reclaim",
-            "reclaim.reap",
-            "presence.claim",
-            "presence.register")) {
+            AcquireScript.KIND,
+            RenewScript.KIND,
+            ReleaseScript.KIND,
+            HeartbeatScript.KIND,
+            ReclaimScript.KIND,
+            ReapScript.KIND,
+            ClaimScript.KIND,
+            PresenceScript.KIND)) {
       calls += counts.getOrDefault(kind, 0L);
     }
     return new JsonObject()

@@ -1,7 +1,17 @@
 package dev.baton.bench;
 
+import dev.baton.cluster.ViewScript;
+import dev.baton.election.AcquireScript;
+import dev.baton.election.PresenceScript;
+import dev.baton.election.ReleaseScript;
+import dev.baton.election.RenewScript;
+import dev.baton.generator.PublishScript;
+import dev.baton.handler.ClaimScript;
+import dev.baton.handler.CommitScript;
+import dev.baton.handler.ReapScript;
+import dev.baton.handler.ReclaimScript;
+import dev.baton.heartbeat.HeartbeatScript;
 import dev.baton.redis.Script;
-import dev.baton.redis.Scripts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -36,17 +46,17 @@ public final class Monitor implements AutoCloseable {
 
   private Monitor(String host, int port, boolean keepLines) throws IOException {
     lines = keepLines ? new ArrayList<>() : null;
-    name(Scripts.HEARTBEAT, "heartbeat");
-    name(Scripts.ACQUIRE, "election.acquire");
-    name(Scripts.RENEW, "election.renew");
-    name(Scripts.RELEASE, "election.release");
-    name(Scripts.RECLAIM, "reclaim");
-    name(Scripts.REAP, "reclaim.reap");
-    name(Scripts.PUBLISH, "publish");
-    name(Scripts.COMMIT, "commit");
-    name(Scripts.VIEW, "status");
-    name(Scripts.CLAIM, "presence.claim");
-    name(Scripts.PRESENCE, "presence.register");
+    name(HeartbeatScript.SCRIPT, HeartbeatScript.KIND);
+    name(AcquireScript.SCRIPT, AcquireScript.KIND);
+    name(RenewScript.SCRIPT, RenewScript.KIND);
+    name(ReleaseScript.SCRIPT, ReleaseScript.KIND);
+    name(ReclaimScript.SCRIPT, ReclaimScript.KIND);
+    name(ReapScript.SCRIPT, ReapScript.KIND);
+    name(PublishScript.SCRIPT, PublishScript.KIND);
+    name(CommitScript.SCRIPT, CommitScript.KIND);
+    name(ViewScript.SCRIPT, ViewScript.KIND);
+    name(ClaimScript.SCRIPT, ClaimScript.KIND);
+    name(PresenceScript.SCRIPT, PresenceScript.KIND);
     socket = new Socket();
     socket.connect(new InetSocketAddress(host, port), 2_000);
     socket.setSoTimeout(200);

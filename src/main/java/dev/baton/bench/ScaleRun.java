@@ -3,6 +3,11 @@ package dev.baton.bench;
 import dev.baton.NodeVerticle;
 import dev.baton.config.ConfigLoader;
 import dev.baton.config.NodeConfig;
+import dev.baton.election.AcquireScript;
+import dev.baton.election.RenewScript;
+import dev.baton.handler.ReapScript;
+import dev.baton.handler.ReclaimScript;
+import dev.baton.heartbeat.HeartbeatScript;
 import dev.baton.redis.Fields;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
@@ -66,11 +71,11 @@ final class ScaleRun {
       }
       double elapsed = (System.nanoTime() - start) / 1e9;
       long coordination =
-          counts.getLong("heartbeat", 0L)
-              + counts.getLong("election.acquire", 0L)
-              + counts.getLong("election.renew", 0L)
-              + counts.getLong("reclaim", 0L)
-              + counts.getLong("reclaim.reap", 0L);
+          counts.getLong(HeartbeatScript.KIND, 0L)
+              + counts.getLong(AcquireScript.KIND, 0L)
+              + counts.getLong(RenewScript.KIND, 0L)
+              + counts.getLong(ReclaimScript.KIND, 0L)
+              + counts.getLong(ReapScript.KIND, 0L);
       long failoverMs = gracefulFailoverMs(cluster);
       JsonObject result =
           new JsonObject()
@@ -110,7 +115,7 @@ final class ScaleRun {
   }
 
   private static Role role(NodeVerticle n) {
-    return n.state().roles().role();
+    return n.state().role().role();
   }
 
   private long generators() {
@@ -127,7 +132,7 @@ final class ScaleRun {
         g = i;
       }
     }
-    long oldEpoch = nodes.get(g).state().roles().epoch();
+    long oldEpoch = nodes.get(g).state().role().epoch();
     long closedAt = target.serverMs();
     cluster.undeploy(ids.get(g)).await(30, TimeUnit.SECONDS);
     nodes.remove(g);
@@ -137,7 +142,7 @@ final class ScaleRun {
                 .anyMatch(
                     n ->
                         role(n) == Role.GENERATOR
-                            && n.state().roles().epoch() > oldEpoch
+                            && n.state().role().epoch() > oldEpoch
                             && n.state().counters().published.get() > 0),
         60_000,
         "failover");
@@ -152,7 +157,7 @@ final class ScaleRun {
         return -1;
       }
       for (Replies.Entry e : Replies.entries(page)) {
-        if (Replies.number(e.fields().get(Fields.EPOCH), -1) > epoch) {
+        if (Replies.parseLong(e.fields().get(Fields.EPOCH), -1) > epoch) {
           return Long.parseLong(e.id().substring(0, e.id().indexOf('-')));
         }
         start = "(" + e.id();

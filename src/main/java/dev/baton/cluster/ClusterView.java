@@ -3,12 +3,10 @@ package dev.baton.cluster;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,15 +27,20 @@ public record ClusterView(
 
   private static final String BACKLOG = "backlog";
 
+  /** The lease holder as {@code {"nodeId", "epoch"}}, or null when no node holds the lease. */
+  public JsonObject leaderJson() {
+    return leader == null ? null : leaderJson(leader, epoch);
+  }
+
+  /** A lease holder as /status and the page show it: {@code {"nodeId", "epoch"}}. */
+  public static JsonObject leaderJson(String nodeId, long epoch) {
+    return new JsonObject().put("nodeId", nodeId).put("epoch", epoch);
+  }
+
   /**
    * The backlog as JSON for /status and the page: {@code length} in messages, {@code entries},
    * {@code pending} entries.
    */
-  /** The lease holder as {@code {"nodeId", "epoch"}}, or null when no node holds the lease. */
-  public JsonObject leaderJson() {
-    return leader == null ? null : new JsonObject().put("nodeId", leader).put("epoch", epoch);
-  }
-
   public JsonObject backlogJson() {
     return new JsonObject()
         .put("length", backlog)
@@ -47,20 +50,11 @@ public record ClusterView(
 
   public static Future<ClusterView> fetch(RedisOps redis, Keys keys) {
     return redis
-        .eval(
-            Scripts.VIEW,
-            List.of(
-                keys.leader(),
-                keys.epoch(),
-                keys.heartbeats(),
-                keys.nodes(),
-                keys.messages(),
-                keys.stats(),
-                keys.presence()),
-            List.of(Keys.HANDLERS_GROUP))
+        .eval(ViewScript.SCRIPT, ViewScript.keys(keys), ViewScript.args())
         .map(ClusterView::parse);
   }
 
+  /** {@code view.lua}'s reply. */
   private static ClusterView parse(Response r) {
     long now = r.get(0).toLong();
     Map<String, String> seen = Replies.pairs(r.get(4));
@@ -85,7 +79,7 @@ public record ClusterView(
                   .put("source", info.getString("source")));
         });
     JsonObject totals = new JsonObject();
-    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.number(v, 0)));
+    Replies.pairs(r.get(8)).forEach((k, v) -> totals.put(k, Replies.parseLong(v, 0)));
     // the stats hash keeps the backlog in messages beside the totals; as publish.lua reads it
     long entries = r.get(6).toLong();
     Object counted = totals.remove(BACKLOG);

@@ -8,6 +8,7 @@ import dev.baton.errors.ErrorEntry;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import dev.baton.state.Role;
 import io.vertx.core.Future;
@@ -212,7 +213,7 @@ public final class Dashboard {
     return Future.all(view, grants, errorCount, latestErrors)
         .map(
             all -> {
-              state.redis().succeeded("dashboard");
+              state.redis().succeeded(Component.DASHBOARD);
               return clusterEvent(
                   view.result(), grants.result(), errorCount.result(), latestErrors.result());
             });
@@ -244,9 +245,9 @@ public final class Dashboard {
     for (Replies.Entry e : Replies.entries(grants)) {
       grantList.add(
           new JsonObject()
-              .put("epoch", Replies.number(e.fields().get("epoch"), 0))
+              .put("epoch", Replies.parseLong(e.fields().get("epoch"), 0))
               .put("node", e.fields().get("node"))
-              .put("ts", Replies.number(e.fields().get("ts"), 0)));
+              .put("ts", Replies.parseLong(e.fields().get("ts"), 0)));
     }
     JsonArray latest = new JsonArray();
     if (latestErrors != null) {
@@ -273,13 +274,13 @@ public final class Dashboard {
         .put(
             "errors",
             new JsonObject()
-                .put("count", errorCount == null ? null : Replies.num(errorCount, 0))
+                .put("count", errorCount == null ? null : Replies.toLong(errorCount, 0))
                 .put("latest", latest))
         .put("history", history.toJson());
   }
 
   private JsonObject redisFailed(Throwable e) {
-    state.redis().failed("dashboard", e);
+    state.redis().failed(Component.DASHBOARD, e);
     return base()
         .put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
         .put("redisProblem", Secrets.mask(String.valueOf(e.getMessage())))
@@ -293,8 +294,8 @@ public final class Dashboard {
             "node",
             new JsonObject()
                 .put("nodeId", state.nodeId())
-                .put("role", state.roles().role().label())
-                .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
+                .put("role", state.role().role().label())
+                .put("epoch", state.role().role() == Role.GENERATOR ? state.role().epoch() : null)
                 .put("http", state.httpAddress())
                 .put("plugins", state.plugins().toJson()))
         .put("pushIntervalMs", PUSH_INTERVAL_MS);

@@ -64,7 +64,7 @@ public record DeadLetter(
     JsonObject o = new JsonObject();
     other.forEach(o::put);
     o.put("deadLetterId", deadLetterId).put("messageId", messageId).put("reason", reason);
-    long n = Replies.number(attempts, -1);
+    long n = Replies.parseLong(attempts, -1);
     o.put("attempts", n >= 0 ? (Object) n : attempts);
     o.put("handler", handler);
     JsonObject f = new JsonObject();

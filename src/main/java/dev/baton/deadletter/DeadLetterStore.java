@@ -3,12 +3,10 @@ package dev.baton.deadletter;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -82,35 +80,8 @@ public final class DeadLetterStore {
 
   /** Replays these dead letters (entry ids), each at most once; what became of each, in order. */
   public Future<List<Replay>> replay(List<String> deadLetterIds) {
-    List<String> args = new ArrayList<>(deadLetterIds.size() + 1);
-    args.add(Scripts.flag(audit));
-    args.addAll(deadLetterIds);
     return redis
-        .eval(
-            Scripts.REPLAY,
-            List.of(
-                keys.deadLetter(),
-                keys.messages(),
-                keys.stats(),
-                keys.auditPublished(),
-                keys.auditCommitted()),
-            args)
-        .map(r -> replies(deadLetterIds, r));
-  }
-
-  static List<Replay> replies(List<String> deadLetterIds, Response reply) {
-    List<Replay> out = new ArrayList<>(deadLetterIds.size());
-    for (int i = 0; i < deadLetterIds.size(); i++) {
-      Response each = reply.get(i);
-      String messageId = Replies.str(each.get(1));
-      boolean replayed = "1".equals(Replies.str(each.get(0)));
-      out.add(
-          new Replay(
-              deadLetterIds.get(i),
-              messageId == null || messageId.isEmpty() ? null : messageId,
-              replayed ? Replies.str(each.get(2)) : null,
-              replayed ? null : Replies.str(each.get(2))));
-    }
-    return out;
+        .eval(ReplayScript.SCRIPT, ReplayScript.keys(keys), ReplayScript.args(audit, deadLetterIds))
+        .map(r -> ReplayScript.reply(deadLetterIds, r));
   }
 }

@@ -7,6 +7,7 @@ import dev.baton.config.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -131,7 +132,7 @@ public final class ElectionVerticle extends VerticleBase {
                   }
                 });
     watching =
-        presence.enabled() && state.roles().watcher(); // the first beat may have named it already
+        presence.enabled() && state.role().watcher(); // the first beat may have named it already
     watcherConsumer =
         vertx
             .eventBus()
@@ -209,7 +210,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (phase != Phase.FOLLOWING) {
       return Future.succeededFuture();
     }
-    if (state.roles().duplicateNodeId()) {
+    if (state.role().duplicateNodeId()) {
       // another process runs with this node id: competing with it for the lease would make the
       // two take it from each other in turn, so wait until it is gone (NodeState logs it)
       scheduleAttempt(retryMs);
@@ -231,7 +232,7 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .onSuccess(
             a -> {
-              state.redis().succeeded("election");
+              state.redis().succeeded(Component.ELECTION);
               maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
               knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
               if (phase == Phase.STOPPED) {
@@ -239,8 +240,7 @@ public final class ElectionVerticle extends VerticleBase {
               }
               if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
                 // the answer took longer than the lease (Redis was frozen): the grant may already
-                // have
-                // lapsed, so take a fresh one rather than act on it
+                // have lapsed, so take a fresh one rather than act on it
                 scheduleAttempt(0);
               } else if (a.granted()) {
                 if (!a.takenFrom().isEmpty()) {
@@ -265,7 +265,7 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .onFailure(
             e -> {
-              state.redis().failed("election", e);
+              state.redis().failed(Component.ELECTION, e);
               scheduleAttempt(retryMs);
             })
         .<Void>mapEmpty()
@@ -321,7 +321,7 @@ public final class ElectionVerticle extends VerticleBase {
                         ar.failed() ? "failed" : ar.result() ? "extended" : "lost"))
         .onSuccess(
             extended -> {
-              state.redis().succeeded("election");
+              state.redis().succeeded(Component.ELECTION);
               if (phase != Phase.LEADING || epoch != renewingEpoch) {
                 return;
               }
@@ -335,7 +335,7 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .onFailure(
             e -> {
-              state.redis().failed("election", e);
+              state.redis().failed(Component.ELECTION, e);
               if (phase == Phase.LEADING && epoch == renewingEpoch) {
                 // keep trying until the guard revokes at validUntil
                 scheduleRenew(Clock.monotonicMs() + Math.min(settings.renewMs(), retryMs));

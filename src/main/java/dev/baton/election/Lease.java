@@ -2,14 +2,13 @@ package dev.baton.election;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Response;
-import java.util.ArrayList;
 import java.util.List;
 
-/** The generator lease in Redis: acquire, renew and release, each one atomic script. */
+/**
+ * The generator lease in Redis: acquire, renew and release, each one atomic script ({@link
+ * AcquireScript}, {@link RenewScript}, {@link ReleaseScript}).
+ */
 public final class Lease {
   private final RedisOps redis;
   private final Keys keys;
@@ -29,14 +28,28 @@ public final class Lease {
       String takenFrom,
       List<String> absent) {}
 
-  /** How an attempt uses presence. */
+  /**
+   * How an attempt uses presence. Each mode reaches {@code acquire.lua} as its {@link #wire()}
+   * value (ARGV[4]), fixed here so that reordering the constants never changes the protocol.
+   */
   public enum Mode {
     /** The lease alone. */
-    LEASE,
+    LEASE(0),
     /** Also take over from a holder whose presence vanished. */
-    TAKEOVER,
+    TAKEOVER(1),
     /** That, and list the absent consumers holding entries (the watcher's poll). */
-    WATCH
+    WATCH(2);
+
+    private final int wire;
+
+    Mode(int wire) {
+      this.wire = wire;
+    }
+
+    /** The value {@code acquire.lua} reads. */
+    public int wire() {
+      return wire;
+    }
   }
 
   public Lease(RedisOps redis, Keys keys, String nodeId, long leaseMs) {
@@ -54,47 +67,25 @@ public final class Lease {
   public Future<Attempt> acquire(long epochFloor, Mode mode) {
     return redis
         .eval(
-            Scripts.ACQUIRE,
-            List.of(keys.leader(), keys.epoch(), keys.grants(), keys.presence(), keys.messages()),
-            List.of(
-                nodeId,
-                Long.toString(leaseMs),
-                Long.toString(epochFloor),
-                Integer.toString(mode.ordinal()),
-                Keys.HANDLERS_GROUP))
-        .map(Lease::attempt);
+            AcquireScript.SCRIPT,
+            AcquireScript.keys(keys),
+            AcquireScript.args(nodeId, leaseMs, epochFloor, mode))
+        .map(AcquireScript::reply);
   }
 
   /** True when the lease was extended; false when it no longer names this node and epoch. */
   public Future<Boolean> renew(long epoch) {
     return redis
-        .eval(
-            Scripts.RENEW,
-            List.of(keys.leader(), keys.epoch()),
-            List.of(nodeId, Long.toString(epoch), Long.toString(leaseMs)))
-        .map(r -> Replies.num(r, 0) == 1);
+        .eval(RenewScript.SCRIPT, RenewScript.keys(keys), RenewScript.args(nodeId, epoch, leaseMs))
+        .map(RenewScript::reply);
   }
 
   public Future<Boolean> release(long epoch) {
     return redis
         .eval(
-            Scripts.RELEASE,
-            List.of(keys.leader(), keys.epoch()),
-            List.of(nodeId, Long.toString(epoch), keys.events()))
-        .map(r -> Replies.num(r, 0) == 1);
-  }
-
-  static Attempt attempt(Response r) {
-    List<String> absent = new ArrayList<>();
-    if (r.size() > 5 && r.get(5) != null) {
-      r.get(5).forEach(c -> absent.add(c.toString()));
-    }
-    return new Attempt(
-        Replies.num(r.get(0), 0) == 1,
-        Replies.num(r.get(1), 0),
-        Replies.num(r.get(2), -2),
-        Replies.str(r.get(3)),
-        r.size() > 4 && r.get(4) != null ? r.get(4).toString() : "",
-        absent);
+            ReleaseScript.SCRIPT,
+            ReleaseScript.keys(keys),
+            ReleaseScript.args(nodeId, epoch, keys.events()))
+        .map(ReleaseScript::reply);
   }
 }

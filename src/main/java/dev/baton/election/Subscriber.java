@@ -4,8 +4,6 @@ import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,7 +12,6 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -209,10 +206,13 @@ final class Subscriber {
 
   private Future<Void> register(String mode, int attempt) {
     return redis
-        .eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(state.nodeId(), mode))
+        .eval(
+            PresenceScript.SCRIPT,
+            PresenceScript.keys(keys),
+            PresenceScript.args(state.nodeId(), mode))
+        .map(PresenceScript::reply)
         .compose(
-            reply -> {
-              long subscribers = Replies.num(reply, 0);
+            subscribers -> {
               if (subscribers < 0) {
                 if (!unsupportedLogged) {
                   unsupportedLogged = true;
@@ -225,8 +225,7 @@ final class Subscriber {
               }
               if (subscribers == 0) {
                 // the subscription went to an earlier server instance (a restart or a promotion):
-                // the
-                // connection is about to end, or try the count again shortly
+                // the connection is about to end, or try the count again shortly
                 if (attempt >= REGISTER_TRIES) {
                   connection.reset();
                   return Future.failedFuture("presence subscription not seen by the server");
@@ -250,7 +249,7 @@ final class Subscriber {
                 stopped = true;
                 return Future.failedFuture(new DuplicateNodeId(state.nodeId(), subscribers));
               }
-              state.roles().presenceSubscribers(subscribers);
+              state.role().presenceSubscribers(subscribers);
               return Future.succeededFuture();
             });
   }

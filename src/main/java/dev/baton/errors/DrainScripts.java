@@ -2,16 +2,12 @@ package dev.baton.errors;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Response;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The drain scripts of one run, typed: {@code drain-claim.lua}, {@code drain-ack.lua} and {@code
- * drain-end.lua}, their arguments built and their replies decoded here only.
+ * The drain scripts of one run: {@link DrainClaimScript}, {@link DrainAckScript} and {@link
+ * DrainEndScript}, called with this run's id, lease, batch and audit flag.
  */
 final class DrainScripts {
   private final RedisOps redis;
@@ -39,66 +35,31 @@ final class DrainScripts {
   /** The next batch up to {@code snapshot} (the last record when the run started). */
   Future<Claim> claim(String snapshot) {
     return redis
-        .eval(Scripts.DRAIN_CLAIM, List.of(keys.errors(), keys.drainers()), claimArgs(snapshot))
-        .map(DrainScripts::claim);
+        .eval(DrainClaimScript.SCRIPT, DrainClaimScript.keys(keys), claimArgs(snapshot))
+        .map(DrainClaimScript::reply);
   }
 
   List<String> claimArgs(String snapshot) {
-    return List.of(
-        Keys.DRAIN_GROUP, run, Long.toString(leaseMs), snapshot, Integer.toString(batch));
-  }
-
-  static Claim claim(Response reply) {
-    List<ErrorEntry> records = new ArrayList<>();
-    Response raw = reply.get(0);
-    if (raw != null) {
-      for (Response e : raw) {
-        records.add(ErrorEntry.of(e));
-      }
-    }
-    return new Claim(
-        records, Replies.str(reply.get(1)), reply.size() > 2 ? Replies.num(reply.get(2), 0) : 0);
+    return DrainClaimScript.args(run, leaseMs, snapshot, batch);
   }
 
   /**
    * Deletes the printed {@code records} (none: only renews the run's lease); how many were deleted.
    */
   Future<Long> ack(List<ErrorEntry> records) {
-    // the ledger's other streams are read (a ledger in Redis decides whether drains are recorded)
     return redis
-        .eval(
-            Scripts.DRAIN_ACK,
-            List.of(
-                keys.errors(),
-                keys.drainers(),
-                keys.auditDrained(),
-                keys.auditPublished(),
-                keys.auditCommitted(),
-                keys.stats()),
-            ackArgs(records))
-        .map(r -> Replies.num(r, 0));
+        .eval(DrainAckScript.SCRIPT, DrainAckScript.keys(keys), ackArgs(records))
+        .map(DrainAckScript::reply);
   }
 
   List<String> ackArgs(List<ErrorEntry> records) {
-    List<String> args = new ArrayList<>(4 + records.size() * 2);
-    args.add(Keys.DRAIN_GROUP);
-    args.add(run);
-    args.add(Long.toString(leaseMs));
-    args.add(Scripts.flag(audit));
-    for (ErrorEntry e : records) {
-      args.add(e.errorId());
-      args.add(e.isRaw() ? "" : String.valueOf(e.record().getValue("id", "")));
-    }
-    return args;
+    return DrainAckScript.args(run, leaseMs, audit, records);
   }
 
   /** Ends the run: whether it still held records (their lease is then marked expired). */
   Future<Boolean> end() {
     return redis
-        .eval(
-            Scripts.DRAIN_END,
-            List.of(keys.errors(), keys.drainers()),
-            List.of(Keys.DRAIN_GROUP, run))
-        .map(r -> Replies.num(r, 0) == 1);
+        .eval(DrainEndScript.SCRIPT, DrainEndScript.keys(keys), DrainEndScript.args(run))
+        .map(DrainEndScript::reply);
   }
 }

@@ -10,6 +10,7 @@ import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.Interruptible;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import dev.baton.state.PluginStats.TickOutcome;
 import io.vertx.core.Context;
@@ -107,7 +108,7 @@ public final class GeneratorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    state.roles().verticleStarted();
+    state.role().verticleStarted();
     redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
     publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
     nextDueMs = Clock.monotonicMs();
@@ -143,7 +144,7 @@ public final class GeneratorVerticle extends VerticleBase {
             ar -> {
               // a node that no longer generates is not paused at the bound (/metrics reads this)
               state.publishing().backlog(state.publishing().backlog(), false);
-              state.roles().verticleStopped();
+              state.role().verticleStopped();
             });
   }
 
@@ -374,7 +375,7 @@ public final class GeneratorVerticle extends VerticleBase {
           inFlight--;
           calls.remove(call);
           if (ar.failed()) {
-            state.redis().failed("generator", ar.cause());
+            state.redis().failed(Component.GENERATOR, ar.cause());
             retrySourceLater(backoff.nextDelayMs()); // the same tick, the same key
             return;
           }
@@ -456,7 +457,7 @@ public final class GeneratorVerticle extends VerticleBase {
                 e -> {
                   reserved -= n; // not published: those messages may still be sent (seq numbers are
                   // skipped)
-                  state.redis().failed("generator", e);
+                  state.redis().failed(Component.GENERATOR, e);
                 });
     calls.add(call);
     return call.andThen(
@@ -467,7 +468,7 @@ public final class GeneratorVerticle extends VerticleBase {
   }
 
   private void handle(Publisher.Outcome outcome, int n) {
-    state.redis().succeeded("generator");
+    state.redis().succeeded(Component.GENERATOR);
     switch (outcome.status()) {
       case ALREADY_PUBLISHED -> throw new IllegalStateException("a tick is counted as published");
       case PUBLISHED -> {

@@ -2,10 +2,7 @@ package dev.baton.generator;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,7 +13,7 @@ public final class Publisher {
   private final String nodeId;
   private final long epoch;
   private final long maxBacklog;
-  private final String audit;
+  private final boolean audit;
 
   /** What a publish call did. */
   public enum Status {
@@ -37,12 +34,12 @@ public final class Publisher {
     this.nodeId = nodeId;
     this.epoch = epoch;
     this.maxBacklog = maxBacklog;
-    this.audit = Scripts.flag(audit);
+    this.audit = audit;
   }
 
   /** One stream entry per message; {@code texts}: strings or byte arrays (UTF-8). */
   public Future<Outcome> publish(long firstSeq, List<?> texts) {
-    return call(firstSeq, "0", texts);
+    return call(firstSeq, PublishScript.ENTRIES, texts);
   }
 
   /**
@@ -50,7 +47,7 @@ public final class Publisher {
    * messages joined by {@link dev.baton.handler.StreamEntry#SEPARATOR} (a byte array).
    */
   public Future<Outcome> publishPacks(long firstSeq, List<?> packs) {
-    return call(firstSeq, "1", packs);
+    return call(firstSeq, PublishScript.PACKS, packs);
   }
 
   /**
@@ -61,49 +58,15 @@ public final class Publisher {
     List<Object> entries = new ArrayList<>(1 + texts.size());
     entries.add(Long.toString(tick));
     entries.addAll(texts);
-    return call(firstSeq, "t", entries);
+    return call(firstSeq, PublishScript.TICK, entries);
   }
 
-  private Future<Outcome> call(long firstSeq, String packed, List<?> entries) {
-    List<Object> args = new ArrayList<>(6 + entries.size());
-    args.add(nodeId);
-    args.add(Long.toString(epoch));
-    args.add(Long.toString(maxBacklog));
-    args.add(Long.toString(firstSeq));
-    args.add(audit);
-    args.add(packed);
-    args.addAll(entries);
+  private Future<Outcome> call(long firstSeq, String form, List<?> entries) {
     return redis
         .eval(
-            Scripts.PUBLISH,
-            List.of(
-                keys.leader(),
-                keys.epoch(),
-                keys.messages(),
-                keys.stats(),
-                keys.auditPublished(),
-                keys.tick()),
-            args)
-        .map(Publisher::outcome);
-  }
-
-  static Outcome outcome(Response r) {
-    long code = Replies.num(r.get(0), 0);
-    if (code == -1) {
-      return new Outcome(Status.FENCED, 0, 0, 0, null);
-    }
-    if (code == -2) {
-      return new Outcome(Status.BACKLOG_FULL, Replies.num(r.get(1), 0), 0, 0, null);
-    }
-    if (code == -3) {
-      return new Outcome(
-          Status.ALREADY_PUBLISHED, 0, 0, (int) Replies.num(r.get(1), 0), Replies.str(r.get(2)));
-    }
-    return new Outcome(
-        Status.PUBLISHED,
-        Replies.num(r.get(1), 0),
-        Replies.num(r.get(2), 0),
-        (int) Replies.num(r.get(3), 0),
-        Replies.str(r.get(4)));
+            PublishScript.SCRIPT,
+            PublishScript.keys(keys),
+            PublishScript.args(nodeId, epoch, maxBacklog, firstSeq, audit, form, entries))
+        .map(PublishScript::reply);
   }
 }

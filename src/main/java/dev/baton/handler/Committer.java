@@ -2,7 +2,6 @@ package dev.baton.handler;
 
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Scripts;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,89 +126,55 @@ public final class Committer {
     boolean plain() {
       return packSize == 0 && size == 1 && kinds[0] == Kind.OK.wire;
     }
+
+    /** One byte per message judged, as {@code commit.lua} reads them. */
+    byte[] kinds() {
+      return kinds;
+    }
+
+    /** The error records and dead letters' reasons (and fields), in message order. */
+    List<Object> payloads() {
+      return payloads;
+    }
   }
 
   private final RedisOps redis;
   private final Keys keys;
   private final String nodeId;
-  private final String audit;
+  private final boolean audit;
 
   public Committer(RedisOps redis, Keys keys, String nodeId, boolean audit) {
     this.redis = redis;
     this.keys = keys;
     this.nodeId = nodeId;
-    this.audit = Scripts.flag(audit);
+    this.audit = audit;
   }
 
   /**
-   * What one commit call did: how many of the plain entries (one message, judged fine) it
-   * committed, and for each other entry, in the caller's order of those, whether it committed it.
+   * What one commit call did: how many of the plain entries (one message, judged fine) it committed
+   * (the script counts them, it cannot say which), and for each other entry whether it committed
+   * it.
    */
-  public record Result(int plainTotal, long plainCommitted, boolean[] others) {
+  public record Result(int plainTotal, long plainCommitted, List<EntryResult> others) {
     /** Whether this call committed every plain entry it was given. */
     public boolean allPlainCommitted() {
       return plainCommitted == plainTotal;
     }
   }
 
+  /** One entry that was not plain, and whether this call committed it. */
+  public record EntryResult(Judged entry, boolean committed) {}
+
   /** {@code reclaimed} marks entries taken over from another consumer (recorded in the ledger). */
   public Future<Result> commit(List<Judged> entries, boolean reclaimed) {
     if (entries.isEmpty()) {
-      return Future.succeededFuture(new Result(0, 0, new boolean[0]));
+      return Future.succeededFuture(new Result(0, 0, List.of()));
     }
-    // plain entries travel as (id, deliveries) (a cadence's messages), the others as id,
-    // deliveries, n, kinds, payloads
-    int plain = 0;
-    int args = 5;
-    for (Judged j : entries) {
-      if (j.size != Math.max(1, j.packSize)) {
-        throw new IllegalArgumentException(
-            j.entryId + ": " + j.size + " of " + j.packSize + " messages judged");
-      }
-      plain += j.plain() ? 1 : 0;
-      args += j.plain() ? 2 : 4 + j.payloads.size();
-    }
-    List<Object> list = new ArrayList<>(args);
-    list.add(Keys.HANDLERS_GROUP);
-    list.add(nodeId);
-    list.add(audit);
-    list.add(Scripts.flag(reclaimed));
-    list.add(Integer.toString(plain));
-    for (Judged j : entries) {
-      if (j.plain()) {
-        list.add(j.entryId);
-        list.add(Integer.toString(j.deliveries));
-      }
-    }
-    for (Judged j : entries) {
-      if (!j.plain()) {
-        list.add(j.entryId);
-        list.add(Integer.toString(j.deliveries));
-        list.add(Integer.toString(j.packSize));
-        list.add(j.kinds);
-        list.addAll(j.payloads);
-      }
-    }
-    int plainTotal = plain;
     return redis
         .eval(
-            Scripts.COMMIT,
-            List.of(
-                keys.messages(),
-                keys.errors(),
-                keys.deadLetter(),
-                keys.stats(),
-                keys.auditCommitted()),
-            list)
-        .map(r -> result(r.toString(), plainTotal, entries.size() - plainTotal));
-  }
-
-  static Result result(String reply, int plainTotal, int otherCount) {
-    int colon = reply.indexOf(':');
-    boolean[] others = new boolean[otherCount];
-    for (int i = 0; i < otherCount && colon + 1 + i < reply.length(); i++) {
-      others[i] = reply.charAt(colon + 1 + i) == '1';
-    }
-    return new Result(plainTotal, Long.parseLong(reply.substring(0, colon)), others);
+            CommitScript.SCRIPT,
+            CommitScript.keys(keys),
+            CommitScript.args(nodeId, audit, reclaimed, entries))
+        .map(r -> CommitScript.reply(r.toString(), entries));
   }
 }

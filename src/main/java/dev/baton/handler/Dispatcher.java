@@ -8,6 +8,7 @@ import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.FailureClass;
 import dev.baton.plugin.Interruptible;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.Counters;
 import dev.baton.state.NodeState;
 import dev.baton.state.PluginStats;
@@ -406,7 +407,7 @@ final class Dispatcher {
     }
     w.retrying = true;
     claims
-        .retry(new Claims.Claim(w.entryId, w.deliveries))
+        .retry(new HoldScript.Claim(w.entryId, w.deliveries))
         .onComplete(
             ar -> {
               w.retrying = false;
@@ -418,7 +419,7 @@ final class Dispatcher {
                 w.retryTimer = vertx.setTimer(commitBackoff.nextDelayMs(), id -> retryNow(w));
                 return;
               }
-              state.redis().succeeded("handler");
+              state.redis().succeeded(Component.HANDLER);
               if (ar.result() == 0) {
                 abandon(List.of(w));
                 return;
@@ -455,11 +456,11 @@ final class Dispatcher {
       return;
     }
     claims
-        .keep(kept.stream().map(w -> new Claims.Claim(w.entryId, w.deliveries)).toList())
+        .keep(kept.stream().map(w -> new HoldScript.Claim(w.entryId, w.deliveries)).toList())
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
-                state.redis().succeeded("handler");
+                state.redis().succeeded(Component.HANDLER);
                 List<Work> lost = new ArrayList<>();
                 for (int i = 0; i < kept.size(); i++) {
                   if (ar.result().get(i) == 0 && !kept.get(i).committing) {
@@ -577,7 +578,7 @@ final class Dispatcher {
                   .latencies()
                   .commit(System.nanoTime() - startedNs, ar.succeeded() ? "ok" : "failed");
               if (ar.succeeded()) {
-                state.redis().succeeded("handler");
+                state.redis().succeeded(Component.HANDLER);
                 commitBackoff.reset();
                 count(judged, ar.result(), reclaimed);
                 for (Work w : batch) {
@@ -625,7 +626,7 @@ final class Dispatcher {
     if (RedisOps.isNoGroup(e)) {
       groupMissing.run();
     } else {
-      state.redis().failed("handler", e);
+      state.redis().failed(Component.HANDLER, e);
     }
   }
 
@@ -644,23 +645,19 @@ final class Dispatcher {
     long processed = 0;
     long errors = 0;
     long dead = 0;
-    int other = 0;
     for (Committer.Judged j : judged) {
-      boolean committed;
-      if (j.plain()) {
-        // the count says how many; when some were committed elsewhere we cannot tell which
-        committed = allPlain;
-      } else {
-        committed = result.others()[other++];
-        if (committed) {
-          processed += j.size() - j.dead();
-          errors += j.errors();
-          dead += j.dead();
-        }
+      // the count says how many; when some were committed elsewhere we cannot tell which
+      if (j.plain() && allPlain) {
+        latency(c, j, committedAt);
       }
-      int handled = j.size() - j.dead();
-      if (committed && j.ts > 0 && handled > 0) {
-        c.committed(committedAt - j.ts, handled);
+    }
+    for (Committer.EntryResult other : result.others()) {
+      Committer.Judged j = other.entry();
+      if (other.committed()) {
+        processed += j.size() - j.dead();
+        errors += j.errors();
+        dead += j.dead();
+        latency(c, j, committedAt);
       }
     }
     c.processed.addAndGet(processed);
@@ -668,6 +665,14 @@ final class Dispatcher {
     c.deadLettered.addAndGet(dead);
     if (reclaimed) {
       c.reclaimed.addAndGet(processed + dead);
+    }
+  }
+
+  /** The latency of the messages of {@code j} this node handled (not those dead-lettered). */
+  private static void latency(Counters c, Committer.Judged j, long committedAt) {
+    int handled = j.size() - j.dead();
+    if (j.ts > 0 && handled > 0) {
+      c.committed(committedAt - j.ts, handled);
     }
   }
 

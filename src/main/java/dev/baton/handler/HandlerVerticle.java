@@ -9,6 +9,7 @@ import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -120,7 +121,7 @@ public final class HandlerVerticle extends VerticleBase {
             audit,
             dispatcher::accept,
             this::groupMissing);
-    state.roles().verticleStarted();
+    state.role().verticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer =
         vertx
@@ -153,7 +154,7 @@ public final class HandlerVerticle extends VerticleBase {
         .otherwiseEmpty()
         .compose(v -> Future.join(reclaiming, dispatching).otherwiseEmpty())
         .compose(v -> redis.close().otherwiseEmpty())
-        .onComplete(ar -> state.roles().verticleStopped());
+        .onComplete(ar -> state.role().verticleStopped());
   }
 
   /** Creates the group at the stream's start, so messages published before any handler count. */
@@ -213,7 +214,7 @@ public final class HandlerVerticle extends VerticleBase {
               if (ownPending && entries.isEmpty()) {
                 readOwnPending = false;
               }
-              state.redis().succeeded("handler");
+              state.redis().succeeded(Component.HANDLER);
               backoff.reset();
               if (!entries.isEmpty()) {
                 dispatcher.accept(entries, false);
@@ -320,7 +321,7 @@ public final class HandlerVerticle extends VerticleBase {
       groupMissing();
       return;
     }
-    state.redis().failed("handler", e);
+    state.redis().failed(Component.HANDLER, e);
     later(backoff.nextDelayMs());
   }
 

@@ -5,13 +5,10 @@ import dev.baton.config.HandlerSettings;
 import dev.baton.config.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Response;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -26,13 +23,13 @@ import org.slf4j.event.Level;
  * timeout, it removes the consumers of departed nodes ({@code reap.lua}), and it delivers the
  * entries the group skipped (behind its cursor, pending nowhere: {@code rescue.lua}). What it takes
  * it hands to the handler's commit. Its failures are reported as the "reclaim" component's, like
- * every other Redis failure. One script call per method below; arguments and replies are typed
- * there only.
+ * every other Redis failure. The scripts' keys, arguments and replies are typed in their own
+ * classes ({@link ReclaimScript}, {@link ClaimScript}, {@link RescueScript}, {@link ReapScript}).
  */
 final class Reclaimer {
   private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
   static final String CURSOR_START = "0-0";
-  private static final String COMPONENT = "reclaim";
+  private static final Component COMPONENT = Component.RECLAIM;
   private static final String SKIPPED = "skipped";
 
   private final Vertx vertx;
@@ -50,23 +47,6 @@ final class Reclaimer {
   private String cursor = CURSOR_START;
   private long lastReapMs;
   private Future<?> running = Future.succeededFuture();
-
-  /**
-   * What one {@code reclaim.lua} call took: the next cursor, the entries, the messages
-   * dead-lettered.
-   */
-  record Reclaimed(String cursor, List<Dispatcher.Delivered> entries, long deadLettered) {}
-
-  /**
-   * What one {@code rescue.lua} call took: the next scan cursor, the entries, the messages in them.
-   */
-  record Rescued(String cursor, List<Dispatcher.Delivered> entries, long messages) {}
-
-  /**
-   * What one {@code claim.lua} call took: the consumer's presence state, its entries, the messages
-   * dead-lettered.
-   */
-  record Claimed(String presence, List<Dispatcher.Delivered> entries, long deadLettered) {}
 
   /**
    * @param take takes entries this node claimed, marked reclaimed when taken from another consumer;
@@ -274,117 +254,57 @@ final class Reclaimer {
             });
   }
 
-  // ------------------------------------------------------------------ the scripts, typed
+  // ------------------------------------------------------------------ the scripts
 
   /** {@code reclaim.lua}: entries idle past {@code reclaimIdleMs}, from {@code from} on. */
-  Future<Reclaimed> reclaim(String from) {
+  Future<ReclaimScript.Reclaimed> reclaim(String from) {
     return redis
-        .eval(
-            Scripts.RECLAIM,
-            List.of(keys.messages(), keys.deadLetter(), keys.stats(), keys.auditCommitted()),
-            reclaimArgs(from))
-        .map(Reclaimer::reclaimed);
+        .eval(ReclaimScript.SCRIPT, ReclaimScript.keys(keys), reclaimArgs(from))
+        .map(ReclaimScript::reply);
   }
 
   List<String> reclaimArgs(String from) {
-    return List.of(
-        Keys.HANDLERS_GROUP,
+    return ReclaimScript.args(
         state.nodeId(),
-        Long.toString(settings.reclaimIdleMs()),
+        settings.reclaimIdleMs(),
         from,
-        Integer.toString(settings.batchSize()),
-        Integer.toString(settings.maxDeliveries()),
-        Scripts.flag(audit));
-  }
-
-  static Reclaimed reclaimed(Response r) {
-    return new Reclaimed(
-        Replies.str(r.get(0)),
-        delivered(r.get(1), r.size() > 3 ? r.get(3) : null),
-        Replies.num(r.get(2), 0));
+        settings.batchSize(),
+        settings.maxDeliveries(),
+        audit);
   }
 
   /** {@code claim.lua}: the next batch pending on {@code consumer}, if its presence vanished. */
-  Future<Claimed> claim(String consumer) {
+  Future<ClaimScript.Claimed> claim(String consumer) {
     return redis
-        .eval(
-            Scripts.CLAIM,
-            List.of(
-                keys.messages(),
-                keys.deadLetter(),
-                keys.stats(),
-                keys.auditCommitted(),
-                keys.presence()),
-            claimArgs(consumer))
-        .map(Reclaimer::claimed);
+        .eval(ClaimScript.SCRIPT, ClaimScript.keys(keys), claimArgs(consumer))
+        .map(ClaimScript::reply);
   }
 
   List<String> claimArgs(String consumer) {
-    return List.of(
-        Keys.HANDLERS_GROUP,
-        state.nodeId(),
-        consumer,
-        Integer.toString(settings.batchSize()),
-        Integer.toString(settings.maxDeliveries()),
-        Scripts.flag(audit));
-  }
-
-  static Claimed claimed(Response r) {
-    return new Claimed(
-        Replies.str(r.get(0)),
-        delivered(r.get(1), r.size() > 3 ? r.get(3) : null),
-        Replies.num(r.get(2), 0));
+    return ClaimScript.args(
+        state.nodeId(), consumer, settings.batchSize(), settings.maxDeliveries(), audit);
   }
 
   /**
    * {@code rescue.lua}: the skipped entries of the next page from {@code from}, taken by this
    * consumer.
    */
-  Future<Rescued> rescue(String from) {
+  Future<RescueScript.Rescued> rescue(String from) {
     return redis
-        .eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), rescueArgs(from))
-        .map(Reclaimer::rescued);
+        .eval(RescueScript.SCRIPT, RescueScript.keys(keys), rescueArgs(from))
+        .map(RescueScript::reply);
   }
 
   List<String> rescueArgs(String from) {
-    return List.of(
-        Keys.HANDLERS_GROUP, state.nodeId(), from, Integer.toString(settings.batchSize()));
-  }
-
-  static Rescued rescued(Response r) {
-    // rescue.lua sets the delivery count of what it takes to 1: a first delivery
-    return new Rescued(Replies.str(r.get(0)), delivered(r.get(1), null), Replies.num(r.get(2), 0));
+    return RescueScript.args(state.nodeId(), from, settings.batchSize());
   }
 
   /** {@code reap.lua}: removes idle consumers of departed nodes; the names removed. */
   Future<List<String>> reap() {
-    return redis
-        .eval(
-            Scripts.REAP, List.of(keys.messages(), keys.heartbeats(), keys.presence()), reapArgs())
-        .map(Reclaimer::reaped);
+    return redis.eval(ReapScript.SCRIPT, ReapScript.keys(keys), reapArgs()).map(ReapScript::reply);
   }
 
   List<String> reapArgs() {
-    return List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeat.timeoutMs()));
-  }
-
-  static List<String> reaped(Response r) {
-    List<String> names = new ArrayList<>();
-    if (r != null) {
-      r.forEach(n -> names.add(n.toString()));
-    }
-    return names;
-  }
-
-  /** Entries with their delivery counts ({@code counts} aligned with them; null: 1 each). */
-  static List<Dispatcher.Delivered> delivered(Response entries, Response counts) {
-    List<Dispatcher.Delivered> out = new ArrayList<>();
-    if (entries != null) {
-      for (int i = 0; i < entries.size(); i++) {
-        int n = counts != null && i < counts.size() ? counts.get(i).toInteger() : 1;
-        out.add(new Dispatcher.Delivered(entries.get(i), n));
-      }
-    }
-    return out;
+    return ReapScript.args(heartbeat.timeoutMs());
   }
 }

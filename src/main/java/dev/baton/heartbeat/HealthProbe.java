@@ -3,25 +3,22 @@ package dev.baton.heartbeat;
 import dev.baton.cluster.PageHistory;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Response;
-import java.util.List;
 import java.util.Map;
 import org.slf4j.event.Level;
 
 /**
- * Reads what tells whether the cluster works (health.lua, read-only) and records the stall reasons
- * a {@link StallDetector} confirms in the node's state, where /health and the metrics read them;
- * the changes of each reason are logged once (see {@link dev.baton.logging.StateLog}). The same
- * read brings the cluster totals, which feed the live page's {@link PageHistory}, so the node keeps
- * the charts' last minute without a poll of its own. A failed read is recorded as any Redis
- * failure: unreachable, or refused.
+ * Reads what tells whether the cluster works ({@link HealthScript}, read-only) and records the
+ * stall reasons a {@link StallDetector} confirms in the node's state, where /health and the metrics
+ * read them; the changes of each reason are logged once (see {@link dev.baton.logging.StateLog}).
+ * The same read brings the cluster totals, which feed the live page's {@link PageHistory}, so the
+ * node keeps the charts' last minute without a poll of its own. A failed read is recorded as any
+ * Redis failure: unreachable, or refused.
  */
 public final class HealthProbe {
-  private static final String COMPONENT = "health probe";
+  private static final Component COMPONENT = Component.HEALTH_PROBE;
 
   private final RedisOps redis;
   private final Keys keys;
@@ -40,12 +37,9 @@ public final class HealthProbe {
 
   public Future<Void> run() {
     return redis
-        .eval(
-            Scripts.HEALTH,
-            List.of(keys.leader(), keys.heartbeats(), keys.nodes(), keys.messages(), keys.stats()),
-            List.of(Keys.HANDLERS_GROUP, Long.toString(heartbeatTimeoutMs)))
-        .onSuccess(r -> record(r, state.pageHistory()))
-        .map(HealthProbe::parse)
+        .eval(HealthScript.SCRIPT, HealthScript.keys(keys), HealthScript.args(heartbeatTimeoutMs))
+        .onSuccess(r -> HealthScript.record(r, state.pageHistory()))
+        .map(HealthScript::snapshot)
         .onSuccess(
             snapshot -> {
               state.redis().succeeded(COMPONENT);
@@ -74,41 +68,5 @@ public final class HealthProbe {
               state.redis().failed(COMPONENT, e);
             })
         .mapEmpty();
-  }
-
-  /**
-   * Adds the reply's totals to the page's history: published and processed, and the backlog in
-   * messages as /status counts it (the stream's entries at least: a pack holds many).
-   */
-  static void record(Response r, PageHistory history) {
-    if (r.size() < 14) {
-      return;
-    }
-    String streamType = Replies.str(r.get(6));
-    if (!"stream".equals(streamType) && !"none".equals(streamType)) {
-      return; // the messages key holds something else: no backlog the charts could show
-    }
-    long entries = r.get(7).toLong();
-    long counted = Replies.number(Replies.str(r.get(13)), 0);
-    history.add(
-        r.get(0).toLong(),
-        Replies.number(Replies.str(r.get(11)), 0),
-        Replies.number(Replies.str(r.get(12)), 0),
-        entries == 0 ? 0 : Math.max(entries, counted));
-  }
-
-  static StallDetector.Snapshot parse(Response r) {
-    return new StallDetector.Snapshot(
-        r.get(0).toLong(),
-        Replies.str(r.get(1)),
-        Replies.str(r.get(2)),
-        r.get(3).toLong(),
-        r.get(4).toInteger(),
-        r.get(5).toInteger(),
-        Replies.str(r.get(6)),
-        r.get(7).toLong(),
-        Replies.str(r.get(8)),
-        r.get(9).toLong() == 1,
-        r.get(10).toLong());
   }
 }

@@ -6,6 +6,7 @@ import dev.baton.common.Clock;
 import dev.baton.config.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
@@ -93,9 +94,9 @@ public final class HeartbeatVerticle extends VerticleBase {
     publishedRate.add(sentAt, published);
     JsonObject info =
         new JsonObject()
-            .put("role", state.roles().role().label())
+            .put("role", state.role().role().label())
             .put("http", state.httpAddress())
-            .put("epoch", state.roles().epoch())
+            .put("epoch", state.role().epoch())
             .put("intervalMs", settings.intervalMs())
             .put("processed", processed)
             .put("published", published)
@@ -103,22 +104,22 @@ public final class HeartbeatVerticle extends VerticleBase {
             .put("publishedPerSec", publishedRate.perSecondRounded())
             .put("handler", state.plugins().handlerType())
             .put("source", state.plugins().sourceType());
-    Heartbeats.Presence mode =
+    HeartbeatScript.Presence mode =
         !presence
-            ? Heartbeats.Presence.OFF
-            : watcher ? Heartbeats.Presence.WATCHER : Heartbeats.Presence.ON;
-    return Heartbeats.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
+            ? HeartbeatScript.Presence.OFF
+            : watcher ? HeartbeatScript.Presence.WATCHER : HeartbeatScript.Presence.ON;
+    return HeartbeatScript.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
         .onSuccess(
             r -> {
-              state.redis().succeeded("heartbeat");
+              state.redis().succeeded(Component.HEARTBEAT);
               state.redisClock().observe(r.serverMs(), sentAt);
               boolean named = presence && r.watches(state.nodeId());
               if (presence && r.ownSubscribers() > 0) {
-                state.roles().presenceSubscribers(r.ownSubscribers());
+                state.role().presenceSubscribers(r.ownSubscribers());
               }
               if (named != watcher) {
                 watcher = named;
-                state.roles().watcher(named);
+                state.role().watcher(named);
                 vertx
                     .eventBus()
                     .publish(
@@ -126,7 +127,7 @@ public final class HeartbeatVerticle extends VerticleBase {
                         new JsonObject().put("watcher", named));
               }
             })
-        .onFailure(e -> state.redis().failed("heartbeat", e))
+        .onFailure(e -> state.redis().failed(Component.HEARTBEAT, e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
         .compose(

@@ -6,9 +6,9 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.Permissions;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisUnsuitable;
+import dev.baton.state.Component;
 import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
-import dev.baton.state.RedisHealth;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -35,9 +35,7 @@ import org.slf4j.event.Level;
  */
 public final class RedisWatch {
   private static final Logger LOG = LoggerFactory.getLogger(RedisWatch.class);
-  private static final String COMPONENT = "inspection";
-  private static final String PERMISSIONS = RedisHealth.PERMISSIONS;
-  private static final String REPLICA = RedisHealth.REPLICA;
+  private static final Component COMPONENT = Component.INSPECTION;
   private static final String LOST = "redis-data-lost";
   private static final String EVICTED = "redis-evicted";
   private static final String POLICY = "redis-evicting-policy";
@@ -186,9 +184,11 @@ public final class RedisWatch {
 
   private void replica(Inspection.Facts facts) {
     if (facts.readOnlyReplica()) {
-      state.redis().refused(REPLICA, "READONLY", Permissions.readOnlyReplica(facts.primary()));
+      state
+          .redis()
+          .refused(Component.REPLICA, "READONLY", Permissions.readOnlyReplica(facts.primary()));
     } else {
-      state.redis().succeeded(REPLICA);
+      state.redis().succeeded(Component.REPLICA);
     }
   }
 
@@ -210,9 +210,9 @@ public final class RedisWatch {
       (Permissions.presenceOnly(List.of(d)) ? presence : other).add(d);
     }
     if (other.isEmpty()) {
-      state.redis().succeeded(PERMISSIONS);
+      state.redis().succeeded(Component.PERMISSIONS);
     } else {
-      state.redis().refused(PERMISSIONS, "NOPERM", permissions.describe(other));
+      state.redis().refused(Component.PERMISSIONS, "NOPERM", permissions.describe(other));
     }
     if (presence.isEmpty()) {
       state.degradations().clear(Degradations.PRESENCE_REFUSED);

@@ -151,9 +151,8 @@ public final class HttpVerticle extends VerticleBase {
           }
           Answers.error(ctx, 413, "request body larger than " + MAX_BODY_BYTES + " bytes");
         });
-    // the body handler fails the request with status 200 when reading the body failed otherwise
-    // (a malformed chunk, the client went away): answer it, and keep Vert.x from logging a stack
-    // trace
+    // the body handler fails the request with status 200 when reading the body failed otherwise (a
+    // malformed chunk, the client went away): answer it, and keep Vert.x from logging a stack trace
     // per hostile request
     router.errorHandler(
         200,
@@ -192,8 +191,7 @@ public final class HttpVerticle extends VerticleBase {
                 .setMaxHeaderSize(64 * 1024)
                 .setHttp2ClearTextEnabled(false)
                 // a form body is decoded as it streams in; past these it would be a 400 before the
-                // body
-                // handler's byte count makes it the 413 it is
+                // body handler's byte count makes it the 413 it is
                 .setMaxFormAttributeSize((int) (2 * MAX_BODY_BYTES))
                 .setMaxFormBufferedBytes((int) (2 * MAX_BODY_BYTES))
                 .setMaxFormFields((int) MAX_BODY_BYTES)

@@ -5,6 +5,7 @@ import dev.baton.config.Secrets;
 import dev.baton.metrics.NodeMetrics;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.Component;
 import dev.baton.state.Counters;
 import dev.baton.state.Degradations;
 import dev.baton.state.NodeState;
@@ -60,9 +61,9 @@ final class StatusResource {
     JsonObject body =
         new JsonObject()
             .put("nodeId", state.nodeId())
-            .put("role", state.roles().role().label())
-            .put("epoch", state.roles().role() == Role.GENERATOR ? state.roles().epoch() : null)
-            .put("watcher", state.roles().watcher())
+            .put("role", state.role().role().label())
+            .put("epoch", state.role().role() == Role.GENERATOR ? state.role().epoch() : null)
+            .put("watcher", state.role().watcher())
             .put(
                 "counters",
                 new JsonObject()
@@ -82,7 +83,7 @@ final class StatusResource {
     if (!degraded.isEmpty()) {
       body.put("degraded", new JsonObject(new LinkedHashMap<>(degraded)));
     }
-    if (state.roles().role() == Role.GENERATOR) {
+    if (state.role().role() == Role.GENERATOR) {
       body.put(
           "publishing",
           new JsonObject()
@@ -92,7 +93,7 @@ final class StatusResource {
     ClusterView.fetch(redis, keys)
         .onSuccess(
             view -> {
-              state.redis().succeeded("status");
+              state.redis().succeeded(Component.STATUS);
               body.put("redis", "up")
                   .put("leader", view.leaderJson())
                   .put("backlog", view.backlogJson())
@@ -104,7 +105,7 @@ final class StatusResource {
             e -> {
               // what /status reports, the node knows and logs (once), even between its own Redis
               // calls
-              state.redis().failed("status", e);
+              state.redis().failed(Component.STATUS, e);
               body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
                   .put("redisProblem", Secrets.mask(e.getMessage()))
                   .put("leader", leaderSeen.get())
@@ -140,12 +141,12 @@ final class StatusResource {
     ClusterView.fetch(redis, keys)
         .onSuccess(
             view -> {
-              state.redis().succeeded("metrics");
+              state.redis().succeeded(Component.METRICS);
               metrics.backlog(view.backlog(), view.streamLength(), view.pending());
             })
         .onFailure(
             e -> {
-              state.redis().failed("metrics", e);
+              state.redis().failed(Component.METRICS, e);
               metrics.backlog(-1, -1, -1);
             })
         .onComplete(
@@ -175,7 +176,7 @@ final class StatusResource {
   }
 
   private void health(RoutingContext ctx, String unreachable) {
-    JsonObject body = new JsonObject().put("role", state.roles().role().label());
+    JsonObject body = new JsonObject().put("role", state.role().role().label());
     Map<String, String> refusing = new TreeMap<>(state.redis().refusing());
     Map<String, String> stalled = state.redis().stalled();
     Map<String, String> degraded = state.degradations().active();
@@ -200,7 +201,7 @@ final class StatusResource {
               + String.join(
                   "; ",
                   refusing.entrySet().stream().map(r -> r.getKey() + ": " + r.getValue()).toList());
-    } else if (state.roles().role() == Role.STARTING || state.roles().switching()) {
+    } else if (state.role().role() == Role.STARTING || state.role().switching()) {
       status = "starting";
       reason = "role not settled yet";
     } else if (!stalled.isEmpty()) {

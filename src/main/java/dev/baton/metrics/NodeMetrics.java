@@ -110,19 +110,19 @@ public final class NodeMetrics implements Counters.Latencies {
               "baton.role",
               "1 for the role this node runs now",
               state,
-              s -> s.roles().role() == role ? 1 : 0)
+              s -> s.role().role() == role ? 1 : 0)
           .tag("role", role.label())
           .register(registry);
     }
     counter(
         "baton.lease.grants",
         "times this node became the generator of a new epoch (at start or taking over)",
-        state.roles().generatorGrants());
+        state.role().generatorGrants());
     gauge(
             "baton.epoch",
             "fencing epoch of this node's generator lease, 0 when it is not the generator",
             state,
-            s -> s.roles().epoch())
+            s -> s.role().epoch())
         .register(registry);
     gauge(
             "baton.redis.up",

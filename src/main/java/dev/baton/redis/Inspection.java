@@ -54,21 +54,11 @@ public final class Inspection {
    * @param permissions what Baton needs of Redis, checked without running anything (Redis 7)
    */
   public static Future<Facts> run(RedisOps redis, Keys keys, Permissions permissions) {
-    List<String> args = new ArrayList<>();
-    args.add(UUID.randomUUID().toString());
-    args.add(Keys.HANDLERS_GROUP);
-    args.add(Scripts.flag(permissions != null));
-    if (permissions != null) {
-      for (Permissions.Need need : permissions.needs()) {
-        args.add(Integer.toString(need.words().size()));
-        args.addAll(need.words());
-      }
-    }
     return redis
         .eval(
-            Scripts.INSPECT,
-            List.of(keys.marker(), keys.epoch(), keys.stats(), keys.messages()),
-            args)
+            InspectScript.SCRIPT,
+            InspectScript.keys(keys),
+            InspectScript.args(UUID.randomUUID().toString(), permissions))
         .map(r -> facts(r, permissions));
   }
 
@@ -77,15 +67,9 @@ public final class Inspection {
    * tells which of Baton's needs it denies).
    */
   public static Future<Facts> permissionsOnly(RedisOps redis, Permissions permissions) {
-    List<String> args = new ArrayList<>();
-    args.add("");
-    args.add(Keys.HANDLERS_GROUP);
-    args.add(Scripts.flag(true));
-    for (Permissions.Need need : permissions.needs()) {
-      args.add(Integer.toString(need.words().size()));
-      args.addAll(need.words());
-    }
-    return redis.eval(Scripts.INSPECT, List.of(), args).map(r -> facts(r, permissions));
+    return redis
+        .eval(InspectScript.SCRIPT, List.of(), InspectScript.args("", permissions))
+        .map(r -> facts(r, permissions));
   }
 
   static Facts facts(Response r, Permissions permissions) {
@@ -93,33 +77,33 @@ public final class Inspection {
     Response d = r.get(21);
     if (d != null && permissions != null) {
       for (Response each : d) {
-        denied.add((int) Replies.num(each, 0) - 1);
+        denied.add((int) Replies.toLong(each, 0) - 1);
       }
     }
     return new Facts(
-        Replies.num(r.get(0), 0),
+        Replies.toLong(r.get(0), 0),
         str(r.get(1)),
-        Replies.num(r.get(2), 0) == 1,
+        Replies.toLong(r.get(2), 0) == 1,
         str(r.get(3)),
         str(r.get(4)),
-        Replies.num(r.get(5), -1),
-        Replies.num(r.get(6), -1),
+        Replies.toLong(r.get(5), -1),
+        Replies.toLong(r.get(6), -1),
         str(r.get(7)),
         new Marker(
             str(r.get(8)),
-            Replies.num(r.get(9), 0) == 1,
-            Replies.number(str(r.get(10)), -1),
-            Replies.number(str(r.get(11)), -1),
+            Replies.toLong(r.get(9), 0) == 1,
+            Replies.parseLong(str(r.get(10)), -1),
+            Replies.parseLong(str(r.get(11)), -1),
             str(r.get(12))),
         str(r.get(13)),
         str(r.get(14)),
         str(r.get(15)),
         new Stream(
-            Replies.num(r.get(16), 0) == 1,
-            Replies.num(r.get(17), -1),
+            Replies.toLong(r.get(16), 0) == 1,
+            Replies.toLong(r.get(17), -1),
             str(r.get(18)),
-            Replies.num(r.get(19), 0) == 1),
-        (int) Replies.num(r.get(20), 0),
+            Replies.toLong(r.get(19), 0) == 1),
+        (int) Replies.toLong(r.get(20), 0),
         permissions == null ? List.of() : permissions.denied(denied));
   }
 

@@ -25,6 +25,6 @@ public final class MessageId {
   /** The Redis-clock millisecond of a stream id ({@code <ms>-<seq>}), or -1 when it has none. */
   public static long millis(String streamId) {
     int dash = streamId.indexOf('-');
-    return Replies.number(dash < 0 ? streamId : streamId.substring(0, dash), -1);
+    return Replies.parseLong(dash < 0 ? streamId : streamId.substring(0, dash), -1);
   }
 }

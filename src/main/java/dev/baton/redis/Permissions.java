@@ -32,6 +32,13 @@ public final class Permissions {
   public static final String NOTICES = "released-lease notices";
   public static final String INTEGRITY = "notice when Redis loses Baton's data";
 
+  /**
+   * The SHA a permission check runs EVALSHA with: an ACL judges the command and its keys, not the
+   * script, so any of Baton's scripts would do; this is {@code renew.lua}'s ({@code
+   * election.RenewScript}, which the redis package cannot import).
+   */
+  private static final String RENEW_SHA = Script.load("renew").sha1();
+
   private static final Pattern NO_COMMAND =
       Pattern.compile("no permissions to run the '([^']+)' command");
 
@@ -68,7 +75,7 @@ public final class Permissions {
     String lead = keys.leader();
     String msgs = keys.messages();
     String g = Keys.HANDLERS_GROUP;
-    key(n, SCRIPTS, lead, "EVALSHA", Scripts.RENEW.sha1(), "1", lead);
+    key(n, SCRIPTS, lead, "EVALSHA", RENEW_SHA, "1", lead);
     key(n, SCRIPTS, lead, "EVAL", "return 0", "1", lead);
     key(n, LEASE, lead, "SET", lead, nodeId, "NX", "PX", "1000");
     key(n, LEASE, lead, "GET", lead);

@@ -18,7 +18,7 @@ public final class Replies {
    * A number stored as text in Redis (a stream field, a hash value), or {@code fallback} when
    * absent or not one.
    */
-  public static long number(String text, long fallback) {
+  public static long parseLong(String text, long fallback) {
     if (text == null) {
       return fallback;
     }
@@ -29,7 +29,11 @@ public final class Replies {
     }
   }
 
-  public static long num(Response r, long fallback) {
+  /**
+   * A reply that is a number (an integer reply, or a bulk string holding one), or {@code fallback}
+   * when nil or not one.
+   */
+  public static long toLong(Response r, long fallback) {
     if (r == null) {
       return fallback;
     }

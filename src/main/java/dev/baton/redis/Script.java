@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
-/** A Lua script shipped under resources/lua, with the SHA1 EVALSHA calls it by. */
+/**
+ * A Lua script shipped under resources/lua, with the SHA1 EVALSHA calls it by. Each script is
+ * loaded once, by the class that types it ({@code <Name>Script}: its keys, arguments and reply).
+ */
 public record Script(String name, String source, String sha1) {
 
   /** Shared pieces every script starts with: the server clock and the guards. */
@@ -29,6 +32,11 @@ public record Script(String name, String source, String sha1) {
     }
     source.append(read("/lua/" + name + ".lua"));
     return new Script(name, source.toString(), sha1(source.toString()));
+  }
+
+  /** A boolean as the scripts take it: {@code "1"} or {@code "0"}. */
+  public static String flag(boolean on) {
+    return on ? "1" : "0";
   }
 
   private static String read(String path) {

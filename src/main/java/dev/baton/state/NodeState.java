@@ -39,7 +39,7 @@ public final class NodeState {
     return nodeId;
   }
 
-  public RoleState roles() {
+  public RoleState role() {
     return role;
   }
 

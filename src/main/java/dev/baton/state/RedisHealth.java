@@ -25,19 +25,13 @@ public final class RedisHealth {
   private static final String UNREACHABLE = "unreachable";
   private static final String REFUSAL = "refusal:";
 
-  /** The component a read-only replica's refusals are reported under, whoever met them. */
-  public static final String REPLICA = "replica";
-
-  /** The component a permission's refusals are reported under, whoever met them. */
-  public static final String PERMISSIONS = "permissions";
-
   private record Refusal(String message, long atMs) {}
 
   private final StateLog log;
   private volatile boolean up = true;
   private final AtomicLong outages = new AtomicLong();
   private volatile String problem = "";
-  private final Map<String, Refusal> refusals = new ConcurrentHashMap<>();
+  private final Map<Component, Refusal> refusals = new ConcurrentHashMap<>();
   private volatile Map<String, String> stalled = Map.of();
   private volatile String lastRefusal = "";
   private volatile long lastRefusalAtMs;
@@ -51,13 +45,13 @@ public final class RedisHealth {
    * A Redis call of {@code component} succeeded: Redis is reachable, and that component's refusal
    * (if any) is over. Both ends are logged once.
    */
-  public void succeeded(String component) {
+  public void succeeded(Component component) {
     if (!up) {
       up = true;
       problem = "";
     }
     log.over(UNREACHABLE);
-    log.over(REFUSAL + component);
+    log.over(REFUSAL + component.label());
   }
 
   /**
@@ -65,7 +59,7 @@ public final class RedisHealth {
    * outage), or with an error reply such as OOM or WRONGTYPE, a refusal, logged once per kind of
    * refusal and component and reported by {@link #refusing} for {@link #REFUSING_WINDOW_MS}.
    */
-  public void failed(String component, Throwable cause) {
+  public void failed(Component component, Throwable cause) {
     if (!RedisOps.isErrorReply(cause)) {
       String reason = Secrets.mask(String.valueOf(cause.getMessage()));
       if (up) {
@@ -88,7 +82,7 @@ public final class RedisHealth {
       refused(component, kind, reply);
     } else {
       // a read-only replica or a permission refuses every component alike: one state, one line
-      refused(kind.equals("READONLY") ? REPLICA : PERMISSIONS, kind, explained);
+      refused(kind.equals("READONLY") ? Component.REPLICA : Component.PERMISSIONS, kind, explained);
     }
   }
 
@@ -96,14 +90,13 @@ public final class RedisHealth {
    * Redis refuses what {@code component} needs, as {@code message} says (a permission taken away, a
    * read-only replica): a refusal like an error reply, logged once per {@code kind}.
    */
-  public void refused(String component, String kind, String message) {
-    lastRefusal = component + ": " + message;
+  public void refused(Component component, String kind, String message) {
+    lastRefusal = component.label() + ": " + message;
     lastRefusalAtMs = System.currentTimeMillis();
     refusals.put(component, new Refusal(message, Clock.monotonicMs()));
-    boolean everyone = component.equals(REPLICA) || component.equals(PERMISSIONS);
-    String whose = everyone ? "this node's" : "the " + component + "'s";
+    String whose = component.everyone() ? "this node's" : "the " + component.label() + "'s";
     log.on(
-        REFUSAL + component,
+        REFUSAL + component.label(),
         kind,
         Level.WARN,
         "Redis refuses " + whose + " commands: " + message,
@@ -136,8 +129,8 @@ public final class RedisHealth {
    * Whether the refusal of {@code component}'s commands is still on (or over for less than the
    * quiet period).
    */
-  public boolean refusingNow(String component) {
-    return log.isOn(REFUSAL + component);
+  public boolean refusingNow(Component component) {
+    return log.isOn(REFUSAL + component.label());
   }
 
   /**
@@ -152,7 +145,7 @@ public final class RedisHealth {
     refusals.forEach(
         (component, r) -> {
           if (now - r.atMs() <= REFUSING_WINDOW_MS) {
-            out.put(component, r.message());
+            out.put(component.label(), r.message());
           }
         });
     return out;

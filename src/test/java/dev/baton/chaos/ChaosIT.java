@@ -576,8 +576,7 @@ class ChaosIT {
       throws Exception {
     // first packs at full speed with half the messages judged errors, for many stored errors; then
     // every node is replaced by one at the suite's cadence, so that what the load costs the lease
-    // is
-    // not confused with what a full-speed generator costs it on a machine of two cores
+    // is not confused with what a full-speed generator costs it on a machine of two cores
     Map<String, String> env =
         Map.of(
             "BATON_GENERATOR_INTERVAL_MS",

@@ -130,12 +130,12 @@ class DashboardTest {
       assertThat(e.getString("redis")).isEqualTo("up");
       assertThat(e.getJsonObject("leader").getString("nodeId")).isEqualTo("dash-gen");
       assertThat(e.getJsonObject("leader").getLong("epoch"))
-          .isEqualTo(generator.state().roles().epoch());
+          .isEqualTo(generator.state().role().epoch());
       assertThat(e.getJsonArray("nodes").stream().map(n -> ((JsonObject) n).getString("nodeId")))
           .containsExactly("dash-gen", "dash-handler");
       JsonObject newestGrant = e.getJsonArray("grants").getJsonObject(0);
       assertThat(newestGrant.getString("node")).isEqualTo("dash-gen");
-      assertThat(newestGrant.getLong("epoch")).isEqualTo(generator.state().roles().epoch());
+      assertThat(newestGrant.getLong("epoch")).isEqualTo(generator.state().role().epoch());
       assertThat(e.getJsonObject("backlog").fieldNames()).contains("length", "entries", "pending");
       assertThat(e.getJsonObject("totals").getLong("published")).isPositive();
       assertThat(e.getJsonObject("rates").getDouble("publishedPerSec")).isPositive();

@@ -38,11 +38,11 @@ class DuplicateNodeIdTest {
     RedisServer redis = closer.add(RedisServer.start());
     TestNode a = closer.add(TestNode.start(redis.url(), prefix, "a"));
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
-    long epoch = a.state().roles().epoch();
+    long epoch = a.state().role().epoch();
     assertThatThrownBy(() -> closer.add(TestNode.start(redis.url(), prefix, "a")))
         .hasStackTraceContaining("another process already runs with node id 'a'");
     assertThat(a.isGenerator()).isTrue();
-    assertThat(a.state().roles().epoch()).as("the lease stayed where it was").isEqualTo(epoch);
+    assertThat(a.state().role().epoch()).as("the lease stayed where it was").isEqualTo(epoch);
   }
 
   @Test
@@ -54,7 +54,7 @@ class DuplicateNodeIdTest {
     Await.until("b leads", Duration.ofSeconds(10), b::isGenerator);
     TestNode a = closer.add(TestNode.start(redis.url(), prefix, "a"));
     Await.until("a handles", Duration.ofSeconds(10), a::isHandler);
-    assertThat(a.state().roles().duplicateNodeId()).isFalse();
+    assertThat(a.state().role().duplicateNodeId()).isFalse();
 
     // another process subscribes to a's channel as a second node 'a' does (sharded where a's is)
     boolean sharded = rc.str("HGET", keys.presence(), "a").endsWith(" s");
@@ -65,7 +65,7 @@ class DuplicateNodeIdTest {
                 .arg(keys.presenceChannel("a")))
         .await(5, TimeUnit.SECONDS);
     Await.until(
-        "a sees the duplicate", Duration.ofSeconds(10), () -> a.state().roles().duplicateNodeId());
+        "a sees the duplicate", Duration.ofSeconds(10), () -> a.state().role().duplicateNodeId());
 
     // the lease is free now; while the duplicate lives, a does not take it
     b.close();
@@ -86,7 +86,7 @@ class DuplicateNodeIdTest {
     Await.until(
         "a no longer sees a duplicate",
         Duration.ofSeconds(10),
-        () -> !a.state().roles().duplicateNodeId());
+        () -> !a.state().role().duplicateNodeId());
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
   }
 }

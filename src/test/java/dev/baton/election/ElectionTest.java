@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bench.Monitor;
 import dev.baton.bus.Addresses;
-import dev.baton.redis.Scripts;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
 import dev.baton.support.RedisExtension;
@@ -69,7 +68,7 @@ class ElectionTest {
     long previous = Long.parseLong(REDIS.client().str("GET", key("epoch")));
     for (int round = 0; round < 3; round++) {
       TestNode leader = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      long leaderEpoch = leader.state().roles().epoch();
+      long leaderEpoch = leader.state().role().epoch();
       assertThat(leaderEpoch).isEqualTo(previous);
       leader.close();
       nodes.remove(leader);
@@ -79,8 +78,8 @@ class ElectionTest {
           () -> nodes.stream().anyMatch(TestNode::isGenerator));
       assertThat(nodes.stream().filter(TestNode::isGenerator).count()).isEqualTo(1);
       TestNode next = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      assertThat(next.state().roles().epoch()).isGreaterThan(leaderEpoch);
-      previous = next.state().roles().epoch();
+      assertThat(next.state().role().epoch()).isGreaterThan(leaderEpoch);
+      previous = next.state().role().epoch();
     }
   }
 
@@ -101,7 +100,7 @@ class ElectionTest {
     Await.until("doomed leads", Duration.ofSeconds(10), leader::isGenerator);
     TestNode follower =
         node("heir", new JsonObject().put("election", election).put("presence", presenceOff));
-    long epoch = leader.state().roles().epoch();
+    long epoch = leader.state().role().epoch();
 
     proxy.cut(); // its release on close can no longer reach Redis: a crash, as far as Redis knows
     leader.close();
@@ -111,7 +110,7 @@ class ElectionTest {
         "the follower takes over once the lease lapsed",
         Duration.ofSeconds(10),
         follower::isGenerator);
-    assertThat(follower.state().roles().epoch()).isGreaterThan(epoch);
+    assertThat(follower.state().role().epoch()).isGreaterThan(epoch);
   }
 
   @Test
@@ -192,15 +191,14 @@ class ElectionTest {
         "f1 and f2 are named the watchers",
         Duration.ofSeconds(10),
         () ->
-            followers.get(0).state().roles().watcher()
-                && followers.get(1).state().roles().watcher());
-    assertThat(followers.subList(2, 4)).noneMatch(f -> f.state().roles().watcher());
-    assertThat(leader.state().roles().watcher()).isFalse();
+            followers.get(0).state().role().watcher() && followers.get(1).state().role().watcher());
+    assertThat(followers.subList(2, 4)).noneMatch(f -> f.state().role().watcher());
+    assertThat(leader.state().role().watcher()).isFalse();
 
     List<String> lines = Monitor.record(REDIS.port(), 3_000);
     Map<String, Long> attempts = new HashMap<>();
     for (String line : lines) {
-      if (line.contains(Scripts.ACQUIRE.sha1())) {
+      if (line.contains(AcquireScript.SCRIPT.sha1())) {
         for (int i = 1; i <= 4; i++) {
           if (line.contains("\"f" + i + "\"")) {
             attempts.merge("f" + i, 1L, Long::sum);

@@ -142,6 +142,6 @@ class EpochTest {
     assertThat(rc.num("EXISTS", keys.leader())).isZero();
     rc.cmd("SET", keys.epoch(), "41");
     Await.until("n1 leads", Duration.ofSeconds(10), n::isGenerator);
-    assertThat(n.state().roles().epoch()).isEqualTo(42);
+    assertThat(n.state().role().epoch()).isEqualTo(42);
   }
 }

@@ -263,8 +263,8 @@ class PresenceIT {
     long grantsBefore = rc().num("XLEN", keys.grants());
 
     // after the restart the holder's record survives (AOF) but its subscription does not, and
-    // frozen
-    // it cannot subscribe again: only the per-server-instance rule keeps it from looking dead
+    // frozen it cannot subscribe again: only the per-server-instance rule keeps it from looking
+    // dead
     generator.freeze();
     redis.server().restart();
     Await.until(

@@ -2,10 +2,11 @@ package dev.baton.election;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.handler.ClaimScript;
+import dev.baton.handler.ReapScript;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import dev.baton.support.Await;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
@@ -77,8 +78,13 @@ class PresenceScriptsTest {
   }
 
   private long register(String nodeId) throws Exception {
-    return Replies.num(
-        await(ops.eval(Scripts.PRESENCE, List.of(keys.presence()), List.of(nodeId, "s"))), -9);
+    return Replies.toLong(
+        await(
+            ops.eval(
+                PresenceScript.SCRIPT,
+                PresenceScript.keys(keys),
+                PresenceScript.args(nodeId, "s"))),
+        -9);
   }
 
   private Lease lease(String nodeId) {
@@ -119,9 +125,9 @@ class PresenceScriptsTest {
             return false;
           }
         });
-    List<String> keysOf = List.of(keys.messages(), keys.heartbeats(), keys.presence());
-    List<String> args = List.of(Keys.HANDLERS_GROUP, "-1");
-    assertThat(await(ops.eval(Scripts.REAP, keysOf, args)).size())
+    List<String> keysOf = ReapScript.keys(keys);
+    List<String> args = ReapScript.args(-1);
+    assertThat(await(ops.eval(ReapScript.SCRIPT, keysOf, args)).size())
         .as("a present node is not reaped")
         .isZero();
     assertThat(rc.str("HGET", keys.presence(), "live")).isEqualTo(runId() + " s");
@@ -131,7 +137,7 @@ class PresenceScriptsTest {
         "the subscription is gone",
         Duration.ofSeconds(5),
         () -> rc.cmd("PUBSUB", "SHARDNUMSUB", keys.presenceChannel("live")).get(1).toLong() == 0);
-    Response removed = await(ops.eval(Scripts.REAP, keysOf, args));
+    Response removed = await(ops.eval(ReapScript.SCRIPT, keysOf, args));
     assertThat(removed.size()).isEqualTo(1);
     assertThat(removed.get(0).toString()).isEqualTo("live");
     assertThat(rc.num("HEXISTS", keys.presence(), "live")).isZero();
@@ -273,29 +279,24 @@ class PresenceScriptsTest {
     rc.cmd("XREADGROUP", "GROUP", "handlers", "h1", "COUNT", "1", "STREAMS", keys.messages(), ">");
     vanish(dead, "h1");
     // delivered once to h1, a claim would be the second delivery: over a limit of 1
-    Response claimed = claim("h1", "1");
+    Response claimed = claim("h1", 1);
     assertThat(claimed.get(1).size()).isZero();
     assertThat(claimed.get(2).toLong()).isEqualTo(1);
     assertThat(rc.num("XLEN", keys.deadLetter())).isEqualTo(1);
     assertThat(rc.num("XLEN", keys.messages())).isZero();
     assertThat(rc.str("HGET", keys.stats(), "deadLettered")).isEqualTo("1");
-    assertThat(claim("h1", "1").get(2).toLong()).as("nothing twice").isZero();
+    assertThat(claim("h1", 1).get(2).toLong()).as("nothing twice").isZero();
   }
 
   private Response claim(String consumer) throws Exception {
-    return claim(consumer, "5");
+    return claim(consumer, 5);
   }
 
-  private Response claim(String consumer, String maxDeliveries) throws Exception {
+  private Response claim(String consumer, int maxDeliveries) throws Exception {
     return await(
         ops.eval(
-            Scripts.CLAIM,
-            List.of(
-                keys.messages(),
-                keys.deadLetter(),
-                keys.stats(),
-                keys.auditCommitted(),
-                keys.presence()),
-            List.of("handlers", "w", consumer, "100", maxDeliveries, "0")));
+            ClaimScript.SCRIPT,
+            ClaimScript.keys(keys),
+            ClaimScript.args("w", consumer, 100, maxDeliveries, false)));
   }
 }

@@ -112,7 +112,7 @@ class PresenceTest {
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
     TestNode b = node(redis, "b", audit);
     node(redis, "c", audit);
-    Await.until("b watches", Duration.ofSeconds(10), () -> b.state().roles().watcher());
+    Await.until("b watches", Duration.ofSeconds(10), () -> b.state().role().watcher());
 
     for (int round = 1; round <= 3; round++) {
       String holder = Replies.str(rc.cmd("GET", keys.leader()));
@@ -160,7 +160,7 @@ class PresenceTest {
     TestNode a = node(redis, "a", settings);
     Await.until("a leads", Duration.ofSeconds(10), a::isGenerator);
     List<TestNode> others = List.of(node(redis, "b", settings), node(redis, "c", settings));
-    Await.until("b watches", Duration.ofSeconds(10), () -> others.get(0).state().roles().watcher());
+    Await.until("b watches", Duration.ofSeconds(10), () -> others.get(0).state().role().watcher());
     String runBefore = runId(rc);
     long grantsBefore = rc.num("XLEN", keys.grants());
 

@@ -31,13 +31,14 @@ class DrainScriptsTest {
   @Test
   void aClaimReplyDecodesIntoRecordsStateAndWait() {
     DrainScripts.Claim more =
-        DrainScripts.claim(Resp.array(List.of(List.of("5-0", List.of("record", "{}"))), "more"));
+        DrainClaimScript.reply(
+            Resp.array(List.of(List.of("5-0", List.of("record", "{}"))), "more"));
     assertThat(more.records()).extracting(ErrorEntry::errorId).containsExactly("5-0");
     assertThat(more.state()).isEqualTo("more");
-    DrainScripts.Claim waiting = DrainScripts.claim(Resp.array(List.of(), "waiting", 1200L));
+    DrainScripts.Claim waiting = DrainClaimScript.reply(Resp.array(List.of(), "waiting", 1200L));
     assertThat(waiting.records()).isEmpty();
     assertThat(waiting.state()).isEqualTo("waiting");
     assertThat(waiting.waitMs()).isEqualTo(1200);
-    assertThat(DrainScripts.claim(Resp.array(List.of(), "done")).waitMs()).isZero();
+    assertThat(DrainClaimScript.reply(Resp.array(List.of(), "done")).waitMs()).isZero();
   }
 }

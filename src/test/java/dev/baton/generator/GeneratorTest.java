@@ -44,7 +44,7 @@ class GeneratorTest {
     for (Replies.Entry e : entries) {
       assertThat(e.fields()).containsKeys("gen", "epoch", "seq", "ts", "text");
       assertThat(e.fields().get("gen")).isEqualTo("solo");
-      assertThat(Long.parseLong(e.fields().get("epoch"))).isEqualTo(solo.state().roles().epoch());
+      assertThat(Long.parseLong(e.fields().get("epoch"))).isEqualTo(solo.state().role().epoch());
       long s = Long.parseLong(e.fields().get("seq"));
       assertThat(s).isGreaterThan(seq);
       seq = s;
@@ -92,14 +92,14 @@ class GeneratorTest {
     JsonObject frozenSettings = TestNode.fastSettings(proxy.url(), prefix).put("nodeId", "frozen");
     TestNode frozen = closer.add(TestNode.start(frozenSettings));
     Await.until("frozen generates", Duration.ofSeconds(10), frozen::isGenerator);
-    long oldEpoch = frozen.state().roles().epoch();
+    long oldEpoch = frozen.state().role().epoch();
     TestNode successor = closer.add(TestNode.start(REDIS.url(), prefix, "successor"));
 
     proxy.freeze(); // packets stop; the node keeps running and will retry everything it queued
     List<String> time = REDIS.client().strings("TIME");
     long frozenAtServerMs = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
     Await.until("a successor generates", Duration.ofSeconds(10), successor::isGenerator);
-    long successorEpoch = successor.state().roles().epoch();
+    long successorEpoch = successor.state().role().epoch();
     assertThat(successorEpoch).isGreaterThan(oldEpoch);
     Await.until(
         "the successor published",
@@ -118,7 +118,7 @@ class GeneratorTest {
     String last = frozen.state().publishing().lastPublishedId();
     assertThat(Long.parseLong(last.substring(0, last.indexOf('-'))))
         .isLessThanOrEqualTo(frozenAtServerMs);
-    assertThat(frozen.state().roles().maxVerticles()).isEqualTo(1);
+    assertThat(frozen.state().role().maxVerticles()).isEqualTo(1);
   }
 
   @Test

@@ -9,14 +9,14 @@ import org.junit.jupiter.api.Test;
 class PublishRepliesTest {
   @Test
   void publishedFencedAndBacklogFullAreTold() {
-    Publisher.Outcome ok = Publisher.outcome(Resp.array(1L, 130L, "1700000000000", 64L, "17-3"));
+    Publisher.Outcome ok = PublishScript.reply(Resp.array(1L, 130L, "1700000000000", 64L, "17-3"));
     assertThat(ok.status()).isEqualTo(Publisher.Status.PUBLISHED);
     assertThat(ok.backlog()).isEqualTo(130);
     assertThat(ok.ts()).isEqualTo(1_700_000_000_000L);
     assertThat(ok.count()).isEqualTo(64);
     assertThat(ok.lastId()).isEqualTo("17-3");
-    assertThat(Publisher.outcome(Resp.array(-1L)).status()).isEqualTo(Publisher.Status.FENCED);
-    Publisher.Outcome full = Publisher.outcome(Resp.array(-2L, 100000L));
+    assertThat(PublishScript.reply(Resp.array(-1L)).status()).isEqualTo(Publisher.Status.FENCED);
+    Publisher.Outcome full = PublishScript.reply(Resp.array(-2L, 100000L));
     assertThat(full.status()).isEqualTo(Publisher.Status.BACKLOG_FULL);
     assertThat(full.backlog()).isEqualTo(100000);
   }

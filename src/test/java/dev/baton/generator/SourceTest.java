@@ -54,7 +54,7 @@ class SourceTest {
     Await.until("solo generates", Duration.ofSeconds(10), solo::isGenerator);
     Await.until(
         "8 messages", Duration.ofSeconds(10), () -> solo.state().counters().published.get() >= 8);
-    long epoch = solo.state().roles().epoch();
+    long epoch = solo.state().role().epoch();
     List<Replies.Entry> entries = REDIS.client().range(keys.messages());
     assertThat(entries.size()).isGreaterThanOrEqualTo(8);
     for (int i = 0; i < 8; i++) {

@@ -146,8 +146,8 @@ class HandlerTest {
     long committed = 0;
     for (Future<Committer.Result> f : results) {
       committed += f.result().plainCommitted();
-      for (boolean flag : f.result().others()) {
-        committed += flag ? 1 : 0;
+      for (Committer.EntryResult other : f.result().others()) {
+        committed += other.committed() ? 1 : 0;
       }
     }
     assertThat(committed).isEqualTo(500);
@@ -240,7 +240,9 @@ class HandlerTest {
     Committer.Result r = a.commit(judged, false).await(10, TimeUnit.SECONDS);
 
     assertThat(r.plainCommitted()).as("of a's two plain entries, the one it holds").isEqualTo(1);
-    assertThat(r.others()).containsExactly(false, false, true);
+    assertThat(r.others())
+        .extracting(Committer.EntryResult::committed)
+        .containsExactly(false, false, true);
     assertThat(REDIS.client().num("XLEN", keys.errors())).isEqualTo(1);
     assertThat(REDIS.client().num("XLEN", keys.deadLetter())).isZero();
     assertThat(REDIS.client().num("HGET", keys.stats(), "processed")).isEqualTo(2);
@@ -306,11 +308,12 @@ class HandlerTest {
     long messages = 0;
     long judgedErrors = 0;
     for (int r = 0; r < results.size(); r++) {
-      boolean[] flags = results.get(r).result().others();
-      for (int e = 0; e < flags.length; e++) {
-        if (flags[e]) {
-          messages += sent.get(r).get(e).size();
-          judgedErrors += sent.get(r).get(e).errors();
+      List<Committer.EntryResult> others = results.get(r).result().others();
+      assertThat(others).extracting(Committer.EntryResult::entry).isEqualTo(sent.get(r));
+      for (Committer.EntryResult other : others) {
+        if (other.committed()) {
+          messages += other.entry().size();
+          judgedErrors += other.entry().errors();
         }
       }
     }

@@ -63,8 +63,8 @@ class ReclaimerTest {
 
   @Test
   void aReclaimReplyDecodesIntoCursorEntriesAndDeadLetters() {
-    Reclaimer.Reclaimed r =
-        Reclaimer.reclaimed(
+    ReclaimScript.Reclaimed r =
+        ReclaimScript.reply(
             Resp.array(
                 "17-0",
                 Arrays.asList(
@@ -77,19 +77,19 @@ class ReclaimerTest {
     assertThat(r.entries().get(1).entry().get(0).toString()).isEqualTo("6-0");
     assertThat(r.entries().get(1).deliveries()).isEqualTo(4);
     assertThat(r.deadLettered()).isEqualTo(3);
-    assertThat(Reclaimer.reclaimed(Resp.array("0-0", List.of(), 0L)).entries()).isEmpty();
+    assertThat(ReclaimScript.reply(Resp.array("0-0", List.of(), 0L)).entries()).isEmpty();
   }
 
   @Test
   void aClaimReplyDecodesIntoPresenceEntriesAndDeadLetters() {
-    Reclaimer.Claimed c =
-        Reclaimer.claimed(
+    ClaimScript.Claimed c =
+        ClaimScript.reply(
             Resp.array("gone", List.of(Arrays.asList("5-0", List.of("n", "2"))), 0L, List.of(3L)));
     assertThat(c.presence()).isEqualTo("gone");
     assertThat(c.entries()).hasSize(1);
     assertThat(c.entries().get(0).deliveries()).isEqualTo(3);
     assertThat(c.deadLettered()).isZero();
-    assertThat(Reclaimer.claimed(Resp.array("present", List.of(), 0L)).entries()).isEmpty();
+    assertThat(ClaimScript.reply(Resp.array("present", List.of(), 0L)).entries()).isEmpty();
   }
 
   @Test
@@ -97,8 +97,8 @@ class ReclaimerTest {
     // ARGV group, this consumer, scan cursor, entries per call
     assertThat(reclaimer(false).rescueArgs("0-0"))
         .containsExactly(Keys.HANDLERS_GROUP, "h1", "0-0", "77");
-    Reclaimer.Rescued r =
-        Reclaimer.rescued(Resp.array("8-0", List.of(Arrays.asList("7-0", List.of("n", "3"))), 3L));
+    RescueScript.Rescued r =
+        RescueScript.reply(Resp.array("8-0", List.of(Arrays.asList("7-0", List.of("n", "3"))), 3L));
     assertThat(r.cursor()).isEqualTo("8-0");
     assertThat(r.entries()).hasSize(1);
     assertThat(r.messages()).isEqualTo(3);
@@ -106,7 +106,7 @@ class ReclaimerTest {
 
   @Test
   void aReapReplyIsTheNamesRemoved() {
-    assertThat(Reclaimer.reaped(Resp.array("a", "b"))).containsExactly("a", "b");
-    assertThat(Reclaimer.reaped(Resp.array())).isEmpty();
+    assertThat(ReapScript.reply(Resp.array("a", "b"))).containsExactly("a", "b");
+    assertThat(ReapScript.reply(Resp.array())).isEmpty();
   }
 }

@@ -3,6 +3,7 @@ package dev.baton.handler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.support.Resp;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,12 +13,23 @@ class ScriptRepliesTest {
   @Test
   void theCommitReplyCountsPlainEntriesAndFlagsTheOthersInOrder() {
     // commit.lua: '<plain entries committed now>:<one flag per other entry>'
-    Committer.Result r = Committer.result("3:0101", 4, 4);
+    List<Committer.Judged> entries = new ArrayList<>();
+    List<Committer.Judged> others = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      entries.add(new Committer.Judged("1-" + i, 0, 0).ok());
+      Committer.Judged other = new Committer.Judged("2-" + i, 0, 0).error("{}");
+      entries.add(other);
+      others.add(other);
+    }
+    Committer.Result r = CommitScript.reply("3:0101", entries);
     assertThat(r.plainTotal()).isEqualTo(4);
     assertThat(r.plainCommitted()).isEqualTo(3);
     assertThat(r.allPlainCommitted()).isFalse();
-    assertThat(r.others()).containsExactly(false, true, false, true);
-    Committer.Result none = Committer.result("0:", 0, 0);
+    assertThat(r.others())
+        .extracting(Committer.EntryResult::committed)
+        .containsExactly(false, true, false, true);
+    assertThat(r.others()).extracting(Committer.EntryResult::entry).isEqualTo(others);
+    Committer.Result none = CommitScript.reply("0:", List.of());
     assertThat(none.allPlainCommitted()).isTrue();
     assertThat(none.others()).isEmpty();
   }

@@ -9,7 +9,6 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
 import dev.baton.state.NodeState;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
@@ -136,7 +135,7 @@ class SkippedTest {
     addMessages(3);
     REDIS.client().cmd("XGROUP", "SETID", keys.messages(), Keys.HANDLERS_GROUP, "$");
     RedisOps ops = new RedisOps(REDIS.client().client(), 5_000);
-    List<String> args = List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "100");
+    List<String> args = RescueScript.args("c1", "0-0", 100);
     for (Runnable corrupt :
         List.<Runnable>of(
             () -> REDIS.client().cmd("SET", keys.stats(), "not a hash"),
@@ -145,7 +144,7 @@ class SkippedTest {
       corrupt.run();
       assertThatThrownBy(
               () ->
-                  ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args)
+                  ops.eval(RescueScript.SCRIPT, RescueScript.keys(keys), args)
                       .await(5, TimeUnit.SECONDS))
           .hasMessageMatching("(WRONGTYPE|CORRUPT).*");
       assertThat(
@@ -154,8 +153,7 @@ class SkippedTest {
     }
     REDIS.client().cmd("DEL", keys.stats());
     Response r =
-        ops.eval(Scripts.RESCUE, List.of(keys.messages(), keys.stats()), args)
-            .await(5, TimeUnit.SECONDS);
+        ops.eval(RescueScript.SCRIPT, RescueScript.keys(keys), args).await(5, TimeUnit.SECONDS);
     assertThat(r.get(1).size()).isEqualTo(4); // and the same call on a sound state takes them
     assertThat(REDIS.client().cmd("XPENDING", keys.messages(), Keys.HANDLERS_GROUP).get(0).toLong())
         .isEqualTo(4);

@@ -77,9 +77,8 @@ class HttpConnectionCapIT {
             () -> closedByNode(extras) >= extras.size() - 100);
         assertThat(openFiles(node)).as("descriptors the node holds").isLessThan(100 + 100);
         // a burst faster than the node closes can touch the limit for an instant (Netty then logs
-        // one
-        // failed accept and pauses accepting for a second); it must not stay there, logging every
-        // second
+        // one failed accept and pauses accepting for a second); it must not stay there, logging
+        // every second
         long failedAccepts = countLines(node.log(), "Too many open files");
         Thread.sleep(3_000); // an observation window of three of Netty's one-second accept pauses
         assertThat(countLines(node.log(), "Too many open files"))

@@ -68,7 +68,7 @@ class HttpLoadTest {
             "60000");
     try (TestNode node = TestNode.start(settings(prefix))) {
       Await.until("the node generates", Duration.ofSeconds(10), node::isGenerator);
-      long epoch = node.state().roles().epoch();
+      long epoch = node.state().role().epoch();
       long grants = REDIS.client().num("XLEN", keys.grants());
 
       Flood f = flood(node, 24, List.of("/errors?limit=10000"));
@@ -89,7 +89,7 @@ class HttpLoadTest {
     Keys keys = new Keys(prefix);
     try (TestNode node = TestNode.start(settings(prefix))) {
       Await.until("the node generates", Duration.ofSeconds(10), node::isGenerator);
-      long epoch = node.state().roles().epoch();
+      long epoch = node.state().role().epoch();
       long grants = REDIS.client().num("XLEN", keys.grants());
 
       Flood f = flood(node, 300, List.of("/status", "/metrics", "/health"));
@@ -119,7 +119,7 @@ class HttpLoadTest {
 
   private static void assertLeaseKept(TestNode node, Keys keys, long epoch, long grants, Flood f) {
     assertThat(node.isGenerator()).as("still the generator after the flood; " + f).isTrue();
-    assertThat(node.state().roles().epoch())
+    assertThat(node.state().role().epoch())
         .as("the epoch it was granted before the flood; " + f)
         .isEqualTo(epoch);
     assertThat(REDIS.client().num("XLEN", keys.grants()))

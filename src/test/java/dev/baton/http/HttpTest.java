@@ -213,7 +213,7 @@ class HttpTest {
     assertThat(s.getValue("epoch")).isNull();
     assertThat(s.getJsonObject("leader").getString("nodeId")).isEqualTo("web-gen");
     assertThat(s.getJsonObject("leader").getLong("epoch"))
-        .isEqualTo(generator.state().roles().epoch());
+        .isEqualTo(generator.state().role().epoch());
     assertThat(s.getString("redis")).isEqualTo("up");
     assertThat(s.getJsonObject("counters").fieldNames())
         .contains("published", "processed", "errors", "reclaimed", "deadLettered");
@@ -230,7 +230,7 @@ class HttpTest {
 
     JsonObject g = get(generator, "/status").json();
     assertThat(g.getString("role")).isEqualTo("generator");
-    assertThat(g.getLong("epoch")).isEqualTo(generator.state().roles().epoch());
+    assertThat(g.getLong("epoch")).isEqualTo(generator.state().role().epoch());
     assertThat(g.getJsonObject("counters").getLong("published")).isPositive();
   }
 

@@ -3,6 +3,7 @@ package dev.baton.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.redis.Keys;
+import dev.baton.state.Component;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
 import dev.baton.support.RedisServer;
@@ -63,7 +64,7 @@ class RefusalRecoveryTest {
         "GET /status finds Redis refusing",
         Duration.ofSeconds(10),
         () -> "error".equals(status(node)));
-    assertThat(node.state().redis().refusingNow("status")).isTrue();
+    assertThat(node.state().redis().refusingNow(Component.STATUS)).isTrue();
 
     rc.cmd("DEL", keys.epoch());
     // each successful GET /status reports success for "status"; the refusal is over after the quiet
@@ -71,13 +72,13 @@ class RefusalRecoveryTest {
     Await.until(
         "the status refusal is over",
         Duration.ofSeconds(30),
-        () -> "up".equals(status(node)) && !node.state().redis().refusingNow("status"));
+        () -> "up".equals(status(node)) && !node.state().redis().refusingNow(Component.STATUS));
 
     rc.cmd("SET", keys.epoch(), "banana");
     Await.until(
         "a new refusal is seen",
         Duration.ofSeconds(10),
-        () -> "error".equals(status(node)) && node.state().redis().refusingNow("status"));
+        () -> "error".equals(status(node)) && node.state().redis().refusingNow(Component.STATUS));
     rc.cmd("DEL", keys.epoch());
   }
 }

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.read.ListAppender;
+import dev.baton.state.Component;
 import dev.baton.state.NodeState;
 import io.vertx.redis.client.impl.types.ErrorType;
 import java.io.IOException;
@@ -186,11 +187,11 @@ class StateLogTest {
       state
           .redis()
           .failed(
-              "handler",
+              Component.HANDLER,
               ErrorType.create("OOM command not allowed when used memory > 'maxmemory'."));
-      state.redis().succeeded("handler");
-      state.redis().failed("heartbeat", new IOException("Connection reset"));
-      state.redis().succeeded("heartbeat");
+      state.redis().succeeded(Component.HANDLER);
+      state.redis().failed(Component.HEARTBEAT, new IOException("Connection reset"));
+      state.redis().succeeded(Component.HEARTBEAT);
     }
     List<String> mine =
         appender.list.stream()

@@ -118,7 +118,7 @@ class MetricsTest {
     assertThat(s.value("baton_role", "role=\"generator\"", "node=\"m-gen\"")).isEqualTo(1.0);
     assertThat(s.value("baton_role", "role=\"handler\"")).isEqualTo(0.0);
     assertThat(s.value("baton_epoch"))
-        .isEqualTo((double) generator.state().roles().epoch())
+        .isEqualTo((double) generator.state().role().epoch())
         .isPositive();
     assertThat(s.value("baton_lease_grants_total", "node=\"m-gen\"")).isGreaterThanOrEqualTo(1.0);
     assertThat(scrape(handler).value("baton_lease_grants_total")).isEqualTo(0.0);

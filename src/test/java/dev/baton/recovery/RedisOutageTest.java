@@ -119,7 +119,7 @@ class RedisOutageTest {
             .findFirst()
             .orElseThrow()
             .state()
-            .roles()
+            .role()
             .epoch();
 
     redis.kill();
@@ -135,10 +135,10 @@ class RedisOutageTest {
         Duration.ofSeconds(30),
         () -> processed(nodes) > processedBefore + 50);
     TestNode generator = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-    assertThat(generator.state().roles().epoch())
+    assertThat(generator.state().role().epoch())
         .as("epochs keep growing across the loss")
         .isGreaterThan(epochBefore);
-    assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
+    assertThat(nodes).allSatisfy(n -> assertThat(n.state().role().maxVerticles()).isEqualTo(1));
   }
 
   @Test

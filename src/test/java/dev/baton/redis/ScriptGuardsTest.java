@@ -3,10 +3,30 @@ package dev.baton.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.baton.deadletter.ReplayScript;
+import dev.baton.election.AcquireScript;
+import dev.baton.election.Lease;
+import dev.baton.election.PresenceScript;
+import dev.baton.election.ReleaseScript;
+import dev.baton.election.RenewScript;
+import dev.baton.errors.DrainAckScript;
+import dev.baton.errors.DrainClaimScript;
+import dev.baton.errors.DrainEndScript;
+import dev.baton.errors.ErrorEntry;
+import dev.baton.generator.PublishScript;
+import dev.baton.handler.ClaimScript;
+import dev.baton.handler.CommitScript;
+import dev.baton.handler.Committer;
+import dev.baton.handler.HoldScript;
+import dev.baton.handler.ReapScript;
+import dev.baton.handler.ReclaimScript;
+import dev.baton.handler.RescueScript;
+import dev.baton.heartbeat.HeartbeatScript;
 import dev.baton.support.Await;
 import dev.baton.support.RedisServer;
 import dev.baton.support.TestRedis;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
@@ -53,7 +73,7 @@ class ScriptGuardsTest {
       Script script,
       Consumer<Keys> setup,
       Function<Keys, List<String>> keys,
-      Function<Keys, List<String>> args,
+      Function<Keys, List<?>> args,
       Function<Keys, Map<String, String>> written,
       Function<Keys, Map<String, List<String>>> counters) {
     @Override
@@ -153,7 +173,7 @@ class ScriptGuardsTest {
     return Stream.of(
         new Case(
             "acquire",
-            Scripts.ACQUIRE,
+            AcquireScript.SCRIPT,
             k -> {
               // a takeover from a holder whose presence vanished: it writes the lease, the epoch
               // and presence
@@ -161,54 +181,54 @@ class ScriptGuardsTest {
               rc.cmd("SET", k.epoch(), "3");
               rc.cmd("HSET", k.presence(), "old", runId() + " n");
             },
-            k -> List.of(k.leader(), k.epoch(), k.grants(), k.presence(), k.messages()),
-            k -> List.of("n1", "5000", "0", "1", Keys.HANDLERS_GROUP),
+            AcquireScript::keys,
+            k -> AcquireScript.args("n1", 5000, 0, Lease.Mode.TAKEOVER),
             k -> types(k.leader(), "string", k.epoch(), "string", k.presence(), "hash"),
             k -> Map.of()),
         new Case(
             "renew",
-            Scripts.RENEW,
+            RenewScript.SCRIPT,
             ScriptGuardsTest::lease,
-            k -> List.of(k.leader(), k.epoch()),
-            k -> List.of("n1", "3", "90000"),
+            RenewScript::keys,
+            k -> RenewScript.args("n1", 3, 90000),
             k -> types(k.leader(), "string"),
             k -> Map.of()),
         new Case(
             "release",
-            Scripts.RELEASE,
+            ReleaseScript.SCRIPT,
             ScriptGuardsTest::lease,
-            k -> List.of(k.leader(), k.epoch()),
-            k -> List.of("n1", "3", k.events()),
+            ReleaseScript::keys,
+            k -> ReleaseScript.args("n1", 3, k.events()),
             k -> types(k.leader(), "string"),
             k -> Map.of()),
         new Case(
             "publish",
-            Scripts.PUBLISH,
+            PublishScript.SCRIPT,
             ScriptGuardsTest::lease,
+            PublishScript::keys,
             k ->
-                List.of(
-                    k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished(), k.tick()),
-            k -> List.of("n1", "3", "1000", "1", "1", "0", "hello", "world"),
+                PublishScript.args(
+                    "n1", 3, 1000, 1, true, PublishScript.ENTRIES, List.of("hello", "world")),
             k -> types(k.messages(), "stream", k.stats(), "hash", k.auditPublished(), "stream"),
             k -> Map.of(k.stats(), List.of("published", "ledgerPublished"))),
         new Case(
             "publish packs",
-            Scripts.PUBLISH,
+            PublishScript.SCRIPT,
             ScriptGuardsTest::lease,
+            PublishScript::keys,
             k ->
-                List.of(
-                    k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished(), k.tick()),
-            k -> List.of("n1", "3", "1000", "1", "1", "1", "2", "hello\nworld"),
+                PublishScript.args(
+                    "n1", 3, 1000, 1, true, PublishScript.PACKS, List.of("2", "hello\nworld")),
             k -> types(k.messages(), "stream", k.stats(), "hash", k.auditPublished(), "stream"),
             k -> Map.of(k.stats(), List.of("published", "ledgerPublished"))),
         new Case(
             "publish a source's tick",
-            Scripts.PUBLISH,
+            PublishScript.SCRIPT,
             ScriptGuardsTest::lease,
+            PublishScript::keys,
             k ->
-                List.of(
-                    k.leader(), k.epoch(), k.messages(), k.stats(), k.auditPublished(), k.tick()),
-            k -> List.of("n1", "3", "1000", "1", "1", "t", "7", "hello", "world"),
+                PublishScript.args(
+                    "n1", 3, 1000, 1, true, PublishScript.TICK, List.of("7", "hello", "world")),
             k ->
                 types(
                     k.messages(),
@@ -222,39 +242,33 @@ class ScriptGuardsTest {
             k -> Map.of(k.stats(), List.of("published"))),
         new Case(
             "hold",
-            Scripts.HOLD,
+            HoldScript.SCRIPT,
             k -> messagesPendingOn(k, "c1"),
-            k -> List.of(k.messages()),
+            HoldScript::keys,
             k -> {
               List<String> ids = entryIds(k.messages());
-              return List.of(Keys.HANDLERS_GROUP, "c1", "1", ids.get(0), "1", ids.get(1), "1");
+              return HoldScript.args(
+                  "c1",
+                  true,
+                  List.of(
+                      new HoldScript.Claim(ids.get(0), 1), new HoldScript.Claim(ids.get(1), 1)));
             },
             k -> types(k.messages(), "stream"),
             k -> Map.of()),
         new Case(
             "commit",
-            Scripts.COMMIT,
+            CommitScript.SCRIPT,
             k -> messagesPendingOn(k, "c1"),
-            k -> List.of(k.messages(), k.errors(), k.deadLetter(), k.stats(), k.auditCommitted()),
+            CommitScript::keys,
             k -> {
               List<String> ids = entryIds(k.messages());
-              return List.of(
-                  Keys.HANDLERS_GROUP,
+              return CommitScript.args(
                   "c1",
-                  "1",
-                  "0",
-                  "0",
-                  ids.get(0),
-                  "1",
-                  "0",
-                  "e",
-                  "{}",
-                  ids.get(1),
-                  "1",
-                  "0",
-                  "d",
-                  "bad",
-                  "1");
+                  true,
+                  false,
+                  List.of(
+                      new Committer.Judged(ids.get(0), 0, 0).error("{}"),
+                      new Committer.Judged(ids.get(1), 0, 0).dead("bad", 1)));
             },
             k ->
                 types(
@@ -274,10 +288,10 @@ class ScriptGuardsTest {
                     List.of("processed", "errors", "deadLettered", "backlog", "ledgerCommitted"))),
         new Case(
             "reclaim",
-            Scripts.RECLAIM,
+            ReclaimScript.SCRIPT,
             k -> messagesPendingOn(k, "c1"),
-            k -> List.of(k.messages(), k.deadLetter(), k.stats(), k.auditCommitted()),
-            k -> List.of(Keys.HANDLERS_GROUP, "c2", "0", "0-0", "10", "1", "1"),
+            ReclaimScript::keys,
+            k -> ReclaimScript.args("c2", 0, "0-0", 10, 1, true),
             k ->
                 types(
                     k.messages(),
@@ -291,7 +305,7 @@ class ScriptGuardsTest {
             k -> Map.of(k.stats(), List.of("deadLettered", "backlog", "ledgerCommitted"))),
         new Case(
             "claim",
-            Scripts.CLAIM,
+            ClaimScript.SCRIPT,
             k -> {
               messagesPendingOn(k, "c1");
               rc.cmd(
@@ -300,8 +314,8 @@ class ScriptGuardsTest {
                   "c1",
                   runId() + " n"); // seen here, nobody subscribed: vanished
             },
-            k -> List.of(k.messages(), k.deadLetter(), k.stats(), k.auditCommitted(), k.presence()),
-            k -> List.of(Keys.HANDLERS_GROUP, "c2", "c1", "10", "1", "1"),
+            ClaimScript::keys,
+            k -> ClaimScript.args("c2", "c1", 10, 1, true),
             k ->
                 types(
                     k.messages(),
@@ -317,28 +331,28 @@ class ScriptGuardsTest {
             k -> Map.of(k.stats(), List.of("deadLettered", "backlog", "ledgerCommitted"))),
         new Case(
             "presence",
-            Scripts.PRESENCE,
+            PresenceScript.SCRIPT,
             k -> subscribe(k.presenceChannel("n1")),
-            k -> List.of(k.presence()),
-            k -> List.of("n1", "n"),
+            PresenceScript::keys,
+            k -> PresenceScript.args("n1", "n"),
             k -> types(k.presence(), "hash"),
             k -> Map.of()),
         new Case(
             "reap",
-            Scripts.REAP,
+            ReapScript.SCRIPT,
             k -> {
               rc.cmd("XADD", k.messages(), "*", "text", "x");
               rc.cmd("XGROUP", "CREATE", k.messages(), Keys.HANDLERS_GROUP, "$");
               rc.cmd("XGROUP", "CREATECONSUMER", k.messages(), Keys.HANDLERS_GROUP, "c9");
               rc.cmd("HSET", k.presence(), "c9", "gone x");
             },
-            k -> List.of(k.messages(), k.heartbeats(), k.presence()),
-            k -> List.of(Keys.HANDLERS_GROUP, "-1"),
+            ReapScript::keys,
+            k -> ReapScript.args(-1),
             k -> types(k.messages(), "stream", k.presence(), "hash"),
             k -> Map.of()),
         new Case(
             "rescue",
-            Scripts.RESCUE,
+            RescueScript.SCRIPT,
             k -> {
               // two entries behind the group's cursor, pending nowhere: skipped
               rc.cmd(
@@ -372,52 +386,54 @@ class ScriptGuardsTest {
               rc.cmd("XGROUP", "CREATE", k.messages(), Keys.HANDLERS_GROUP, "$");
               rc.cmd("HSET", k.stats(), "skipped", "0");
             },
-            k -> List.of(k.messages(), k.stats()),
-            k -> List.of(Keys.HANDLERS_GROUP, "c1", "0-0", "10"),
+            RescueScript::keys,
+            k -> RescueScript.args("c1", "0-0", 10),
             k -> types(k.messages(), "stream", k.stats(), "hash"),
             k -> Map.of(k.stats(), List.of("skipped"))),
         new Case(
             "heartbeat",
-            Scripts.HEARTBEAT,
+            HeartbeatScript.SCRIPT,
             k -> {
               // a member whose presence vanished: the beat drops it and marks it gone
               rc.cmd(
                   "ZADD", k.heartbeats(), Long.toString(System.currentTimeMillis() + 60_000), "m2");
               rc.cmd("HSET", k.presence(), "m2", runId() + " n");
             },
-            k -> List.of(k.heartbeats(), k.nodes(), k.presence(), k.leader()),
-            k -> List.of("n1", "{}", "10000", "2"),
+            HeartbeatScript::keys,
+            k ->
+                HeartbeatScript.args(
+                    "n1", new JsonObject(), 10000, HeartbeatScript.Presence.WATCHER),
             k -> types(k.heartbeats(), "zset", k.nodes(), "hash", k.presence(), "hash"),
             k -> Map.of()),
         new Case(
             "inspect",
-            Scripts.INSPECT,
+            InspectScript.SCRIPT,
             k -> {}, // no marker yet: the inspection writes it
-            k -> List.of(k.marker(), k.epoch(), k.stats(), k.messages()),
-            k -> List.of("m1", Keys.HANDLERS_GROUP, "0"),
+            InspectScript::keys,
+            k -> InspectScript.args("m1", null),
             k -> types(k.marker(), "hash"),
             k -> Map.of()),
         new Case(
             "drain-claim",
-            Scripts.DRAIN_CLAIM,
+            DrainClaimScript.SCRIPT,
             k -> rc.cmd("XADD", k.errors(), "*", "record", "{}"),
-            k -> List.of(k.errors(), k.drainers()),
-            k -> List.of(Keys.DRAIN_GROUP, "r2", "5000", "+", "10"),
+            DrainClaimScript::keys,
+            k -> DrainClaimScript.args("r2", 5000, "+", 10),
             k -> types(k.errors(), "stream", k.drainers(), "zset"),
             k -> Map.of()),
         new Case(
             "drain-ack",
-            Scripts.DRAIN_ACK,
+            DrainAckScript.SCRIPT,
             ScriptGuardsTest::errorsDrainedBy,
+            DrainAckScript::keys,
             k ->
-                List.of(
-                    k.errors(),
-                    k.drainers(),
-                    k.auditDrained(),
-                    k.auditPublished(),
-                    k.auditCommitted(),
-                    k.stats()),
-            k -> List.of(Keys.DRAIN_GROUP, "r1", "5000", "1", entryIds(k.errors()).get(0), "1-1"),
+                DrainAckScript.args(
+                    "r1",
+                    5000,
+                    true,
+                    List.of(
+                        new ErrorEntry(
+                            entryIds(k.errors()).get(0), new JsonObject().put("id", "1-1"), null))),
             k ->
                 types(
                     k.errors(),
@@ -431,7 +447,7 @@ class ScriptGuardsTest {
             k -> Map.of(k.stats(), List.of("ledgerDrained"))),
         new Case(
             "replay",
-            Scripts.REPLAY,
+            ReplayScript.SCRIPT,
             k -> {
               // a message's dead letter, and a ledger the replay is recorded in
               rc.cmd(
@@ -459,14 +475,8 @@ class ScriptGuardsTest {
               rc.cmd("XADD", k.auditPublished(), "*", "msg", "1-1", "epoch", "1", "gen", "g");
               rc.cmd("HSET", k.stats(), "backlog", "0", "replayed", "0");
             },
-            k ->
-                List.of(
-                    k.deadLetter(),
-                    k.messages(),
-                    k.stats(),
-                    k.auditPublished(),
-                    k.auditCommitted()),
-            k -> List.of("0", entryIds(k.deadLetter()).get(0)),
+            ReplayScript::keys,
+            k -> ReplayScript.args(false, List.of(entryIds(k.deadLetter()).get(0))),
             k ->
                 types(
                     k.deadLetter(),
@@ -480,13 +490,13 @@ class ScriptGuardsTest {
             k -> Map.of(k.stats(), List.of("backlog", "replayed"))),
         new Case(
             "drain-end",
-            Scripts.DRAIN_END,
+            DrainEndScript.SCRIPT,
             k -> {
               errorsDrainedBy(k);
               rc.cmd("XACK", k.errors(), Keys.DRAIN_GROUP, entryIds(k.errors()).get(0));
             },
-            k -> List.of(k.errors(), k.drainers()),
-            k -> List.of(Keys.DRAIN_GROUP, "r1"),
+            DrainEndScript::keys,
+            k -> DrainEndScript.args("r1"),
             k -> types(k.errors(), "stream", k.drainers(), "zset"),
             k -> Map.of()));
   }
@@ -555,7 +565,7 @@ class ScriptGuardsTest {
     for (int i = 0; i < keysWritten; i++) {
       Keys k = fresh();
       c.setup().accept(k);
-      List<String> argsBefore = c.args().apply(k);
+      List<?> argsBefore = c.args().apply(k);
       Map.Entry<String, String> w = new ArrayList<>(c.written().apply(k).entrySet()).get(i);
       String key = w.getKey();
       rc.cmd("DEL", key);
@@ -583,7 +593,7 @@ class ScriptGuardsTest {
         Keys k = fresh();
         c.setup().accept(k);
         String key = new ArrayList<>(c.counters().apply(k).keySet()).get(index);
-        List<String> args = c.args().apply(k);
+        List<?> args = c.args().apply(k);
         rc.cmd("HSET", key, field, "banana");
         Map<String, String> before = snapshot(k);
         assertThatThrownBy(
@@ -604,9 +614,9 @@ class ScriptGuardsTest {
     rc.cmd("HSET", k.grants(), "f", "v");
     Response r =
         ops.eval(
-                Scripts.ACQUIRE,
-                List.of(k.leader(), k.epoch(), k.grants(), k.presence(), k.messages()),
-                List.of("n1", "5000", "0", "0", Keys.HANDLERS_GROUP))
+                AcquireScript.SCRIPT,
+                AcquireScript.keys(k),
+                AcquireScript.args("n1", 5000, 0, Lease.Mode.LEASE))
             .await(5, TimeUnit.SECONDS);
     assertThat(r.get(0).toLong()).isEqualTo(1);
     assertThat(rc.str("GET", k.leader())).isEqualTo("n1");

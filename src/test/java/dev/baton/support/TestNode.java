@@ -101,11 +101,11 @@ public final class TestNode implements AutoCloseable {
   }
 
   public boolean isGenerator() {
-    return state().roles().role() == Role.GENERATOR;
+    return state().role().role() == Role.GENERATOR;
   }
 
   public boolean isHandler() {
-    return state().roles().role() == Role.HANDLER;
+    return state().role().role() == Role.HANDLER;
   }
 
   @Override

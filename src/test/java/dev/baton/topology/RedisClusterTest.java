@@ -133,8 +133,7 @@ class RedisClusterTest {
       assertThat(status.getJsonObject("leader").getString("nodeId")).isEqualTo(gen.id());
 
       // reclaim.lua: a consumer that takes a message and dies (added and taken in one script, so
-      // the
-      // handler's blocked read cannot get it first)
+      // the handler's blocked read cannot get it first)
       rc.cmd(
           "EVAL",
           "redis.call('XADD', KEYS[1], '*', 'gen', 'test', 'epoch', '1', 'seq', '1', 'ts', '1', 'text', 'x') "
@@ -181,16 +180,16 @@ class RedisClusterTest {
       }
 
       // release.lua (with its PUBLISH): a generator that stops gives the lease up
-      long epoch = gen.state().roles().epoch();
+      long epoch = gen.state().role().epoch();
       gen.close();
       Await.until("the handler takes over", Duration.ofSeconds(20), handler::isGenerator);
-      assertThat(handler.state().roles().epoch()).isGreaterThan(epoch);
+      assertThat(handler.state().role().epoch()).isGreaterThan(epoch);
       long published = handler.state().counters().published.get();
       Await.until(
           "the new generator publishes",
           Duration.ofSeconds(10),
           () -> handler.state().counters().published.get() > published);
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().role().maxVerticles()).isEqualTo(1));
       // the blocking reader and the subscriber never stalled (a cluster client can starve its own
       // pool)
       assertThat(handler.state().redis().outages().get()).isZero();

@@ -106,7 +106,7 @@ class RedisSentinelTest {
           Duration.ofSeconds(20),
           () -> sum(nodes, n -> n.state().counters().errors.get()) > 5);
       TestNode before = nodes.stream().filter(TestNode::isGenerator).findFirst().orElseThrow();
-      long epochBefore = before.state().roles().epoch();
+      long epochBefore = before.state().role().epoch();
 
       long killedAt = System.nanoTime();
       sentinels.master().kill();
@@ -119,7 +119,7 @@ class RedisSentinelTest {
           Duration.ofSeconds(30),
           () -> {
             List<TestNode> gens = nodes.stream().filter(TestNode::isGenerator).toList();
-            return gens.size() == 1 && gens.get(0).state().roles().epoch() > epochBefore;
+            return gens.size() == 1 && gens.get(0).state().role().epoch() > epochBefore;
           });
       try (TestRedis promoted = new TestRedis(sentinels.replica().url())) {
         // presence follows the nodes to the promoted replica; the old master's records are stale
@@ -180,7 +180,7 @@ class RedisSentinelTest {
         assertThat(generatorsByEpoch.keySet())
             .anySatisfy(epoch -> assertThat(epoch).isGreaterThan(epochBefore));
       }
-      assertThat(nodes).allSatisfy(n -> assertThat(n.state().roles().maxVerticles()).isEqualTo(1));
+      assertThat(nodes).allSatisfy(n -> assertThat(n.state().role().maxVerticles()).isEqualTo(1));
     } finally {
       nodes.forEach(TestNode::close);
     }

@@ -8,25 +8,28 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 /** heartbeat.lua's call encoded and decoded without Redis. */
-class HeartbeatsTest {
+class HeartbeatScriptTest {
   @Test
   void theArgumentsFollowHeartbeatLua() {
     Keys keys = new Keys("p");
-    assertThat(Heartbeats.keys(keys))
+    assertThat(HeartbeatScript.keys(keys))
         .containsExactly(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader());
     // ARGV node id, node info JSON, timeout ms, presence '0' off / '1' on / '2' watcher
     assertThat(
-            Heartbeats.args(
-                "n1", new JsonObject().put("role", "handler"), 5000, Heartbeats.Presence.WATCHER))
+            HeartbeatScript.args(
+                "n1",
+                new JsonObject().put("role", "handler"),
+                5000,
+                HeartbeatScript.Presence.WATCHER))
         .containsExactly("n1", "{\"role\":\"handler\"}", "5000", "2");
-    assertThat(Heartbeats.args("n1", new JsonObject(), 5000, Heartbeats.Presence.OFF))
+    assertThat(HeartbeatScript.args("n1", new JsonObject(), 5000, HeartbeatScript.Presence.OFF))
         .last()
         .isEqualTo("0");
   }
 
   @Test
   void theReplyNamesTheServerTimeTheWatcherAndTheSubscribers() {
-    Heartbeats.Reply r = Heartbeats.reply(Resp.array(1_700_000_000_123L, "n2", 2L, "n3"));
+    HeartbeatScript.Reply r = HeartbeatScript.reply(Resp.array(1_700_000_000_123L, "n2", 2L, "n3"));
     assertThat(r.serverMs()).isEqualTo(1_700_000_000_123L);
     assertThat(r.watcher()).isEqualTo("n2");
     assertThat(r.secondWatcher()).isEqualTo("n3");
@@ -34,7 +37,7 @@ class HeartbeatsTest {
     assertThat(r.watches("n3")).isTrue();
     assertThat(r.watches("n1")).isFalse();
     assertThat(r.ownSubscribers()).isEqualTo(2);
-    Heartbeats.Reply off = Heartbeats.reply(Resp.array(5L, "", 0L));
+    HeartbeatScript.Reply off = HeartbeatScript.reply(Resp.array(5L, "", 0L));
     assertThat(off.watcher()).isEmpty();
     assertThat(off.secondWatcher()).isEmpty();
     assertThat(off.ownSubscribers()).isZero();

@@ -3,18 +3,26 @@ package dev.baton.heartbeat;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
-import dev.baton.redis.Scripts;
+import dev.baton.redis.Script;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.util.List;
 
-/** {@code heartbeat.lua}, typed: its arguments are built and its reply decoded here only. */
-final class Heartbeats {
-  private Heartbeats() {}
+/**
+ * {@code heartbeat.lua}, typed: records the node in the cluster view. Its keys, arguments and reply
+ * are stated here only.
+ */
+public final class HeartbeatScript {
+  public static final Script SCRIPT = Script.load("heartbeat", "presence");
+
+  /** The benchmark's name for its calls ({@code bench.Monitor}). */
+  public static final String KIND = "heartbeat";
+
+  private HeartbeatScript() {}
 
   /** How the beat uses presence: off, on, or on and this node checks every member (a watcher). */
-  enum Presence {
+  public enum Presence {
     OFF("0"),
     ON("1"),
     WATCHER("2");
@@ -41,15 +49,15 @@ final class Heartbeats {
   static Future<Reply> beat(
       RedisOps redis, Keys keys, String nodeId, JsonObject info, long timeoutMs, Presence mode) {
     return redis
-        .eval(Scripts.HEARTBEAT, keys(keys), args(nodeId, info, timeoutMs, mode))
-        .map(Heartbeats::reply);
+        .eval(SCRIPT, keys(keys), args(nodeId, info, timeoutMs, mode))
+        .map(HeartbeatScript::reply);
   }
 
-  static List<String> keys(Keys keys) {
+  public static List<String> keys(Keys keys) {
     return List.of(keys.heartbeats(), keys.nodes(), keys.presence(), keys.leader());
   }
 
-  static List<String> args(String nodeId, JsonObject info, long timeoutMs, Presence mode) {
+  public static List<String> args(String nodeId, JsonObject info, long timeoutMs, Presence mode) {
     return List.of(nodeId, info.encode(), Long.toString(timeoutMs), mode.arg);
   }
 
@@ -57,9 +65,9 @@ final class Heartbeats {
     String watcher = r.size() > 1 ? Replies.str(r.get(1)) : "";
     String second = r.size() > 3 ? Replies.str(r.get(3)) : "";
     return new Reply(
-        Replies.num(r.get(0), 0),
+        Replies.toLong(r.get(0), 0),
         watcher == null ? "" : watcher,
-        r.size() > 2 ? Replies.num(r.get(2), 0) : 0,
+        r.size() > 2 ? Replies.toLong(r.get(2), 0) : 0,
         second == null ? "" : second);
   }
 }
