@@ -10,6 +10,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -137,6 +138,14 @@ public final class RedisOps {
   private static final List<String> UNAVAILABLE =
       List.of(
           "CONNECTION_CLOSED", "ILLEGAL_STATE", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
+
+  /**
+   * True when the call gave up waiting ({@code redis.timeoutMs}): the reply may still come. A
+   * timeout says the call waited too long, behind other calls on the same connection or for Redis.
+   */
+  public static boolean isTimeout(Throwable e) {
+    return e instanceof TimeoutException;
+  }
 
   public static boolean isNoScript(Throwable e) {
     String m = e.getMessage();
