@@ -129,17 +129,53 @@ class PresenceIT {
   }
 
   /** Freezes {@code victim} until Redis delivered messages to it, then kills it: their ids. */
+  /**
+   * Freezes {@code victim} while it holds a blocked read, so that Redis delivers the next messages
+   * to it regardless, then kills it. Frozen between two reads, or before its first (a loaded
+   * machine widens both windows), it holds no read and gets nothing: then it is thawed, and frozen
+   * again once it has handled another message, until Redis has delivered to it.
+   */
   private List<String> killHolding(NodeProcess victim) {
     String victimId = id(victim);
-    // frozen, it still holds its blocked read: Redis delivers the next messages to it regardless
-    victim.freeze();
-    List<String> held =
-        Await.value(
-            "messages delivered to the frozen handler",
-            Duration.ofSeconds(30),
-            () -> !pendingOn(victimId).isEmpty() ? pendingOn(victimId) : null);
-    victim.kill();
-    return held;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      long before = processed(victim);
+      Await.until(
+          victimId + " handles a message",
+          Duration.ofSeconds(30),
+          () -> processed(victim) > before);
+      victim.freeze();
+      // its blocked read lasts handler.blockMs (2 s); messages come every 50 ms
+      List<String> held = pendingWithin(victimId, Duration.ofMillis(2_500));
+      if (held != null) {
+        victim.kill();
+        return held;
+      }
+      assertThat(System.nanoTime())
+          .as("a freeze of %s with messages delivered to it, within 90 s", victimId)
+          .isLessThan(deadline);
+      victim.thaw();
+    }
+  }
+
+  private static long processed(NodeProcess n) {
+    JsonObject s = n.status();
+    return s == null ? -1 : s.getJsonObject("counters").getLong("processed", -1L);
+  }
+
+  /** The messages pending on {@code consumer} once there are some, or null after {@code bound}. */
+  private List<String> pendingWithin(String consumer, Duration bound) {
+    try {
+      return Await.value(
+          "messages delivered to " + consumer,
+          bound,
+          () -> {
+            List<String> p = pendingOn(consumer);
+            return p.isEmpty() ? null : p;
+          });
+    } catch (AssertionError none) {
+      return null;
+    }
   }
 
   private boolean committed(String consumer, List<String> held) {
