@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -386,11 +387,31 @@ class ComposeClusterTest {
             Map.of(), List.of("REDIS_PASSWORD"), 120, compose(project, files, "restart", "redis"));
     assertThat(restart.exit()).as(restart.output()).isZero();
 
-    int generator =
-        Await.value(
-            "a generator after the restart", Duration.ofSeconds(60), () -> soleGenerator(all()));
-    long published = published(generator);
-    Await.until("it publishes", Duration.ofSeconds(30), () -> published(generator) > published);
+    Await.value(
+        "a generator after the restart", Duration.ofSeconds(60), () -> soleGenerator(all()));
+    // the node that generated before the restart can report so a moment longer and then lose the
+    // lease to another (seen once: the one found first never published again): wait for
+    // publishing by whichever node generates
+    Await.until(
+        "every node answers",
+        Duration.ofSeconds(60),
+        () -> all().stream().allMatch(i -> published(i) >= 0));
+    Map<Integer, Long> publishedBefore = new HashMap<>();
+    for (int i : all()) {
+      publishedBefore.put(i, published(i));
+    }
+    Await.until(
+        "a generator publishes after the restart",
+        Duration.ofSeconds(60),
+        () ->
+            all().stream()
+                .anyMatch(
+                    i -> {
+                      JsonObject s = status(i);
+                      return s != null
+                          && "generator".equals(s.getString("role"))
+                          && published(i) > publishedBefore.get(i);
+                    }));
     JsonObject after =
         Await.value("node-1's status with a leader", Duration.ofSeconds(10), () -> withLeader(1));
     assertThat(after.getJsonObject("cluster").getLong("processed"))
