@@ -685,6 +685,25 @@ class ChaosIT {
             "the counters grow past what a beat could hide",
             Duration.ofSeconds(60),
             () -> c.published() > 200);
+        // a node tells a loss from what it saw at its last inspection (after each beat): every
+        // node beats twice before the loss, so none meets it without having seen the data (seen
+        // once: the slowest of five to start inspected first after the FLUSHALL, and counted none)
+        Map<String, Double> firstBeat = new HashMap<>();
+        Await.until(
+            "every node beat twice",
+            Duration.ofSeconds(60),
+            () -> {
+              boolean twice = true;
+              for (Member m : c.live()) {
+                String score = c.rc.str("ZSCORE", c.keys.heartbeats(), m.id);
+                if (score == null) {
+                  return false;
+                }
+                double now = Double.parseDouble(score);
+                twice &= now > firstBeat.computeIfAbsent(m.id, id -> now);
+              }
+              return twice;
+            });
         long at = System.currentTimeMillis();
         if (round % 2 == 1) {
           c.rc.cmd("FLUSHALL");
