@@ -3,12 +3,8 @@ package dev.baton.errors;
 import dev.baton.tool.ConfOption;
 import dev.baton.tool.ExitCodes;
 import dev.baton.tool.ToolSession;
-import java.io.BufferedOutputStream;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -32,12 +28,7 @@ public final class GetErrorsCommand implements Callable<Integer> {
   private final PrintStream err;
 
   public GetErrorsCommand() {
-    this(
-        new PrintStream(
-            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
-            false,
-            StandardCharsets.UTF_8),
-        System.err);
+    this(ToolSession.bufferedStdout(), System.err);
   }
 
   /** With the streams errors and messages go to (tests capture them). */

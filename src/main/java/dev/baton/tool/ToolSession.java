@@ -13,7 +13,11 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
@@ -46,6 +50,17 @@ public final class ToolSession implements AutoCloseable {
     this.vertx = vertx;
     this.redis = redis;
     this.keys = new Keys(config.redis().keyPrefix());
+  }
+
+  /**
+   * Standard output for a tool that prints many lines: buffered (64 KiB), UTF-8, flushed by the
+   * tool when it is done.
+   */
+  public static PrintStream bufferedStdout() {
+    return new PrintStream(
+        new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+        false,
+        StandardCharsets.UTF_8);
   }
 
   /**
