@@ -190,6 +190,11 @@ final class ChaosCluster implements AutoCloseable {
   }
 
   JsonObject verify() throws Exception {
+    return verifyOn(redis.url(), prefix);
+  }
+
+  /** {@code verify --json} from the jar against one Redis server, with its exit code. */
+  static JsonObject verifyOn(String url, String prefix) throws Exception {
     Path out = Files.createTempFile("verify", ".json");
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -202,16 +207,16 @@ final class ChaosCluster implements AutoCloseable {
                 "--json")
             .redirectOutput(out.toFile())
             .redirectError(ProcessBuilder.Redirect.INHERIT);
-    pb.environment().put("BATON_REDIS_URL", redis.url());
+    pb.environment().put("BATON_REDIS_URL", url);
     pb.environment().put("BATON_REDIS_KEY_PREFIX", prefix);
+    pb.environment().put("BATON_REDIS_EMBEDDED", "off");
     Process p = pb.start();
     if (!p.waitFor(300, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException("verify did not finish");
     }
-    JsonObject report = new JsonObject(Files.readString(out, StandardCharsets.UTF_8));
-    report.put("exitCode", p.exitValue());
-    return report;
+    return new JsonObject(Files.readString(out, StandardCharsets.UTF_8))
+        .put("exitCode", p.exitValue());
   }
 
   /** Logs of every node, for a failing assertion's message. */

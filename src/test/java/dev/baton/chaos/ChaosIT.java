@@ -16,7 +16,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -867,7 +865,7 @@ class ChaosIT {
             Duration.ofSeconds(30),
             () -> nodes.stream().allMatch(n -> "handler".equals(n.role())));
         Quiesce.awaitDrained(promoted, keys, Duration.ofSeconds(60));
-        JsonObject v = verifyOn(sentinels.replica().url(), prefix);
+        JsonObject v = ChaosCluster.verifyOn(sentinels.replica().url(), prefix);
 
         Set<String> survived = new HashSet<>();
         for (Replies.Entry e : promoted.range(keys.auditPublished())) {
@@ -911,32 +909,6 @@ class ChaosIT {
         nodes.forEach(NodeProcess::close);
       }
     }
-  }
-
-  /** `verify --json` from the jar against one Redis server, with its exit code. */
-  private static JsonObject verifyOn(String url, String prefix) throws Exception {
-    Path out = Files.createTempFile("verify", ".json");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                NodeProcess.javaBin(),
-                "-jar",
-                NodeProcess.JAR.toString(),
-                "verify",
-                "-conf",
-                "conf/node.json",
-                "--json")
-            .redirectOutput(out.toFile())
-            .redirectError(ProcessBuilder.Redirect.INHERIT);
-    pb.environment().put("BATON_REDIS_URL", url);
-    pb.environment().put("BATON_REDIS_KEY_PREFIX", prefix);
-    pb.environment().put("BATON_REDIS_EMBEDDED", "off");
-    Process p = pb.start();
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("verify did not finish");
-    }
-    return new JsonObject(Files.readString(out, StandardCharsets.UTF_8))
-        .put("exitCode", p.exitValue());
   }
 
   private static long countLines(String log, String needle) {
