@@ -8,6 +8,8 @@ import dev.baton.redis.Replies;
 import dev.baton.support.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -135,6 +137,20 @@ class PluginChaosIT {
         nodeKills++;
         c.add();
       }
+      // a loaded machine publishes fewer messages in the rounds (one CI run saw no garbage answer
+      // at all): the cluster runs on until the plug-ins hung once and wrote garbage once (one
+      // first attempt in 80 each, chosen by hash; the generator publishes every 20 ms)
+      Await.until(
+          "a hung invocation and a garbage answer",
+          Duration.ofSeconds(120),
+          () -> {
+            try {
+              InvocationLog sofar = InvocationLog.read(log);
+              return sofar.count("hang") > 0 && sofar.count("garbage") > 0;
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
       JsonObject v = assertClean(c, c.quiesceAndVerify());
       InvocationLog invocations = InvocationLog.read(log);
       long extra = invocations.assertAttemptsDistinct();
