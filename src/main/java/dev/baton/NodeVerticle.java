@@ -4,12 +4,14 @@ import dev.baton.api.MessageHandler;
 import dev.baton.api.MessageSource;
 import dev.baton.api.PluginContext;
 import dev.baton.bus.Addresses;
+import dev.baton.bus.Events;
+import dev.baton.bus.Leadership;
 import dev.baton.cluster.ClusterView;
 import dev.baton.config.ConfigException;
 import dev.baton.config.NodeConfig;
 import dev.baton.config.RedisSettings;
 import dev.baton.election.ElectionVerticle;
-import dev.baton.election.Leadership;
+import dev.baton.election.LeaseHolder;
 import dev.baton.generator.GeneratorVerticle;
 import dev.baton.generator.Publisher;
 import dev.baton.generator.RandomText;
@@ -33,7 +35,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
@@ -152,17 +153,16 @@ public final class NodeVerticle extends VerticleBase {
     RedisWatch watch = new RedisWatch(ops, keys, state, permissions, config.redis());
 
     electionEvents =
-        vertx
-            .eventBus()
-            .localConsumer(
-                Addresses.of(Addresses.ELECTION, state.nodeId()),
-                msg -> {
-                  if (msg.body() instanceof Leadership.Granted granted) {
-                    want(Role.GENERATOR, granted.epoch());
-                  } else {
-                    want(Role.HANDLER, 0);
-                  }
-                });
+        Addresses.ELECTION.consume(
+            vertx.eventBus(),
+            state.nodeId(),
+            change -> {
+              if (change instanceof Leadership.Granted granted) {
+                want(Role.GENERATOR, granted.epoch());
+              } else {
+                want(Role.HANDLER, 0);
+              }
+            });
 
     election =
         new ElectionVerticle(
@@ -182,7 +182,7 @@ public final class NodeVerticle extends VerticleBase {
             metrics,
             config.audit().enabled(),
             () -> {
-              Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
+              LeaseHolder holder = election.knownHolder(); // one read: never a torn pair
               return holder.known()
                   ? ClusterView.leaderJson(holder.nodeId(), holder.epoch())
                   : null;
@@ -344,11 +344,8 @@ public final class NodeVerticle extends VerticleBase {
                                 role.label(),
                                 role == Role.GENERATOR ? " (epoch " + epoch + ")" : "",
                                 (System.nanoTime() - switchStartedNs) / 1_000_000);
-                        vertx
-                            .eventBus()
-                            .publish(
-                                Addresses.of(Addresses.ROLE_CHANGED, state.nodeId()),
-                                new JsonObject().put("role", role.label()).put("epoch", epoch));
+                        Addresses.ROLE_CHANGED.publish(
+                            vertx.eventBus(), state.nodeId(), new Events.RoleChanged(role, epoch));
                         return null;
                       });
             })

@@ -6,7 +6,6 @@ import dev.baton.bus.Addresses;
 import dev.baton.support.Await;
 import dev.baton.support.RedisExtension;
 import dev.baton.support.TestNode;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,12 +64,12 @@ class NodeClusterTest {
     assertThat(node.vertx().deploymentIDs()).hasSize(5);
     List<String> roles = new CopyOnWriteArrayList<>();
     List<Integer> runningAtSwitch = new CopyOnWriteArrayList<>();
-    node.vertx()
-        .eventBus()
-        .<JsonObject>localConsumer(
-            Addresses.of(Addresses.ROLE_CHANGED, "switcher"),
-            m -> {
-              roles.add(m.body().getString("role"));
+    Addresses.ROLE_CHANGED
+        .consume(
+            node.vertx().eventBus(),
+            "switcher",
+            changed -> {
+              roles.add(changed.role().label());
               runningAtSwitch.add(node.state().role().verticles());
             })
         .completion()

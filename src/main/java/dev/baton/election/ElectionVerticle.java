@@ -1,6 +1,8 @@
 package dev.baton.election;
 
 import dev.baton.bus.Addresses;
+import dev.baton.bus.Events;
+import dev.baton.bus.Leadership;
 import dev.baton.common.Clock;
 import dev.baton.config.ElectionSettings;
 import dev.baton.config.PresenceSettings;
@@ -12,8 +14,6 @@ import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,10 +73,10 @@ public final class ElectionVerticle extends VerticleBase {
   private long renewTimer = -1;
   private long guardTimer = -1;
   private boolean watching;
-  private volatile Leadership.Holder knownHolder = Leadership.Holder.NONE;
+  private volatile LeaseHolder knownHolder = LeaseHolder.NONE;
   private Subscriber subscriber;
-  private MessageConsumer<JsonObject> fencedConsumer;
-  private MessageConsumer<JsonObject> watcherConsumer;
+  private MessageConsumer<Events.Fenced> fencedConsumer;
+  private MessageConsumer<Events.Watcher> watcherConsumer;
 
   /**
    * @param subscriberFactory makes the connection the released-lease notices and the presence
@@ -113,37 +113,33 @@ public final class ElectionVerticle extends VerticleBase {
   /**
    * The holder and epoch this node saw last (from its own grants and attempts), read as one pair.
    */
-  public Leadership.Holder knownHolder() {
+  public LeaseHolder knownHolder() {
     return knownHolder;
   }
 
   @Override
   public Future<?> start() {
-    Leadership.registerCodec(vertx.eventBus());
     fencedConsumer =
-        vertx
-            .eventBus()
-            .localConsumer(
-                Addresses.of(Addresses.FENCED, state.nodeId()),
-                msg -> {
-                  long fencedEpoch = msg.body().getLong("epoch", -1L);
-                  if (phase == Phase.LEADING && fencedEpoch == epoch) {
-                    revoke("a publish was refused by the fence (another node holds the lease)");
-                  }
-                });
+        Addresses.FENCED.consume(
+            vertx.eventBus(),
+            state.nodeId(),
+            fenced -> {
+              if (phase == Phase.LEADING && fenced.epoch() == epoch) {
+                revoke("a publish was refused by the fence (another node holds the lease)");
+              }
+            });
     watching =
         presence.enabled() && state.role().watcher(); // the first beat may have named it already
     watcherConsumer =
-        vertx
-            .eventBus()
-            .localConsumer(
-                Addresses.of(Addresses.WATCHER, state.nodeId()),
-                msg -> {
-                  watching = presence.enabled() && msg.body().getBoolean("watcher", false);
-                  if (watching && phase == Phase.FOLLOWING) {
-                    scheduleAttempt(presence.watchMs());
-                  }
-                });
+        Addresses.WATCHER.consume(
+            vertx.eventBus(),
+            state.nodeId(),
+            watcher -> {
+              watching = presence.enabled() && watcher.watching();
+              if (watching && phase == Phase.FOLLOWING) {
+                scheduleAttempt(presence.watchMs());
+              }
+            });
     // subscribe (and register presence) before the first attempt, so a fresh holder is never seen
     // absent
     Future<Void> subscribed = Future.succeededFuture();
@@ -234,7 +230,7 @@ public final class ElectionVerticle extends VerticleBase {
             a -> {
               state.redis().succeeded(Component.ELECTION);
               maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
-              knownHolder = new Leadership.Holder(a.holder() == null ? "" : a.holder(), a.epoch());
+              knownHolder = new LeaseHolder(a.holder() == null ? "" : a.holder(), a.epoch());
               if (phase == Phase.STOPPED) {
                 return;
               }
@@ -253,11 +249,8 @@ public final class ElectionVerticle extends VerticleBase {
                 grant(a.epoch(), sentAt);
               } else {
                 if (!a.absent().isEmpty()) {
-                  vertx
-                      .eventBus()
-                      .publish(
-                          Addresses.of(Addresses.ABSENT, state.nodeId()),
-                          new JsonArray(a.absent()));
+                  Addresses.ABSENT.publish(
+                      vertx.eventBus(), state.nodeId(), new Events.Absent(a.absent()));
                 }
                 long delay = followerDelay(a.pttlMs());
                 scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
@@ -374,7 +367,7 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   private void announce(Leadership change) {
-    vertx.eventBus().publish(Addresses.of(Addresses.ELECTION, state.nodeId()), change);
+    Addresses.ELECTION.publish(vertx.eventBus(), state.nodeId(), change);
   }
 
   private void scheduleRenew(long atMs) {

@@ -3,6 +3,7 @@ package dev.baton.generator;
 import dev.baton.api.MessageSource;
 import dev.baton.api.Tick;
 import dev.baton.bus.Addresses;
+import dev.baton.bus.Events;
 import dev.baton.common.Backoff;
 import dev.baton.common.Clock;
 import dev.baton.config.GeneratorSettings;
@@ -17,7 +18,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -513,11 +513,7 @@ public final class GeneratorVerticle extends VerticleBase {
           LOG.atWarn()
               .addKeyValue("node", state.nodeId())
               .log("publish refused by the fence: epoch {} no longer holds the lease", epoch);
-          vertx
-              .eventBus()
-              .send(
-                  Addresses.of(Addresses.FENCED, state.nodeId()),
-                  new JsonObject().put("epoch", epoch));
+          Addresses.FENCED.send(vertx.eventBus(), state.nodeId(), new Events.Fenced(epoch));
         }
       }
     }

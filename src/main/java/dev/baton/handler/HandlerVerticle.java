@@ -2,6 +2,7 @@ package dev.baton.handler;
 
 import dev.baton.api.MessageHandler;
 import dev.baton.bus.Addresses;
+import dev.baton.bus.Events;
 import dev.baton.common.Backoff;
 import dev.baton.config.HandlerSettings;
 import dev.baton.config.HeartbeatSettings;
@@ -14,7 +15,6 @@ import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -63,7 +63,7 @@ public final class HandlerVerticle extends VerticleBase {
   private long loopTimer = -1;
   private boolean reading;
   private Reclaimer reclaimer;
-  private MessageConsumer<JsonArray> absentConsumer;
+  private MessageConsumer<Events.Absent> absentConsumer;
 
   /**
    * @param plugin judges each message; owned by the node (started before, stopped after this)
@@ -124,11 +124,10 @@ public final class HandlerVerticle extends VerticleBase {
     state.role().verticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer =
-        vertx
-            .eventBus()
-            .localConsumer(
-                Addresses.of(Addresses.ABSENT, state.nodeId()),
-                msg -> msg.body().forEach(c -> reclaimer.claimAbsent(String.valueOf(c))));
+        Addresses.ABSENT.consume(
+            vertx.eventBus(),
+            state.nodeId(),
+            absent -> absent.consumers().forEach(reclaimer::claimAbsent));
     return absentConsumer
         .completion()
         .compose(v -> ensureGroup())

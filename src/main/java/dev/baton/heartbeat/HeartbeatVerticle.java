@@ -1,6 +1,7 @@
 package dev.baton.heartbeat;
 
 import dev.baton.bus.Addresses;
+import dev.baton.bus.Events;
 import dev.baton.cluster.RateWindow;
 import dev.baton.common.Clock;
 import dev.baton.config.HeartbeatSettings;
@@ -120,11 +121,8 @@ public final class HeartbeatVerticle extends VerticleBase {
               if (named != watcher) {
                 watcher = named;
                 state.role().watcher(named);
-                vertx
-                    .eventBus()
-                    .publish(
-                        Addresses.of(Addresses.WATCHER, state.nodeId()),
-                        new JsonObject().put("watcher", named));
+                Addresses.WATCHER.publish(
+                    vertx.eventBus(), state.nodeId(), new Events.Watcher(named));
               }
             })
         .onFailure(e -> state.redis().failed(Component.HEARTBEAT, e))

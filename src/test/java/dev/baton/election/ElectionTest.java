@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bench.Monitor;
 import dev.baton.bus.Addresses;
+import dev.baton.bus.Leadership;
 import dev.baton.support.Await;
 import dev.baton.support.Closer;
 import dev.baton.support.RedisExtension;
@@ -131,13 +132,12 @@ class ElectionTest {
     TestNode leader = behindProxy("cutoff", proxy, election);
     Await.until("cutoff leads", Duration.ofSeconds(10), leader::isGenerator);
     ConcurrentLinkedQueue<Long> revokedAt = new ConcurrentLinkedQueue<>();
-    leader
-        .vertx()
-        .eventBus()
-        .<Leadership>localConsumer(
-            Addresses.of(Addresses.ELECTION, "cutoff"),
-            m -> {
-              if (m.body() instanceof Leadership.Revoked) {
+    Addresses.ELECTION
+        .consume(
+            leader.vertx().eventBus(),
+            "cutoff",
+            change -> {
+              if (change instanceof Leadership.Revoked) {
                 revokedAt.add(System.nanoTime());
               }
             })
