@@ -226,36 +226,7 @@ public final class ElectionVerticle extends VerticleBase {
                 phase = Phase.FOLLOWING;
               }
             })
-        .onSuccess(
-            a -> {
-              state.redis().succeeded(Component.ELECTION);
-              maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
-              knownHolder = new LeaseHolder(a.holder() == null ? "" : a.holder(), a.epoch());
-              if (phase == Phase.STOPPED) {
-                return;
-              }
-              if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
-                // the answer took longer than the lease (Redis was frozen): the grant may already
-                // have lapsed, so take a fresh one rather than act on it
-                scheduleAttempt(0);
-              } else if (a.granted()) {
-                if (!a.takenFrom().isEmpty()) {
-                  LOG.atInfo()
-                      .addKeyValue("node", state.nodeId())
-                      .log(
-                          "{}'s presence vanished (its connection closed): taking the lease over",
-                          a.takenFrom());
-                }
-                grant(a.epoch(), sentAt);
-              } else {
-                if (!a.absent().isEmpty()) {
-                  Addresses.ABSENT.publish(
-                      vertx.eventBus(), state.nodeId(), new Events.Absent(a.absent()));
-                }
-                long delay = followerDelay(a.pttlMs());
-                scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
-              }
-            })
+        .onSuccess(a -> acquired(a, sentAt))
         .onFailure(
             e -> {
               state.redis().failed(Component.ELECTION, e);
@@ -263,6 +234,40 @@ public final class ElectionVerticle extends VerticleBase {
             })
         .<Void>mapEmpty()
         .otherwiseEmpty();
+  }
+
+  /**
+   * Redis answered an acquire sent at {@code sentAt}: this node leads, counted from then, if the
+   * lease was granted in time; else it tells its handler which consumers of vanished nodes still
+   * hold entries, and sleeps until the holder's lease would run out (a watcher asks again sooner).
+   */
+  private void acquired(Lease.Attempt a, long sentAt) {
+    state.redis().succeeded(Component.ELECTION);
+    maxEpochSeen = Math.max(maxEpochSeen, a.epoch());
+    knownHolder = new LeaseHolder(a.holder() == null ? "" : a.holder(), a.epoch());
+    if (phase == Phase.STOPPED) {
+      return;
+    }
+    if (a.granted() && Clock.monotonicMs() >= sentAt + settings.leaseMs() - marginMs) {
+      // the answer took longer than the lease (Redis was frozen): the grant may already
+      // have lapsed, so take a fresh one rather than act on it
+      scheduleAttempt(0);
+    } else if (a.granted()) {
+      if (!a.takenFrom().isEmpty()) {
+        LOG.atInfo()
+            .addKeyValue("node", state.nodeId())
+            .log(
+                "{}'s presence vanished (its connection closed): taking the lease over",
+                a.takenFrom());
+      }
+      grant(a.epoch(), sentAt);
+    } else {
+      if (!a.absent().isEmpty()) {
+        Addresses.ABSENT.publish(vertx.eventBus(), state.nodeId(), new Events.Absent(a.absent()));
+      }
+      long delay = followerDelay(a.pttlMs());
+      scheduleAttempt(watching ? Math.min(delay, presence.watchMs()) : delay);
+    }
   }
 
   private long followerDelay(long pttlMs) {

@@ -591,35 +591,45 @@ final class Dispatcher {
                 dropAll();
                 groupMissing.run();
               } else {
-                reportFailure(ar.cause());
-                for (int i = batch.size() - 1; i >= 0; i--) {
-                  Work w = batch.get(i);
-                  w.committing = false;
-                  if (!w.abandoned) {
-                    ready.addFirst(w);
-                  }
-                }
-                if (finishing) {
-                  LOG.atInfo()
-                      .addKeyValue("node", state.nodeId())
-                      .log(
-                          "left {} handled entries pending for another node: the commit failed ({})",
-                          ready.size(),
-                          ar.cause().getMessage());
-                  ready.clear();
-                } else if (commitRetryTimer < 0) {
-                  commitRetryTimer =
-                      vertx.setTimer(
-                          commitBackoff.nextDelayMs(),
-                          id -> {
-                            commitRetryTimer = -1;
-                            flushCommits();
-                          });
-                }
+                commitFailed(batch, ar.cause());
               }
               flushCommits();
               pump();
             });
+  }
+
+  /**
+   * A commit that failed, for any reason but a lost consumer group: the batch goes back to the
+   * front of the ready queue, in its order and without the entries abandoned meanwhile, to be tried
+   * again after a back-off; a finishing dispatcher instead leaves every ready entry pending for
+   * another node to reclaim.
+   */
+  private void commitFailed(List<Work> batch, Throwable cause) {
+    reportFailure(cause);
+    for (int i = batch.size() - 1; i >= 0; i--) {
+      Work w = batch.get(i);
+      w.committing = false;
+      if (!w.abandoned) {
+        ready.addFirst(w);
+      }
+    }
+    if (finishing) {
+      LOG.atInfo()
+          .addKeyValue("node", state.nodeId())
+          .log(
+              "left {} handled entries pending for another node: the commit failed ({})",
+              ready.size(),
+              cause.getMessage());
+      ready.clear();
+    } else if (commitRetryTimer < 0) {
+      commitRetryTimer =
+          vertx.setTimer(
+              commitBackoff.nextDelayMs(),
+              id -> {
+                commitRetryTimer = -1;
+                flushCommits();
+              });
+    }
   }
 
   private void reportFailure(Throwable e) {

@@ -87,44 +87,16 @@ public final class HeartbeatVerticle extends VerticleBase {
         .otherwiseEmpty();
   }
 
+  /**
+   * One beat, then the node's probe and watch (none once it stops) and the plug-ins' judgement; the
+   * next beat is due one interval after this one was sent, however long this one took.
+   */
   private Future<Void> beat() {
     long sentAt = Clock.monotonicMs();
-    long processed = state.counters().processed.get();
-    long published = state.counters().published.get();
-    processedRate.add(sentAt, processed);
-    publishedRate.add(sentAt, published);
-    JsonObject info =
-        new JsonObject()
-            .put("role", state.role().role().label())
-            .put("http", state.httpAddress())
-            .put("epoch", state.role().epoch())
-            .put("intervalMs", settings.intervalMs())
-            .put("processed", processed)
-            .put("published", published)
-            .put("processedPerSec", processedRate.perSecondRounded())
-            .put("publishedPerSec", publishedRate.perSecondRounded())
-            .put("handler", state.plugins().handlerType())
-            .put("source", state.plugins().sourceType());
-    HeartbeatScript.Presence mode =
-        !presence
-            ? HeartbeatScript.Presence.OFF
-            : watcher ? HeartbeatScript.Presence.WATCHER : HeartbeatScript.Presence.ON;
-    return HeartbeatScript.beat(redis, keys, state.nodeId(), info, settings.timeoutMs(), mode)
-        .onSuccess(
-            r -> {
-              state.redis().succeeded(Component.HEARTBEAT);
-              state.redisClock().observe(r.serverMs(), sentAt);
-              boolean named = presence && r.watches(state.nodeId());
-              if (presence && r.ownSubscribers() > 0) {
-                state.role().presenceSubscribers(r.ownSubscribers());
-              }
-              if (named != watcher) {
-                watcher = named;
-                state.role().watcher(named);
-                Addresses.WATCHER.publish(
-                    vertx.eventBus(), state.nodeId(), new Events.Watcher(named));
-              }
-            })
+    JsonObject info = beatInfo(sentAt);
+    return HeartbeatScript.beat(
+            redis, keys, state.nodeId(), info, settings.timeoutMs(), presenceMode())
+        .onSuccess(r -> beaten(r, sentAt))
         .onFailure(e -> state.redis().failed(Component.HEARTBEAT, e))
         .<Void>mapEmpty()
         .otherwiseEmpty()
@@ -148,6 +120,52 @@ public final class HeartbeatVerticle extends VerticleBase {
                         id -> beat());
               }
             });
+  }
+
+  /**
+   * What this beat records in the cluster view: the node's role, counters and rates, its plug-ins.
+   * The counters read here also feed the rate windows, at {@code sentAt}.
+   */
+  private JsonObject beatInfo(long sentAt) {
+    long processed = state.counters().processed.get();
+    long published = state.counters().published.get();
+    processedRate.add(sentAt, processed);
+    publishedRate.add(sentAt, published);
+    return new JsonObject()
+        .put("role", state.role().role().label())
+        .put("http", state.httpAddress())
+        .put("epoch", state.role().epoch())
+        .put("intervalMs", settings.intervalMs())
+        .put("processed", processed)
+        .put("published", published)
+        .put("processedPerSec", processedRate.perSecondRounded())
+        .put("publishedPerSec", publishedRate.perSecondRounded())
+        .put("handler", state.plugins().handlerType())
+        .put("source", state.plugins().sourceType());
+  }
+
+  private HeartbeatScript.Presence presenceMode() {
+    return !presence
+        ? HeartbeatScript.Presence.OFF
+        : watcher ? HeartbeatScript.Presence.WATCHER : HeartbeatScript.Presence.ON;
+  }
+
+  /**
+   * A beat Redis answered: its clock, the count of this node's presence subscribers, and whether
+   * the heartbeats now name this node a watcher, which its election is told when that changes.
+   */
+  private void beaten(HeartbeatScript.Reply r, long sentAt) {
+    state.redis().succeeded(Component.HEARTBEAT);
+    state.redisClock().observe(r.serverMs(), sentAt);
+    boolean named = presence && r.watches(state.nodeId());
+    if (presence && r.ownSubscribers() > 0) {
+      state.role().presenceSubscribers(r.ownSubscribers());
+    }
+    if (named != watcher) {
+      watcher = named;
+      state.role().watcher(named);
+      Addresses.WATCHER.publish(vertx.eventBus(), state.nodeId(), new Events.Watcher(named));
+    }
   }
 
   /**

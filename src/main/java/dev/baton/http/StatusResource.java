@@ -57,6 +57,38 @@ final class StatusResource {
   }
 
   private void status(RoutingContext ctx) {
+    JsonObject body = statusBody();
+    ClusterView.fetch(redis, keys)
+        .onSuccess(
+            view -> {
+              state.redis().succeeded(Component.STATUS);
+              body.put("redis", "up")
+                  .put("leader", view.leaderJson())
+                  .put("backlog", view.backlogJson())
+                  .put("cluster", view.totals())
+                  .put("nodes", view.members());
+              Answers.json(ctx, 200, body);
+            })
+        .onFailure(
+            e -> {
+              // what /status reports, the node knows and logs (once), even between its own Redis
+              // calls; but not a timeout: HTTP reads queue behind each other within the read
+              // budget, so under a flood theirs measures the flood, not Redis (the node's own
+              // calls, the heartbeat's at least once a second, judge that)
+              reportFailure(Component.STATUS, e);
+              body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
+                  .put("redisProblem", Secrets.mask(e.getMessage()))
+                  .put("leader", leaderSeen.get())
+                  .put("nodes", new JsonArray());
+              Answers.json(ctx, 200, body);
+            });
+  }
+
+  /**
+   * What /status answers from the node's own state, before the cluster view read from Redis is
+   * added: its role, counters, latencies and plug-ins, and what is wrong or paused now.
+   */
+  private JsonObject statusBody() {
     Counters c = state.counters();
     JsonObject body =
         new JsonObject()
@@ -90,31 +122,7 @@ final class StatusResource {
               .put("paused", state.publishing().paused())
               .put("backlog", state.publishing().backlog()));
     }
-    ClusterView.fetch(redis, keys)
-        .onSuccess(
-            view -> {
-              state.redis().succeeded(Component.STATUS);
-              body.put("redis", "up")
-                  .put("leader", view.leaderJson())
-                  .put("backlog", view.backlogJson())
-                  .put("cluster", view.totals())
-                  .put("nodes", view.members());
-              Answers.json(ctx, 200, body);
-            })
-        .onFailure(
-            e -> {
-              // what /status reports, the node knows and logs (once), even between its own Redis
-              // calls; but not a timeout: HTTP reads queue behind each other within the read
-              // budget, so under a flood theirs measures the flood, not Redis (the node's own
-              // calls,
-              // the heartbeat's at least once a second, judge that)
-              reportFailure(Component.STATUS, e);
-              body.put("redis", RedisOps.isErrorReply(e) ? "error" : "down")
-                  .put("redisProblem", Secrets.mask(e.getMessage()))
-                  .put("leader", leaderSeen.get())
-                  .put("nodes", new JsonArray());
-              Answers.json(ctx, 200, body);
-            });
+    return body;
   }
 
   /** A failed HTTP read, told to the node's Redis health unless it only waited too long. */

@@ -86,7 +86,19 @@ public final class NodeMetrics implements Counters.Latencies {
    */
   public void bind(NodeState state, long maxBacklog) {
     backlogBound.set(maxBacklog);
-    Counters c = state.counters();
+    bindMessageCounters(state.counters());
+    bindRoleAndLease(state);
+    bindRedisHealth(state);
+    bindHealthReasons(state);
+    bindRedisData(state);
+    bindBacklog(state);
+    bindPlugins(state.plugins());
+    bindBacklogBound();
+    state.counters().latencies(this);
+  }
+
+  /** What this node did with messages: published, committed, judged errors, reclaimed... */
+  private void bindMessageCounters(Counters c) {
     counter("baton.messages.published", "messages this node published as generator", c.published);
     counter(
         "baton.messages.processed",
@@ -103,8 +115,12 @@ public final class NodeMetrics implements Counters.Latencies {
         c.deadLettered);
     counter(
         "baton.messages.skipped",
-        "messages this node found behind the group's cursor, never delivered, and" + " delivered",
+        "messages this node found behind the group's cursor, never delivered, and delivered",
         c.skipped);
+  }
+
+  /** The role this node runs, the leases it was granted and the epoch of the one it holds. */
+  private void bindRoleAndLease(NodeState state) {
     for (Role role : Role.values()) {
       gauge(
               "baton.role",
@@ -124,6 +140,10 @@ public final class NodeMetrics implements Counters.Latencies {
             state,
             s -> s.role().epoch())
         .register(registry);
+  }
+
+  /** Whether this node's Redis calls succeed, and whether Redis refuses some of them. */
+  private void bindRedisHealth(NodeState state) {
     gauge(
             "baton.redis.up",
             "1 while this node's last Redis call succeeded",
@@ -139,6 +159,13 @@ public final class NodeMetrics implements Counters.Latencies {
             state,
             s -> s.redis().refusing().isEmpty() ? 0 : 1)
         .register(registry);
+  }
+
+  /**
+   * The reasons /health reports a stalled cluster or a degraded node, one gauge each; a degradation
+   * reason first raised later gets its gauge then.
+   */
+  private void bindHealthReasons(NodeState state) {
     for (String reason : StallDetector.REASONS) {
       gauge(
               "baton.cluster.stalled",
@@ -152,6 +179,10 @@ public final class NodeMetrics implements Counters.Latencies {
       degraded(state, reason);
     }
     state.degradations().onNewReason(reason -> degraded(state, reason));
+  }
+
+  /** Baton's data in Redis: losses noticed, keys evicted, an unsafe eviction policy, outages. */
+  private void bindRedisData(NodeState state) {
     counter(
         "baton.redis.data.lost",
         "times this node noticed that Redis lost Baton's data (eviction, FLUSHALL, a key deleted,"
@@ -171,6 +202,10 @@ public final class NodeMetrics implements Counters.Latencies {
         "baton.redis.outages",
         "times this node found Redis unreachable after it had answered",
         state.redis().outages());
+  }
+
+  /** The generator's pause and the backlog read from Redis just before each scrape. */
+  private void bindBacklog(NodeState state) {
     gauge(
             "baton.publishing.paused",
             "1 while the generator waits for the backlog to shrink",
@@ -195,14 +230,16 @@ public final class NodeMetrics implements Counters.Latencies {
             pending,
             NodeMetrics::known)
         .register(registry);
-    bindPlugins(state.plugins());
+  }
+
+  /** The configured backlog bound, exported for the backlog alert. */
+  private void bindBacklogBound() {
     gauge(
             "baton.backlog.max.messages",
             "the configured bound (generator.maxBacklog): a generator pauses at this backlog",
             backlogBound,
             NodeMetrics::known)
         .register(registry);
-    state.counters().latencies(this);
   }
 
   /** The plug-ins' meters: attempts by outcome and failure class, in flight, ticks, types. */

@@ -44,24 +44,12 @@ public final class EmbeddedRedis {
    */
   public static Optional<Started> ensure(NodeConfig config, Map<String, String> env)
       throws IOException {
-    if (config.redis().embedded() != RedisSettings.Embedded.AUTO
-        || config.redis().type() != RedisSettings.RedisType.STANDALONE) {
+    Optional<Address> address = embeddedAddress(config.redis());
+    if (address.isEmpty() || answers(address.get().host(), address.get().port())) {
       return Optional.empty();
     }
-    URI uri;
-    try {
-      uri = new URI(config.redis().url());
-    } catch (URISyntaxException e) {
-      return Optional.empty();
-    }
-    if (!"redis".equals(uri.getScheme()) || !isLoopback(uri.getHost())) {
-      return Optional.empty();
-    }
-    String host = uri.getHost();
-    int port = uri.getPort() < 0 ? 6379 : uri.getPort();
-    if (answers(host, port)) {
-      return Optional.empty();
-    }
+    String host = address.get().host();
+    int port = address.get().port();
     Path dir = Path.of(config.redis().embeddedDir()).toAbsolutePath().normalize();
     Files.createDirectories(dir);
     String binary = findOnPath(env.get("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
@@ -71,30 +59,65 @@ public final class EmbeddedRedis {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
+    Started started = new Started(binary, host, port, dir);
+    awaitAnswer(p, started);
+    LOG.atInfo()
+        .addKeyValue("node", config.nodeId())
+        .log(
+            "started an embedded Redis on {}:{} ({}), AOF under {}; it keeps running after this node stops "
+                + "(stop it with: redis-cli -p {} shutdown)",
+            host,
+            port,
+            binary,
+            dir,
+            port);
+    return Optional.of(started);
+  }
+
+  /** Where an embedded server would listen. */
+  private record Address(String host, int port) {}
+
+  /**
+   * The URL's host and port when the settings ask for an embedded standalone Redis ({@code auto})
+   * and the URL is a plain {@code redis://} one on this machine; empty otherwise, a URL that does
+   * not parse included.
+   */
+  private static Optional<Address> embeddedAddress(RedisSettings redis) {
+    if (redis.embedded() != RedisSettings.Embedded.AUTO
+        || redis.type() != RedisSettings.RedisType.STANDALONE) {
+      return Optional.empty();
+    }
+    URI uri;
+    try {
+      uri = new URI(redis.url());
+    } catch (URISyntaxException e) {
+      return Optional.empty();
+    }
+    if (!"redis".equals(uri.getScheme()) || !isLoopback(uri.getHost())) {
+      return Optional.empty();
+    }
+    return Optional.of(new Address(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort()));
+  }
+
+  /**
+   * Returns once the server {@code p} started answers on its port; fails when it exited with an
+   * error, or did not answer within {@link #START_TIMEOUT_MS}.
+   */
+  private static void awaitAnswer(Process p, Started s) throws IOException {
     long deadline = System.nanoTime() + START_TIMEOUT_MS * 1_000_000;
     while (System.nanoTime() < deadline) {
-      if (answers(host, port)) {
-        LOG.atInfo()
-            .addKeyValue("node", config.nodeId())
-            .log(
-                "started an embedded Redis on {}:{} ({}), AOF under {}; it keeps running after this node stops "
-                    + "(stop it with: redis-cli -p {} shutdown)",
-                host,
-                port,
-                binary,
-                dir,
-                port);
-        return Optional.of(new Started(binary, host, port, dir));
+      if (answers(s.host(), s.port())) {
+        return;
       }
       if (!p.isAlive() && p.exitValue() != 0) {
         throw new IOException(
-            binary
+            s.binary()
                 + " exited with "
                 + p.exitValue()
                 + " starting on port "
-                + port
+                + s.port()
                 + "; see "
-                + dir.resolve("redis-" + port + ".log"));
+                + s.dir().resolve("redis-" + s.port() + ".log"));
       }
       try {
         Thread.sleep(50);
@@ -105,15 +128,15 @@ public final class EmbeddedRedis {
     }
     throw new IOException(
         "Redis started from "
-            + binary
+            + s.binary()
             + " did not answer on "
-            + host
+            + s.host()
             + ":"
-            + port
+            + s.port()
             + " within "
             + START_TIMEOUT_MS
             + " ms; see "
-            + dir.resolve("redis-" + port + ".log"));
+            + s.dir().resolve("redis-" + s.port() + ".log"));
   }
 
   public static boolean isLoopback(String host) {

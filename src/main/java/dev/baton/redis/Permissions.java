@@ -66,15 +66,42 @@ public final class Permissions {
   }
 
   /**
-   * What a node needs: with {@code presence}, its presence channel ({@code sharded}: SSUBSCRIBE,
-   * else SUBSCRIBE) and the counts of it; with {@code cluster}, the slot map.
+   * What a node needs, in a fixed order (a permission check answers by index): its scripts, the
+   * lease, the messages, the view and the error records, each of those keys' TYPE, the server's
+   * clock and INFO, and the released-lease notices; with {@code presence}, its presence entry and
+   * channel (SSUBSCRIBE where Redis has it, else SUBSCRIBE: both are asked) and the count of its
+   * subscribers; with {@code cluster}, the slot map.
    */
   public static Permissions of(
       Keys keys, String user, String nodeId, boolean presence, boolean cluster) {
     List<Need> n = new ArrayList<>();
+    leaseNeeds(n, keys, nodeId);
+    messageNeeds(n, keys, nodeId);
+    viewAndErrorNeeds(n, keys, nodeId);
+    for (String key : n.stream().map(Need::target).distinct().toList()) {
+      n.add(new Need(VIEW, List.of("TYPE", key), key, false)); // every script's guards read it
+    }
+    n.add(new Need(SERVER, List.of("TIME"), "", false));
+    n.add(new Need(SERVER, List.of("INFO", "server"), "", false));
+    if (cluster) {
+      n.add(new Need(SERVER, List.of("CLUSTER", "SLOTS"), "", false));
+    }
+    String events = keys.events();
+    n.add(new Need(NOTICES, List.of("SUBSCRIBE", events), events, true));
+    n.add(new Need(NOTICES, List.of("PUBLISH", events, "released"), events, true));
+    if (presence) {
+      String own = keys.presenceChannel(nodeId);
+      key(n, PRESENCE, keys.presence(), "HSET", keys.presence(), nodeId, "x");
+      n.add(new Need(PRESENCE, List.of("SSUBSCRIBE", own), own, true));
+      n.add(new Need(PRESENCE, List.of("SUBSCRIBE", own), own, true));
+      n.add(new Need(PRESENCE, List.of("PUBSUB", "NUMSUB", own), "", false));
+    }
+    return new Permissions(n, user == null ? "default" : user, keys.prefixTag());
+  }
+
+  /** Running Baton's scripts, and holding the generator lease on the leader key. */
+  private static void leaseNeeds(List<Need> n, Keys keys, String nodeId) {
     String lead = keys.leader();
-    String msgs = keys.messages();
-    String g = Keys.HANDLERS_GROUP;
     key(n, SCRIPTS, lead, "EVALSHA", RENEW_SHA, "1", lead);
     key(n, SCRIPTS, lead, "EVAL", "return 0", "1", lead);
     key(n, LEASE, lead, "SET", lead, nodeId, "NX", "PX", "1000");
@@ -84,6 +111,12 @@ public final class Permissions {
     key(n, LEASE, lead, "DEL", lead);
     key(n, LEASE, keys.epoch(), "INCR", keys.epoch());
     key(n, LEASE, keys.grants(), "XADD", keys.grants(), "MAXLEN", "~", "1000", "*", "e", "1");
+  }
+
+  /** Publishing, committing and reading messages on the stream and its dead-letter stream. */
+  private static void messageNeeds(List<Need> n, Keys keys, String nodeId) {
+    String msgs = keys.messages();
+    String g = Keys.HANDLERS_GROUP;
     key(n, MESSAGES, msgs, "XADD", msgs, "*", "text", "x");
     key(n, MESSAGES, msgs, "XACK", msgs, g, "0-1");
     key(n, MESSAGES, msgs, "XDEL", msgs, "0-1");
@@ -109,6 +142,10 @@ public final class Permissions {
         "STREAMS",
         msgs,
         ">");
+  }
+
+  /** The heartbeats and the cluster view, the data-loss marker, and the error records. */
+  private static void viewAndErrorNeeds(List<Need> n, Keys keys, String nodeId) {
     key(n, VIEW, keys.heartbeats(), "ZADD", keys.heartbeats(), "1", nodeId);
     key(n, VIEW, keys.heartbeats(), "ZRANGEBYSCORE", keys.heartbeats(), "-inf", "+inf");
     key(n, VIEW, keys.nodes(), "HSET", keys.nodes(), nodeId, "{}");
@@ -117,25 +154,6 @@ public final class Permissions {
     key(n, ERRORS, keys.errors(), "XREVRANGE", keys.errors(), "+", "-", "COUNT", "1");
     key(n, ERRORS, keys.drainers(), "ZADD", keys.drainers(), "1", nodeId);
     key(n, ERRORS, keys.auditDrained(), "XADD", keys.auditDrained(), "*", "msg", "x");
-    for (String key : n.stream().map(Need::target).distinct().toList()) {
-      n.add(new Need(VIEW, List.of("TYPE", key), key, false)); // every script's guards read it
-    }
-    n.add(new Need(SERVER, List.of("TIME"), "", false));
-    n.add(new Need(SERVER, List.of("INFO", "server"), "", false));
-    if (cluster) {
-      n.add(new Need(SERVER, List.of("CLUSTER", "SLOTS"), "", false));
-    }
-    String events = keys.events();
-    n.add(new Need(NOTICES, List.of("SUBSCRIBE", events), events, true));
-    n.add(new Need(NOTICES, List.of("PUBLISH", events, "released"), events, true));
-    if (presence) {
-      String own = keys.presenceChannel(nodeId);
-      key(n, PRESENCE, keys.presence(), "HSET", keys.presence(), nodeId, "x");
-      n.add(new Need(PRESENCE, List.of("SSUBSCRIBE", own), own, true));
-      n.add(new Need(PRESENCE, List.of("SUBSCRIBE", own), own, true));
-      n.add(new Need(PRESENCE, List.of("PUBSUB", "NUMSUB", own), "", false));
-    }
-    return new Permissions(n, user == null ? "default" : user, keys.prefixTag());
   }
 
   private static void key(List<Need> needs, String purpose, String key, String... words) {
