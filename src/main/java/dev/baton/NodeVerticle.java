@@ -26,6 +26,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.Permissions;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import dev.baton.state.Role;
 import io.vertx.core.Deployable;
@@ -59,8 +60,7 @@ public final class NodeVerticle extends VerticleBase {
 
   private final NodeConfig config;
   private final NodeMetrics metrics;
-  private NodeState state;
-  private Keys keys;
+  private NodeContext context;
   private RedisOps ops;
   private RedisOps electionOps;
   private RedisOps httpOps;
@@ -91,7 +91,7 @@ public final class NodeVerticle extends VerticleBase {
   }
 
   public NodeState state() {
-    return state;
+    return context == null ? null : context.state();
   }
 
   /** The HTTP port actually bound. */
@@ -111,7 +111,10 @@ public final class NodeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    state = new NodeState(config.nodeId());
+    NodeState state = new NodeState(config.nodeId());
+    context =
+        new NodeContext(state, new Keys(config.redis().keyPrefix()), config.audit().enabled());
+    Keys keys = context.keys();
     state
         .plugins()
         .types(
@@ -126,7 +129,6 @@ public final class NodeVerticle extends VerticleBase {
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
-    keys = new Keys(config.redis().keyPrefix());
     preloadGenerator();
     ops = newOps(config.redis().poolSize());
     // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
@@ -177,10 +179,8 @@ public final class NodeVerticle extends VerticleBase {
         new HttpVerticle(
             config.http(),
             httpOps,
-            keys,
-            state,
+            context,
             metrics,
-            config.audit().enabled(),
             () -> {
               Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
               return holder.known()
@@ -242,7 +242,7 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
+    LOG.atInfo().addKeyValue("node", context.nodeId()).log("node stopped");
     // the role verticle (a child deployment) is stopped before this: no plug-in call is made now
     Future<Void> plugins =
         Future.join(
@@ -313,6 +313,7 @@ public final class NodeVerticle extends VerticleBase {
   private Future<Void> converge() {
     Role role = wantedRole;
     long epoch = wantedEpoch;
+    NodeState state = context.state();
     if (stopping
         || (state.role().role() == role
             && state.role().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
@@ -368,8 +369,8 @@ public final class NodeVerticle extends VerticleBase {
       return new GeneratorVerticle(
           config.generator(),
           this::newOps,
-          keys,
-          state,
+          context.keys(),
+          context.state(),
           epoch,
           new RandomText(new SplittableRandom()),
           source,
@@ -379,8 +380,8 @@ public final class NodeVerticle extends VerticleBase {
         config.handler(),
         config.heartbeat(),
         this::newOps,
-        keys,
-        state,
+        context.keys(),
+        context.state(),
         this::dedicated,
         handlerPlugin,
         new SplittableRandom(),

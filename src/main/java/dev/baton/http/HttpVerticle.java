@@ -4,9 +4,8 @@ import dev.baton.config.ConfigException;
 import dev.baton.config.HttpSettings;
 import dev.baton.dashboard.Dashboard;
 import dev.baton.metrics.NodeMetrics;
-import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.state.NodeState;
+import dev.baton.state.NodeContext;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -61,11 +60,9 @@ public final class HttpVerticle extends VerticleBase {
 
   private final HttpSettings settings;
   private final RedisOps redis;
-  private final Keys keys;
-  private final NodeState state;
+  private final NodeContext context;
   private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
-  private final boolean audit;
   private final HttpBudget budget;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong refusedConnections = new AtomicLong();
@@ -79,16 +76,12 @@ public final class HttpVerticle extends VerticleBase {
   public HttpVerticle(
       HttpSettings settings,
       RedisOps redis,
-      Keys keys,
-      NodeState state,
+      NodeContext context,
       NodeMetrics metrics,
-      boolean audit,
       Supplier<JsonObject> leaderSeen) {
-    this.audit = audit;
     this.settings = settings;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.context = context;
     this.metrics = metrics;
     this.leaderSeen = leaderSeen;
     this.budget = new HttpBudget(settings.maxRequests(), settings.readBudget());
@@ -130,9 +123,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(this::limitQuery);
     router.route().handler(new BearerAuth(settings.token()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    new ErrorsResource(vertx, settings, redis, keys, state, budget, audit).mount(router);
-    new StatusResource(redis, keys, state, metrics, leaderSeen).mount(router);
-    dashboard = new Dashboard(vertx, redis, keys, state, leaderSeen).mount(router);
+    new ErrorsResource(vertx, settings, redis, context, budget).mount(router);
+    new StatusResource(redis, context, metrics, leaderSeen).mount(router);
+    dashboard = new Dashboard(vertx, redis, context, leaderSeen).mount(router);
     router.errorHandler(
         404, ctx -> Answers.error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(
@@ -169,7 +162,7 @@ public final class HttpVerticle extends VerticleBase {
             // a client that closes its connection before the answer is written (curl … | head,
             // a page closed mid-download) is normal client behaviour, not an error of the node
             LOG.atDebug()
-                .addKeyValue("node", state.nodeId())
+                .addKeyValue("node", context.nodeId())
                 .log(
                     "client went away before the answer to {} {} was written: {}",
                     ctx.request().method(),
@@ -178,7 +171,7 @@ public final class HttpVerticle extends VerticleBase {
             return;
           }
           LOG.atError()
-              .addKeyValue("node", state.nodeId())
+              .addKeyValue("node", context.nodeId())
               .setCause(ctx.failure())
               .log("HTTP handler failed");
           Answers.error(ctx, 500, "internal error");
@@ -204,14 +197,14 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(
             s -> {
               server = s;
-              state.httpAddress(settings.address(s.actualPort()));
+              context.state().httpAddress(settings.address(s.actualPort()));
               LOG.atInfo()
-                  .addKeyValue("node", state.nodeId())
+                  .addKeyValue("node", context.nodeId())
                   .log(
                       "HTTP on {}:{}, advertised as {}",
                       settings.host(),
                       s.actualPort(),
-                      state.httpAddress());
+                      context.state().httpAddress());
             });
   }
 
