@@ -171,8 +171,7 @@ public final class NodeVerticle extends VerticleBase {
             config.election(),
             config.presence(),
             electionOps,
-            keys,
-            state,
+            context,
             this::dedicated,
             config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
     http =
