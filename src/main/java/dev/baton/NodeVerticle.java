@@ -151,7 +151,7 @@ public final class NodeVerticle extends VerticleBase {
             config.presence().enabled(),
             config.redis().type() == RedisSettings.RedisType.CLUSTER);
     state.redis().explainer(permissions::explain);
-    RedisWatch watch = new RedisWatch(ops, keys, state, permissions, config.redis());
+    RedisWatch watch = new RedisWatch(ops, context, permissions, config.redis());
 
     electionEvents =
         vertx
@@ -206,12 +206,10 @@ public final class NodeVerticle extends VerticleBase {
                         config.heartbeat(),
                         config.presence().enabled(),
                         ops,
-                        keys,
-                        state,
+                        context,
                         new HealthProbe(
                             ops,
-                            keys,
-                            state,
+                            context,
                             StallDetector.of(config, keys.leader()),
                             config.heartbeat().timeoutMs()),
                         watch)))
