@@ -60,7 +60,7 @@ public final class NodeVerticle extends VerticleBase {
 
   private final NodeConfig config;
   private final NodeMetrics metrics;
-  private NodeContext context;
+  private NodeContext node;
   private RedisOps ops;
   private RedisOps electionOps;
   private RedisOps httpOps;
@@ -91,7 +91,7 @@ public final class NodeVerticle extends VerticleBase {
   }
 
   public NodeState state() {
-    return context == null ? null : context.state();
+    return node == null ? null : node.state();
   }
 
   /** The HTTP port actually bound. */
@@ -112,9 +112,8 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     NodeState state = new NodeState(config.nodeId());
-    context =
-        new NodeContext(state, new Keys(config.redis().keyPrefix()), config.audit().enabled());
-    Keys keys = context.keys();
+    node = new NodeContext(state, new Keys(config.redis().keyPrefix()), config.audit().enabled());
+    Keys keys = node.keys();
     state
         .plugins()
         .types(
@@ -151,7 +150,7 @@ public final class NodeVerticle extends VerticleBase {
             config.presence().enabled(),
             config.redis().type() == RedisSettings.RedisType.CLUSTER);
     state.redis().explainer(permissions::explain);
-    RedisWatch watch = new RedisWatch(ops, context, permissions, config.redis());
+    RedisWatch watch = new RedisWatch(ops, node, permissions, config.redis());
 
     electionEvents =
         vertx
@@ -171,14 +170,14 @@ public final class NodeVerticle extends VerticleBase {
             config.election(),
             config.presence(),
             electionOps,
-            context,
+            node,
             this::dedicated,
             config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
     http =
         new HttpVerticle(
             config.http(),
             httpOps,
-            context,
+            node,
             metrics,
             () -> {
               Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
@@ -206,10 +205,10 @@ public final class NodeVerticle extends VerticleBase {
                         config.heartbeat(),
                         config.presence().enabled(),
                         ops,
-                        context,
+                        node,
                         new HealthProbe(
                             ops,
-                            context,
+                            node,
                             StallDetector.of(config, keys.leader()),
                             config.heartbeat().timeoutMs()),
                         watch)))
@@ -239,7 +238,7 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    LOG.atInfo().addKeyValue("node", context.nodeId()).log("node stopped");
+    LOG.atInfo().addKeyValue("node", node.nodeId()).log("node stopped");
     // the role verticle (a child deployment) is stopped before this: no plug-in call is made now
     Future<Void> plugins =
         Future.join(
@@ -310,7 +309,7 @@ public final class NodeVerticle extends VerticleBase {
   private Future<Void> converge() {
     Role role = wantedRole;
     long epoch = wantedEpoch;
-    NodeState state = context.state();
+    NodeState state = node.state();
     if (stopping
         || (state.role().role() == role
             && state.role().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
@@ -366,8 +365,8 @@ public final class NodeVerticle extends VerticleBase {
       return new GeneratorVerticle(
           config.generator(),
           this::newOps,
-          context.keys(),
-          context.state(),
+          node.keys(),
+          node.state(),
           epoch,
           new RandomText(new SplittableRandom()),
           source,
@@ -377,8 +376,8 @@ public final class NodeVerticle extends VerticleBase {
         config.handler(),
         config.heartbeat(),
         this::newOps,
-        context.keys(),
-        context.state(),
+        node.keys(),
+        node.state(),
         this::dedicated,
         handlerPlugin,
         new SplittableRandom(),

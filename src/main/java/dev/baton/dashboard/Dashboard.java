@@ -66,12 +66,11 @@ public final class Dashboard {
   /**
    * @param leaderSeen the leader this node's election saw last, shown while Redis is down
    */
-  public Dashboard(
-      Vertx vertx, RedisOps redis, NodeContext context, Supplier<JsonObject> leaderSeen) {
+  public Dashboard(Vertx vertx, RedisOps redis, NodeContext node, Supplier<JsonObject> leaderSeen) {
     this.vertx = vertx;
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     this.leaderSeen = leaderSeen;
   }
 

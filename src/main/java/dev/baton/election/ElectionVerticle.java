@@ -44,7 +44,7 @@ public final class ElectionVerticle extends VerticleBase {
 
   private final ElectionSettings settings;
   private final Lease lease;
-  private final NodeContext context;
+  private final NodeContext node;
   private final NodeState state;
   private final DedicatedConnection.Factory subscriberFactory;
   private final Function<String, DedicatedConnection.Factory> clusterNode;
@@ -88,14 +88,14 @@ public final class ElectionVerticle extends VerticleBase {
       ElectionSettings settings,
       PresenceSettings presence,
       RedisOps redis,
-      NodeContext context,
+      NodeContext node,
       DedicatedConnection.Factory subscriberFactory,
       Function<String, DedicatedConnection.Factory> clusterNode) {
     this.clusterNode = clusterNode;
     this.settings = settings;
-    this.lease = new Lease(redis, context.keys(), context.nodeId(), settings.leaseMs());
-    this.context = context;
-    this.state = context.state();
+    this.lease = new Lease(redis, node.keys(), node.nodeId(), settings.leaseMs());
+    this.node = node;
+    this.state = node.state();
     this.subscriberFactory = subscriberFactory;
     this.redis = redis;
     this.presence =
@@ -153,7 +153,7 @@ public final class ElectionVerticle extends VerticleBase {
               subscriberFactory,
               clusterNode,
               redis,
-              context,
+              node,
               presence.enabled(),
               this::onReleased);
       subscribed = subscriber.start();

@@ -62,15 +62,15 @@ final class Subscriber {
       DedicatedConnection.Factory factory,
       Function<String, DedicatedConnection.Factory> clusterNode,
       RedisOps redis,
-      NodeContext context,
+      NodeContext node,
       boolean presence,
       Runnable onReleased) {
     this.factory = factory;
     this.clusterNode = clusterNode;
     this.vertx = vertx;
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     this.presence = presence;
     this.onReleased = onReleased;
   }

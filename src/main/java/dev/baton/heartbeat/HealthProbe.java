@@ -28,10 +28,10 @@ public final class HealthProbe {
   private final long heartbeatTimeoutMs;
 
   public HealthProbe(
-      RedisOps redis, NodeContext context, StallDetector detector, long heartbeatTimeoutMs) {
+      RedisOps redis, NodeContext node, StallDetector detector, long heartbeatTimeoutMs) {
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     this.detector = detector;
     this.heartbeatTimeoutMs = heartbeatTimeoutMs;
   }

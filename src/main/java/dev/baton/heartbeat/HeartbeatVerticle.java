@@ -50,7 +50,7 @@ public final class HeartbeatVerticle extends VerticleBase {
       HeartbeatSettings settings,
       boolean presence,
       RedisOps redis,
-      NodeContext context,
+      NodeContext node,
       HealthProbe probe,
       RedisWatch watch) {
     this.settings = settings;
@@ -58,8 +58,8 @@ public final class HeartbeatVerticle extends VerticleBase {
     this.watch = watch;
     this.presence = presence;
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     long windowMs = Math.max(5_000, 3 * settings.intervalMs());
     this.processedRate = new RateWindow(windowMs);
     this.publishedRate = new RateWindow(windowMs);

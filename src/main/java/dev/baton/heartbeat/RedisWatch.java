@@ -68,10 +68,10 @@ public final class RedisWatch {
   private boolean unsupportedLogged;
 
   public RedisWatch(
-      RedisOps redis, NodeContext context, Permissions permissions, RedisSettings settings) {
+      RedisOps redis, NodeContext node, Permissions permissions, RedisSettings settings) {
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     this.permissions = permissions;
     this.acceptEviction = settings.acceptEvictionDataLoss();
     this.holdMs = settings.dataLostHoldMs();

@@ -42,15 +42,15 @@ final class ErrorsResource {
   private final boolean audit;
 
   ErrorsResource(
-      Vertx vertx, HttpSettings settings, RedisOps redis, NodeContext context, HttpBudget budget) {
+      Vertx vertx, HttpSettings settings, RedisOps redis, NodeContext node, HttpBudget budget) {
     this.vertx = vertx;
     this.settings = settings;
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     this.budget = budget;
     this.store = new ErrorStore(redis, keys);
-    this.audit = context.audit();
+    this.audit = node.audit();
   }
 
   void mount(Router router) {

@@ -60,7 +60,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private final HttpSettings settings;
   private final RedisOps redis;
-  private final NodeContext context;
+  private final NodeContext node;
   private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
   private final HttpBudget budget;
@@ -76,12 +76,12 @@ public final class HttpVerticle extends VerticleBase {
   public HttpVerticle(
       HttpSettings settings,
       RedisOps redis,
-      NodeContext context,
+      NodeContext node,
       NodeMetrics metrics,
       Supplier<JsonObject> leaderSeen) {
     this.settings = settings;
     this.redis = redis;
-    this.context = context;
+    this.node = node;
     this.metrics = metrics;
     this.leaderSeen = leaderSeen;
     this.budget = new HttpBudget(settings.maxRequests(), settings.readBudget());
@@ -123,9 +123,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(this::limitQuery);
     router.route().handler(new BearerAuth(settings.token()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    new ErrorsResource(vertx, settings, redis, context, budget).mount(router);
-    new StatusResource(redis, context, metrics, leaderSeen).mount(router);
-    dashboard = new Dashboard(vertx, redis, context, leaderSeen).mount(router);
+    new ErrorsResource(vertx, settings, redis, node, budget).mount(router);
+    new StatusResource(redis, node, metrics, leaderSeen).mount(router);
+    dashboard = new Dashboard(vertx, redis, node, leaderSeen).mount(router);
     router.errorHandler(
         404, ctx -> Answers.error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(
@@ -162,7 +162,7 @@ public final class HttpVerticle extends VerticleBase {
             // a client that closes its connection before the answer is written (curl … | head,
             // a page closed mid-download) is normal client behaviour, not an error of the node
             LOG.atDebug()
-                .addKeyValue("node", context.nodeId())
+                .addKeyValue("node", node.nodeId())
                 .log(
                     "client went away before the answer to {} {} was written: {}",
                     ctx.request().method(),
@@ -171,7 +171,7 @@ public final class HttpVerticle extends VerticleBase {
             return;
           }
           LOG.atError()
-              .addKeyValue("node", context.nodeId())
+              .addKeyValue("node", node.nodeId())
               .setCause(ctx.failure())
               .log("HTTP handler failed");
           Answers.error(ctx, 500, "internal error");
@@ -197,14 +197,14 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(
             s -> {
               server = s;
-              context.state().httpAddress(settings.address(s.actualPort()));
+              node.state().httpAddress(settings.address(s.actualPort()));
               LOG.atInfo()
-                  .addKeyValue("node", context.nodeId())
+                  .addKeyValue("node", node.nodeId())
                   .log(
                       "HTTP on {}:{}, advertised as {}",
                       settings.host(),
                       s.actualPort(),
-                      context.state().httpAddress());
+                      node.state().httpAddress());
             });
   }
 

@@ -38,10 +38,10 @@ final class StatusResource {
   private final Supplier<JsonObject> leaderSeen;
 
   StatusResource(
-      RedisOps redis, NodeContext context, NodeMetrics metrics, Supplier<JsonObject> leaderSeen) {
+      RedisOps redis, NodeContext node, NodeMetrics metrics, Supplier<JsonObject> leaderSeen) {
     this.redis = redis;
-    this.keys = context.keys();
-    this.state = context.state();
+    this.keys = node.keys();
+    this.state = node.state();
     this.metrics = metrics;
     this.leaderSeen = leaderSeen;
   }
