@@ -365,23 +365,19 @@ public final class NodeVerticle extends VerticleBase {
       return new GeneratorVerticle(
           config.generator(),
           this::newOps,
-          node.keys(),
-          node.state(),
+          node,
           epoch,
           new RandomText(new SplittableRandom()),
-          source,
-          config.audit().enabled());
+          source);
     }
     return new HandlerVerticle(
         config.handler(),
         config.heartbeat(),
         this::newOps,
-        node.keys(),
-        node.state(),
+        node,
         this::dedicated,
         handlerPlugin,
         new SplittableRandom(),
-        config.generator().maxMessageBytes(),
-        config.audit().enabled());
+        config.generator().maxMessageBytes());
   }
 }
