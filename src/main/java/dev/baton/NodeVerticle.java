@@ -113,14 +113,7 @@ public final class NodeVerticle extends VerticleBase {
   public Future<?> start() {
     NodeState state = new NodeState(config.nodeId());
     node = new NodeContext(state, new Keys(config.redis().keyPrefix()), config.audit().enabled());
-    Keys keys = node.keys();
-    state
-        .plugins()
-        .types(
-            config.handler().plugin().type().label(), config.generator().source().type().label());
-    state
-        .plugins()
-        .failingAfter(config.handler().failingAfterMs(), config.generator().failingAfterMs());
+    describePlugins(state);
     metrics.bind(state, config.generator().maxBacklog());
     try {
       handlerPlugin = Plugins.handler(config.handler(), new SplittableRandom());
@@ -129,12 +122,7 @@ public final class NodeVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     preloadGenerator();
-    ops = newOps(config.redis().poolSize());
-    // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
-    electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
-    httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
-    dedicatedOptions =
-        RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
+    openClients();
 
     LOG.atInfo()
         .addKeyValue("node", state.nodeId())
@@ -142,49 +130,90 @@ public final class NodeVerticle extends VerticleBase {
             "starting node against {} (keys {{}}:*)",
             config.redis().describe(),
             config.redis().keyPrefix());
-    Permissions permissions =
-        Permissions.of(
-            keys,
-            config.redis().user(),
-            state.nodeId(),
-            config.presence().enabled(),
-            config.redis().type() == RedisSettings.RedisType.CLUSTER);
+    Permissions permissions = permissions();
     state.redis().explainer(permissions::explain);
     RedisWatch watch = new RedisWatch(ops, node, permissions, config.redis());
 
-    electionEvents =
-        vertx
-            .eventBus()
-            .localConsumer(
-                Addresses.of(Addresses.ELECTION, state.nodeId()),
-                msg -> {
-                  if (msg.body() instanceof Leadership.Granted granted) {
-                    want(Role.GENERATOR, granted.epoch());
-                  } else {
-                    want(Role.HANDLER, 0);
-                  }
-                });
+    electionEvents = followElection();
+    election = newElection();
+    http = newHttp();
+    return startChildren(watch);
+  }
 
-    election =
-        new ElectionVerticle(
-            config.election(),
-            config.presence(),
-            electionOps,
-            node,
-            this::dedicated,
-            config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
-    http =
-        new HttpVerticle(
-            config.http(),
-            httpOps,
-            node,
-            metrics,
-            () -> {
-              Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
-              return holder.known()
-                  ? ClusterView.leaderJson(holder.nodeId(), holder.epoch())
-                  : null;
+  /** The plug-ins' types and failing thresholds, known to /status before either plug-in runs. */
+  private void describePlugins(NodeState state) {
+    state
+        .plugins()
+        .types(
+            config.handler().plugin().type().label(), config.generator().source().type().label());
+    state
+        .plugins()
+        .failingAfter(config.handler().failingAfterMs(), config.generator().failingAfterMs());
+  }
+
+  /** The node's Redis clients: shared, the election's, HTTP's, and the dedicated connections'. */
+  private void openClients() {
+    ops = newOps(config.redis().poolSize());
+    // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
+    electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
+    httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
+    dedicatedOptions =
+        RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
+  }
+
+  private Permissions permissions() {
+    return Permissions.of(
+        node.keys(),
+        config.redis().user(),
+        node.nodeId(),
+        config.presence().enabled(),
+        config.redis().type() == RedisSettings.RedisType.CLUSTER);
+  }
+
+  /**
+   * Turns the election's events into the wanted role: a grant wants a generator, else a handler.
+   */
+  private MessageConsumer<Leadership> followElection() {
+    return vertx
+        .eventBus()
+        .localConsumer(
+            Addresses.of(Addresses.ELECTION, node.nodeId()),
+            msg -> {
+              if (msg.body() instanceof Leadership.Granted granted) {
+                want(Role.GENERATOR, granted.epoch());
+              } else {
+                want(Role.HANDLER, 0);
+              }
             });
+  }
+
+  private ElectionVerticle newElection() {
+    return new ElectionVerticle(
+        config.election(),
+        config.presence(),
+        electionOps,
+        node,
+        this::dedicated,
+        config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
+  }
+
+  private HttpVerticle newHttp() {
+    return new HttpVerticle(
+        config.http(),
+        httpOps,
+        node,
+        metrics,
+        () -> {
+          Leadership.Holder holder = election.knownHolder(); // one read: never a torn pair
+          return holder.known() ? ClusterView.leaderJson(holder.nodeId(), holder.epoch()) : null;
+        });
+  }
+
+  /**
+   * Starts the plug-ins, then deploys HTTP, the heartbeat and the election in that order, and
+   * completes once the first role switch is over.
+   */
+  private Future<Void> startChildren(RedisWatch watch) {
     PluginContext pluginContext = Plugins.context(vertx, config);
     return electionEvents
         .completion()
@@ -198,20 +227,7 @@ public final class NodeVerticle extends VerticleBase {
         // before the first lease attempt: refuse to start on a Redis that would lose Baton's data
         // or deny what it needs
         .compose(id -> watch.preflight())
-        .compose(
-            id ->
-                vertx.deployVerticle(
-                    new HeartbeatVerticle(
-                        config.heartbeat(),
-                        config.presence().enabled(),
-                        ops,
-                        node,
-                        new HealthProbe(
-                            ops,
-                            node,
-                            StallDetector.of(config, keys.leader()),
-                            config.heartbeat().timeoutMs()),
-                        watch)))
+        .compose(id -> vertx.deployVerticle(newHeartbeat(watch)))
         .compose(id -> vertx.deployVerticle(election))
         .compose(
             id -> {
@@ -221,6 +237,20 @@ public final class NodeVerticle extends VerticleBase {
               }
               return switching;
             });
+  }
+
+  private HeartbeatVerticle newHeartbeat(RedisWatch watch) {
+    return new HeartbeatVerticle(
+        config.heartbeat(),
+        config.presence().enabled(),
+        ops,
+        node,
+        new HealthProbe(
+            ops,
+            node,
+            StallDetector.of(config, node.keys().leader()),
+            config.heartbeat().timeoutMs()),
+        watch);
   }
 
   /** A plug-in's start: a failure names the plug-in (a ConfigException names its setting). */
