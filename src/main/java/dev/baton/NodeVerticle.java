@@ -28,6 +28,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.Permissions;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisSupport;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import dev.baton.state.Role;
 import io.vertx.core.Deployable;
@@ -60,8 +61,7 @@ public final class NodeVerticle extends VerticleBase {
 
   private final NodeConfig config;
   private final NodeMetrics metrics;
-  private NodeState state;
-  private Keys keys;
+  private NodeContext node;
   private RedisOps ops;
   private RedisOps electionOps;
   private RedisOps httpOps;
@@ -92,7 +92,7 @@ public final class NodeVerticle extends VerticleBase {
   }
 
   public NodeState state() {
-    return state;
+    return node == null ? null : node.state();
   }
 
   /** The HTTP port actually bound. */
@@ -112,14 +112,9 @@ public final class NodeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    state = new NodeState(config.nodeId());
-    state
-        .plugins()
-        .types(
-            config.handler().plugin().type().label(), config.generator().source().type().label());
-    state
-        .plugins()
-        .failingAfter(config.handler().failingAfterMs(), config.generator().failingAfterMs());
+    NodeState state = new NodeState(config.nodeId());
+    node = new NodeContext(state, new Keys(config.redis().keyPrefix()), config.audit().enabled());
+    describePlugins(state);
     metrics.bind(state, config.generator().maxBacklog());
     try {
       handlerPlugin = Plugins.handler(config.handler(), new SplittableRandom());
@@ -127,14 +122,8 @@ public final class NodeVerticle extends VerticleBase {
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
-    keys = new Keys(config.redis().keyPrefix());
     preloadGenerator();
-    ops = newOps(config.redis().poolSize());
-    // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
-    electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
-    httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
-    dedicatedOptions =
-        RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
+    openClients();
 
     LOG.atInfo()
         .addKeyValue("node", state.nodeId())
@@ -142,51 +131,89 @@ public final class NodeVerticle extends VerticleBase {
             "starting node against {} (keys {{}}:*)",
             config.redis().describe(),
             config.redis().keyPrefix());
-    Permissions permissions =
-        Permissions.of(
-            keys,
-            config.redis().user(),
-            state.nodeId(),
-            config.presence().enabled(),
-            config.redis().type() == RedisSettings.RedisType.CLUSTER);
+    Permissions permissions = permissions();
     state.redis().explainer(permissions::explain);
-    RedisWatch watch = new RedisWatch(ops, keys, state, permissions, config.redis());
+    RedisWatch watch = new RedisWatch(ops, node, permissions, config.redis());
 
-    electionEvents =
-        Addresses.ELECTION.consume(
-            vertx.eventBus(),
-            state.nodeId(),
-            change -> {
-              if (change instanceof Leadership.Granted granted) {
-                want(Role.GENERATOR, granted.epoch());
-              } else {
-                want(Role.HANDLER, 0);
-              }
-            });
+    electionEvents = followElection();
+    election = newElection();
+    http = newHttp();
+    return startChildren(watch);
+  }
 
-    election =
-        new ElectionVerticle(
-            config.election(),
-            config.presence(),
-            electionOps,
-            keys,
-            state,
-            this::dedicated,
-            config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
-    http =
-        new HttpVerticle(
-            config.http(),
-            httpOps,
-            keys,
-            state,
-            metrics,
-            config.audit().enabled(),
-            () -> {
-              LeaseHolder holder = election.knownHolder(); // one read: never a torn pair
-              return holder.known()
-                  ? ClusterView.leaderJson(holder.nodeId(), holder.epoch())
-                  : null;
-            });
+  /** The plug-ins' types and failing thresholds, known to /status before either plug-in runs. */
+  private void describePlugins(NodeState state) {
+    state
+        .plugins()
+        .types(
+            config.handler().plugin().type().label(), config.generator().source().type().label());
+    state
+        .plugins()
+        .failingAfter(config.handler().failingAfterMs(), config.generator().failingAfterMs());
+  }
+
+  /** The node's Redis clients: shared, the election's, HTTP's, and the dedicated connections'. */
+  private void openClients() {
+    ops = newOps(config.redis().poolSize());
+    // the lease's own connection: renewals and grants never queue behind HTTP, page or drain work
+    electionOps = newOps(ELECTION_POOL_SIZE, RedisSupport.ELECTION_POOL);
+    httpOps = newOps(config.redis().poolSize(), RedisSupport.HTTP_POOL);
+    dedicatedOptions =
+        RedisSupport.dedicatedOptions(config.redis(), config.redis().commandTimeoutMs());
+  }
+
+  private Permissions permissions() {
+    return Permissions.of(
+        node.keys(),
+        config.redis().user(),
+        node.nodeId(),
+        config.presence().enabled(),
+        config.redis().type() == RedisSettings.RedisType.CLUSTER);
+  }
+
+  /**
+   * Turns the election's events into the wanted role: a grant wants a generator, else a handler.
+   */
+  private MessageConsumer<Leadership> followElection() {
+    return Addresses.ELECTION.consume(
+        vertx.eventBus(),
+        node.nodeId(),
+        change -> {
+          if (change instanceof Leadership.Granted granted) {
+            want(Role.GENERATOR, granted.epoch());
+          } else {
+            want(Role.HANDLER, 0);
+          }
+        });
+  }
+
+  private ElectionVerticle newElection() {
+    return new ElectionVerticle(
+        config.election(),
+        config.presence(),
+        electionOps,
+        node,
+        this::dedicated,
+        config.redis().type() == RedisSettings.RedisType.CLUSTER ? this::dedicatedAt : null);
+  }
+
+  private HttpVerticle newHttp() {
+    return new HttpVerticle(
+        config.http(),
+        httpOps,
+        node,
+        metrics,
+        () -> {
+          LeaseHolder holder = election.knownHolder(); // one read: never a torn pair
+          return holder.known() ? ClusterView.leaderJson(holder.nodeId(), holder.epoch()) : null;
+        });
+  }
+
+  /**
+   * Starts the plug-ins, then deploys HTTP, the heartbeat and the election in that order, and
+   * completes once the first role switch is over.
+   */
+  private Future<Void> startChildren(RedisWatch watch) {
     PluginContext pluginContext = Plugins.context(vertx, config);
     return electionEvents
         .completion()
@@ -200,22 +227,7 @@ public final class NodeVerticle extends VerticleBase {
         // before the first lease attempt: refuse to start on a Redis that would lose Baton's data
         // or deny what it needs
         .compose(id -> watch.preflight())
-        .compose(
-            id ->
-                vertx.deployVerticle(
-                    new HeartbeatVerticle(
-                        config.heartbeat(),
-                        config.presence().enabled(),
-                        ops,
-                        keys,
-                        state,
-                        new HealthProbe(
-                            ops,
-                            keys,
-                            state,
-                            StallDetector.of(config, keys.leader()),
-                            config.heartbeat().timeoutMs()),
-                        watch)))
+        .compose(id -> vertx.deployVerticle(newHeartbeat(watch)))
         .compose(id -> vertx.deployVerticle(election))
         .compose(
             id -> {
@@ -225,6 +237,20 @@ public final class NodeVerticle extends VerticleBase {
               }
               return switching;
             });
+  }
+
+  private HeartbeatVerticle newHeartbeat(RedisWatch watch) {
+    return new HeartbeatVerticle(
+        config.heartbeat(),
+        config.presence().enabled(),
+        ops,
+        node,
+        new HealthProbe(
+            ops,
+            node,
+            StallDetector.of(config, node.keys().leader()),
+            config.heartbeat().timeoutMs()),
+        watch);
   }
 
   /** A plug-in's start: a failure names the plug-in (a ConfigException names its setting). */
@@ -242,7 +268,7 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    LOG.atInfo().addKeyValue("node", state.nodeId()).log("node stopped");
+    LOG.atInfo().addKeyValue("node", node.nodeId()).log("node stopped");
     // the role verticle (a child deployment) is stopped before this: no plug-in call is made now
     Future<Void> plugins =
         Future.join(
@@ -313,6 +339,7 @@ public final class NodeVerticle extends VerticleBase {
   private Future<Void> converge() {
     Role role = wantedRole;
     long epoch = wantedEpoch;
+    NodeState state = node.state();
     if (stopping
         || (state.role().role() == role
             && state.role().epoch() == (role == Role.GENERATOR ? epoch : 0))) {
@@ -365,23 +392,19 @@ public final class NodeVerticle extends VerticleBase {
       return new GeneratorVerticle(
           config.generator(),
           this::newOps,
-          keys,
-          state,
+          node,
           epoch,
           new RandomText(new SplittableRandom()),
-          source,
-          config.audit().enabled());
+          source);
     }
     return new HandlerVerticle(
         config.handler(),
         config.heartbeat(),
         this::newOps,
-        keys,
-        state,
+        node,
         this::dedicated,
         handlerPlugin,
         new SplittableRandom(),
-        config.generator().maxMessageBytes(),
-        config.audit().enabled());
+        config.generator().maxMessageBytes());
   }
 }

@@ -9,6 +9,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.state.Component;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import dev.baton.state.Role;
 import io.vertx.core.Future;
@@ -65,12 +66,11 @@ public final class Dashboard {
   /**
    * @param leaderSeen the leader this node's election saw last, shown while Redis is down
    */
-  public Dashboard(
-      Vertx vertx, RedisOps redis, Keys keys, NodeState state, Supplier<JsonObject> leaderSeen) {
+  public Dashboard(Vertx vertx, RedisOps redis, NodeContext node, Supplier<JsonObject> leaderSeen) {
     this.vertx = vertx;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.leaderSeen = leaderSeen;
   }
 

@@ -7,9 +7,9 @@ import dev.baton.common.Clock;
 import dev.baton.config.ElectionSettings;
 import dev.baton.config.PresenceSettings;
 import dev.baton.redis.DedicatedConnection;
-import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Component;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -44,11 +44,11 @@ public final class ElectionVerticle extends VerticleBase {
 
   private final ElectionSettings settings;
   private final Lease lease;
+  private final NodeContext node;
   private final NodeState state;
   private final DedicatedConnection.Factory subscriberFactory;
   private final Function<String, DedicatedConnection.Factory> clusterNode;
   private final RedisOps redis;
-  private final Keys keys;
   private final PresenceSettings presence;
   private final long marginMs;
   private final long retryMs;
@@ -88,17 +88,16 @@ public final class ElectionVerticle extends VerticleBase {
       ElectionSettings settings,
       PresenceSettings presence,
       RedisOps redis,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       DedicatedConnection.Factory subscriberFactory,
       Function<String, DedicatedConnection.Factory> clusterNode) {
     this.clusterNode = clusterNode;
     this.settings = settings;
-    this.lease = new Lease(redis, keys, state.nodeId(), settings.leaseMs());
-    this.state = state;
+    this.lease = new Lease(redis, node.keys(), node.nodeId(), settings.leaseMs());
+    this.node = node;
+    this.state = node.state();
     this.subscriberFactory = subscriberFactory;
     this.redis = redis;
-    this.keys = keys;
     this.presence =
         subscriberFactory == null ? new PresenceSettings(false, presence.watchMs()) : presence;
     this.marginMs = Math.max(1, settings.leaseMs() / 10);
@@ -150,8 +149,7 @@ public final class ElectionVerticle extends VerticleBase {
               subscriberFactory,
               clusterNode,
               redis,
-              keys,
-              state,
+              node,
               presence.enabled(),
               this::onReleased);
       subscribed = subscriber.start();

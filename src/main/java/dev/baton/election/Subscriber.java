@@ -4,6 +4,7 @@ import dev.baton.common.Backoff;
 import dev.baton.redis.DedicatedConnection;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -61,16 +62,15 @@ final class Subscriber {
       DedicatedConnection.Factory factory,
       Function<String, DedicatedConnection.Factory> clusterNode,
       RedisOps redis,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       boolean presence,
       Runnable onReleased) {
     this.factory = factory;
     this.clusterNode = clusterNode;
     this.vertx = vertx;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.presence = presence;
     this.onReleased = onReleased;
   }

@@ -9,9 +9,9 @@ import dev.baton.common.Clock;
 import dev.baton.config.GeneratorSettings;
 import dev.baton.plugin.AttemptFailure;
 import dev.baton.plugin.Interruptible;
-import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Component;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import dev.baton.state.PluginStats.TickOutcome;
 import io.vertx.core.Context;
@@ -53,8 +53,7 @@ public final class GeneratorVerticle extends VerticleBase {
   private final NodeState state;
   private final long epoch;
   private final RedisOps.Factory redisFactory;
-  private final Keys keys;
-  private final boolean audit;
+  private final NodeContext node;
   private RedisOps redis;
   private Publisher publisher;
   private final RandomText text;
@@ -90,17 +89,14 @@ public final class GeneratorVerticle extends VerticleBase {
   public GeneratorVerticle(
       GeneratorSettings settings,
       RedisOps.Factory redisFactory,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       long epoch,
       RandomText text,
-      MessageSource source,
-      boolean audit) {
+      MessageSource source) {
     this.settings = settings;
     this.redisFactory = redisFactory;
-    this.keys = keys;
-    this.audit = audit;
-    this.state = state;
+    this.node = node;
+    this.state = node.state();
     this.epoch = epoch;
     this.text = text;
     this.source = source;
@@ -110,7 +106,9 @@ public final class GeneratorVerticle extends VerticleBase {
   public Future<?> start() {
     state.role().verticleStarted();
     redis = redisFactory.create(Math.max(2, settings.maxInFlight()));
-    publisher = new Publisher(redis, keys, state.nodeId(), epoch, settings.maxBacklog(), audit);
+    publisher =
+        new Publisher(
+            redis, node.keys(), node.nodeId(), epoch, settings.maxBacklog(), node.audit());
     nextDueMs = Clock.monotonicMs();
     context = vertx.getOrCreateContext();
     if (source != null) {

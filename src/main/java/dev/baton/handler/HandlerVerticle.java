@@ -11,6 +11,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.redis.Replies;
 import dev.baton.state.Component;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -46,6 +47,7 @@ public final class HandlerVerticle extends VerticleBase {
   private final HeartbeatSettings heartbeat;
   private final RedisOps.Factory redisFactory;
   private RedisOps redis;
+  private final NodeContext node;
   private final Keys keys;
   private final NodeState state;
   private final DedicatedConnection.Factory readerFactory;
@@ -53,7 +55,6 @@ public final class HandlerVerticle extends VerticleBase {
   private final RandomGenerator random;
   private final int maxTextBytes;
   private final Backoff backoff = new Backoff(50, 2_000);
-  private final boolean audit;
 
   private DedicatedConnection reader;
   private Dispatcher dispatcher;
@@ -73,23 +74,21 @@ public final class HandlerVerticle extends VerticleBase {
       HandlerSettings settings,
       HeartbeatSettings heartbeat,
       RedisOps.Factory redisFactory,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       DedicatedConnection.Factory readerFactory,
       MessageHandler plugin,
       RandomGenerator random,
-      int maxTextBytes,
-      boolean audit) {
+      int maxTextBytes) {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.redisFactory = redisFactory;
-    this.keys = keys;
-    this.state = state;
+    this.node = node;
+    this.keys = node.keys();
+    this.state = node.state();
     this.readerFactory = readerFactory;
     this.plugin = plugin;
     this.random = random;
     this.maxTextBytes = maxTextBytes;
-    this.audit = audit;
   }
 
   @Override
@@ -104,7 +103,7 @@ public final class HandlerVerticle extends VerticleBase {
             plugin,
             settings,
             state,
-            new Committer(redis, keys, state.nodeId(), audit),
+            new Committer(redis, keys, state.nodeId(), node.audit()),
             claims,
             random,
             maxTextBytes,
@@ -112,15 +111,7 @@ public final class HandlerVerticle extends VerticleBase {
             this::groupMissing);
     reclaimer =
         new Reclaimer(
-            vertx,
-            redis,
-            keys,
-            state,
-            settings,
-            heartbeat,
-            audit,
-            dispatcher::accept,
-            this::groupMissing);
+            vertx, redis, node, settings, heartbeat, dispatcher::accept, this::groupMissing);
     state.role().verticleStarted();
     reader = readerFactory.create(null, null);
     absentConsumer =

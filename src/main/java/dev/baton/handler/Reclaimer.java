@@ -6,6 +6,7 @@ import dev.baton.config.HeartbeatSettings;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Component;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -56,20 +57,18 @@ final class Reclaimer {
   Reclaimer(
       Vertx vertx,
       RedisOps redis,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       HandlerSettings settings,
       HeartbeatSettings heartbeat,
-      boolean audit,
       BiFunction<List<Dispatcher.Delivered>, Boolean, Future<Void>> take,
       Runnable groupMissing) {
     this.vertx = vertx;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.settings = settings;
     this.heartbeat = heartbeat;
-    this.audit = audit;
+    this.audit = node.audit();
     this.take = take;
     this.groupMissing = groupMissing;
     this.lastReapMs = Clock.monotonicMs();

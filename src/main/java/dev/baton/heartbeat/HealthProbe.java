@@ -4,6 +4,7 @@ import dev.baton.cluster.PageHistory;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Component;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import java.util.Map;
@@ -27,10 +28,10 @@ public final class HealthProbe {
   private final long heartbeatTimeoutMs;
 
   public HealthProbe(
-      RedisOps redis, Keys keys, NodeState state, StallDetector detector, long heartbeatTimeoutMs) {
+      RedisOps redis, NodeContext node, StallDetector detector, long heartbeatTimeoutMs) {
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.detector = detector;
     this.heartbeatTimeoutMs = heartbeatTimeoutMs;
   }

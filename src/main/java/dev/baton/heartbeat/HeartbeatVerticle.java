@@ -9,6 +9,7 @@ import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
 import dev.baton.state.Component;
 import dev.baton.state.Degradations;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -50,8 +51,7 @@ public final class HeartbeatVerticle extends VerticleBase {
       HeartbeatSettings settings,
       boolean presence,
       RedisOps redis,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       HealthProbe probe,
       RedisWatch watch) {
     this.settings = settings;
@@ -59,8 +59,8 @@ public final class HeartbeatVerticle extends VerticleBase {
     this.watch = watch;
     this.presence = presence;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     long windowMs = Math.max(5_000, 3 * settings.intervalMs());
     this.processedRate = new RateWindow(windowMs);
     this.publishedRate = new RateWindow(windowMs);

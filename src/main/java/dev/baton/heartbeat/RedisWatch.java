@@ -8,6 +8,7 @@ import dev.baton.redis.RedisOps;
 import dev.baton.redis.RedisUnsuitable;
 import dev.baton.state.Component;
 import dev.baton.state.Degradations;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -67,10 +68,10 @@ public final class RedisWatch {
   private boolean unsupportedLogged;
 
   public RedisWatch(
-      RedisOps redis, Keys keys, NodeState state, Permissions permissions, RedisSettings settings) {
+      RedisOps redis, NodeContext node, Permissions permissions, RedisSettings settings) {
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.permissions = permissions;
     this.acceptEviction = settings.acceptEvictionDataLoss();
     this.holdMs = settings.dataLostHoldMs();

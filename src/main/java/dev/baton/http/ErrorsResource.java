@@ -7,6 +7,7 @@ import dev.baton.errors.ErrorEntry;
 import dev.baton.errors.ErrorStore;
 import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -41,21 +42,15 @@ final class ErrorsResource {
   private final boolean audit;
 
   ErrorsResource(
-      Vertx vertx,
-      HttpSettings settings,
-      RedisOps redis,
-      Keys keys,
-      NodeState state,
-      HttpBudget budget,
-      boolean audit) {
+      Vertx vertx, HttpSettings settings, RedisOps redis, NodeContext node, HttpBudget budget) {
     this.vertx = vertx;
     this.settings = settings;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.budget = budget;
     this.store = new ErrorStore(redis, keys);
-    this.audit = audit;
+    this.audit = node.audit();
   }
 
   void mount(Router router) {

@@ -4,9 +4,8 @@ import dev.baton.config.ConfigException;
 import dev.baton.config.HttpSettings;
 import dev.baton.dashboard.Dashboard;
 import dev.baton.metrics.NodeMetrics;
-import dev.baton.redis.Keys;
 import dev.baton.redis.RedisOps;
-import dev.baton.state.NodeState;
+import dev.baton.state.NodeContext;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -61,11 +60,9 @@ public final class HttpVerticle extends VerticleBase {
 
   private final HttpSettings settings;
   private final RedisOps redis;
-  private final Keys keys;
-  private final NodeState state;
+  private final NodeContext node;
   private final NodeMetrics metrics;
   private final Supplier<JsonObject> leaderSeen;
-  private final boolean audit;
   private final HttpBudget budget;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong refusedConnections = new AtomicLong();
@@ -79,16 +76,12 @@ public final class HttpVerticle extends VerticleBase {
   public HttpVerticle(
       HttpSettings settings,
       RedisOps redis,
-      Keys keys,
-      NodeState state,
+      NodeContext node,
       NodeMetrics metrics,
-      boolean audit,
       Supplier<JsonObject> leaderSeen) {
-    this.audit = audit;
     this.settings = settings;
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.node = node;
     this.metrics = metrics;
     this.leaderSeen = leaderSeen;
     this.budget = new HttpBudget(settings.maxRequests(), settings.readBudget());
@@ -125,14 +118,32 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    Router router = router();
+    return vertx
+        .createHttpServer(serverOptions())
+        .connectionHandler(this::connected)
+        .requestHandler(router)
+        .listen(settings.port(), settings.host())
+        .recover(e -> Future.failedFuture(listenFailure(e)))
+        .onSuccess(this::listening);
+  }
+
+  /** Admission and authentication first, then the resources, then the JSON error answers. */
+  private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(this::admit);
     router.route().handler(this::limitQuery);
     router.route().handler(new BearerAuth(settings.token()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    new ErrorsResource(vertx, settings, redis, keys, state, budget, audit).mount(router);
-    new StatusResource(redis, keys, state, metrics, leaderSeen).mount(router);
-    dashboard = new Dashboard(vertx, redis, keys, state, leaderSeen).mount(router);
+    new ErrorsResource(vertx, settings, redis, node, budget).mount(router);
+    new StatusResource(redis, node, metrics, leaderSeen).mount(router);
+    dashboard = new Dashboard(vertx, redis, node, leaderSeen).mount(router);
+    answerErrors(router);
+    return router;
+  }
+
+  /** Every status the router fails a request with gets a JSON body saying why. */
+  private void answerErrors(Router router) {
     router.errorHandler(
         404, ctx -> Answers.error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(
@@ -162,57 +173,56 @@ public final class HttpVerticle extends VerticleBase {
             Answers.error(ctx, 400, "malformed request body");
           }
         });
-    router.errorHandler(
-        500,
-        ctx -> {
-          if (clientWentAway(ctx)) {
-            // a client that closes its connection before the answer is written (curl … | head,
-            // a page closed mid-download) is normal client behaviour, not an error of the node
-            LOG.atDebug()
-                .addKeyValue("node", state.nodeId())
-                .log(
-                    "client went away before the answer to {} {} was written: {}",
-                    ctx.request().method(),
-                    ctx.request().path(),
-                    String.valueOf(ctx.failure()));
-            return;
-          }
-          LOG.atError()
-              .addKeyValue("node", state.nodeId())
-              .setCause(ctx.failure())
-              .log("HTTP handler failed");
-          Answers.error(ctx, 500, "internal error");
-        });
+    router.errorHandler(500, this::handlerFailed);
+  }
+
+  /** A route failed the request: a 500, unless its client went away (then only a debug line). */
+  private void handlerFailed(RoutingContext ctx) {
+    if (clientWentAway(ctx)) {
+      // a client that closes its connection before the answer is written (curl … | head, a page
+      // closed mid-download) is normal client behaviour, not an error of the node
+      LOG.atDebug()
+          .addKeyValue("node", node.nodeId())
+          .log(
+              "client went away before the answer to {} {} was written: {}",
+              ctx.request().method(),
+              ctx.request().path(),
+              String.valueOf(ctx.failure()));
+      return;
+    }
+    LOG.atError()
+        .addKeyValue("node", node.nodeId())
+        .setCause(ctx.failure())
+        .log("HTTP handler failed");
+    Answers.error(ctx, 500, "internal error");
+  }
+
+  private HttpServerOptions serverOptions() {
     // long request lines reach the router, which answers 400 in JSON instead of Netty's bare 414
-    return vertx
-        .createHttpServer(
-            new HttpServerOptions()
-                .setMaxInitialLineLength(64 * 1024)
-                .setMaxHeaderSize(64 * 1024)
-                .setHttp2ClearTextEnabled(false)
-                // a form body is decoded as it streams in; past these it would be a 400 before the
-                // body handler's byte count makes it the 413 it is
-                .setMaxFormAttributeSize((int) (2 * MAX_BODY_BYTES))
-                .setMaxFormBufferedBytes((int) (2 * MAX_BODY_BYTES))
-                .setMaxFormFields((int) MAX_BODY_BYTES)
-                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeoutMs()))
-                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
-        .connectionHandler(this::connected)
-        .requestHandler(router)
-        .listen(settings.port(), settings.host())
-        .recover(e -> Future.failedFuture(listenFailure(e)))
-        .onSuccess(
-            s -> {
-              server = s;
-              state.httpAddress(settings.address(s.actualPort()));
-              LOG.atInfo()
-                  .addKeyValue("node", state.nodeId())
-                  .log(
-                      "HTTP on {}:{}, advertised as {}",
-                      settings.host(),
-                      s.actualPort(),
-                      state.httpAddress());
-            });
+    return new HttpServerOptions()
+        .setMaxInitialLineLength(64 * 1024)
+        .setMaxHeaderSize(64 * 1024)
+        .setHttp2ClearTextEnabled(false)
+        // a form body is decoded as it streams in; past these it would be a 400 before the body
+        // handler's byte count makes it the 413 it is
+        .setMaxFormAttributeSize((int) (2 * MAX_BODY_BYTES))
+        .setMaxFormBufferedBytes((int) (2 * MAX_BODY_BYTES))
+        .setMaxFormFields((int) MAX_BODY_BYTES)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeoutMs()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+  }
+
+  /** Keeps the bound server and advertises its address. */
+  private void listening(HttpServer s) {
+    server = s;
+    node.state().httpAddress(settings.address(s.actualPort()));
+    LOG.atInfo()
+        .addKeyValue("node", node.nodeId())
+        .log(
+            "HTTP on {}:{}, advertised as {}",
+            settings.host(),
+            s.actualPort(),
+            node.state().httpAddress());
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.baton.redis.RedisOps;
 import dev.baton.state.Component;
 import dev.baton.state.Counters;
 import dev.baton.state.Degradations;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import dev.baton.state.Role;
 import io.vertx.core.json.JsonArray;
@@ -37,14 +38,10 @@ final class StatusResource {
   private final Supplier<JsonObject> leaderSeen;
 
   StatusResource(
-      RedisOps redis,
-      Keys keys,
-      NodeState state,
-      NodeMetrics metrics,
-      Supplier<JsonObject> leaderSeen) {
+      RedisOps redis, NodeContext node, NodeMetrics metrics, Supplier<JsonObject> leaderSeen) {
     this.redis = redis;
-    this.keys = keys;
-    this.state = state;
+    this.keys = node.keys();
+    this.state = node.state();
     this.metrics = metrics;
     this.leaderSeen = leaderSeen;
   }

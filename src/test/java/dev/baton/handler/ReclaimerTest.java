@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.config.NodeConfig;
 import dev.baton.redis.Keys;
+import dev.baton.state.NodeContext;
 import dev.baton.state.NodeState;
 import dev.baton.support.Resp;
 import dev.baton.support.TestNode;
@@ -32,11 +33,9 @@ class ReclaimerTest {
     return new Reclaimer(
         null,
         null,
-        new Keys("p"),
-        new NodeState("h1"),
+        new NodeContext(new NodeState("h1"), new Keys("p"), audit),
         config.handler(),
         config.heartbeat(),
-        audit,
         (entries, reclaimed) -> null,
         () -> {});
   }
