@@ -9,8 +9,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
@@ -168,6 +170,14 @@ public final class BenchCommand implements Callable<Integer> {
       description = "length of each side's measurement (default ${DEFAULT-VALUE})")
   int pluginSeconds = 10;
 
+  @Option(
+      names = "--plugin-forms",
+      split = ",",
+      description =
+          "which comparisons --plugins runs, a list of http, command, java, cadence (default:"
+              + " all)")
+  Set<PluginsRun.Form> pluginForms = EnumSet.allOf(PluginsRun.Form.class);
+
   @Option(names = "--out", description = "JSON report (default target/bench/<mode>.json)")
   Path out;
 
@@ -257,7 +267,7 @@ public final class BenchCommand implements Callable<Integer> {
                     new ThroughputRun.Shape(1, batch, packSize(), n), warm, false, env);
         PluginsRun.Cadence cadenceRun = env -> atRest.run(env, cadenceSeconds);
         return new PluginsRun(vertx, run, cadenceRun, pluginConcurrency, pluginSeconds, messages)
-            .run();
+            .run(pluginForms);
       default:
         return throughput(target, launcher)
             .run(new ThroughputRun.Shape(handlers, batch, packSize(), messages), ledger);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,7 +28,9 @@ import java.util.regex.Pattern;
  * concurrency; the {@code command} handler versus the same Python process fed its requests from a
  * file; the {@code java} plug-in versus the built-in judge. Every Baton run is a full throughput
  * run (one generator and one handler process, published and committed through Redis), warmed up
- * first; its CPU per message is Baton's overhead on top of the user's work.
+ * first with as many messages as it measures (and wrk for as long as it measures), so that both
+ * sides are measured compiled and steady, as a long-lived node runs; its CPU per message is Baton's
+ * overhead on top of the user's work.
  */
 final class PluginsRun {
   private static final Pattern WRK_RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
@@ -63,12 +66,28 @@ final class PluginsRun {
     this.javaMessages = javaMessages;
   }
 
-  JsonObject run() throws Exception {
+  /** The comparisons a run may choose ({@code --plugin-forms}). */
+  enum Form {
+    HTTP,
+    COMMAND,
+    JAVA,
+    CADENCE
+  }
+
+  JsonObject run(Set<Form> forms) throws Exception {
     JsonObject report = new JsonObject().put("concurrency", concurrency).put("seconds", seconds);
-    report.put("http", httpRuns());
-    report.put("command", commandRun());
-    report.put("java", javaRun());
-    report.put("cadence", cadenceRuns());
+    if (forms.contains(Form.HTTP)) {
+      report.put("http", httpRuns());
+    }
+    if (forms.contains(Form.COMMAND)) {
+      report.put("command", commandRun());
+    }
+    if (forms.contains(Form.JAVA)) {
+      report.put("java", javaRun());
+    }
+    if (forms.contains(Form.CADENCE)) {
+      report.put("cadence", cadenceRuns());
+    }
     return report;
   }
 
@@ -207,7 +226,7 @@ final class PluginsRun {
             .set("handler.http.url", url)
             .set("handler.concurrency", concurrency)
             .toMap();
-    JsonObject baton = trial.run(n, n / 4, env);
+    JsonObject baton = trial.run(n, n, env);
     double rate = baton.getDouble("messagesPerSecond");
     JsonObject r =
         new JsonObject()
@@ -241,7 +260,7 @@ final class PluginsRun {
             + " ['webhook-id']=id, ['webhook-timestamp']=tostring(os.time())}, body)\n"
             + "end\n");
     // a warm-up pass (both the endpoint and wrk), then the measured one
-    runWrk(url, script, Math.max(2, seconds / 4));
+    runWrk(url, script, seconds);
     String output = runWrk(url, script, seconds);
     Matcher m = WRK_RATE.matcher(output);
     if (!m.find()) {
@@ -311,7 +330,7 @@ final class PluginsRun {
             .set("handler.command", new JsonArray().add("python3").add(handler).encode())
             .set("handler.concurrency", concurrency)
             .toMap();
-    JsonObject baton = trial.run(n, n / 4, env);
+    JsonObject baton = trial.run(n, n, env);
     double rate = baton.getDouble("messagesPerSecond");
     System.out.printf(
         Locale.ROOT,
