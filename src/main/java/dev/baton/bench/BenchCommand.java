@@ -264,7 +264,11 @@ public final class BenchCommand implements Callable<Integer> {
         PluginsRun.Trial run =
             (n, warm, env) ->
                 throughput.trial(
-                    new ThroughputRun.Shape(1, batch, packSize(), n), warm, false, env);
+                    new ThroughputRun.Shape(1, batch, packSize(), n),
+                    warm,
+                    ThroughputRun.Window.FROM_COMMITTED,
+                    false,
+                    env);
         PluginsRun.Cadence cadenceRun = env -> atRest.run(env, cadenceSeconds);
         return new PluginsRun(vertx, run, cadenceRun, pluginConcurrency, pluginSeconds, messages)
             .run(pluginForms);

@@ -29,11 +29,20 @@ import java.util.regex.Pattern;
  * file; the {@code java} plug-in versus the built-in judge. Every Baton run is a full throughput
  * run (one generator and one handler process, published and committed through Redis), warmed up
  * first with as many messages as it measures (and wrk for as long as it measures), so that both
- * sides are measured compiled and steady, as a long-lived node runs; its CPU per message is Baton's
- * overhead on top of the user's work.
+ * sides are measured compiled and steady, as a long-lived node runs; its window starts once the
+ * warm-up is committed ({@link ThroughputRun.Window#FROM_COMMITTED}), with the generator pacing
+ * itself to the handler behind a bounded backlog; its CPU per message is Baton's overhead on top of
+ * the user's work.
  */
 final class PluginsRun {
   private static final Pattern WRK_RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+
+  /**
+   * generator.maxBacklog of the http and command runs: the generator publishes at the handler's
+   * pace once this many messages wait, as in production, so the measured window (which starts once
+   * the warm-up is committed) has the generator at work in it, not idle after publishing all.
+   */
+  private static final long PACED_BACKLOG = 20_000;
 
   /** What the plug-in runs call back into: a throughput run with extra settings. */
   interface Trial {
@@ -225,6 +234,7 @@ final class PluginsRun {
             .set("handler.type", "http")
             .set("handler.http.url", url)
             .set("handler.concurrency", concurrency)
+            .set("generator.maxBacklog", PACED_BACKLOG)
             .toMap();
     JsonObject baton = trial.run(n, n, env);
     double rate = baton.getDouble("messagesPerSecond");
@@ -329,6 +339,7 @@ final class PluginsRun {
             .set("handler.type", "command")
             .set("handler.command", new JsonArray().add("python3").add(handler).encode())
             .set("handler.concurrency", concurrency)
+            .set("generator.maxBacklog", PACED_BACKLOG)
             .toMap();
     JsonObject baton = trial.run(n, n, env);
     double rate = baton.getDouble("messagesPerSecond");
