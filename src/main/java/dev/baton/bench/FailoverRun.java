@@ -208,27 +208,24 @@ final class FailoverRun {
 
   private JsonObject killHandler(boolean theWatcher) throws Exception {
     NodeProcess victim = find("handler", theWatcher);
-    victim.freeze();
     List<String> held = new ArrayList<>();
-    Bench.waitFor(
-        () -> {
-          held.clear();
-          for (Response p :
-              target.cmd(
-                  "XPENDING",
-                  keys.messages(),
-                  Keys.HANDLERS_GROUP,
-                  "-",
-                  "+",
-                  "1000",
-                  victim.id())) {
-            held.add(p.get(0).toString());
-          }
-          return !held.isEmpty();
-        },
-        30_000,
-        "messages delivered to the stopped handler",
-        5);
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      victim.freeze();
+      try {
+        Bench.waitFor(
+            () -> heldBy(victim, held), 5_000, "messages delivered to the stopped handler", 5);
+        break;
+      } catch (IllegalStateException e) {
+        // frozen between two reads, it is given nothing: let it read again, then freeze it again
+        victim.thaw();
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "timed out waiting for messages delivered to " + victim.id());
+        }
+        Thread.sleep(200);
+      }
+    }
     long killedAt = target.serverMs();
     victim.process().destroyForcibly();
     victim.process().waitFor();
@@ -246,6 +243,17 @@ final class FailoverRun {
             .put("msToLastCommit", last[0] - killedAt);
     System.out.println("handler kill: " + r.encode());
     return r;
+  }
+
+  /** Fills {@code held} with the ids delivered to {@code victim} and not yet acknowledged. */
+  private boolean heldBy(NodeProcess victim, List<String> held) {
+    held.clear();
+    for (Response p :
+        target.cmd(
+            "XPENDING", keys.messages(), Keys.HANDLERS_GROUP, "-", "+", "1000", victim.id())) {
+      held.add(p.get(0).toString());
+    }
+    return !held.isEmpty();
   }
 
   /** The idle commands per second, per node and in all, over 10 s at the default cadence. */

@@ -30,12 +30,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class HostileLoad implements AutoCloseable {
   /**
-   * What the clients saw. {@code failed}: connections refused or broken, as when the target was
-   * killed.
+   * What the clients saw. {@code shed}: 503s the node's budget gave at once ("busy: ..."); {@code
+   * redisFailed}: 503s with {@code Retry-After} after a page was admitted, when Redis did not
+   * answer the read within the command deadline (a starved machine); {@code failed}: connections
+   * refused or broken, as when the target was killed.
    */
   record Figures(
       long served,
       long shed,
+      long redisFailed,
       long unexpected,
       long failed,
       long p50Ms,
@@ -48,6 +51,7 @@ final class HostileLoad implements AutoCloseable {
       return new JsonObject()
           .put("pagesServed", served)
           .put("shed503", shed)
+          .put("redis503", redisFailed)
           .put("unexpected", unexpected)
           .put("unexpectedSeen", unexpectedSeen)
           .put("failedConnections", failed)
@@ -69,6 +73,7 @@ final class HostileLoad implements AutoCloseable {
   private volatile boolean running;
   private final AtomicLong served = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
+  private final AtomicLong redisFailed = new AtomicLong();
   private final AtomicLong unexpected = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong slowCut = new AtomicLong();
@@ -86,6 +91,11 @@ final class HostileLoad implements AutoCloseable {
 
   void target(int httpPort) {
     port = httpPort;
+  }
+
+  /** Pages answered 200 so far. */
+  long served() {
+    return served.get();
   }
 
   void start() {
@@ -114,6 +124,7 @@ final class HostileLoad implements AutoCloseable {
     return new Figures(
         served.get(),
         shed.get(),
+        redisFailed.get(),
         unexpected.get(),
         failed.get(),
         p50,
@@ -139,7 +150,8 @@ final class HostileLoad implements AutoCloseable {
         if (r.statusCode() == 200) {
           served.incrementAndGet();
         } else if (r.statusCode() == 503 && r.headers().firstValue("retry-after").isPresent()) {
-          shed.incrementAndGet();
+          boolean busy = new String(r.body(), StandardCharsets.UTF_8).contains("\"busy: ");
+          (busy ? shed : redisFailed).incrementAndGet();
         } else {
           unexpected.incrementAndGet();
           unexpectedSeen.add(
@@ -148,9 +160,11 @@ final class HostileLoad implements AutoCloseable {
                   + new String(
                       r.body(), 0, Math.min(200, r.body().length), StandardCharsets.UTF_8));
         }
+      } catch (ConnectException e) {
+        failed.incrementAndGet(); // the target was killed: do not spin until the next one is named
+        pauseBriefly();
       } catch (IOException e) {
-        failed.incrementAndGet(); // the target was killed under the request, or refused the
-        // connection
+        failed.incrementAndGet(); // the target was killed under the request
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
