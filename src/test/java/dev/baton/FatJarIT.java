@@ -75,14 +75,14 @@ class FatJarIT {
 
     first.kill();
     NodeProcess next =
-        Await.value("another process generates", Duration.ofSeconds(20), this::generator);
+        Await.value("another process generates", Duration.ofSeconds(60), this::generator);
     assertThat(next).isNotSameAs(first);
     JsonObject status = next.status();
     assertThat(status.getLong("epoch")).isGreaterThan(epoch);
     long publishedAtTakeover = status.getJsonObject("counters").getLong("published");
     Await.until(
         "it publishes",
-        Duration.ofSeconds(10),
+        Duration.ofSeconds(30),
         () ->
             Objects.requireNonNull(next.status()).getJsonObject("counters").getLong("published")
                 > publishedAtTakeover);
@@ -102,7 +102,7 @@ class FatJarIT {
         .as("a clean stop on SIGTERM (not 143, the JVM's default)\n" + first.log())
         .isZero();
     assertThat(first.log()).contains("released the lease of epoch " + epoch);
-    Await.until("t2 takes over", Duration.ofSeconds(20), () -> "generator".equals(second.role()));
+    Await.until("t2 takes over", Duration.ofSeconds(60), () -> "generator".equals(second.role()));
     assertThat((System.nanoTime() - start) / 1_000_000).as("exit and handover").isLessThan(15_000);
   }
 

@@ -103,7 +103,7 @@ class BenchIT {
 
   @Test
   void cadenceModeReportsLatencyRestingCostAndCoordinationTraffic() throws Exception {
-    JsonObject c = bench("--cadence", "--cadence-seconds", "6").getJsonObject("cadence");
+    JsonObject c = bench("--cadence", "--cadence-seconds", "10").getJsonObject("cadence");
     assertThat(c.getJsonObject("latencyMs").getLong("count")).isGreaterThanOrEqualTo(8);
     assertThat(c.getJsonObject("nodes").fieldNames()).contains("gen", "h1", "h2");
     assertThat(c.getJsonObject("commands").getLong("heartbeat")).isPositive();

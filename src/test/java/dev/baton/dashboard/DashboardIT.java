@@ -198,7 +198,7 @@ class DashboardIT {
       String next =
           browser.until(
               "the page names a new generator with a higher epoch",
-              Duration.ofSeconds(20),
+              Duration.ofSeconds(60),
               d -> {
                 String shown = text(d, "generator");
                 return nodes.containsKey(shown)
@@ -212,7 +212,7 @@ class DashboardIT {
       // the lease names the new generator a moment before that node has finished switching roles
       Await.until(
           "the node named by the page reports itself generator of epoch " + nextEpoch,
-          Duration.ofSeconds(10),
+          Duration.ofSeconds(30),
           () -> Long.valueOf(nextEpoch).equals(nodes.get(next).status().getLong("epoch")));
       browser.until(
           "the timeline's newest grant is " + next + " taking over from " + first,
