@@ -2,6 +2,7 @@ package dev.baton;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.FreePort;
 import dev.baton.bench.NodeProcess;
 import dev.baton.redis.Keys;
 import dev.baton.redis.Replies;
@@ -10,7 +11,6 @@ import dev.baton.support.RedisExtension;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,9 +65,7 @@ class BringYourOwnWorkIT {
   }
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return FreePort.pick();
   }
 
   private Process python(Map<String, String> env, String... args) throws IOException {

@@ -2,7 +2,6 @@ package dev.baton.bench;
 
 import dev.baton.redis.EmbeddedRedis;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,9 +32,7 @@ final class BenchRedis implements AutoCloseable {
     String binary =
         EmbeddedRedis.findOnPath(System.getenv("PATH")).orElseGet(EmbeddedRedis::shippedBinary);
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    port = FreePort.pick();
     Path dir = Files.createTempDirectory("baton-bench-redis");
     List<String> cmd =
         new ArrayList<>(

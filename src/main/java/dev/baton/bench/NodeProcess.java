@@ -2,7 +2,6 @@ package dev.baton.bench;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -88,9 +87,7 @@ public final class NodeProcess implements AutoCloseable {
       String... args)
       throws IOException {
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    port = FreePort.pick();
     Path log = Files.createTempFile("baton-node-" + (id == null ? "" : id + "-"), ".log");
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + heap));
     cmd.addAll(jvmOptions.stream().map(o -> id == null ? o : o.replace("{id}", id)).toList());
@@ -118,9 +115,7 @@ public final class NodeProcess implements AutoCloseable {
   public static NodeProcess startWithFileLimit(
       int maxFiles, Map<String, String> env, String... args) throws IOException {
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    port = FreePort.pick();
     Path log = Files.createTempFile("baton-node-", ".log");
     List<String> cmd =
         new ArrayList<>(

@@ -1,11 +1,11 @@
 package dev.baton.chaos;
 
+import dev.baton.bench.FreePort;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +36,7 @@ final class ChaosWebhook implements AutoCloseable {
 
   ChaosWebhook(Path log, int lateEvery, long lateMs, int failEvery, long slowMs)
       throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      this.port = s.getLocalPort();
-    }
+    this.port = FreePort.pick();
     this.log = log;
     this.lateEvery = lateEvery;
     this.lateMs = lateMs;

@@ -5,6 +5,7 @@ import static dev.baton.support.DockerTests.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.dockerjava.api.exception.NotFoundException;
+import dev.baton.bench.FreePort;
 import dev.baton.support.Await;
 import dev.baton.support.DockerTests;
 import io.vertx.core.json.JsonArray;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -77,9 +77,7 @@ class ComposeClusterTest {
 
   @BeforeAll
   static void up() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      prometheusPort = s.getLocalPort(); // where the profile publishes Prometheus's UI
-    }
+    prometheusPort = FreePort.pick(); // where the profile publishes Prometheus's UI
     files.add(Path.of("docker/docker-compose.yml"));
     files.add(TEST_FILES.resolve("test-settings.yml"));
     if (redisImageLacksTheOfficialEntrypoint()) {

@@ -2,6 +2,7 @@ package dev.baton.monitoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.FreePort;
 import dev.baton.bench.NodeProcess;
 import dev.baton.support.Await;
 import dev.baton.support.PrometheusTools;
@@ -9,7 +10,6 @@ import dev.baton.support.RedisServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -93,9 +93,7 @@ class MonitoringIT {
               "-conf",
               "conf/node.json"));
     }
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    port = FreePort.pick();
     String targets =
         nodes.stream()
             .map(n -> "'127.0.0.1:" + n.httpPort() + "'")

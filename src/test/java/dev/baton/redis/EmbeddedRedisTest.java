@@ -2,12 +2,12 @@ package dev.baton.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.bench.FreePort;
 import dev.baton.config.NodeConfig;
 import dev.baton.support.Await;
 import dev.baton.support.TestNode;
 import dev.baton.support.TestRedis;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,9 +38,7 @@ class EmbeddedRedisTest {
   }
 
   private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return FreePort.pick();
   }
 
   private NodeConfig config(String url, String embedded) {

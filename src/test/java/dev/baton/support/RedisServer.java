@@ -1,12 +1,12 @@
 package dev.baton.support;
 
+import dev.baton.bench.FreePort;
 import dev.baton.bench.Proc;
 import dev.baton.redis.EmbeddedRedis;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -224,10 +224,7 @@ public final class RedisServer implements AutoCloseable {
   }
 
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    }
+    return FreePort.pick();
   }
 
   static void sleepQuietly(long ms) {
